@@ -1,0 +1,146 @@
+/*
+ * mlops history NAME[@STAGE]: the stage ledger of a model, oldest first:
+ * when, which stage, from which version to which, promote or rollback
+ * (and whether forced), who, and why.
+ *
+ * --json prints one object per ledger row (JSON Lines) with every
+ * column, including host, git identity and the validation run.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cmd.h"
+#include "modelref.h"
+#include "opt.h"
+#include "registry.h"
+#include "repo.h"
+#include "xalloc.h"
+
+static const char *const history_synopsis[] = {
+	"mlops history NAME[@STAGE]",
+	NULL
+};
+
+static const struct opt_usage history_usage = {
+	history_synopsis,
+	"  mlops history churn\n"
+	"  mlops history churn@production\n"
+	"  mlops --json history churn@production\n",
+	"Show the stage ledger of a model: every promote and rollback."
+};
+
+static void print_json(cJSON *obj)
+{
+	char *s = cJSON_PrintUnformatted(obj);
+
+	if (s)
+		puts(s);
+	cJSON_free(s);
+	cJSON_Delete(obj);
+}
+
+static void add_str(cJSON *obj, const char *key, const char *s)
+{
+	if (s)
+		cJSON_AddStringToObject(obj, key, s);
+	else
+		cJSON_AddNullToObject(obj, key);
+}
+
+static void add_num(cJSON *obj, const char *key, long long v)
+{
+	if (v > 0)
+		cJSON_AddNumberToObject(obj, key, (double)v);
+	else
+		cJSON_AddNullToObject(obj, key);
+}
+
+static void print_event_json(const struct reg_event *e)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(obj, "schema", 1);
+	cJSON_AddNumberToObject(obj, "id", (double)e->id);
+	cJSON_AddStringToObject(obj, "at", e->at);
+	cJSON_AddStringToObject(obj, "model", e->model);
+	cJSON_AddStringToObject(obj, "stage", e->stage);
+	add_num(obj, "from_version", e->from_version);
+	cJSON_AddNumberToObject(obj, "to_version", e->to_version);
+	cJSON_AddStringToObject(obj, "action", e->action);
+	cJSON_AddBoolToObject(obj, "forced", e->forced);
+	cJSON_AddStringToObject(obj, "actor", e->actor);
+	cJSON_AddStringToObject(obj, "host", e->host);
+	add_str(obj, "git_identity", e->git_identity);
+	add_str(obj, "reason", e->reason);
+	add_num(obj, "validation_run_id", e->validation_run_id);
+	print_json(obj);
+}
+
+int cmd_history(int argc, char **argv, struct cmd_ctx *ctx,
+		struct mlops_err *err)
+{
+	const struct opt opts[] = {
+		OPT_END()
+	};
+	struct modelref ref = { NULL, 0, NULL, NULL };
+	struct reg_event *events = NULL;
+	size_t n_events = 0, i;
+	int ret, n, w_stage = 5, w_actor = 5;
+
+	if ((ret = opt_parse(argc, argv, opts, &history_usage, &n, err)))
+		return ret;
+	if (n != 1)
+		return err_set(err, MLOPS_EUSAGE, "%s; usage: %s",
+			       n < 1 ? "missing operand" : "too many operands",
+			       history_synopsis[0]);
+	if ((ret = modelref_parse(argv[0], &ref, err)))
+		goto out;
+	if (!ref.name || ref.version) {
+		ret = err_set(err, MLOPS_EUSAGE,
+			      "'%s' is not a model or stage; expected "
+			      "NAME[@STAGE]", argv[0]);
+		goto out;
+	}
+	if ((ret = registry_history(ctx->repo->reg, ref.name, ref.stage,
+				    &events, &n_events, err)))
+		goto out;
+	for (i = 0; i < n_events; i++) {
+		if ((int)strlen(events[i].stage) > w_stage)
+			w_stage = (int)strlen(events[i].stage);
+		if ((int)strlen(events[i].actor) > w_actor)
+			w_actor = (int)strlen(events[i].actor);
+	}
+	if (!ctx->json && n_events)
+		printf("%-24s  %-*s  %-11s  %-17s  %-*s  %s\n", "TIME", w_stage,
+		       "STAGE", "FROM -> TO", "ACTION", w_actor, "ACTOR",
+		       "REASON");
+	for (i = 0; i < n_events; i++) {
+		const struct reg_event *e = &events[i];
+		char move[32], from[12], action[24];
+
+		if (ctx->json) {
+			print_event_json(e);
+			continue;
+		}
+		if (e->from_version)
+			snprintf(from, sizeof(from), "%d", e->from_version);
+		else
+			snprintf(from, sizeof(from), "-");
+		snprintf(move, sizeof(move), "%s -> %d", from, e->to_version);
+		snprintf(action, sizeof(action), "%s%s", e->action,
+			 e->forced ? " (forced)" : "");
+		printf("%-24s  %-*s  %-11s  %-17s  %-*s  %s\n", e->at, w_stage,
+		       e->stage, move, action, w_actor, e->actor,
+		       e->reason ? e->reason : "");
+	}
+out:
+	for (i = 0; i < n_events; i++)
+		reg_event_release(&events[i]);
+	free(events);
+	modelref_release(&ref);
+	return ret;
+}

@@ -1,0 +1,395 @@
+/*
+ * mlops score-batch: score a CSV with a model and write the predictions.
+ *
+ * Built for cron: silent on success, one stderr line and a non-zero exit
+ * on failure, and never a half-written output file (the output, the
+ * reject file and the metrics file are each replaced atomically, and only
+ * when the run succeeds).  Memory is bounded by one block of rows.  With
+ * a repository, the run is recorded with a profile of the inputs and the
+ * predictions on the model's baseline grid, for `drift --runs`.
+ */
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "atomic.h"
+#include "cmd.h"
+#include "csv.h"
+#include "drift.h"
+#include "model.h"
+#include "modelref.h"
+#include "opt.h"
+#include "registry.h"
+#include "repo.h"
+#include "runlog.h"
+#include "score.h"
+#include "xalloc.h"
+
+static const char *const synopsis[] = {
+	"mlops score-batch MODEL -i FILE|- -o FILE|- [--keep COLS | --keep-all]",
+	"[--max-errors N] [--reject-file FILE] [--metrics-file FILE]",
+	NULL
+};
+
+static const struct opt_usage usage = {
+	synopsis,
+	"  mlops score-batch churn@production -i customers.csv -o scores.csv --keep id\n"
+	"  mlops score-batch churn:3 -i week.csv.gz -o - --keep-all | head\n"
+	"  mlops score-batch model.json -i in.csv -o out.csv --max-errors 100 --reject-file bad.csv\n"
+	"  mlops -C /srv/churn score-batch churn@production -i in.csv -o out.csv --metrics-file /var/lib/node_exporter/churn.prom\n",
+	"Score a CSV file with a model and write one prediction per row."
+};
+
+/* JSON for one accumulator: enough to rebuild it for drift --runs. */
+static cJSON *acc_json(const struct drift_acc *a)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	size_t k;
+
+	cJSON_AddNumberToObject(o, "count", (double)a->count);
+	cJSON_AddNumberToObject(o, "missing", (double)a->missing);
+	if (a->count) {
+		cJSON_AddNumberToObject(o, "mean", a->sum / (double)a->count);
+		cJSON_AddNumberToObject(o, "min", a->min);
+		cJSON_AddNumberToObject(o, "max", a->max);
+	}
+	if (a->le) {
+		arr = cJSON_CreateArray();
+		for (k = 0; k < PROFILE_QUANTILES + 2; k++)
+			cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)a->le[k]));
+		cJSON_AddItemToObject(o, "le", arr);
+		arr = cJSON_CreateArray();
+		for (k = 0; k < PROFILE_QUANTILES + 2; k++)
+			cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)a->lt[k]));
+		cJSON_AddItemToObject(o, "lt", arr);
+		cJSON_AddNumberToObject(o, "below", a->below);
+		cJSON_AddNumberToObject(o, "above", a->above);
+		cJSON_AddNumberToObject(o, "sumsq", a->sumsq);
+	}
+	if (a->levels) {
+		arr = cJSON_CreateArray();
+		for (k = 0; k <= a->ref->n_levels; k++)
+			cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)a->levels[k]));
+		cJSON_AddItemToObject(o, "levels", arr);
+	}
+	return o;
+}
+
+static void write_row(FILE *fp, const struct model *m,
+		      const struct score_block *b, size_t i, size_t n_keep)
+{
+	size_t k, w = score_width(m);
+	const double *p = b->pred + i * w;
+	char buf[40];
+	int len;
+
+	for (k = 0; k < n_keep; k++) {
+		const char *v = b->extra[i * n_keep + k];
+
+		csv_write_field(fp, v, strlen(v));
+		fputc(',', fp);
+	}
+	if (m->task == TASK_REGRESSION) {
+		len = csv_format_double(buf, p[0]);
+		fwrite(buf, 1, (size_t)len, fp);
+	} else {
+		const char *label = m->classes[score_argmax(m, p)];
+
+		csv_write_field(fp, label, strlen(label));
+		if (m->task == TASK_BINARY) {
+			fputc(',', fp);
+			len = csv_format_double(buf, 1 - p[0]);
+			fwrite(buf, 1, (size_t)len, fp);
+		}
+		for (k = 0; k < w; k++) {
+			fputc(',', fp);
+			len = csv_format_double(buf, p[k]);
+			fwrite(buf, 1, (size_t)len, fp);
+		}
+	}
+	fputc('\n', fp);
+}
+
+static void write_header(FILE *fp, const struct model *m,
+			 const struct score_stream *ss, const size_t *keep,
+			 size_t n_keep)
+{
+	size_t k;
+
+	for (k = 0; k < n_keep; k++) {
+		const char *name = score_stream_column(ss, keep[k]);
+
+		csv_write_field(fp, name, strlen(name));
+		fputc(',', fp);
+	}
+	fputs("prediction", fp);
+	for (k = 0; m->task != TASK_REGRESSION && k < m->n_classes; k++) {
+		char *name = xasprintf("proba_%s", m->classes[k]);
+
+		fputc(',', fp);
+		csv_write_field(fp, name, strlen(name));
+		free(name);
+	}
+	fputc('\n', fp);
+}
+
+static int write_metrics_file(const char *path, const char *model, int version,
+			      uint64_t rows, uint64_t rejected, double seconds,
+			      struct mlops_err *err)
+{
+	struct atomic_file af;
+	char labels[512];
+	int ret;
+
+	if ((ret = atomic_open(&af, path, err)))
+		return ret;
+	if (model)
+		snprintf(labels, sizeof(labels), "{model=\"%s\",version=\"%d\"}",
+			 model, version);
+	else
+		snprintf(labels, sizeof(labels), "{model=\"file\"}");
+	fprintf(af.fp,
+		"# HELP mlops_score_rows Rows scored by the last successful run.\n"
+		"# TYPE mlops_score_rows gauge\n"
+		"mlops_score_rows%s %llu\n"
+		"# HELP mlops_score_rejected_rows Rows rejected by the last successful run.\n"
+		"# TYPE mlops_score_rejected_rows gauge\n"
+		"mlops_score_rejected_rows%s %llu\n"
+		"# HELP mlops_score_duration_seconds Duration of the last successful run.\n"
+		"# TYPE mlops_score_duration_seconds gauge\n"
+		"mlops_score_duration_seconds%s %.3f\n"
+		"# HELP mlops_score_last_success_timestamp_seconds When the last successful run ended.\n"
+		"# TYPE mlops_score_last_success_timestamp_seconds gauge\n"
+		"mlops_score_last_success_timestamp_seconds%s %lld\n",
+		labels, (unsigned long long)rows, labels,
+		(unsigned long long)rejected, labels, seconds, labels,
+		(long long)time(NULL));
+	return atomic_commit(&af, err);
+}
+
+int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
+		    struct mlops_err *err)
+{
+	const char *input = NULL, *output = NULL, *reject_path = NULL;
+	const char *metrics_path = NULL;
+	struct opt_list keep = { 0 };
+	int keep_all = 0;
+	long max_errors = 0;
+	struct opt opts[] = {
+		OPT_STRING('i', "input", &input, "FILE", "CSV to score (gzip/zstd/xz detected), or - for stdin"),
+		OPT_STRING('o', "output", &output, "FILE", "where to write the predictions, or - for stdout"),
+		OPT_CSV(0, "keep", &keep, "COLS", "copy these input columns into the output (e.g. an id)"),
+		OPT_BOOL(0, "keep-all", &keep_all, "copy every input column into the output"),
+		OPT_INT(0, "max-errors", &max_errors, "N", "skip up to N bad rows instead of stopping (default 0)"),
+		OPT_STRING(0, "reject-file", &reject_path, "FILE", "write skipped rows with their reason here"),
+		OPT_STRING(0, "metrics-file", &metrics_path, "FILE", "write Prometheus metrics here on success"),
+		OPT_END()
+	};
+	struct atomic_file out = { 0 }, rejects = { 0 };
+	struct score_stream *ss = NULL;
+	struct score_block b;
+	struct model *m = NULL;
+	struct drift_acc *acc = NULL, pacc;
+	struct runlog rl;
+	struct reg_run run = { 0 };
+	size_t *cols = NULL, n_keep = 0, i, j, nf = 0;
+	struct modelref_info info = { 0 };
+	const char *name = NULL;
+	char sha[65], *profile_text = NULL, *inputs_text = NULL;
+	char *metrics_text = NULL;
+	int n_args, ret, version = 0, have_pacc = 0;
+	long long run_id;
+
+	runlog_start(&rl);
+	if ((ret = opt_parse(argc, argv, opts, &usage, &n_args, err)))
+		goto out;
+	if (n_args != 1 || !input || !output) {
+		ret = err_set(err, MLOPS_EUSAGE,
+			      n_args > 1 ? "expected one MODEL, got %d arguments" :
+			      "MODEL, -i and -o are required (see 'mlops score-batch --help')",
+			      n_args);
+		goto out;
+	}
+	if (keep_all && keep.n) {
+		ret = err_set(err, MLOPS_EUSAGE, "--keep and --keep-all cannot be used together");
+		goto out;
+	}
+	if (max_errors < 0) {
+		ret = err_set(err, MLOPS_EUSAGE, "--max-errors must not be negative");
+		goto out;
+	}
+	if (!strcmp(output, "-") && ctx->json) {
+		ret = err_set(err, MLOPS_EUSAGE, "--json needs stdout; write the predictions to a file with -o");
+		goto out;
+	}
+	if ((ret = modelref_load(ctx->repo, argv[0], &m, &info, err)))
+		goto out;
+	name = info.name;
+	version = info.version;
+	if ((ret = score_stream_open(m, input, &ss, err)))
+		goto out;
+	if (keep_all) {
+		n_keep = score_stream_n_columns(ss);
+		cols = xcalloc(n_keep + 1, sizeof(size_t));
+		for (i = 0; i < n_keep; i++)
+			cols[i] = i;
+	} else {
+		cols = xcalloc(keep.n + 1, sizeof(size_t));
+		for (i = 0; i < keep.n; i++) {
+			long c = score_stream_find(ss, keep.items[i]);
+
+			if (c < 0) {
+				ret = err_set(err, MLOPS_EINPUT,
+					      "'%s': no column '%s' (--keep)",
+					      score_stream_name(ss), keep.items[i]);
+				goto out;
+			}
+			cols[n_keep++] = (size_t)c;
+		}
+	}
+	score_stream_set_extra(ss, cols, n_keep);
+	if (reject_path && (ret = atomic_open(&rejects, reject_path, err)))
+		goto out;
+	if (reject_path)
+		fputs("line,reason,record\n", rejects.fp);
+	score_stream_set_rejects(ss, (uint64_t)max_errors,
+				 reject_path ? rejects.fp : NULL);
+	if ((ret = atomic_open(&out, output, err)))
+		goto out;
+	write_header(out.fp, m, ss, cols, n_keep);
+
+	nf = m->n_features;
+	acc = xcalloc(nf + 1, sizeof(*acc));
+	for (j = 0; j < nf; j++)
+		drift_acc_init(&acc[j], &m->features[j].profile);
+	drift_acc_init(&pacc, &m->pred_profile);
+	have_pacc = 1;
+	for (;;) {
+		if ((ret = score_stream_next(ss, &b, err)))
+			goto out;
+		if (!b.n)
+			break;
+		for (i = 0; i < b.n; i++) {
+			write_row(out.fp, m, &b, i, n_keep);
+			for (j = 0; j < nf; j++) {
+				if (m->features[j].kind == FEATURE_NUMERIC)
+					drift_acc_numeric(&acc[j], b.raw[i * nf + j]);
+				else
+					drift_acc_level(&acc[j], b.level[i * nf + j]);
+			}
+			if (m->task == TASK_MULTICLASS)
+				drift_acc_level(&pacc, (long)score_argmax(
+					m, b.pred + i * m->n_classes));
+			else
+				drift_acc_numeric(&pacc, b.pred[i]);
+		}
+	}
+	if (ferror(out.fp)) {
+		ret = err_set(err, MLOPS_EIO, "cannot write '%s'", output);
+		goto out;
+	}
+	if ((ret = atomic_commit(&out, err)))
+		goto out;
+	if (reject_path && (ret = atomic_commit(&rejects, err)))
+		goto out;
+	for (j = 0; j < nf && !ctx->quiet; j++) {
+		uint64_t u = score_stream_unseen(ss, j);
+
+		if (u)
+			fprintf(stderr, "mlops score-batch: warning: %llu value%s of '%s' %s categories never seen in training (scored as all-zero)\n",
+				(unsigned long long)u, u == 1 ? "" : "s",
+				m->features[j].name, u == 1 ? "was a" : "were");
+	}
+	if (score_stream_rejected(ss) && !ctx->quiet)
+		fprintf(stderr, "mlops score-batch: warning: skipped %llu bad row%s%s%s\n",
+			(unsigned long long)score_stream_rejected(ss),
+			score_stream_rejected(ss) == 1 ? "" : "s",
+			reject_path ? "; see " : "", reject_path ? reject_path : "");
+
+	score_stream_sha256(ss, sha);
+	if (ctx->repo) {
+		cJSON *o = cJSON_CreateObject(), *f = cJSON_CreateObject(), *in;
+
+		for (j = 0; j < nf; j++)
+			cJSON_AddItemToObject(f, m->features[j].name, acc_json(&acc[j]));
+		cJSON_AddItemToObject(o, "features", f);
+		cJSON_AddItemToObject(o, "prediction", acc_json(&pacc));
+		profile_text = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		o = cJSON_CreateArray();
+		in = cJSON_CreateObject();
+		cJSON_AddStringToObject(in, "path", input);
+		cJSON_AddStringToObject(in, "sha256", sha);
+		cJSON_AddNumberToObject(in, "rows", (double)score_stream_rows(ss));
+		cJSON_AddNumberToObject(in, "rejected", (double)score_stream_rejected(ss));
+		cJSON_AddStringToObject(in, "output", output);
+		cJSON_AddItemToArray(o, in);
+		inputs_text = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "rows", (double)score_stream_rows(ss));
+		cJSON_AddNumberToObject(o, "rejected", (double)score_stream_rejected(ss));
+		metrics_text = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		run.kind = "score-batch";
+		run.model = name;
+		run.version = version;
+		run.exit_status = 0;
+		run.passed = -1;
+		run.inputs_json = inputs_text;
+		run.metrics_json = metrics_text;
+		run.profile_json = profile_text;
+		if ((ret = runlog_record(ctx->repo, &rl, &run, &run_id, err)))
+			goto out;
+	}
+	if (metrics_path &&
+	    (ret = write_metrics_file(metrics_path, name, version,
+				      score_stream_rows(ss),
+				      score_stream_rejected(ss),
+				      runlog_elapsed(&rl), err)))
+		goto out;
+	if (ctx->json) {
+		cJSON *o = cJSON_CreateObject();
+		char *text;
+
+		cJSON_AddNumberToObject(o, "schema", 1);
+		if (name) {
+			cJSON_AddStringToObject(o, "model", name);
+			cJSON_AddNumberToObject(o, "version", version);
+		}
+		cJSON_AddStringToObject(o, "input", input);
+		cJSON_AddStringToObject(o, "input_sha256", sha);
+		cJSON_AddStringToObject(o, "output", output);
+		cJSON_AddNumberToObject(o, "rows", (double)score_stream_rows(ss));
+		cJSON_AddNumberToObject(o, "rejected", (double)score_stream_rejected(ss));
+		cJSON_AddNumberToObject(o, "seconds", runlog_elapsed(&rl));
+		text = cJSON_PrintUnformatted(o);
+		printf("%s\n", text);
+		cJSON_free(text);
+		cJSON_Delete(o);
+	}
+	ret = 0;
+out:
+	if (ret) {
+		atomic_abort(&out);
+		atomic_abort(&rejects);
+	}
+	if (acc)
+		for (j = 0; j < nf; j++)
+			drift_acc_release(&acc[j]);
+	free(acc);
+	if (have_pacc)
+		drift_acc_release(&pacc);
+	score_stream_close(ss);
+	model_free(m);
+	modelref_info_release(&info);
+	free(cols);
+	cJSON_free(profile_text);
+	cJSON_free(inputs_text);
+	cJSON_free(metrics_text);
+	opt_list_release(&keep);
+	return ret;
+}

@@ -1,0 +1,63 @@
+#ifndef MLOPS_CMD_H
+#define MLOPS_CMD_H
+
+/*
+ * The subcommand interface.  main.c owns the table of commands; each row's
+ * flags say what main sets up before the call, so that no command opens
+ * the repository or registry itself.  A command returns a status (0 or
+ * enum mlops_status) with `err` filled on failure; main prints the
+ * message once and maps the status to the exit code.
+ */
+
+#include "error.h"
+
+struct repo;
+
+enum {
+	CMD_NEEDS_NOTHING = 0,
+	CMD_REPO_RO = 1 << 0,	/* repository required, registry read-only */
+	CMD_REPO_RW = 1 << 1,	/* repository required, registry writable */
+	CMD_REPO_OPT = 1 << 2,	/* open the repository if one is found
+				   (read-only with CMD_REPO_RO) */
+	CMD_HIDDEN = 1 << 3	/* not listed in help or completion */
+};
+
+struct cmd_ctx {
+	const char *name;	/* the command's name, e.g. "train" */
+	int json;		/* --json: machine output on stdout */
+	int quiet;		/* -q: nothing on stdout but results */
+	int color;		/* colour on stdout/stderr decided by main */
+	int progress;		/* stderr is a terminal and not quiet */
+	struct repo *repo;	/* set per the table flags; may be NULL */
+};
+
+typedef int (*cmd_fn)(int argc, char **argv, struct cmd_ctx *ctx,
+		      struct mlops_err *err);
+
+struct cmd_struct {
+	const char *name;
+	cmd_fn fn;
+	int flags;
+	const char *summary;
+};
+
+/* The table, for help and completion (main.c owns it). */
+extern const struct cmd_struct mlops_commands[];
+
+int cmd_complete(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_completion(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_history(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_init(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_list(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_register(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_show(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_train(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err);
+
+#endif

@@ -1,0 +1,77 @@
+#ifndef MLOPS_DATASET_H
+#define MLOPS_DATASET_H
+
+/*
+ * A whole CSV table loaded into memory by column, for train and validate.
+ *
+ * Type inference: a column is numeric when every non-missing field parses
+ * as a number, categorical otherwise; options force either.  Categorical
+ * values are interned: each cell is an index into the column's `levels`
+ * (in order of first appearance), -1 for missing.  Numeric cells are
+ * doubles, NAN for missing.  Scoring does not use this module: it
+ * streams with csv.h.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+
+enum ds_type { DS_NUMERIC, DS_CATEGORICAL };
+
+struct ds_column {
+	char *name;
+	enum ds_type type;
+	double *num;		/* DS_NUMERIC: n_rows values, NAN = missing */
+	int32_t *code;		/* DS_CATEGORICAL: n_rows codes, -1 = missing */
+	char **levels;		/* DS_CATEGORICAL: distinct values */
+	size_t n_levels;
+	size_t n_missing;
+};
+
+struct dataset {
+	char *name;		/* file name as given, for messages */
+	char sha256[65];	/* hex SHA-256 of the file's raw bytes */
+	size_t n_rows, n_cols;
+	struct ds_column *cols;
+	unsigned long *line;	/* n_rows: physical line of each row */
+};
+
+struct dataset_opts {
+	/* Columns forced categorical / numeric (a forced-numeric column
+	 * holding a non-number is MLOPS_EINPUT naming line and column). */
+	const char *const *categorical;
+	size_t n_categorical;
+	const char *const *numeric;
+	size_t n_numeric;
+	/* If non-NULL, load only these columns (others are skipped but the
+	 * row must still have the header's field count). Each must exist,
+	 * else MLOPS_EINPUT "'FILE': no column 'X'".  So must each name in
+	 * `categorical` and `numeric`; one in both is MLOPS_EUSAGE.  Loaded
+	 * columns keep the file's order: look them up with dataset_find(). */
+	const char *const *only;
+	size_t n_only;
+	/* A categorical column with more distinct values is MLOPS_EINPUT
+	 * (suggesting --exclude); 0 means the default, 1000.  Loading is
+	 * one pass: a column that passes this many distinct values while
+	 * all are numbers is numeric from then on, and a later non-number
+	 * in it is MLOPS_EINPUT "'F' line L, column C ('name'): 'x' is not
+	 * a number" (force it categorical to load it). */
+	size_t max_levels;
+};
+
+/*
+ * Load `path` ("-" = stdin, compressed input detected).  On success *out
+ * owns the dataset (dataset_free()).  Errors: MLOPS_EIO (cannot open or
+ * read), MLOPS_EINPUT (no header, duplicate or empty column name, a row
+ * with the wrong field count "'F' line L: expected N fields, found M",
+ * malformed quoting, no data rows).  `opts` may be NULL.
+ */
+int dataset_load(const char *path, const struct dataset_opts *opts,
+		 struct dataset **out, struct mlops_err *err);
+
+/* Index of the column named `name`, or -1. */
+int dataset_find(const struct dataset *ds, const char *name);
+
+void dataset_free(struct dataset *ds);
+
+#endif

@@ -1,0 +1,44 @@
+#ifndef MLOPS_METRICS_H
+#define MLOPS_METRICS_H
+
+/*
+ * Quality metrics, computed as scikit-learn does.
+ *
+ * Classification: accuracy, precision, recall, f1 (binary: of classes[1];
+ * multiclass: macro), auc (ROC AUC; multiclass: one-vs-rest macro),
+ * logloss (probabilities clipped to [eps, 1-eps]), brier (binary: mean
+ * squared error of p(classes[1]); multiclass: mean over rows of the
+ * summed squared error over classes).  Regression: rmse, mae, r2.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include "model.h"
+
+/*
+ * `y` holds the true class index of each of `n` rows, `prob` the output
+ * of score_predict (binary: one value per row; multiclass: K per row).
+ * Fills `out` (at least MODEL_MAX_METRICS) and returns how many.  When
+ * `confusion` is non-NULL it receives the K x K counts (row: true class).
+ */
+size_t metrics_classification(enum model_task task, size_t n_classes,
+			      const uint32_t *y, const double *prob, size_t n,
+			      struct metric *out, size_t *confusion);
+
+/* Regression metrics of `pred` against `y`; returns how many. */
+size_t metrics_regression(const double *y, const double *pred, size_t n,
+			  struct metric *out);
+
+/* Whether larger values of the metric are better (auc) or not (rmse). */
+int metrics_higher_is_better(const char *name);
+
+/* Whether `name` is a metric for the task. */
+int metrics_known(enum model_task task, const char *name);
+
+/* Comma-separated metric names of the task, for messages. Static. */
+const char *metrics_names(enum model_task task);
+
+/* ROC AUC of scores for positives (pos[i] != 0); NAN if one class. */
+double metrics_auc(const double *score, const unsigned char *pos, size_t n);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * Column profiles: the baseline that `drift` compares new data against.
+ *
+ * A numeric profile keeps PROFILE_QUANTILES+1 evenly spaced quantiles
+ * (numpy's "linear" definition), which pins the reference CDF to within
+ * 1/PROFILE_QUANTILES everywhere: enough for KS, PSI and Wasserstein
+ * without the training data.  It is built from a full column in memory;
+ * streaming accumulation against a reference grid lives in drift.c.
+ */
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile.h"
+#include "xalloc.h"
+
+void profile_release(struct profile *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	free(p->quantiles);
+	for (i = 0; i < p->n_levels; i++)
+		free(p->levels[i]);
+	free(p->levels);
+	free(p->level_counts);
+	memset(p, 0, sizeof(*p));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+void profile_numeric(struct profile *p, const double *values, size_t n)
+{
+	double *v = xmallocarray(n ? n : 1, sizeof(*v));
+	double sum = 0, sq = 0, mean;
+	size_t i, m = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->kind = PROFILE_NUMERIC;
+	for (i = 0; i < n; i++)
+		if (!isnan(values[i]))
+			v[m++] = values[i];
+	p->count = m;
+	p->missing = n - m;
+	if (!m) {
+		free(v);
+		return;
+	}
+	qsort(v, m, sizeof(*v), cmp_double);
+	for (i = 0; i < m; i++)
+		sum += v[i];
+	mean = sum / (double)m;
+	for (i = 0; i < m; i++)
+		sq += (v[i] - mean) * (v[i] - mean);
+	p->min = v[0];
+	p->max = v[m - 1];
+	p->mean = mean;
+	p->std = sqrt(sq / (double)m);
+	p->quantiles = xmallocarray(PROFILE_QUANTILES + 1, sizeof(double));
+	for (i = 0; i <= PROFILE_QUANTILES; i++) {
+		double pos = (double)i * (double)(m - 1) / PROFILE_QUANTILES;
+		size_t lo = (size_t)pos;
+		double frac = pos - (double)lo;
+
+		if (lo + 1 < m)
+			p->quantiles[i] = v[lo] + frac * (v[lo + 1] - v[lo]);
+		else
+			p->quantiles[i] = v[m - 1];
+	}
+	free(v);
+}
+
+void profile_categorical(struct profile *p, const int32_t *codes, size_t n,
+			 char *const *levels, size_t n_levels)
+{
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	p->kind = PROFILE_CATEGORICAL;
+	p->n_levels = n_levels;
+	p->levels = xcalloc(n_levels ? n_levels : 1, sizeof(char *));
+	p->level_counts = xcalloc(n_levels ? n_levels : 1, sizeof(uint64_t));
+	for (i = 0; i < n_levels; i++)
+		p->levels[i] = xstrdup(levels[i]);
+	for (i = 0; i < n; i++) {
+		if (codes[i] < 0 || (size_t)codes[i] >= n_levels) {
+			p->missing++;
+		} else {
+			p->level_counts[codes[i]]++;
+			p->count++;
+		}
+	}
+}
+
+double profile_cdf(const struct profile *p, double x)
+{
+	const double *q = p->quantiles;
+	size_t lo = 0, hi = PROFILE_QUANTILES;
+
+	if (!q || x < q[0])
+		return 0;
+	if (x >= q[PROFILE_QUANTILES])
+		return 1;
+	/* Largest lo with q[lo] <= x; then interpolate within the step. */
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (q[mid] <= x)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (q[lo + 1] > q[lo])
+		return ((double)lo + (x - q[lo]) / (q[lo + 1] - q[lo])) /
+		       PROFILE_QUANTILES;
+	return (double)lo / PROFILE_QUANTILES;
+}

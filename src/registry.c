@@ -1,0 +1,1274 @@
+/*
+ * The model registry in SQLite.
+ *
+ * Tables: models; versions (immutable, one artefact hash each, unique per
+ * model); version_tags; stages (the current pointer of each stage);
+ * stage_events (the append-only ledger, guarded by triggers that refuse
+ * UPDATE and DELETE); runs.  The schema lives in migrations[]: entry k
+ * takes PRAGMA user_version from k to k + 1, and opening a writable
+ * registry applies the missing steps inside one BEGIN IMMEDIATE.
+ *
+ * Assumptions: one connection per process; the caller brackets each
+ * command's writes with registry_begin()/registry_commit(), and the
+ * write functions here run inside that transaction, so that version
+ * numbers (max + 1) and ledger rows are allocated under the write lock.
+ * Concurrency is SQLite's: WAL mode (readers never block the writer) and
+ * a busy timeout; a lock still held after it is MLOPS_EBUSY.
+ *
+ * The DML is kept to what PostgreSQL also accepts (no INSERT OR ...,
+ * no REPLACE, MAX() subqueries instead of ORDER BY ... LIMIT 1 where the
+ * standard form exists; ON CONFLICT and RETURNING exist in both), so a
+ * second backend can share the statements.  The DDL (INTEGER PRIMARY KEY,
+ * triggers) is per backend by nature.
+ *
+ * Deliberately absent: knowledge of artefact files (repo.c owns them) and
+ * of policy such as "production needs a passing validation" (commands).
+ */
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "registry.h"
+#include "xalloc.h"
+
+/* 'mlop' in PRAGMA application_id marks the file as ours (1835822960). */
+#define REGISTRY_APP_ID 0x6d6c6f70
+
+struct registry {
+	sqlite3 *db;
+	int busy_timeout_ms;
+	int writable;
+};
+
+/*
+ * The forward migrations; migrations[k] takes user_version k to k + 1
+ * and sets it.  Never edit a released step: append a new one.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: the initial schema */
+	"CREATE TABLE models (\n"
+	"	name TEXT PRIMARY KEY,\n"
+	"	created_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE versions (\n"
+	"	model TEXT NOT NULL REFERENCES models (name),\n"
+	"	version INTEGER NOT NULL CHECK (version > 0),\n"
+	"	sha256 TEXT NOT NULL,\n"
+	"	size INTEGER NOT NULL,\n"
+	"	run_id INTEGER,\n"
+	"	description TEXT,\n"
+	"	created_at TEXT NOT NULL,\n"
+	"	created_by TEXT NOT NULL,\n"
+	"	PRIMARY KEY (model, version),\n"
+	"	UNIQUE (model, sha256)\n"
+	");\n"
+	"CREATE INDEX versions_sha256 ON versions (sha256);\n"
+	"CREATE TABLE version_tags (\n"
+	"	model TEXT NOT NULL,\n"
+	"	version INTEGER NOT NULL,\n"
+	"	key TEXT NOT NULL,\n"
+	"	value TEXT NOT NULL,\n"
+	"	PRIMARY KEY (model, version, key),\n"
+	"	FOREIGN KEY (model, version) REFERENCES versions (model, version)\n"
+	");\n"
+	"CREATE TABLE stage_events (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	model TEXT NOT NULL REFERENCES models (name),\n"
+	"	stage TEXT NOT NULL,\n"
+	"	from_version INTEGER,\n"
+	"	to_version INTEGER NOT NULL,\n"
+	"	action TEXT NOT NULL CHECK (action IN ('promote', 'rollback')),\n"
+	"	forced INTEGER NOT NULL DEFAULT 0,\n"
+	"	actor TEXT NOT NULL,\n"
+	"	host TEXT NOT NULL,\n"
+	"	git_identity TEXT,\n"
+	"	at TEXT NOT NULL,\n"
+	"	reason TEXT,\n"
+	"	validation_run_id INTEGER,\n"
+	"	FOREIGN KEY (model, to_version) REFERENCES versions (model, version)\n"
+	");\n"
+	"CREATE INDEX stage_events_model_stage ON stage_events (model, stage, id);\n"
+	"CREATE INDEX stage_events_at ON stage_events (model, at);\n"
+	"CREATE TRIGGER stage_events_no_update BEFORE UPDATE ON stage_events\n"
+	"BEGIN SELECT RAISE(ABORT, 'the stage ledger is append-only'); END;\n"
+	"CREATE TRIGGER stage_events_no_delete BEFORE DELETE ON stage_events\n"
+	"BEGIN SELECT RAISE(ABORT, 'the stage ledger is append-only'); END;\n"
+	"CREATE TABLE stages (\n"
+	"	model TEXT NOT NULL REFERENCES models (name),\n"
+	"	stage TEXT NOT NULL,\n"
+	"	version INTEGER NOT NULL,\n"
+	"	event_id INTEGER NOT NULL REFERENCES stage_events (id),\n"
+	"	updated_at TEXT NOT NULL,\n"
+	"	PRIMARY KEY (model, stage),\n"
+	"	FOREIGN KEY (model, version) REFERENCES versions (model, version)\n"
+	");\n"
+	"CREATE TABLE runs (\n"
+	"	id INTEGER PRIMARY KEY,\n"
+	"	kind TEXT NOT NULL,\n"
+	"	model TEXT,\n"
+	"	version INTEGER,\n"
+	"	started_at TEXT NOT NULL,\n"
+	"	duration_s REAL NOT NULL,\n"
+	"	exit_status INTEGER NOT NULL,\n"
+	"	passed INTEGER,\n"
+	"	params TEXT,\n"
+	"	inputs TEXT,\n"
+	"	metrics TEXT,\n"
+	"	profile TEXT,\n"
+	"	git_commit TEXT,\n"
+	"	git_dirty INTEGER\n"
+	");\n"
+	"CREATE INDEX runs_model_version ON runs (model, version, kind, passed);\n"
+	"CREATE INDEX runs_kind ON runs (kind, id);\n"
+	"PRAGMA user_version = 1;\n",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* Turn an SQLite failure into our status, copying the message now. */
+static int db_fail(struct registry *reg, int rc, const char *what,
+		   struct mlops_err *err)
+{
+	const char *msg = reg && reg->db ? sqlite3_errmsg(reg->db) :
+			  sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return err_set(err, MLOPS_EBUSY,
+			       "registry is locked by another process "
+			       "(waited %d ms); retry",
+			       reg ? reg->busy_timeout_ms : 0);
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return err_set(err, MLOPS_ECORRUPT,
+			       "registry database is corrupt: %s", msg);
+	case SQLITE_READONLY:
+		return err_set(err, MLOPS_EIO,
+			       "%s: registry is read-only: %s", what, msg);
+	default:
+		return err_set(err, MLOPS_EIO, "%s: %s", what, msg);
+	}
+}
+
+static int prep(struct registry *reg, const char *sql, sqlite3_stmt **st,
+		struct mlops_err *err)
+{
+	int rc = sqlite3_prepare_v2(reg->db, sql, -1, st, NULL);
+
+	if (rc != SQLITE_OK) {
+		*st = NULL;
+		return db_fail(reg, rc, "cannot query the registry", err);
+	}
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_id(sqlite3_stmt *st, int i, long long id)
+{
+	if (id > 0)
+		sqlite3_bind_int64(st, i, id);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* A copy of a text column, NULL for SQL NULL. */
+static char *col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s ? xstrdup((const char *)s) : NULL;
+}
+
+/* A text column that cannot be NULL by schema: "" rather than NULL. */
+static char *col_str0(sqlite3_stmt *st, int i)
+{
+	char *s = col_str(st, i);
+
+	return s ? s : xstrdup("");
+}
+
+/* Step a statement that returns no row we need. */
+static int step_done(struct registry *reg, sqlite3_stmt *st,
+		     const char *what, struct mlops_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	return db_fail(reg, rc, what, err);
+}
+
+/* Run SQL without parameters (pragmas, transactions, migrations). */
+static int exec(struct registry *reg, const char *sql, const char *what,
+		struct mlops_err *err)
+{
+	int rc = sqlite3_exec(reg->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : db_fail(reg, rc, what, err);
+}
+
+/* The value of an integer pragma that takes no argument. */
+static int pragma_int(struct registry *reg, const char *sql, int *value,
+		      struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if ((ret = prep(reg, sql, &st, err)))
+		return ret;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*value = sqlite3_column_int(st, 0);
+		ret = 0;
+	} else {
+		ret = db_fail(reg, rc, "cannot read the registry", err);
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+void registry_timestamp(char buf[32])
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t len;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	len = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + len, 32 - len, ".%03dZ",
+		 (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+/* This process's user name and host name, for the ledger. */
+static void actor_identity(char *user, size_t user_len, char *host,
+			   size_t host_len)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	const char *env = getenv("USER");
+
+	if (pw && pw->pw_name && *pw->pw_name)
+		snprintf(user, user_len, "%s", pw->pw_name);
+	else
+		snprintf(user, user_len, "%s", env && *env ? env : "unknown");
+	if (gethostname(host, host_len) || !*host)
+		snprintf(host, host_len, "localhost");
+	host[host_len - 1] = '\0';
+}
+
+static void close_db(struct registry *reg)
+{
+	if (reg->db)
+		sqlite3_close(reg->db);
+	reg->db = NULL;
+}
+
+void registry_close(struct registry *reg)
+{
+	if (!reg)
+		return;
+	close_db(reg);
+	free(reg);
+}
+
+/* Apply migrations[from..] in one transaction. */
+static int migrate(struct registry *reg, struct mlops_err *err)
+{
+	int ret, version, k;
+
+	if ((ret = exec(reg, "BEGIN IMMEDIATE", "cannot upgrade the registry",
+			err)))
+		return ret;
+	/* Another process may have migrated while we waited for the lock. */
+	if ((ret = pragma_int(reg, "PRAGMA user_version", &version, err)))
+		goto fail;
+	for (k = version; k < N_MIGRATIONS; k++)
+		if ((ret = exec(reg, migrations[k],
+				"cannot upgrade the registry schema", err)))
+			goto fail;
+	return exec(reg, "COMMIT", "cannot upgrade the registry", err);
+fail:
+	sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+static int open_db(const char *path, int flags, int busy_timeout_ms,
+		   struct registry **out, struct mlops_err *err)
+{
+	struct registry *reg = xcalloc(1, sizeof(*reg));
+	int rc;
+
+	reg->busy_timeout_ms = busy_timeout_ms;
+	reg->writable = !!(flags & SQLITE_OPEN_READWRITE);
+	rc = sqlite3_open_v2(path, &reg->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		err_set(err, MLOPS_EIO, "cannot open registry '%s': %s", path,
+			reg->db ? sqlite3_errmsg(reg->db) : sqlite3_errstr(rc));
+		registry_close(reg);
+		return MLOPS_EIO;
+	}
+	sqlite3_extended_result_codes(reg->db, 1);
+	sqlite3_busy_timeout(reg->db, busy_timeout_ms);
+	*out = reg;
+	return 0;
+}
+
+int registry_open(const char *path, int writable, int busy_timeout_ms,
+		  struct registry **out, struct mlops_err *err)
+{
+	struct registry *reg;
+	int ret, app_id, version;
+
+	*out = NULL;
+	ret = open_db(path, writable ? SQLITE_OPEN_READWRITE :
+		      SQLITE_OPEN_READONLY, busy_timeout_ms, &reg, err);
+	if (ret)
+		return ret;
+	if ((ret = pragma_int(reg, "PRAGMA application_id", &app_id, err)) ||
+	    (ret = pragma_int(reg, "PRAGMA user_version", &version, err)))
+		goto fail;
+	if (app_id != REGISTRY_APP_ID) {
+		ret = err_set(err, MLOPS_ECORRUPT,
+			      "'%s' is not an mlops registry", path);
+		goto fail;
+	}
+	if (version > N_MIGRATIONS) {
+		ret = err_set(err, MLOPS_ECORRUPT,
+			      "registry '%s' has schema version %d, newer than "
+			      "this mlops knows (%d); upgrade mlops",
+			      path, version, N_MIGRATIONS);
+		goto fail;
+	}
+	if (version < N_MIGRATIONS && !writable) {
+		ret = err_set(err, MLOPS_ECORRUPT,
+			      "registry '%s' has the old schema version %d; "
+			      "any writing command upgrades it", path, version);
+		goto fail;
+	}
+	if (writable &&
+	    ((ret = exec(reg, "PRAGMA foreign_keys = ON",
+			 "cannot open the registry", err)) ||
+	     (ret = exec(reg, "PRAGMA synchronous = FULL",
+			 "cannot open the registry", err))))
+		goto fail;
+	if (version < N_MIGRATIONS && (ret = migrate(reg, err)))
+		goto fail;
+	*out = reg;
+	return 0;
+fail:
+	registry_close(reg);
+	return ret;
+}
+
+int registry_create(const char *path, struct mlops_err *err)
+{
+	struct registry *reg;
+	int ret;
+
+	ret = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+		      5000, &reg, err);
+	if (ret)
+		return ret;
+	/* journal_mode and application_id persist in the file. */
+	if (!(ret = exec(reg, "PRAGMA journal_mode = WAL",
+			 "cannot create the registry", err)) &&
+	    !(ret = exec(reg, "PRAGMA application_id = 1835822960",
+			 "cannot create the registry", err)) &&
+	    !(ret = exec(reg, "PRAGMA foreign_keys = ON",
+			 "cannot create the registry", err)))
+		ret = migrate(reg, err);
+	registry_close(reg);
+	return ret;
+}
+
+int registry_begin(struct registry *reg, struct mlops_err *err)
+{
+	return exec(reg, "BEGIN IMMEDIATE", "cannot lock the registry", err);
+}
+
+int registry_commit(struct registry *reg, struct mlops_err *err)
+{
+	int ret = exec(reg, "COMMIT", "cannot commit to the registry", err);
+
+	if (ret)
+		registry_rollback(reg);
+	return ret;
+}
+
+void registry_rollback(struct registry *reg)
+{
+	if (reg && reg->db && !sqlite3_get_autocommit(reg->db))
+		sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void reg_version_release(struct reg_version *v)
+{
+	if (!v)
+		return;
+	free(v->model);
+	free(v->description);
+	free(v->created_at);
+	free(v->created_by);
+	memset(v, 0, sizeof(*v));
+}
+
+void reg_stage_release(struct reg_stage *s)
+{
+	if (!s)
+		return;
+	free(s->model);
+	free(s->stage);
+	free(s->updated_at);
+	memset(s, 0, sizeof(*s));
+}
+
+void reg_event_release(struct reg_event *e)
+{
+	if (!e)
+		return;
+	free(e->model);
+	free(e->stage);
+	free(e->action);
+	free(e->actor);
+	free(e->host);
+	free(e->git_identity);
+	free(e->at);
+	free(e->reason);
+	memset(e, 0, sizeof(*e));
+}
+
+void reg_run_row_release(struct reg_run_row *r)
+{
+	if (!r)
+		return;
+	free(r->kind);
+	free(r->model);
+	free(r->started_at);
+	free(r->params_json);
+	free(r->inputs_json);
+	free(r->metrics_json);
+	free(r->profile_json);
+	free(r->git_commit);
+	memset(r, 0, sizeof(*r));
+}
+
+void registry_free_strings(char **v, size_t n)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Whether one row comes back for `sql` with text parameters a, b. */
+static int exists_row(struct registry *reg, const char *sql, const char *a,
+		      const char *b, int *found, struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if ((ret = prep(reg, sql, &st, err)))
+		return ret;
+	bind_text(st, 1, a);
+	if (b)
+		bind_text(st, 2, b);
+	rc = sqlite3_step(st);
+	*found = rc == SQLITE_ROW;
+	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	      db_fail(reg, rc, "cannot read the registry", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int model_exists(struct registry *reg, const char *model,
+			struct mlops_err *err)
+{
+	int ret, found;
+
+	ret = exists_row(reg, "SELECT 1 FROM models WHERE name = ?", model,
+			 NULL, &found, err);
+	if (!ret && !found)
+		ret = err_set(err, MLOPS_ENOTFOUND, "no model '%s'", model);
+	return ret;
+}
+
+int registry_version_exists(struct registry *reg, const char *model,
+			    int version, struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if ((ret = model_exists(reg, model, err)))
+		return ret;
+	if ((ret = prep(reg, "SELECT 1 FROM versions "
+			"WHERE model = ? AND version = ?", &st, err)))
+		return ret;
+	bind_text(st, 1, model);
+	sqlite3_bind_int(st, 2, version);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ret = 0;
+	else if (rc == SQLITE_DONE)
+		ret = err_set(err, MLOPS_ENOTFOUND,
+			      "model '%s' has no version %d", model, version);
+	else
+		ret = db_fail(reg, rc, "cannot read the registry", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+#define VERSION_COLS \
+	"model, version, sha256, size, run_id, description, created_at, " \
+	"created_by"
+
+static void read_version(sqlite3_stmt *st, struct reg_version *v)
+{
+	const unsigned char *sha = sqlite3_column_text(st, 2);
+
+	memset(v, 0, sizeof(*v));
+	v->model = col_str0(st, 0);
+	v->version = sqlite3_column_int(st, 1);
+	snprintf(v->sha256, sizeof(v->sha256), "%s",
+		 sha ? (const char *)sha : "");
+	v->size = sqlite3_column_int64(st, 3);
+	v->run_id = sqlite3_column_int64(st, 4);
+	v->description = col_str(st, 5);
+	v->created_at = col_str0(st, 6);
+	v->created_by = col_str0(st, 7);
+}
+
+int registry_resolve(struct registry *reg, const char *model, int version,
+		     const char *stage, struct reg_version *out,
+		     struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = model_exists(reg, model, err)))
+		return ret;
+	if (stage && !strcmp(stage, "latest"))
+		stage = NULL;	/* the reserved stage: the newest version */
+	if (version > 0)
+		ret = prep(reg, "SELECT " VERSION_COLS " FROM versions "
+			   "WHERE model = ? AND version = ?", &st, err);
+	else if (stage)
+		ret = prep(reg, "SELECT v.model, v.version, v.sha256, v.size, "
+			   "v.run_id, v.description, v.created_at, "
+			   "v.created_by FROM stages s JOIN versions v "
+			   "ON v.model = s.model AND v.version = s.version "
+			   "WHERE s.model = ? AND s.stage = ?", &st, err);
+	else
+		ret = prep(reg, "SELECT " VERSION_COLS " FROM versions "
+			   "WHERE model = ?1 AND version = (SELECT MAX(version) "
+			   "FROM versions WHERE model = ?1)", &st, err);
+	if (ret)
+		return ret;
+	bind_text(st, 1, model);
+	if (version > 0)
+		sqlite3_bind_int(st, 2, version);
+	else if (stage)
+		bind_text(st, 2, stage);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_version(st, out);
+		ret = 0;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(reg, rc, "cannot read the registry", err);
+	} else if (version > 0) {
+		ret = err_set(err, MLOPS_ENOTFOUND,
+			      "model '%s' has no version %d", model, version);
+	} else if (stage) {
+		ret = err_set(err, MLOPS_ENOTFOUND,
+			      "stage '%s' of model '%s' is not set", stage,
+			      model);
+	} else {
+		ret = err_set(err, MLOPS_ENOTFOUND,
+			      "model '%s' has no versions", model);
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Create the model row unless it exists (inside the transaction). */
+static int ensure_model(struct registry *reg, const char *model,
+			const char *now, struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int ret, found;
+
+	ret = exists_row(reg, "SELECT 1 FROM models WHERE name = ?", model,
+			 NULL, &found, err);
+	if (ret || found)
+		return ret;
+	if ((ret = prep(reg, "INSERT INTO models (name, created_at) "
+			"VALUES (?, ?)", &st, err)))
+		return ret;
+	bind_text(st, 1, model);
+	bind_text(st, 2, now);
+	ret = step_done(reg, st, "cannot create the model", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int run_exists(struct registry *reg, long long run_id,
+		      struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if ((ret = prep(reg, "SELECT 1 FROM runs WHERE id = ?", &st, err)))
+		return ret;
+	sqlite3_bind_int64(st, 1, run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ret = 0;
+	else if (rc == SQLITE_DONE)
+		ret = err_set(err, MLOPS_ENOTFOUND, "no run %lld", run_id);
+	else
+		ret = db_fail(reg, rc, "cannot read the registry", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* The version of `model` holding `sha256`, 0 if none. */
+static int version_by_hash(struct registry *reg, const char *model,
+			   const char *sha256, int *version,
+			   struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	*version = 0;
+	if ((ret = prep(reg, "SELECT version FROM versions "
+			"WHERE model = ? AND sha256 = ?", &st, err)))
+		return ret;
+	bind_text(st, 1, model);
+	bind_text(st, 2, sha256);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	      db_fail(reg, rc, "cannot read the registry", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_register(struct registry *reg, const char *model,
+		      const char *sha256, long long size, long long run_id,
+		      const char *description, int *version, int *existed,
+		      struct mlops_err *err)
+{
+	char now[32], user[128], host[256], *by;
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	*existed = 0;
+	if ((ret = version_by_hash(reg, model, sha256, version, err)))
+		return ret;
+	if (*version) {
+		*existed = 1;
+		return 0;
+	}
+	if (run_id > 0 && (ret = run_exists(reg, run_id, err)))
+		return ret;
+	registry_timestamp(now);
+	if ((ret = ensure_model(reg, model, now, err)))
+		return ret;
+	actor_identity(user, sizeof(user), host, sizeof(host));
+	by = xasprintf("%s@%s", user, host);
+	/* Allocated under the write lock of the caller's transaction. */
+	ret = prep(reg, "INSERT INTO versions (model, version, sha256, size, "
+		   "run_id, description, created_at, created_by) "
+		   "SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2, ?3, ?4, ?5, "
+		   "?6, ?7 FROM versions WHERE model = ?1 "
+		   "RETURNING version", &st, err);
+	if (ret)
+		goto out;
+	bind_text(st, 1, model);
+	bind_text(st, 2, sha256);
+	sqlite3_bind_int64(st, 3, size);
+	bind_id(st, 4, run_id);
+	bind_text(st, 5, description);
+	bind_text(st, 6, now);
+	bind_text(st, 7, by);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int(st, 0);
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(reg, rc, "cannot register the version", err);
+	sqlite3_finalize(st);
+out:
+	free(by);
+	return ret;
+}
+
+int registry_add_tag(struct registry *reg, const char *model, int version,
+		     const char *key, const char *value,
+		     struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((ret = prep(reg, "INSERT INTO version_tags (model, version, key, "
+			"value) VALUES (?, ?, ?, ?) "
+			"ON CONFLICT (model, version, key) DO NOTHING",
+			&st, err)))
+		return ret;
+	bind_text(st, 1, model);
+	sqlite3_bind_int(st, 2, version);
+	bind_text(st, 3, key);
+	bind_text(st, 4, value);
+	ret = step_done(reg, st, "cannot tag the version", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_version_tags(struct registry *reg, const char *model,
+			  int version, char ***out, size_t *n,
+			  struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0;
+	int rc, ret;
+
+	*out = NULL;
+	*n = 0;
+	if ((ret = prep(reg, "SELECT key, value FROM version_tags "
+			"WHERE model = ? AND version = ? ORDER BY key",
+			&st, err)))
+		return ret;
+	bind_text(st, 1, model);
+	sqlite3_bind_int(st, 2, version);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		XGROW(*out, alloc, *n + 1);
+		(*out)[(*n)++] = xasprintf("%s=%s",
+			(const char *)sqlite3_column_text(st, 0),
+			(const char *)sqlite3_column_text(st, 1));
+	}
+	if (rc != SQLITE_DONE) {
+		ret = db_fail(reg, rc, "cannot read the registry", err);
+		registry_free_strings(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_add_run(struct registry *reg, const struct reg_run *run,
+		     long long *id, struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if ((ret = prep(reg, "INSERT INTO runs (kind, model, version, "
+			"started_at, duration_s, exit_status, passed, params, "
+			"inputs, metrics, profile, git_commit, git_dirty) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+			"RETURNING id", &st, err)))
+		return ret;
+	bind_text(st, 1, run->kind);
+	bind_text(st, 2, run->model);
+	bind_id(st, 3, run->version);
+	bind_text(st, 4, run->started_at);
+	sqlite3_bind_double(st, 5, run->duration_s);
+	sqlite3_bind_int(st, 6, run->exit_status);
+	if (run->passed >= 0)
+		sqlite3_bind_int(st, 7, !!run->passed);
+	else
+		sqlite3_bind_null(st, 7);
+	bind_text(st, 8, run->params_json);
+	bind_text(st, 9, run->inputs_json);
+	bind_text(st, 10, run->metrics_json);
+	bind_text(st, 11, run->profile_json);
+	bind_text(st, 12, run->git_commit && *run->git_commit ?
+		  run->git_commit : NULL);
+	if (run->git_commit && *run->git_commit)
+		sqlite3_bind_int(st, 13, !!run->git_dirty);
+	else
+		sqlite3_bind_null(st, 13);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (id)
+			*id = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(reg, rc, "cannot record the run", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_stage_get(struct registry *reg, const char *model,
+		       const char *stage, int *version,
+		       struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	*version = 0;
+	if ((ret = model_exists(reg, model, err)))
+		return ret;
+	if ((ret = prep(reg, "SELECT version FROM stages "
+			"WHERE model = ? AND stage = ?", &st, err)))
+		return ret;
+	bind_text(st, 1, model);
+	bind_text(st, 2, stage);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	      db_fail(reg, rc, "cannot read the registry", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int append_event(struct registry *reg, const struct reg_move *mv,
+			int from, const char *now, long long *event_id,
+			struct mlops_err *err)
+{
+	char user[128], host[256];
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	actor_identity(user, sizeof(user), host, sizeof(host));
+	if ((ret = prep(reg, "INSERT INTO stage_events (model, stage, "
+			"from_version, to_version, action, forced, actor, host, "
+			"git_identity, at, reason, validation_run_id) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+			"RETURNING id", &st, err)))
+		return ret;
+	bind_text(st, 1, mv->model);
+	bind_text(st, 2, mv->stage);
+	bind_id(st, 3, from);
+	sqlite3_bind_int(st, 4, mv->to_version);
+	bind_text(st, 5, mv->action);
+	sqlite3_bind_int(st, 6, !!mv->forced);
+	bind_text(st, 7, user);
+	bind_text(st, 8, host);
+	bind_text(st, 9, mv->git_identity);
+	bind_text(st, 10, now);
+	bind_text(st, 11, mv->reason && *mv->reason ? mv->reason : NULL);
+	bind_id(st, 12, mv->validation_run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*event_id = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(reg, rc, "cannot append to the stage ledger", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_stage_move(struct registry *reg, const struct reg_move *mv,
+			int *from_version, long long *event_id,
+			struct mlops_err *err)
+{
+	long long id = 0;
+	sqlite3_stmt *st;
+	char now[32];
+	int ret, from;
+
+	if (strcmp(mv->action, "promote") && strcmp(mv->action, "rollback"))
+		BUG("stage move with an unknown action");
+	if ((ret = registry_version_exists(reg, mv->model, mv->to_version,
+					   err)) ||
+	    (ret = registry_stage_get(reg, mv->model, mv->stage, &from, err)))
+		return ret;
+	registry_timestamp(now);
+	if ((ret = append_event(reg, mv, from, now, &id, err)))
+		return ret;
+	if ((ret = prep(reg, "INSERT INTO stages (model, stage, version, "
+			"event_id, updated_at) VALUES (?, ?, ?, ?, ?) "
+			"ON CONFLICT (model, stage) DO UPDATE SET "
+			"version = excluded.version, "
+			"event_id = excluded.event_id, "
+			"updated_at = excluded.updated_at", &st, err)))
+		return ret;
+	bind_text(st, 1, mv->model);
+	bind_text(st, 2, mv->stage);
+	sqlite3_bind_int(st, 3, mv->to_version);
+	sqlite3_bind_int64(st, 4, id);
+	bind_text(st, 5, now);
+	ret = step_done(reg, st, "cannot move the stage", err);
+	sqlite3_finalize(st);
+	if (ret)
+		return ret;
+	if (from_version)
+		*from_version = from;
+	if (event_id)
+		*event_id = id;
+	return 0;
+}
+
+int registry_rollback_target(struct registry *reg, const char *model,
+			     const char *stage, int to_version, int *target,
+			     struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int *stack = NULL;
+	size_t n = 0, alloc = 0, i;
+	int rc, ret;
+
+	*target = 0;
+	if ((ret = model_exists(reg, model, err)))
+		return ret;
+	if ((ret = prep(reg, "SELECT to_version, action FROM stage_events "
+			"WHERE model = ? AND stage = ? ORDER BY id", &st, err)))
+		return ret;
+	bind_text(st, 1, model);
+	bind_text(st, 2, stage);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int to = sqlite3_column_int(st, 0);
+		const char *action = (const char *)sqlite3_column_text(st, 1);
+
+		if (action && !strcmp(action, "rollback")) {
+			/* Pop back to the version it returned to. */
+			while (n > 0 && stack[n - 1] != to)
+				n--;
+			if (n > 0)
+				continue;
+		}
+		XGROW(stack, alloc, n + 1);
+		stack[n++] = to;
+	}
+	if (rc != SQLITE_DONE) {
+		ret = db_fail(reg, rc, "cannot read the stage ledger", err);
+		goto out;
+	}
+	if (n == 0) {
+		ret = err_set(err, MLOPS_ENOTFOUND,
+			      "stage '%s' of model '%s' is not set", stage,
+			      model);
+		goto out;
+	}
+	if (n == 1) {
+		ret = err_set(err, MLOPS_ENOTFOUND,
+			      "stage '%s' of model '%s' has no earlier holder "
+			      "to roll back to", stage, model);
+		goto out;
+	}
+	if (to_version <= 0) {
+		*target = stack[n - 2];
+		goto out;
+	}
+	for (i = n - 1; i-- > 0;)
+		if (stack[i] == to_version) {
+			*target = to_version;
+			goto out;
+		}
+	ret = err_set(err, MLOPS_ENOTFOUND,
+		      "version %d is not an earlier holder of stage '%s' of "
+		      "model '%s'", to_version, stage, model);
+out:
+	sqlite3_finalize(st);
+	free(stack);
+	return ret;
+}
+
+int registry_passing_validation(struct registry *reg, const char *model,
+				int version, long long *run_id,
+				struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	*run_id = 0;
+	if ((ret = prep(reg, "SELECT MAX(id) FROM runs WHERE kind = 'validate' "
+			"AND model = ? AND version = ? AND passed = 1",
+			&st, err)))
+		return ret;
+	bind_text(st, 1, model);
+	sqlite3_bind_int(st, 2, version);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*run_id = sqlite3_column_int64(st, 0);
+	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	      db_fail(reg, rc, "cannot read the registry", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_list_models(struct registry *reg, char ***names, size_t *n,
+			 struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0;
+	int rc, ret;
+
+	*names = NULL;
+	*n = 0;
+	if ((ret = prep(reg, "SELECT name FROM models ORDER BY name", &st,
+			err)))
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		XGROW(*names, alloc, *n + 1);
+		(*names)[(*n)++] = col_str0(st, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		ret = db_fail(reg, rc, "cannot read the registry", err);
+		registry_free_strings(*names, *n);
+		*names = NULL;
+		*n = 0;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_list_versions(struct registry *reg, const char *model,
+			   struct reg_version **out, size_t *n,
+			   struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0, i;
+	int rc, ret;
+
+	*out = NULL;
+	*n = 0;
+	if (model && (ret = model_exists(reg, model, err)))
+		return ret;
+	if ((ret = prep(reg, model ?
+			"SELECT " VERSION_COLS " FROM versions WHERE model = ? "
+			"ORDER BY model, version" :
+			"SELECT " VERSION_COLS " FROM versions "
+			"ORDER BY model, version", &st, err)))
+		return ret;
+	if (model)
+		bind_text(st, 1, model);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		XGROW(*out, alloc, *n + 1);
+		read_version(st, &(*out)[(*n)++]);
+	}
+	if (rc != SQLITE_DONE) {
+		ret = db_fail(reg, rc, "cannot read the registry", err);
+		for (i = 0; i < *n; i++)
+			reg_version_release(&(*out)[i]);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_list_stages(struct registry *reg, const char *model,
+			 struct reg_stage **out, size_t *n,
+			 struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0, i;
+	int rc, ret;
+
+	*out = NULL;
+	*n = 0;
+	if (model && (ret = model_exists(reg, model, err)))
+		return ret;
+	if ((ret = prep(reg, model ?
+			"SELECT model, stage, version, updated_at FROM stages "
+			"WHERE model = ? ORDER BY model, stage" :
+			"SELECT model, stage, version, updated_at FROM stages "
+			"ORDER BY model, stage", &st, err)))
+		return ret;
+	if (model)
+		bind_text(st, 1, model);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct reg_stage *s;
+
+		XGROW(*out, alloc, *n + 1);
+		s = &(*out)[(*n)++];
+		s->model = col_str0(st, 0);
+		s->stage = col_str0(st, 1);
+		s->version = sqlite3_column_int(st, 2);
+		s->updated_at = col_str0(st, 3);
+	}
+	if (rc != SQLITE_DONE) {
+		ret = db_fail(reg, rc, "cannot read the registry", err);
+		for (i = 0; i < *n; i++)
+			reg_stage_release(&(*out)[i]);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_history(struct registry *reg, const char *model,
+		     const char *stage, struct reg_event **out, size_t *n,
+		     struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0, i;
+	int rc, ret;
+
+	*out = NULL;
+	*n = 0;
+	if ((ret = model_exists(reg, model, err)))
+		return ret;
+	if ((ret = prep(reg, "SELECT id, model, stage, from_version, "
+			"to_version, action, forced, actor, host, git_identity, "
+			"at, reason, validation_run_id FROM stage_events "
+			"WHERE model = ?1 AND (?2 IS NULL OR stage = ?2) "
+			"ORDER BY id", &st, err)))
+		return ret;
+	bind_text(st, 1, model);
+	bind_text(st, 2, stage);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct reg_event *e;
+
+		XGROW(*out, alloc, *n + 1);
+		e = &(*out)[(*n)++];
+		e->id = sqlite3_column_int64(st, 0);
+		e->model = col_str0(st, 1);
+		e->stage = col_str0(st, 2);
+		e->from_version = sqlite3_column_int(st, 3);
+		e->to_version = sqlite3_column_int(st, 4);
+		e->action = col_str0(st, 5);
+		e->forced = sqlite3_column_int(st, 6);
+		e->actor = col_str0(st, 7);
+		e->host = col_str0(st, 8);
+		e->git_identity = col_str(st, 9);
+		e->at = col_str0(st, 10);
+		e->reason = col_str(st, 11);
+		e->validation_run_id = sqlite3_column_int64(st, 12);
+	}
+	if (rc != SQLITE_DONE) {
+		ret = db_fail(reg, rc, "cannot read the stage ledger", err);
+	} else if (stage && *n == 0) {
+		ret = err_set(err, MLOPS_ENOTFOUND,
+			      "stage '%s' of model '%s' has never been set",
+			      stage, model);
+	}
+	if (ret) {
+		for (i = 0; i < *n; i++)
+			reg_event_release(&(*out)[i]);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_list_runs(struct registry *reg, const char *model,
+		       const char *kind, long limit,
+		       struct reg_run_row **out, size_t *n,
+		       struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0, i;
+	int rc, ret;
+
+	*out = NULL;
+	*n = 0;
+	if ((ret = prep(reg, "SELECT id, kind, model, version, started_at, "
+			"duration_s, exit_status, passed, params, inputs, "
+			"metrics, profile, git_commit, git_dirty FROM runs "
+			"WHERE (?1 IS NULL OR model = ?1) "
+			"AND (?2 IS NULL OR kind = ?2) "
+			"ORDER BY id DESC LIMIT ?3", &st, err)))
+		return ret;
+	bind_text(st, 1, model);
+	bind_text(st, 2, kind);
+	/* No limit: the largest one, as both SQLite and PostgreSQL take it. */
+	sqlite3_bind_int64(st, 3, limit > 0 ? limit : 9223372036854775807LL);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct reg_run_row *r;
+
+		XGROW(*out, alloc, *n + 1);
+		r = &(*out)[(*n)++];
+		r->id = sqlite3_column_int64(st, 0);
+		r->kind = col_str0(st, 1);
+		r->model = col_str(st, 2);
+		r->version = sqlite3_column_int(st, 3);
+		r->started_at = col_str0(st, 4);
+		r->duration_s = sqlite3_column_double(st, 5);
+		r->exit_status = sqlite3_column_int(st, 6);
+		r->passed = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 :
+			    sqlite3_column_int(st, 7);
+		r->params_json = col_str(st, 8);
+		r->inputs_json = col_str(st, 9);
+		r->metrics_json = col_str(st, 10);
+		r->profile_json = col_str(st, 11);
+		r->git_commit = col_str(st, 12);
+		r->git_dirty = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 :
+			       sqlite3_column_int(st, 13);
+	}
+	if (rc != SQLITE_DONE) {
+		ret = db_fail(reg, rc, "cannot read the registry", err);
+		for (i = 0; i < *n; i++)
+			reg_run_row_release(&(*out)[i]);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_integrity_check(struct registry *reg, char ***problems,
+			     size_t *n, struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0;
+	int rc, ret;
+
+	*problems = NULL;
+	*n = 0;
+	if ((ret = prep(reg, "PRAGMA integrity_check", &st, err)))
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 0);
+
+		if (s && !strcmp(s, "ok"))
+			continue;
+		XGROW(*problems, alloc, *n + 1);
+		(*problems)[(*n)++] = xasprintf("registry: %s",
+						s ? s : "(null)");
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	if ((ret = prep(reg, "PRAGMA foreign_key_check", &st, err)))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		XGROW(*problems, alloc, *n + 1);
+		(*problems)[(*n)++] = xasprintf(
+			"registry: row %lld of table '%s' refers to a missing "
+			"row of '%s'", sqlite3_column_int64(st, 1),
+			(const char *)sqlite3_column_text(st, 0),
+			(const char *)sqlite3_column_text(st, 2));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	return 0;
+fail:
+	ret = db_fail(reg, rc, "cannot check the registry", err);
+out:
+	registry_free_strings(*problems, *n);
+	*problems = NULL;
+	*n = 0;
+	return ret;
+}

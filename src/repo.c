@@ -1,0 +1,473 @@
+/*
+ * The repository: finding `.mlops/`, creating it, reading its config,
+ * and the content-addressed artefact store beside the registry.
+ *
+ * Discovery walks up from the working directory like git does, and stops
+ * at a mount point (st_dev changes) or before entering a folder listed in
+ * MLOPS_CEILING_DIRECTORIES; MLOPS_DIR names the folder directly.
+ *
+ * The store is `artifacts/sha256/ab/cdef...`: a file is written under a
+ * temporary name in its final folder, fsynced, made read-only, renamed
+ * into place and the folder fsynced, so that by the time a registry row
+ * naming the hash commits, the bytes are durable.  A crash can leave an
+ * unreferenced artefact or a `.tmp-*` file behind, never a row without
+ * its file; both leftovers are harmless and `verify` skips temporaries.
+ * Reading an artefact always re-hashes it.
+ *
+ * The config file uses git-config syntax and is read with libgit2.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "registry.h"
+#include "repo.h"
+#include "sha256.h"
+#include "xalloc.h"
+
+#define DEFAULT_BUSY_TIMEOUT_MS 5000
+
+static const char config_template[] =
+	"# mlops repository configuration, in git-config syntax.\n"
+	"# The commented lines show the defaults; uncomment one to change it.\n"
+	"\n"
+	"[registry]\n"
+	"\t# How long (milliseconds) to wait for another process's lock\n"
+	"\t# before giving up with exit status 4.\n"
+	"\t# busy-timeout = 5000\n"
+	"\n"
+	"[git]\n"
+	"\t# Write GTO-style annotated tags on register and promote, as if\n"
+	"\t# --git-tag were given.\n"
+	"\t# tags = false\n";
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* Whether `dir` is one of the colon-separated ceiling folders. */
+static int is_ceiling(const char *dir, const char *ceilings)
+{
+	const char *p = ceilings, *colon;
+	char buf[PATH_MAX], real[PATH_MAX];
+	size_t len;
+
+	while (p && *p) {
+		colon = strchr(p, ':');
+		len = colon ? (size_t)(colon - p) : strlen(p);
+		if (len > 0 && len < sizeof(buf)) {
+			memcpy(buf, p, len);
+			buf[len] = '\0';
+			while (len > 1 && buf[len - 1] == '/')
+				buf[--len] = '\0';
+			if (!strcmp(buf, dir) ||
+			    (realpath(buf, real) && !strcmp(real, dir)))
+				return 1;
+		}
+		p = colon ? colon + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Cut the last component off an absolute path ("/a/b" -> "/a"). */
+static void parent_dir(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return;
+	if (slash == path)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+}
+
+/* Find the .mlops folder; *dir receives its absolute path (caller frees). */
+static int find_repo_dir(char **dir, struct mlops_err *err)
+{
+	const char *env = getenv("MLOPS_DIR");
+	const char *ceilings = getenv("MLOPS_CEILING_DIRECTORIES");
+	char cwd[PATH_MAX], real[PATH_MAX], parent[PATH_MAX], *cand;
+	struct stat st, pst;
+
+	if (env && *env) {
+		if (!realpath(env, real) || !is_dir(real))
+			return err_set(err, MLOPS_ENOTFOUND,
+				       "MLOPS_DIR '%s' is not an mlops "
+				       "repository folder", env);
+		*dir = xstrdup(real);
+		return 0;
+	}
+	if (!getcwd(cwd, sizeof(cwd)))
+		return err_set(err, MLOPS_EIO,
+			       "cannot read the working directory: %s",
+			       strerror(errno));
+	for (;;) {
+		cand = xasprintf("%s%s.mlops", cwd,
+				 strcmp(cwd, "/") ? "/" : "");
+		if (is_dir(cand)) {
+			*dir = cand;
+			return 0;
+		}
+		free(cand);
+		if (!strcmp(cwd, "/") || stat(cwd, &st))
+			break;
+		snprintf(parent, sizeof(parent), "%s", cwd);
+		parent_dir(parent);
+		if (stat(parent, &pst) || pst.st_dev != st.st_dev ||
+		    (ceilings && is_ceiling(parent, ceilings)))
+			break;
+		snprintf(cwd, sizeof(cwd), "%s", parent);
+	}
+	return err_set(err, MLOPS_ENOTFOUND,
+		       "not an mlops repository (or any parent up to %s); "
+		       "run 'mlops init'", cwd);
+}
+
+static int config_error(const char *path, struct mlops_err *err)
+{
+	const git_error *e = git_error_last();
+
+	return err_set(err, MLOPS_ECORRUPT, "bad config '%s': %s", path,
+		       e && e->message ? e->message : "unreadable");
+}
+
+/* Read registry.busy-timeout and git.tags; a missing file means defaults. */
+static int read_config(struct repo *r, struct mlops_err *err)
+{
+	char *path = xasprintf("%s/config", r->dir);
+	git_config *cfg = NULL;
+	int32_t timeout;
+	int ret = 0, rc, b;
+
+	r->busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
+	r->git_tags = 0;
+	if (access(path, F_OK))
+		goto out;
+	git_libgit2_init();
+	if (git_config_open_ondisk(&cfg, path)) {
+		ret = config_error(path, err);
+		goto shutdown;
+	}
+	rc = git_config_get_int32(&timeout, cfg, "registry.busy-timeout");
+	if (rc == 0 && timeout >= 0)
+		r->busy_timeout_ms = timeout;
+	else if (rc == 0)
+		ret = err_set(err, MLOPS_ECORRUPT,
+			      "bad config '%s': registry.busy-timeout must not "
+			      "be negative", path);
+	else if (rc != GIT_ENOTFOUND)
+		ret = config_error(path, err);
+	if (ret)
+		goto shutdown;
+	rc = git_config_get_bool(&b, cfg, "git.tags");
+	if (rc == 0)
+		r->git_tags = b;
+	else if (rc != GIT_ENOTFOUND)
+		ret = config_error(path, err);
+shutdown:
+	git_config_free(cfg);
+	git_libgit2_shutdown();
+out:
+	free(path);
+	return ret;
+}
+
+int repo_discover(int writable, struct repo **out, struct mlops_err *err)
+{
+	struct repo *r;
+	char *db_path = NULL;
+	int ret;
+
+	*out = NULL;
+	r = xcalloc(1, sizeof(*r));
+	r->writable = writable;
+	if ((ret = find_repo_dir(&r->dir, err)))
+		goto fail;
+	r->worktree = xstrdup(r->dir);
+	parent_dir(r->worktree);
+	if ((ret = read_config(r, err)))
+		goto fail;
+	db_path = xasprintf("%s/registry.db", r->dir);
+	if (access(db_path, F_OK)) {
+		ret = err_set(err, MLOPS_ECORRUPT,
+			      "'%s' has no registry.db; run 'mlops init' to "
+			      "repair it", r->dir);
+		goto fail;
+	}
+	if ((ret = registry_open(db_path, writable, r->busy_timeout_ms,
+				 &r->reg, err)))
+		goto fail;
+	free(db_path);
+	*out = r;
+	return 0;
+fail:
+	free(db_path);
+	repo_free(r);
+	return ret;
+}
+
+void repo_free(struct repo *r)
+{
+	if (!r)
+		return;
+	registry_close(r->reg);
+	free(r->dir);
+	free(r->worktree);
+	free(r);
+}
+
+static int make_dir(const char *path, struct mlops_err *err)
+{
+	if (mkdir(path, 0777) && errno != EEXIST)
+		return err_set(err, MLOPS_EIO, "cannot create '%s': %s", path,
+			       strerror(errno));
+	return 0;
+}
+
+/* fsync a folder so that a rename or create inside it is durable. */
+static int sync_dir(const char *path, struct mlops_err *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY);
+
+	if (fd < 0 || fsync(fd)) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return err_set(err, MLOPS_EIO, "cannot sync '%s': %s", path,
+			       strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+static int write_all(int fd, const void *bytes, size_t len)
+{
+	const char *p = bytes;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Write `bytes` to `path` atomically with the given mode: a temporary
+ * file in the same folder, fsync, rename, fsync the folder.
+ */
+static int write_atomic(const char *path, const void *bytes, size_t len,
+			mode_t mode, struct mlops_err *err)
+{
+	char *dir = xstrdup(path), *tmp;
+	int fd, ret = 0, e;
+
+	parent_dir(dir);
+	tmp = xasprintf("%s/.tmp-XXXXXX", dir);
+	if ((fd = mkstemp(tmp)) < 0) {
+		ret = err_set(err, MLOPS_EIO, "cannot create a file in '%s': %s",
+			      dir, strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, bytes, len) || fchmod(fd, mode) || fsync(fd)) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		ret = err_set(err, MLOPS_EIO, "cannot write '%s': %s", path,
+			      strerror(e));
+		goto out;
+	}
+	if (close(fd) || rename(tmp, path)) {
+		e = errno;
+		unlink(tmp);
+		ret = err_set(err, MLOPS_EIO, "cannot write '%s': %s", path,
+			      strerror(e));
+		goto out;
+	}
+	ret = sync_dir(dir, err);
+out:
+	free(tmp);
+	free(dir);
+	return ret;
+}
+
+int repo_init(const char *dir, int *existed, struct mlops_err *err)
+{
+	char *top = xasprintf("%s/.mlops", dir);
+	char *art = xasprintf("%s/artifacts", top);
+	char *art_sha = xasprintf("%s/artifacts/sha256", top);
+	char *config = xasprintf("%s/config", top);
+	char *db = xasprintf("%s/registry.db", top);
+	char *db_tmp = xasprintf("%s/registry.db.tmp", top);
+	int ret;
+
+	*existed = !access(db, F_OK);
+	if ((ret = make_dir(top, err)) || (ret = make_dir(art, err)) ||
+	    (ret = make_dir(art_sha, err)))
+		goto out;
+	if (access(config, F_OK) &&
+	    (ret = write_atomic(config, config_template,
+				sizeof(config_template) - 1, 0644,
+				err)))
+		goto out;
+	if (!*existed) {
+		/*
+		 * Built under a temporary name and renamed, so that a
+		 * registry.db, once there, is a complete one.
+		 */
+		unlink(db_tmp);
+		if ((ret = registry_create(db_tmp, err))) {
+			unlink(db_tmp);
+			goto out;
+		}
+		if (rename(db_tmp, db)) {
+			ret = err_set(err, MLOPS_EIO, "cannot create '%s': %s",
+				      db, strerror(errno));
+			unlink(db_tmp);
+			goto out;
+		}
+	}
+	ret = sync_dir(top, err);
+out:
+	free(top);
+	free(art);
+	free(art_sha);
+	free(config);
+	free(db);
+	free(db_tmp);
+	return ret;
+}
+
+char *repo_artifact_path(const struct repo *r, const char *sha256_hex)
+{
+	return xasprintf("%s/artifacts/sha256/%.2s/%s", r->dir, sha256_hex,
+			 sha256_hex + 2);
+}
+
+/* Read a whole file; MLOPS_ENOTFOUND when it is missing. */
+static int read_file(const char *path, char **bytes, size_t *len,
+		     struct mlops_err *err)
+{
+	struct stat st;
+	size_t got = 0;
+	char *buf;
+	int fd;
+
+	*bytes = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return err_set(err, errno == ENOENT ? MLOPS_ENOTFOUND :
+			       MLOPS_EIO, "cannot open '%s': %s", path,
+			       strerror(errno));
+	if (fstat(fd, &st)) {
+		close(fd);
+		return err_set(err, MLOPS_EIO, "cannot read '%s': %s", path,
+			       strerror(errno));
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			close(fd);
+			free(buf);
+			return err_set(err, MLOPS_EIO, "cannot read '%s': %s",
+				       path, strerror(e));
+		}
+		if (n == 0)
+			break;	/* shrank meanwhile: hash what is there */
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*bytes = buf;
+	*len = got;
+	return 0;
+}
+
+int repo_store_artifact(struct repo *r, const void *bytes, size_t len,
+			char hex[65], struct mlops_err *err)
+{
+	char *path, *dir, *old = NULL, old_hex[65];
+	size_t old_len;
+	int ret;
+
+	sha256_hex(bytes, len, hex);
+	path = repo_artifact_path(r, hex);
+	dir = xstrdup(path);
+	parent_dir(dir);
+	/* Already stored and intact: nothing to do. */
+	if (!read_file(path, &old, &old_len, NULL)) {
+		sha256_hex(old, old_len, old_hex);
+		free(old);
+		if (!strcmp(old_hex, hex)) {
+			ret = 0;
+			goto out;
+		}
+	}
+	if (!is_dir(dir)) {
+		char *top = xstrdup(dir);
+
+		parent_dir(top);
+		ret = make_dir(dir, err);
+		if (!ret)
+			ret = sync_dir(top, err);
+		free(top);
+		if (ret)
+			goto out;
+	}
+	ret = write_atomic(path, bytes, len, 0444, err);
+out:
+	free(dir);
+	free(path);
+	return ret;
+}
+
+int repo_read_artifact(const struct repo *r, const char *sha256_hex_want,
+		       char **bytes, size_t *len, struct mlops_err *err)
+{
+	char *path = repo_artifact_path(r, sha256_hex_want), got[65];
+	int ret;
+
+	ret = read_file(path, bytes, len, err);
+	if (ret == MLOPS_ENOTFOUND) {
+		ret = err_set(err, MLOPS_ENOTFOUND,
+			      "artefact sha256:%s is missing (no file '%s')",
+			      sha256_hex_want, path);
+	} else if (!ret) {
+		sha256_hex(*bytes, *len, got);
+		if (strcmp(got, sha256_hex_want)) {
+			ret = err_set(err, MLOPS_ECORRUPT,
+				      "artefact sha256:%s is corrupt: its bytes "
+				      "hash to sha256:%s", sha256_hex_want,
+				      got);
+			free(*bytes);
+			*bytes = NULL;
+			*len = 0;
+		}
+	}
+	free(path);
+	return ret;
+}

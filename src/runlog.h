@@ -1,0 +1,38 @@
+#ifndef MLOPS_RUNLOG_H
+#define MLOPS_RUNLOG_H
+
+/*
+ * Recording a run (train, validate, score-batch, drift) in the registry:
+ * the clock started when the command began, the git state of the working
+ * folder, and one transaction that adds the run row.
+ */
+
+#include "error.h"
+#include "gitrepo.h"
+#include "registry.h"
+
+struct repo;
+
+struct runlog {
+	double start;			/* monotonic seconds */
+	char started_at[64];		/* ISO 8601 UTC with milliseconds */
+	struct git_state git;
+};
+
+/* Start the clock and read the git state of the working folder. */
+void runlog_start(struct runlog *rl);
+
+/* Seconds since runlog_start(). */
+double runlog_elapsed(const struct runlog *rl);
+
+/* Current UTC time as "2026-11-22T07:40:36.123Z". */
+void runlog_now(char buf[64]);
+
+/*
+ * Fill the timing and git fields of `run` and insert it in its own
+ * transaction.  Without a repository this does nothing (*id = 0).
+ */
+int runlog_record(struct repo *repo, const struct runlog *rl,
+		  struct reg_run *run, long long *id, struct mlops_err *err);
+
+#endif

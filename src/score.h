@@ -1,0 +1,133 @@
+#ifndef MLOPS_SCORE_H
+#define MLOPS_SCORE_H
+
+/*
+ * Turning rows into predictions: the one code path used by train (for
+ * holdout metrics and the prediction baseline), validate, score-batch
+ * and drift, so that a model predicts the same bits wherever it runs.
+ *
+ * A design row is the model's input after preprocessing: per numeric
+ * feature ((isnan(x) ? impute : x) - center) / scale, per categorical
+ * feature one indicator per training level (all zero for a level never
+ * seen in training).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include "csv.h"
+#include "error.h"
+#include "model.h"
+
+/* Encode one numeric value for feature f. */
+static inline double score_encode_numeric(const struct feature *f, double x)
+{
+	return ((x != x ? f->impute : x) - f->center) / f->scale;
+}
+
+/*
+ * Predict n design rows X (n x m->n_inputs).  `out` receives
+ * n * score_width(m) values: for binary the probability of classes[1];
+ * for multiclass the probability of each class; for regression the
+ * value.  `work` must hold n * m->n_outputs doubles.
+ */
+int score_predict(const struct model *m, const double *x, size_t n,
+		  double *work, double *out, struct mlops_err *err);
+
+/* Values per row in score_predict's output. */
+size_t score_width(const struct model *m);
+
+/* Index of the predicted class for one row of score_predict output. */
+size_t score_argmax(const struct model *m, const double *row);
+
+/*
+ * Maps the columns of a CSV header to the model's features and encodes
+ * records.  Created per input file.
+ */
+struct scorer;
+
+/*
+ * Map `header` (the CSV's first record) to the model's features by name.
+ * MLOPS_EINPUT "'FILE': no column 'X' (a feature of the model)" when a
+ * feature column is missing.  *out owned by the caller (scorer_free()).
+ */
+int scorer_new(const struct model *m, const struct csv_record *header,
+	       const char *file, struct scorer **out, struct mlops_err *err);
+void scorer_free(struct scorer *s);
+
+/*
+ * Encode one record into `row` (m->n_inputs doubles).  Also writes the
+ * raw numeric value of each feature (NAN if missing or categorical) into
+ * `raw` and the level index (-1 missing, -2 unseen) of each categorical
+ * feature into `level` when they are non-NULL (n_features each), for
+ * profiling.  MLOPS_EINPUT "'FILE' line L, column C ('name'): ..." for a
+ * wrong field count or a value that is not a number.
+ */
+int scorer_encode(struct scorer *s, const struct csv_record *rec, double *row,
+		  double *raw, int32_t *level, struct mlops_err *err);
+
+/* CSV column index of feature i (for messages and --keep). */
+size_t scorer_column(const struct scorer *s, size_t feature);
+
+/* Number of unseen category values met so far for feature i. */
+uint64_t scorer_unseen(const struct scorer *s, size_t feature);
+
+
+
+/*
+ * A scoring stream: reads a CSV through a scorer in blocks of rows and
+ * predicts each block.  Shared by validate, score-batch and drift.  Bad
+ * rows are fatal unless `max_errors` allows them; each allowed one is
+ * written to `rejects` (if non-NULL) as "line,reason,record".
+ */
+struct score_stream;
+
+struct score_block {
+	size_t n;		/* rows in this block */
+	const double *pred;	/* n x score_width(m) */
+	const double *raw;	/* n x n_features: numeric value or NAN */
+	const int32_t *level;	/* n x n_features: level, -1 missing, -2 unseen */
+	const unsigned long *line;	/* n: physical line of each row */
+	char *const *extra;	/* n x n_extra copies of the extra fields */
+};
+
+/*
+ * Open `path` ("-" = stdin), read its header and map it to `m`'s
+ * features.  MLOPS_EIO / MLOPS_EINPUT on failure.
+ */
+int score_stream_open(const struct model *m, const char *path,
+		      struct score_stream **out, struct mlops_err *err);
+
+/* The header record (lent, valid while the stream lives). */
+size_t score_stream_n_columns(const struct score_stream *ss);
+const char *score_stream_column(const struct score_stream *ss, size_t i);
+/* Index of a header column by name, or -1. */
+long score_stream_find(const struct score_stream *ss, const char *name);
+
+/*
+ * Copy these CSV columns of every row into block->extra (for --keep and
+ * for validate's labels).  Call before the first score_stream_next().
+ */
+void score_stream_set_extra(struct score_stream *ss, const size_t *cols,
+			    size_t n);
+
+/* Allow up to max_errors bad rows, writing them to `rejects`. */
+void score_stream_set_rejects(struct score_stream *ss, uint64_t max_errors,
+			      FILE *rejects);
+
+/*
+ * Read, encode and predict the next block.  block->n == 0 at the end of
+ * the input.  MLOPS_EINPUT for a bad row past the allowance.
+ */
+int score_stream_next(struct score_stream *ss, struct score_block *block,
+		      struct mlops_err *err);
+
+/* Rows scored, rows rejected, unseen categories per feature. */
+uint64_t score_stream_rows(const struct score_stream *ss);
+uint64_t score_stream_rejected(const struct score_stream *ss);
+uint64_t score_stream_unseen(const struct score_stream *ss, size_t feature);
+/* Hex SHA-256 of the input's raw bytes (after the end). */
+void score_stream_sha256(const struct score_stream *ss, char hex[65]);
+const char *score_stream_name(const struct score_stream *ss);
+
+void score_stream_close(struct score_stream *ss);
+#endif

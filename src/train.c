@@ -1,0 +1,1026 @@
+/*
+ * Training: preprocessing fitted on the training rows, then one of three
+ * solvers, all working on blocks of design rows built on the fly from the
+ * dataset's columns (the full design matrix is never materialised, so
+ * peak memory stays near the size of the loaded data):
+ *
+ *   logistic  Newton's method (IRLS) on C * sum(log loss) + |w|^2 / 2,
+ *             the Hessian accumulated with dsyrk and solved by Cholesky,
+ *             with a backtracking line search;
+ *   softmax   L-BFGS on the multinomial log loss with the same penalty;
+ *   linear    least squares on centred columns, minimum-norm solution
+ *             (scikit-learn's LinearRegression); ridge adds alpha * |w|^2
+ *             (scikit-learn's Ridge) and solves by Cholesky.
+ *
+ * The intercept is an extra, unpenalised column of ones.  Numeric
+ * features are imputed with the training mean and standardised with the
+ * population standard deviation, categorical ones imputed with the most
+ * frequent level and one-hot encoded over the sorted training levels:
+ * exactly make_pipeline(SimpleImputer, StandardScaler / OneHotEncoder,
+ * LogisticRegression(C) / Ridge(alpha) / LinearRegression) in sklearn.
+ */
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matrix.h"
+#include "metrics.h"
+#include "score.h"
+#include "train.h"
+#include "xalloc.h"
+
+#define BLOCK_ROWS 1024
+#define LBFGS_MEMORY 10
+
+void train_opts_init(struct train_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->algo = TRAIN_AUTO;
+	o->holdout = 0.2;
+	o->seed = 1;
+	o->C = 1.0;
+	o->alpha = 1.0;
+	o->tol = 1e-8;
+	o->max_iter = 100;
+}
+
+void train_report_release(struct train_report *r)
+{
+	if (!r)
+		return;
+	free(r->confusion);
+	r->confusion = NULL;
+}
+
+/* ---- the design: dataset rows to model input rows ---- */
+
+struct design {
+	const struct model *m;
+	const struct dataset *ds;
+	size_t *col;		/* per feature: dataset column */
+	int32_t **code_map;	/* per categorical feature: ds code -> level */
+};
+
+/*
+ * Fill n design rows of `stride` doubles; with `augment`, the last
+ * column is the intercept's 1.  Encoding goes through the same
+ * score_encode_numeric() as scoring does.
+ */
+static void design_fill(const struct design *d, const size_t *rows, size_t n,
+			double *out, size_t stride, int augment)
+{
+	const struct model *m = d->m;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		double *o = out + i * stride;
+		size_t r = rows[i];
+
+		for (j = 0; j < m->n_features; j++) {
+			const struct feature *f = &m->features[j];
+			const struct ds_column *c = &d->ds->cols[d->col[j]];
+			long lv;
+
+			if (f->kind == FEATURE_NUMERIC) {
+				o[f->offset] = score_encode_numeric(f, c->num[r]);
+				continue;
+			}
+			memset(o + f->offset, 0, f->n_levels * sizeof(double));
+			lv = c->code[r] < 0 ? f->impute_level :
+			     d->code_map[j][c->code[r]];
+			if (lv >= 0)
+				o[f->offset + (size_t)lv] = 1;
+		}
+		if (augment)
+			o[stride - 1] = 1;
+	}
+}
+
+static void design_release(struct design *d)
+{
+	size_t j;
+
+	if (d->code_map)
+		for (j = 0; j < d->m->n_features; j++)
+			free(d->code_map[j]);
+	free(d->code_map);
+	free(d->col);
+}
+
+/* ---- preprocessing ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void fit_numeric(struct feature *f, const struct ds_column *c,
+			const size_t *rows, size_t n)
+{
+	double sum = 0, sq = 0, mean;
+	size_t i, k = 0;
+
+	f->kind = FEATURE_NUMERIC;
+	for (i = 0; i < n; i++) {
+		double x = c->num[rows[i]];
+
+		if (!isnan(x)) {
+			sum += x;
+			k++;
+		}
+	}
+	mean = k ? sum / (double)k : 0;
+	for (i = 0; i < n; i++) {
+		double x = c->num[rows[i]];
+
+		if (isnan(x))
+			x = mean;
+		sq += (x - mean) * (x - mean);
+	}
+	f->impute = mean;
+	f->center = mean;
+	f->scale = n ? sqrt(sq / (double)n) : 0;
+	/* Constant columns keep scale 1, as StandardScaler does. */
+	if (!(f->scale > 1e-12 * (fabs(mean) > 1 ? fabs(mean) : 1)))
+		f->scale = 1;
+}
+
+static void fit_categorical(struct feature *f, const struct ds_column *c,
+			    const size_t *rows, size_t n, int32_t **map_out)
+{
+	size_t *count = xcalloc(c->n_levels + 1, sizeof(size_t));
+	int32_t *map = xmallocarray(c->n_levels + 1, sizeof(int32_t));
+	size_t i, k, best;
+
+	f->kind = FEATURE_CATEGORICAL;
+	for (i = 0; i < n; i++)
+		if (c->code[rows[i]] >= 0)
+			count[c->code[rows[i]]]++;
+	f->levels = xcalloc(c->n_levels + 1, sizeof(char *));
+	for (k = 0; k < c->n_levels; k++)
+		if (count[k])
+			f->levels[f->n_levels++] = c->levels[k];
+	qsort(f->levels, f->n_levels, sizeof(char *), cmp_str);
+	for (k = 0; k < c->n_levels; k++) {
+		char **hit = count[k] ?
+			bsearch(&c->levels[k], f->levels, f->n_levels,
+				sizeof(char *), cmp_str) : NULL;
+
+		map[k] = hit ? (int32_t)(hit - f->levels) : -1;
+	}
+	/* Most frequent level; ties go to the first in sorted order. */
+	f->impute_level = -1;
+	best = 0;
+	for (k = 0; k < c->n_levels; k++)
+		if (map[k] >= 0 && (count[k] > best ||
+		    (count[k] == best && map[k] < f->impute_level))) {
+			best = count[k];
+			f->impute_level = map[k];
+		}
+	for (k = 0; k < f->n_levels; k++)
+		f->levels[k] = xstrdup(f->levels[k]);
+	free(count);
+	*map_out = map;
+}
+
+/* ---- the solvers ---- */
+
+struct fit {
+	const struct design *d;
+	const size_t *rows;
+	size_t n;
+	const uint32_t *cls;	/* class index by position in rows */
+	const double *yv;	/* regression target by position */
+	const double *sw;	/* per-class sample weight, or NULL */
+	size_t p;		/* n_inputs + 1 */
+	size_t K;		/* outputs */
+	double lambda;		/* penalty on all but the last column */
+	double *block, *block2, *z;
+	struct mlops_err *err;
+};
+
+static double softplus(double z)
+{
+	return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+
+static double penalty(const struct fit *ft, const double *w, double *g)
+{
+	double s = 0;
+	size_t k, j;
+
+	for (k = 0; k < ft->K; k++)
+		for (j = 0; j + 1 < ft->p; j++) {
+			double v = w[k * ft->p + j];
+
+			s += v * v;
+			if (g)
+				g[k * ft->p + j] += ft->lambda * v;
+		}
+	return ft->lambda * s / 2;
+}
+
+/* Logistic: objective, gradient and (upper) Hessian at w. */
+static int logistic_eval(struct fit *ft, const double *w, double *f,
+			 double *g, double *h)
+{
+	size_t p = ft->p, start, i, j;
+	double loss = 0;
+	int ret;
+
+	memset(g, 0, p * sizeof(*g));
+	if (h)
+		memset(h, 0, p * p * sizeof(*h));
+	for (start = 0; start < ft->n; start += BLOCK_ROWS) {
+		size_t nb = ft->n - start < BLOCK_ROWS ? ft->n - start : BLOCK_ROWS;
+
+		design_fill(ft->d, ft->rows + start, nb, ft->block, p, 1);
+		if ((ret = matrix_gemm_abt(ft->block, nb, p, w, 1, ft->z,
+					   ft->err)))
+			return ret;
+		for (i = 0; i < nb; i++) {
+			double z = ft->z[i], y = ft->cls[start + i] == 1;
+			double s = ft->sw ? ft->sw[ft->cls[start + i]] : 1;
+			double pr = 1 / (1 + exp(-z)), dd;
+
+			loss += s * (softplus(z) - y * z);
+			ft->z[i] = s * (pr - y);
+			dd = sqrt(s * pr * (1 - pr));
+			if (h)
+				for (j = 0; j < p; j++)
+					ft->block2[i * p + j] =
+						ft->block[i * p + j] * dd;
+		}
+		if ((ret = matrix_gemm_atb(ft->z, nb, 1, ft->block, p, 1.0, g,
+					   ft->err)))
+			return ret;
+		if (h && (ret = matrix_syrk_add(ft->block2, nb, p, h, ft->err)))
+			return ret;
+	}
+	*f = loss + penalty(ft, w, g);
+	if (h) {
+		for (j = 0; j + 1 < p; j++)
+			h[j * p + j] += ft->lambda;
+		matrix_symmetrize(h, p);
+	}
+	return 0;
+}
+
+static double max_abs(const double *v, size_t n)
+{
+	double m = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fabs(v[i]) > m)
+			m = fabs(v[i]);
+	return m;
+}
+
+static double weight_total(const struct fit *ft)
+{
+	double s = 0;
+	size_t i;
+
+	if (!ft->sw)
+		return (double)ft->n;
+	for (i = 0; i < ft->n; i++)
+		s += ft->sw[ft->cls[i]];
+	return s;
+}
+
+static int solve_logistic(struct fit *ft, struct model *m, double tol,
+			  long max_iter, double *w)
+{
+	size_t p = ft->p, j;
+	double *g = xcalloc(p, sizeof(double)), *h = xcalloc(p * p, sizeof(double));
+	double *d = xcalloc(p, sizeof(double)), *wn = xcalloc(p, sizeof(double));
+	double *gn = xcalloc(p, sizeof(double)), *hn = xcalloc(p * p, sizeof(double));
+	double f, fn, scale = weight_total(ft), t, slope;
+	long it;
+	int ret;
+
+	memset(w, 0, p * sizeof(*w));
+	m->converged = 0;
+	if ((ret = logistic_eval(ft, w, &f, g, h)))
+		goto out;
+	for (it = 0; ; it++) {
+		if (max_abs(g, p) <= tol * scale) {
+			m->converged = 1;
+			break;
+		}
+		if (it >= max_iter)
+			break;
+		memcpy(d, g, p * sizeof(*d));
+		if ((ret = matrix_cholesky_solve(h, p, d, ft->err)))
+			goto out;
+		slope = matrix_dot(g, d, p);
+		for (t = 1; ; t /= 2) {
+			for (j = 0; j < p; j++)
+				wn[j] = w[j] - t * d[j];
+			if ((ret = logistic_eval(ft, wn, &fn, gn, hn)))
+				goto out;
+			if (fn <= f - 1e-4 * t * slope || t < 1e-10)
+				break;
+		}
+		if (t < 1e-10 && fn > f)
+			break;		/* no progress possible in floating point */
+		memcpy(w, wn, p * sizeof(*w));
+		memcpy(g, gn, p * sizeof(*g));
+		memcpy(h, hn, p * p * sizeof(*h));
+		f = fn;
+	}
+	m->n_iter = it;
+out:
+	free(g);
+	free(h);
+	free(d);
+	free(wn);
+	free(gn);
+	free(hn);
+	return ret;
+}
+
+/* Softmax: objective and gradient at W (K x p). */
+static int softmax_eval(struct fit *ft, const double *w, double *f, double *g)
+{
+	size_t p = ft->p, K = ft->K, start, i, k;
+	double loss = 0;
+	int ret;
+
+	memset(g, 0, K * p * sizeof(*g));
+	for (start = 0; start < ft->n; start += BLOCK_ROWS) {
+		size_t nb = ft->n - start < BLOCK_ROWS ? ft->n - start : BLOCK_ROWS;
+
+		design_fill(ft->d, ft->rows + start, nb, ft->block, p, 1);
+		if ((ret = matrix_gemm_abt(ft->block, nb, p, w, K, ft->z,
+					   ft->err)))
+			return ret;
+		for (i = 0; i < nb; i++) {
+			double *z = ft->z + i * K, zmax = -INFINITY, sum = 0;
+			uint32_t y = ft->cls[start + i];
+			double s = ft->sw ? ft->sw[y] : 1, lse;
+
+			for (k = 0; k < K; k++)
+				if (z[k] > zmax)
+					zmax = z[k];
+			for (k = 0; k < K; k++)
+				sum += exp(z[k] - zmax);
+			lse = zmax + log(sum);
+			loss += s * (lse - z[y]);
+			for (k = 0; k < K; k++)
+				z[k] = s * (exp(z[k] - lse) - (k == y));
+		}
+		if ((ret = matrix_gemm_atb(ft->z, nb, K, ft->block, p, 1.0, g,
+					   ft->err)))
+			return ret;
+	}
+	*f = loss + penalty(ft, w, g);
+	return 0;
+}
+
+static int solve_softmax(struct fit *ft, struct model *m, double tol,
+			 long max_iter, double *w)
+{
+	size_t D = ft->K * ft->p, mem = LBFGS_MEMORY, n_hist = 0, head = 0;
+	double *s = xcalloc(mem * D, sizeof(double));
+	double *y = xcalloc(mem * D, sizeof(double));
+	double *rho = xcalloc(mem, sizeof(double)), alpha[LBFGS_MEMORY];
+	double *g = xcalloc(D, sizeof(double)), *gn = xcalloc(D, sizeof(double));
+	double *d = xcalloc(D, sizeof(double)), *wn = xcalloc(D, sizeof(double));
+	double f, fn, scale = weight_total(ft), t, slope, gamma = 1;
+	size_t i, j;
+	long it;
+	int ret;
+
+	memset(w, 0, D * sizeof(*w));
+	m->converged = 0;
+	if ((ret = softmax_eval(ft, w, &f, g)))
+		goto out;
+	for (it = 0; ; it++) {
+		if (max_abs(g, D) <= tol * scale) {
+			m->converged = 1;
+			break;
+		}
+		if (it >= max_iter)
+			break;
+		/* Two-loop recursion: d = H g. */
+		memcpy(d, g, D * sizeof(*d));
+		for (i = 0; i < n_hist; i++) {
+			size_t k = (head + mem - 1 - i) % mem;
+
+			alpha[k] = rho[k] * matrix_dot(s + k * D, d, D);
+			for (j = 0; j < D; j++)
+				d[j] -= alpha[k] * y[k * D + j];
+		}
+		for (j = 0; j < D; j++)
+			d[j] *= gamma;
+		for (i = n_hist; i-- > 0;) {
+			size_t k = (head + mem - 1 - i) % mem;
+			double beta = rho[k] * matrix_dot(y + k * D, d, D);
+
+			for (j = 0; j < D; j++)
+				d[j] += s[k * D + j] * (alpha[k] - beta);
+		}
+		if (!n_hist) {
+			double norm = sqrt(matrix_dot(g, g, D));
+
+			for (j = 0; j < D; j++)
+				d[j] = g[j] / (norm > 1 ? norm : 1);
+		}
+		slope = matrix_dot(g, d, D);
+		if (!(slope > 0)) {
+			/* Not a descent direction: restart from the gradient. */
+			memcpy(d, g, D * sizeof(*d));
+			slope = matrix_dot(g, d, D);
+			n_hist = 0;
+		}
+		for (t = 1; ; t /= 2) {
+			for (j = 0; j < D; j++)
+				wn[j] = w[j] - t * d[j];
+			if ((ret = softmax_eval(ft, wn, &fn, gn)))
+				goto out;
+			if (fn <= f - 1e-4 * t * slope || t < 1e-12)
+				break;
+		}
+		if (t < 1e-12 && fn >= f)
+			break;
+		{
+			size_t k = head;
+			double sy = 0, yy = 0;
+
+			for (j = 0; j < D; j++) {
+				s[k * D + j] = wn[j] - w[j];
+				y[k * D + j] = gn[j] - g[j];
+			}
+			sy = matrix_dot(s + k * D, y + k * D, D);
+			yy = matrix_dot(y + k * D, y + k * D, D);
+			if (sy > 1e-12 * yy && yy > 0) {
+				rho[k] = 1 / sy;
+				gamma = sy / yy;
+				head = (head + 1) % mem;
+				if (n_hist < mem)
+					n_hist++;
+			}
+		}
+		memcpy(w, wn, D * sizeof(*w));
+		memcpy(g, gn, D * sizeof(*g));
+		f = fn;
+	}
+	m->n_iter = it;
+out:
+	free(s);
+	free(y);
+	free(rho);
+	free(g);
+	free(gn);
+	free(d);
+	free(wn);
+	return ret;
+}
+
+static int solve_least_squares(struct fit *ft, struct model *m, int ridge,
+			       double alpha, double *w)
+{
+	size_t p = ft->p, q = p - 1, start, i, j;
+	double *gram = xcalloc(p * p, sizeof(double));
+	double *b = xcalloc(p, sizeof(double)), *h = xcalloc(q * q + 1, sizeof(double));
+	double n = (double)ft->n, ybar;
+	int ret = 0;
+
+	for (start = 0; start < ft->n; start += BLOCK_ROWS) {
+		size_t nb = ft->n - start < BLOCK_ROWS ? ft->n - start : BLOCK_ROWS;
+
+		design_fill(ft->d, ft->rows + start, nb, ft->block, p, 1);
+		if ((ret = matrix_syrk_add(ft->block, nb, p, gram, ft->err)) ||
+		    (ret = matrix_gemm_atb(ft->yv + start, nb, 1, ft->block, p,
+					   1.0, b, ft->err)))
+			goto out;
+	}
+	matrix_symmetrize(gram, p);
+	/* Centre: X_c' X_c = X'X - n xbar xbar', X_c' y_c likewise. */
+	ybar = b[q] / n;
+	for (i = 0; i < q; i++) {
+		for (j = 0; j < q; j++)
+			h[i * q + j] = gram[i * p + j] -
+				       gram[i * p + q] * gram[j * p + q] / n;
+		w[i] = b[i] - gram[i * p + q] * ybar;
+		if (ridge)
+			h[i * q + i] += alpha;
+	}
+	if (ridge)
+		ret = matrix_cholesky_solve(h, q, w, ft->err);
+	else
+		ret = matrix_sym_pinv_solve(h, q, w, 1e-12, ft->err);
+	if (ret)
+		goto out;
+	w[q] = ybar;
+	for (i = 0; i < q; i++)
+		w[q] -= gram[i * p + q] / n * w[i];
+	m->converged = 1;
+	m->n_iter = 1;
+out:
+	free(gram);
+	free(b);
+	free(h);
+	return ret;
+}
+
+/* ---- the whole fit ---- */
+
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void shuffle(size_t *v, size_t n, unsigned long seed)
+{
+	uint64_t state = seed;
+	size_t i;
+
+	for (i = n; i > 1; i--) {
+		size_t j = (size_t)(splitmix64(&state) % i), t = v[i - 1];
+
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+static int in_names(const char *const *names, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(names[i], s))
+			return 1;
+	return 0;
+}
+
+struct label {
+	const char *text;
+	double value;
+	size_t code;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int cmp_label_str(const void *a, const void *b)
+{
+	return strcmp(((const struct label *)a)->text,
+		      ((const struct label *)b)->text);
+}
+
+/*
+ * Collect the classes of the target over `rows`, sorted as numpy's unique
+ * would (numerically for numbers), and map each row to its class.
+ */
+static int make_classes(struct model *m, const struct ds_column *t,
+			const size_t *rows, size_t n, uint32_t *cls,
+			struct mlops_err *err)
+{
+	struct label *lab = NULL;
+	size_t n_lab = 0, alloc = 0, i, k;
+	char buf[40];
+
+	if (t->type == DS_NUMERIC) {
+		/* Distinct values by sorting a copy. */
+		double *v = xmallocarray(n ? n : 1, sizeof(double));
+
+		for (i = 0; i < n; i++)
+			v[i] = t->num[rows[i]];
+		qsort(v, n, sizeof(double), cmp_double);
+		for (i = 0; i < n; i++) {
+			if (n_lab && lab[n_lab - 1].value == v[i])
+				continue;
+			if (n_lab >= 1000) {
+				free(v);
+				free(lab);
+				return err_set(err, MLOPS_EUSAGE,
+					       "target '%s' has more than 1000 distinct values; use --model linear or ridge",
+					       t->name);
+			}
+			XGROW(lab, alloc, n_lab + 1);
+			lab[n_lab].value = v[i];
+			lab[n_lab].text = NULL;
+			n_lab++;
+		}
+		free(v);
+		m->classes = xcalloc(n_lab + 1, sizeof(char *));
+		for (k = 0; k < n_lab; k++) {
+			csv_format_double(buf, lab[k].value);
+			m->classes[k] = xstrdup(buf);
+		}
+		for (i = 0; i < n; i++) {
+			double x = t->num[rows[i]];
+			size_t lo = 0, hi = n_lab;
+
+			while (hi - lo > 1) {
+				size_t mid = (lo + hi) / 2;
+
+				if (lab[mid].value <= x)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			cls[i] = (uint32_t)lo;
+		}
+	} else {
+		size_t *rank = xcalloc(t->n_levels + 1, sizeof(size_t));
+		unsigned char *seen = xcalloc(t->n_levels + 1, 1);
+
+		for (i = 0; i < n; i++)
+			seen[t->code[rows[i]]] = 1;
+		for (k = 0; k < t->n_levels; k++) {
+			if (!seen[k])
+				continue;
+			XGROW(lab, alloc, n_lab + 1);
+			lab[n_lab].text = t->levels[k];
+			lab[n_lab].code = k;
+			n_lab++;
+		}
+		qsort(lab, n_lab, sizeof(*lab), cmp_label_str);
+		m->classes = xcalloc(n_lab + 1, sizeof(char *));
+		for (k = 0; k < n_lab; k++) {
+			m->classes[k] = xstrdup(lab[k].text);
+			rank[lab[k].code] = k;
+		}
+		for (i = 0; i < n; i++)
+			cls[i] = (uint32_t)rank[t->code[rows[i]]];
+		free(rank);
+		free(seen);
+	}
+	m->n_classes = n_lab;
+	free(lab);
+	if (n_lab < 2)
+		return err_set(err, MLOPS_EINPUT,
+			       "target '%s' has a single class%s%s%s in the training rows",
+			       t->name, n_lab ? " ('" : "",
+			       n_lab ? m->classes[0] : "", n_lab ? "')" : "");
+	return 0;
+}
+
+/* Whether a numeric column takes at most two distinct values. */
+static int two_valued(const struct ds_column *t, const size_t *rows, size_t n)
+{
+	double a = NAN, b = NAN;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		double x = t->num[rows[i]];
+
+		if (isnan(a) || x == a)
+			a = x;
+		else if (isnan(b) || x == b)
+			b = x;
+		else
+			return 0;
+	}
+	return 1;
+}
+
+static int pick_features(const struct dataset *ds, const struct train_opts *o,
+			 int target, size_t **cols, size_t *n_cols,
+			 struct mlops_err *err)
+{
+	size_t i, n = 0;
+	int c;
+
+	*cols = xcalloc(ds->n_cols + 1, sizeof(size_t));
+	for (i = 0; i < o->n_exclude; i++)
+		if (dataset_find(ds, o->exclude[i]) < 0)
+			return err_set(err, MLOPS_EUSAGE,
+				       "--exclude: '%s' has no column '%s'",
+				       ds->name, o->exclude[i]);
+	if (o->features) {
+		for (i = 0; i < o->n_features; i++) {
+			c = dataset_find(ds, o->features[i]);
+			if (c < 0)
+				return err_set(err, MLOPS_EUSAGE,
+					       "--features: '%s' has no column '%s'",
+					       ds->name, o->features[i]);
+			if (c == target)
+				return err_set(err, MLOPS_EUSAGE,
+					       "the target '%s' cannot also be a feature",
+					       o->target);
+			if (!in_names(o->exclude, o->n_exclude, o->features[i]))
+				(*cols)[n++] = (size_t)c;
+		}
+	} else {
+		for (i = 0; i < ds->n_cols; i++)
+			if ((int)i != target &&
+			    !in_names(o->exclude, o->n_exclude, ds->cols[i].name))
+				(*cols)[n++] = i;
+	}
+	if (!n)
+		return err_set(err, MLOPS_EUSAGE, "no feature columns left to train on");
+	*n_cols = n;
+	return 0;
+}
+
+static void profile_features(struct model *m, const struct design *d,
+			     const size_t *rows, size_t n)
+{
+	double *v = xmallocarray(n ? n : 1, sizeof(double));
+	int32_t *codes = xmallocarray(n ? n : 1, sizeof(int32_t));
+	size_t i, j;
+
+	for (j = 0; j < m->n_features; j++) {
+		struct feature *f = &m->features[j];
+		const struct ds_column *c = &d->ds->cols[d->col[j]];
+
+		if (f->kind == FEATURE_NUMERIC) {
+			for (i = 0; i < n; i++)
+				v[i] = c->num[rows[i]];
+			profile_numeric(&f->profile, v, n);
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			codes[i] = c->code[rows[i]] < 0 ? -1 :
+				   d->code_map[j][c->code[rows[i]]];
+		profile_categorical(&f->profile, codes, n, f->levels,
+				    f->n_levels);
+	}
+	free(v);
+	free(codes);
+}
+
+/* Predict rows (by dataset index) into out (n x score_width). */
+static int predict_rows(const struct model *m, const struct design *d,
+			const size_t *rows, size_t n, double *out,
+			struct mlops_err *err)
+{
+	double *block = xmallocarray(BLOCK_ROWS * (m->n_inputs + 1), sizeof(double));
+	double *work = xmallocarray(BLOCK_ROWS * m->n_outputs, sizeof(double));
+	size_t start, w = score_width(m);
+	int ret = 0;
+
+	for (start = 0; start < n && !ret; start += BLOCK_ROWS) {
+		size_t nb = n - start < BLOCK_ROWS ? n - start : BLOCK_ROWS;
+
+		design_fill(d, rows + start, nb, block, m->n_inputs, 0);
+		ret = score_predict(m, block, nb, work, out + start * w, err);
+	}
+	free(block);
+	free(work);
+	return ret;
+}
+
+static void profile_predictions(struct model *m, const double *pred, size_t n)
+{
+	int32_t *codes;
+	size_t i;
+
+	if (m->task != TASK_MULTICLASS) {
+		profile_numeric(&m->pred_profile, pred, n);
+		return;
+	}
+	codes = xmallocarray(n ? n : 1, sizeof(int32_t));
+	for (i = 0; i < n; i++)
+		codes[i] = (int32_t)score_argmax(m, pred + i * m->n_classes);
+	profile_categorical(&m->pred_profile, codes, n, m->classes,
+			    m->n_classes);
+	free(codes);
+}
+
+int train_fit(const struct dataset *ds, const struct train_opts *o,
+	      struct model **out, struct train_report *rep,
+	      struct mlops_err *err)
+{
+	struct model *m = model_new();
+	struct design d = { 0 };
+	struct fit ft = { 0 };
+	const struct ds_column *t;
+	size_t *rows = NULL, *cols = NULL, n_cols = 0, n = 0, n_hold, n_train;
+	size_t i, j, *train_rows, *hold_rows;
+	uint32_t *cls = NULL;
+	double *yv = NULL, *w = NULL, *pred = NULL, sw[1024];
+	int target, ret, algo = o->algo;
+
+	memset(rep, 0, sizeof(*rep));
+	d.m = m;
+	d.ds = ds;
+	if (!(o->holdout >= 0 && o->holdout <= 0.9)) {
+		ret = err_set(err, MLOPS_EUSAGE,
+			      "--holdout must be between 0 and 0.9, got %g",
+			      o->holdout);
+		goto out;
+	}
+	if (!(o->C > 0) || !(o->alpha >= 0) || !(o->tol > 0) || o->max_iter < 1) {
+		ret = err_set(err, MLOPS_EUSAGE,
+			      "--C and --tol must be positive, --alpha not negative, --max-iter at least 1");
+		goto out;
+	}
+	target = dataset_find(ds, o->target);
+	if (target < 0) {
+		ret = err_set(err, MLOPS_EUSAGE, "'%s' has no column '%s' (--target)",
+			      ds->name, o->target);
+		goto out;
+	}
+	t = &ds->cols[target];
+	if ((ret = pick_features(ds, o, target, &cols, &n_cols, err)))
+		goto out;
+
+	/* Rows with a target, shuffled, the holdout first. */
+	rows = xmallocarray(ds->n_rows + 1, sizeof(size_t));
+	for (i = 0; i < ds->n_rows; i++)
+		if (t->type == DS_NUMERIC ? !isnan(t->num[i]) : t->code[i] >= 0)
+			rows[n++] = i;
+	rep->n_dropped = ds->n_rows - n;
+	n_hold = (size_t)ceil(o->holdout * (double)n);
+	if (n_hold >= n) {
+		ret = err_set(err, MLOPS_EINPUT,
+			      "'%s': not enough rows with a target '%s' to train (%zu)",
+			      ds->name, o->target, n);
+		goto out;
+	}
+	if (n_hold)
+		shuffle(rows, n, o->seed);
+	hold_rows = rows;
+	train_rows = rows + n_hold;
+	n_train = n - n_hold;
+	rep->n_train = n_train;
+	rep->n_holdout = n_hold;
+
+	if (algo == TRAIN_AUTO) {
+		if (t->type == DS_CATEGORICAL)
+			algo = t->n_levels > 2 ? TRAIN_SOFTMAX : TRAIN_LOGISTIC;
+		else
+			algo = two_valued(t, rows, n) ? TRAIN_LOGISTIC :
+			       TRAIN_LINEAR;
+	}
+	m->algo = (enum model_algo)algo;
+	m->target = xstrdup(o->target);
+	cls = xcalloc(n + 1, sizeof(uint32_t));
+	if (algo == TRAIN_LOGISTIC || algo == TRAIN_SOFTMAX) {
+		if ((ret = make_classes(m, t, rows, n, cls, err)))
+			goto out;
+		if (algo == TRAIN_LOGISTIC && m->n_classes != 2) {
+			ret = err_set(err, MLOPS_EUSAGE,
+				      "--model logistic needs a target with two classes; '%s' has %zu (use --model softmax)",
+				      o->target, m->n_classes);
+			goto out;
+		}
+		if (m->n_classes > sizeof(sw) / sizeof(sw[0])) {
+			ret = err_set(err, MLOPS_EUSAGE,
+				      "target '%s' has %zu classes; at most %zu are supported",
+				      o->target, m->n_classes,
+				      sizeof(sw) / sizeof(sw[0]));
+			goto out;
+		}
+		m->task = algo == TRAIN_LOGISTIC ? TASK_BINARY : TASK_MULTICLASS;
+		/* One class only in the training part is as bad as one overall. */
+		for (i = 1; i < n_train && cls[n_hold + i] == cls[n_hold]; i++)
+			;
+		if (i == n_train) {
+			ret = err_set(err, MLOPS_EINPUT,
+				      "the training rows hold a single class of '%s'; lower --holdout or add data",
+				      o->target);
+			goto out;
+		}
+	} else {
+		if (t->type != DS_NUMERIC) {
+			ret = err_set(err, MLOPS_EUSAGE,
+				      "--model %s needs a numeric target; '%s' holds text such as '%s'",
+				      algo == TRAIN_LINEAR ? "linear" : "ridge",
+				      o->target, t->levels[0]);
+			goto out;
+		}
+		m->task = TASK_REGRESSION;
+		yv = xmallocarray(n + 1, sizeof(double));
+		for (i = 0; i < n; i++)
+			yv[i] = t->num[rows[i]];
+	}
+
+	/* Preprocessing, fitted on the training rows only. */
+	m->n_features = n_cols;
+	m->features = xcalloc(n_cols, sizeof(*m->features));
+	d.col = cols;
+	cols = NULL;
+	d.code_map = xcalloc(n_cols, sizeof(int32_t *));
+	for (j = 0; j < n_cols; j++) {
+		struct feature *f = &m->features[j];
+		const struct ds_column *c = &ds->cols[d.col[j]];
+
+		f->name = xstrdup(c->name);
+		f->offset = m->n_inputs;
+		if (c->type == DS_NUMERIC) {
+			fit_numeric(f, c, train_rows, n_train);
+			m->n_inputs++;
+		} else {
+			fit_categorical(f, c, train_rows, n_train,
+					&d.code_map[j]);
+			m->n_inputs += f->n_levels;
+		}
+	}
+
+	/* Solve on the training rows. */
+	m->n_outputs = m->task == TASK_MULTICLASS ? m->n_classes : 1;
+	m->l2 = algo == TRAIN_RIDGE ? o->alpha :
+		algo == TRAIN_LINEAR ? 0 : o->C;
+	m->tol = o->tol;
+	m->max_iter = o->max_iter;
+	m->holdout = o->holdout;
+	m->seed = o->seed;
+	ft.d = &d;
+	ft.rows = train_rows;
+	ft.n = n_train;
+	ft.cls = cls + n_hold;
+	ft.yv = yv ? yv + n_hold : NULL;
+	ft.p = m->n_inputs + 1;
+	ft.K = m->n_outputs;
+	ft.lambda = 1 / o->C;
+	ft.err = err;
+	if (o->balanced && m->task != TASK_REGRESSION) {
+		size_t cnt[1024] = { 0 };
+
+		for (i = 0; i < n_train; i++)
+			cnt[ft.cls[i]]++;
+		for (i = 0; i < m->n_classes; i++)
+			sw[i] = cnt[i] ? (double)n_train /
+				((double)m->n_classes * (double)cnt[i]) : 0;
+		ft.sw = sw;
+	}
+	ft.block = xmallocarray(BLOCK_ROWS * ft.p, sizeof(double));
+	ft.block2 = xmallocarray(BLOCK_ROWS * ft.p, sizeof(double));
+	ft.z = xmallocarray(BLOCK_ROWS * ft.K, sizeof(double));
+	w = xcalloc(ft.K * ft.p, sizeof(double));
+	switch (algo) {
+	case TRAIN_LOGISTIC:
+		ret = solve_logistic(&ft, m, o->tol, o->max_iter, w);
+		break;
+	case TRAIN_SOFTMAX:
+		ret = solve_softmax(&ft, m, o->tol, o->max_iter, w);
+		break;
+	default:
+		ret = solve_least_squares(&ft, m, algo == TRAIN_RIDGE,
+					  o->alpha, w);
+		break;
+	}
+	if (ret)
+		goto out;
+	m->coef = xcalloc(ft.K * m->n_inputs + 1, sizeof(double));
+	m->intercept = xcalloc(ft.K, sizeof(double));
+	for (i = 0; i < ft.K; i++) {
+		memcpy(m->coef + i * m->n_inputs, w + i * ft.p,
+		       m->n_inputs * sizeof(double));
+		m->intercept[i] = w[i * ft.p + m->n_inputs];
+	}
+	for (i = 0; i < ft.K * ft.p; i++)
+		if (!isfinite(w[i])) {
+			ret = err_set(err, MLOPS_ENUMERIC,
+				      "the solver diverged (non-finite coefficients)");
+			goto out;
+		}
+
+	/* Holdout metrics, then the baselines on the training rows. */
+	pred = xmallocarray((n ? n : 1) * score_width(m), sizeof(double));
+	if (n_hold) {
+		if ((ret = predict_rows(m, &d, hold_rows, n_hold, pred, err)))
+			goto out;
+		if (m->task == TASK_REGRESSION) {
+			m->n_metrics = metrics_regression(yv, pred, n_hold,
+							  m->metrics);
+		} else {
+			rep->confusion = xcalloc(m->n_classes * m->n_classes,
+						 sizeof(size_t));
+			m->n_metrics = metrics_classification(
+				m->task, m->n_classes, cls, pred, n_hold,
+				m->metrics, rep->confusion);
+		}
+	}
+	if ((ret = predict_rows(m, &d, train_rows, n_train, pred, err)))
+		goto out;
+	profile_predictions(m, pred, n_train);
+	profile_features(m, &d, train_rows, n_train);
+	m->n_rows = n_train;
+	memcpy(m->data_sha256, ds->sha256, sizeof(m->data_sha256));
+	ret = 0;
+out:
+	free(ft.block);
+	free(ft.block2);
+	free(ft.z);
+	free(w);
+	free(pred);
+	free(rows);
+	free(cols);
+	free(cls);
+	free(yv);
+	design_release(&d);
+	if (ret) {
+		model_free(m);
+		train_report_release(rep);
+	} else {
+		*out = m;
+	}
+	return ret;
+}

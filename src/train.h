@@ -1,0 +1,62 @@
+#ifndef MLOPS_TRAIN_H
+#define MLOPS_TRAIN_H
+
+/*
+ * Fitting a model on a loaded dataset: preprocessing (imputation,
+ * standardisation, one-hot encoding) fitted on the training rows, the
+ * solver, holdout metrics, baseline profiles.  The result is a complete
+ * struct model ready to be saved; lineage fields the caller knows (git,
+ * time, data path) are filled by the caller.
+ */
+
+#include "dataset.h"
+#include "error.h"
+#include "model.h"
+
+enum train_algo {
+	TRAIN_AUTO = -1,
+	TRAIN_LOGISTIC = ALGO_LOGISTIC,
+	TRAIN_SOFTMAX = ALGO_SOFTMAX,
+	TRAIN_LINEAR = ALGO_LINEAR,
+	TRAIN_RIDGE = ALGO_RIDGE
+};
+
+struct train_opts {
+	const char *target;
+	int algo;			/* enum train_algo */
+	const char *const *features;	/* NULL: every column but the target */
+	size_t n_features;
+	const char *const *exclude;
+	size_t n_exclude;
+	double holdout;			/* fraction in [0, 0.9] */
+	unsigned long seed;
+	double C;			/* logistic/softmax: inverse L2 strength */
+	double alpha;			/* ridge: L2 strength */
+	double tol;
+	long max_iter;
+	int balanced;			/* class weights n / (K * n_k) */
+};
+
+/* Defaults: auto, holdout 0.2, seed 1, C 1, alpha 1, tol 1e-8, 100 iterations. */
+void train_opts_init(struct train_opts *o);
+
+struct train_report {
+	size_t n_train, n_holdout;
+	size_t n_dropped;		/* rows without a target value */
+	size_t *confusion;		/* K x K on the holdout (row: true), or NULL */
+};
+
+void train_report_release(struct train_report *r);
+
+/*
+ * Fit.  On success *out owns the model.  MLOPS_EUSAGE for bad options
+ * (unknown column, target among the features, algorithm unfit for the
+ * target), MLOPS_EINPUT for data that cannot be fitted (one class only,
+ * no rows), MLOPS_ENUMERIC when the solver fails outright.  Hitting
+ * max_iter is not an error: the model records converged = 0.
+ */
+int train_fit(const struct dataset *ds, const struct train_opts *o,
+	      struct model **out, struct train_report *rep,
+	      struct mlops_err *err);
+
+#endif

@@ -1,0 +1,104 @@
+# Test library for the CLI tests (after git's t/test-lib.sh), printing TAP.
+#
+# A script sets test_description, sources this file, runs
+# test_expect_success / test_expect_code blocks and ends with test_done.
+# Each script runs in its own fresh temporary folder (also $HOME), with
+# MLOPS pointing at the binary under test and TEST_SRCDIR at tests/.
+
+: "${MLOPS:?MLOPS must name the mlops binary}"
+: "${TEST_SRCDIR:?TEST_SRCDIR must name the tests folder}"
+
+test_count=0
+test_failures=0
+TRASH_DIRECTORY=$(mktemp -d "${TMPDIR:-/tmp}/mlops-test.XXXXXX") || exit 1
+HOME=$TRASH_DIRECTORY
+export HOME
+unset MLOPS_DIR MLOPS_CEILING_DIRECTORIES
+MLOPS_CEILING_DIRECTORIES=$(dirname "$TRASH_DIRECTORY")
+export MLOPS_CEILING_DIRECTORIES
+NO_COLOR=1
+export NO_COLOR
+GIT_CONFIG_NOSYSTEM=1
+export GIT_CONFIG_NOSYSTEM
+cd "$TRASH_DIRECTORY" || exit 1
+trap 'cd /; rm -rf "$TRASH_DIRECTORY"' EXIT
+
+# The data generator built with the project.
+GEN=${TEST_BUILDDIR:-$TEST_SRCDIR}/../examples/gen-data
+
+say() { printf '# %s\n' "$*"; }
+
+test_ok_() {
+	test_count=$((test_count + 1))
+	printf 'ok %d - %s\n' "$test_count" "$1"
+}
+
+test_failure_() {
+	test_count=$((test_count + 1))
+	test_failures=$((test_failures + 1))
+	printf 'not ok %d - %s\n' "$test_count" "$1"
+	shift
+	printf '%s\n' "$*" | sed -e 's/^/#	/'
+}
+
+test_run_() {
+	(
+		set -e
+		eval "$1"
+	) >"$TRASH_DIRECTORY/.out" 2>&1
+	test_rc_=$?
+	return $test_rc_
+}
+
+# test_expect_success 'title' 'commands'
+test_expect_success() {
+	if test_run_ "$2"; then
+		test_ok_ "$1"
+	else
+		test_failure_ "$1" "$2"
+		sed -e 's/^/#	/' "$TRASH_DIRECTORY/.out"
+	fi
+}
+
+# test_expect_code CODE command args...: run the command, expect exit CODE.
+test_expect_code() {
+	want=$1
+	shift
+	"$@"
+	got=$?
+	if test "$got" = "$want"; then
+		return 0
+	fi
+	echo "test_expect_code: command exited $got, wanted $want: $*" >&2
+	return 1
+}
+
+# test_cmp expected actual
+test_cmp() {
+	diff -u "$@"
+}
+
+# test_one_line FILE: FILE holds exactly one line (one error line).
+test_one_line() {
+	n=$(wc -l <"$1")
+	if test "$n" != 1; then
+		echo "expected exactly one line in $1, found $n:" >&2
+		cat "$1" >&2
+		return 1
+	fi
+}
+
+# test_grep PATTERN FILE with the file shown on failure.
+test_grep() {
+	if grep -e "$1" "$2" >/dev/null; then
+		return 0
+	fi
+	echo "no line matches '$1' in $2:" >&2
+	cat "$2" >&2
+	return 1
+}
+
+test_done() {
+	printf '1..%d\n' "$test_count"
+	test "$test_failures" = 0
+}
