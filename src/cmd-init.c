@@ -59,7 +59,8 @@ int cmd_init(int argc, char **argv, struct cmd_ctx *ctx,
 		return ret;
 	if (n > 1)
 		return err_set(err, MLOPS_EUSAGE,
-			       "too many operands; usage: %s", init_synopsis[0]);
+			       "too many operands; usage: %s",
+			       init_synopsis[0]);
 	if (n == 1)
 		dir = argv[0];
 	if (!realpath(dir, real))

@@ -135,7 +135,8 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx,
 		return ret;
 	if (n > 1)
 		return err_set(err, MLOPS_EUSAGE,
-			       "too many operands; usage: %s", list_synopsis[0]);
+			       "too many operands; usage: %s",
+			       list_synopsis[0]);
 	if (n == 1) {
 		name = argv[0];
 		if (!modelref_valid_name(name))

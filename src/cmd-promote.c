@@ -40,7 +40,8 @@ static const char *const promote_synopsis[] = {
 static const struct opt_usage promote_usage = {
 	promote_synopsis,
 	"  mlops promote churn:3 --to staging\n"
-	"  mlops promote churn@staging --to production --reason \"Q3 retrain\"\n"
+	"  mlops promote churn@staging --to production "
+	"--reason \"Q3 retrain\"\n"
 	"  mlops promote churn:3 --to production --expect 2\n"
 	"  mlops promote churn:4 --to production --force --reason \"hotfix\"\n",
 	"Point a stage at a model version, recording the move in the ledger."
@@ -137,6 +138,31 @@ static int version_commit(struct repo *repo, const struct reg_version *v,
 	return ret;
 }
 
+static int expect_refused(const char *stage, const char *model,
+			  int current, const char *expect_arg,
+			  struct mlops_err *err)
+{
+	if (!current)
+		return err_set(err, MLOPS_ECHECK,
+			       "stage '%s' of model '%s' is not set, not %s as "
+			       "--expect says; not moved", stage, model,
+			       expect_arg);
+	return err_set(err, MLOPS_ECHECK,
+		       "stage '%s' of model '%s' holds version %d, not %s as "
+		       "--expect says; not moved", stage, model, current,
+		       expect_arg);
+}
+
+static int validation_refused(const struct reg_version *v,
+			      const char *stage, struct mlops_err *err)
+{
+	return err_set(err, MLOPS_ECHECK,
+		       "%s:%d has no passing validation on record, which '%s' "
+		       "requires; run 'mlops validate %s:%d --data FILE' or "
+		       "use --force --reason", v->model, v->version, stage,
+		       v->model, v->version);
+}
+
 int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 		struct mlops_err *err)
 {
@@ -147,13 +173,15 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_STRING(0, "reason", &reason, "TEXT",
 			   "why, for the ledger"),
 		OPT_STRING(0, "expect", &expect_arg, "N_OLD",
-			   "refuse unless the stage holds N_OLD ('none': unset)"),
+			   "refuse unless the stage holds N_OLD "
+			   "('none': unset)"),
 		OPT_BOOL(0, "dry-run", &dry_run,
 			 "check everything, change nothing"),
 		OPT_BOOL(0, "force", &force,
 			 "skip the validation policy (needs --reason)"),
 		OPT_BOOL(0, "git-tag", &git_tag,
-			 "write the GTO tag NAME#STAGE#K in the git repository"),
+			 "write the GTO tag NAME#STAGE#K in the git "
+			 "repository"),
 		OPT_END()
 	};
 	struct repo *repo = ctx->repo;
@@ -208,16 +236,7 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 				      err)))
 		goto out;
 	if (expect >= 0 && current != expect) {
-		if (current)
-			ret = err_set(err, MLOPS_ECHECK,
-				      "stage '%s' of model '%s' holds version %d, "
-				      "not %s as --expect says; not moved",
-				      stage, v.model, current, expect_arg);
-		else
-			ret = err_set(err, MLOPS_ECHECK,
-				      "stage '%s' of model '%s' is not set, not "
-				      "%s as --expect says; not moved", stage,
-				      v.model, expect_arg);
+		ret = expect_refused(stage, v.model, current, expect_arg, err);
 		goto out;
 	}
 	if ((ret = registry_passing_validation(repo->reg, v.model, v.version,
@@ -225,12 +244,7 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 		goto out;
 	if (current != v.version && stage_needs_validation(stage) && !run_id) {
 		if (!force) {
-			ret = err_set(err, MLOPS_ECHECK,
-				      "%s:%d has no passing validation on record, "
-				      "which '%s' requires; run 'mlops validate "
-				      "%s:%d --data FILE' or use --force --reason",
-				      v.model, v.version, stage, v.model,
-				      v.version);
+			ret = validation_refused(&v, stage, err);
 			goto out;
 		}
 		forced = 1;

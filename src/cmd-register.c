@@ -38,7 +38,8 @@ static const char *const register_synopsis[] = {
 static const struct opt_usage register_usage = {
 	register_synopsis,
 	"  mlops register churn model.json\n"
-	"  mlops register churn model.json --run 12 --description \"Q3 retrain\"\n"
+	"  mlops register churn model.json --run 12 "
+	"--description \"Q3 retrain\"\n"
 	"  mlops register churn model.json --tag team=growth --git-tag\n",
 	"Register an artefact as the next version of a model."
 };
@@ -91,8 +92,8 @@ static int check_tags(const struct opt_list *tags, struct mlops_err *err)
 
 		if (!eq || eq == tags->items[i])
 			return err_set(err, MLOPS_EUSAGE,
-				       "option '--tag' expects KEY=VALUE, got '%s'",
-				       tags->items[i]);
+				       "option '--tag' expects KEY=VALUE, "
+				       "got '%s'", tags->items[i]);
 	}
 	return 0;
 }
@@ -159,7 +160,8 @@ int cmd_register(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	if (run_id < 0) {
 		ret = err_set(err, MLOPS_EUSAGE,
-			      "option '--run' expects a run id, got %ld", run_id);
+			      "option '--run' expects a run id, got %ld",
+			      run_id);
 		goto out;
 	}
 	if ((ret = check_tags(&tags, err)))

@@ -81,7 +81,8 @@ int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_BOOL(0, "dry-run", &dry_run,
 			 "check everything, change nothing"),
 		OPT_BOOL(0, "git-tag", &git_tag,
-			 "write the GTO tag NAME#STAGE#K in the git repository"),
+			 "write the GTO tag NAME#STAGE#K in the git "
+			 "repository"),
 		OPT_END()
 	};
 	struct repo *repo = ctx->repo;
@@ -152,7 +153,8 @@ int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx,
 			goto out;
 		if (git_tag) {
 			msg = xasprintf("Assigning stage %s to artifact %s "
-					"version v0.0.%d\n\nmlops: rollback%s%s\n",
+					"version v0.0.%d\n\n"
+					"mlops: rollback%s%s\n",
 					ref.stage, ref.name, target,
 					reason ? ": " : "",
 					reason ? reason : "");

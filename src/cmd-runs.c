@@ -104,7 +104,8 @@ int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx,
 	const char *model = NULL, *kind = NULL;
 	long limit = DEFAULT_LIMIT;
 	const struct opt opts[] = {
-		OPT_STRING(0, "model", &model, "NAME", "only runs of this model"),
+		OPT_STRING(0, "model", &model, "NAME",
+			   "only runs of this model"),
 		OPT_STRING(0, "kind", &kind, "KIND",
 			   "train, validate, score-batch or drift"),
 		OPT_INT(0, "limit", &limit, "N",
@@ -120,7 +121,8 @@ int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx,
 		return ret;
 	if (n > 0)
 		return err_set(err, MLOPS_EUSAGE,
-			       "too many operands; usage: %s", runs_synopsis[0]);
+			       "too many operands; usage: %s",
+			       runs_synopsis[0]);
 	if (model && !modelref_valid_name(model))
 		return err_set(err, MLOPS_EUSAGE, "invalid model name '%s'",
 			       model);
@@ -129,8 +131,9 @@ int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx,
 			;
 		if (!*k)
 			return err_set(err, MLOPS_EUSAGE,
-				       "option '--kind' expects train, validate, "
-				       "score-batch or drift, got '%s'", kind);
+				       "option '--kind' expects train, "
+				       "validate, score-batch or drift, got "
+				       "'%s'", kind);
 	}
 	if (limit < 0)
 		return err_set(err, MLOPS_EUSAGE,
@@ -165,9 +168,10 @@ int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx,
 				 r->git_commit, r->git_dirty > 0 ? "+" : "");
 		else
 			snprintf(commit, sizeof(commit), "-");
-		printf("%6lld  %-11s  %-*s  %7s  %-19s  %8.2fs  %4d  %-6s  %s\n",
-		       r->id, r->kind, w_model, r->model ? r->model : "-", ver,
-		       when, r->duration_s, r->exit_status,
+		printf("%6lld  %-11s  %-*s  %7s  %-19s  %8.2fs  %4d  %-6s  "
+		       "%s\n", r->id, r->kind, w_model,
+		       r->model ? r->model : "-", ver, when, r->duration_s,
+		       r->exit_status,
 		       r->passed < 0 ? "-" : r->passed ? "yes" : "no", commit);
 	}
 out:

@@ -86,7 +86,7 @@ static int is_hex(const char *s, size_t len)
 	if (strlen(s) != len)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!strchr("0123456789abcdef", s[i]))
 			return 0;
 	return 1;
 }
@@ -186,7 +186,8 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx,
 	if ((ret = opt_parse(argc, argv, opts, &verify_usage, &n, err)))
 		return ret;
 	if (n > 0)
-		return err_set(err, MLOPS_EUSAGE, "too many operands; usage: %s",
+		return err_set(err, MLOPS_EUSAGE,
+			       "too many operands; usage: %s",
 			       verify_synopsis[0]);
 	if ((ret = registry_integrity_check(ctx->repo->reg, &db_problems, &n_db,
 					    err)))
@@ -207,7 +208,8 @@ int cmd_verify(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddNumberToObject(obj, "versions", (double)n_versions);
 		arr = cJSON_AddArrayToObject(obj, "problems");
 		for (i = 0; i < rep.n; i++)
-			cJSON_AddItemToArray(arr, cJSON_CreateString(rep.lines[i]));
+			cJSON_AddItemToArray(arr,
+				cJSON_CreateString(rep.lines[i]));
 		if ((s = cJSON_PrintUnformatted(obj)))
 			puts(s);
 		cJSON_free(s);

@@ -32,7 +32,7 @@ void reg_version_release(struct reg_version *v);
 
 /* A run to record; all strings borrowed. JSON fields may be NULL. */
 struct reg_run {
-	const char *kind;	/* "train", "validate", "score-batch", "drift" */
+	const char *kind;	/* train, validate, score-batch, drift */
 	const char *model;	/* may be NULL (train without --register) */
 	int version;		/* 0 if none */
 	const char *started_at;	/* ISO 8601 UTC */
@@ -40,7 +40,8 @@ struct reg_run {
 	int exit_status;	/* the process exit code the command returns */
 	int passed;		/* validate: 1 pass, 0 fail; -1 n/a */
 	const char *params_json;
-	const char *inputs_json;	/* [{"path":..,"sha256":..,"rows":..}] */
+	/* [{"path":..,"sha256":..,"rows":..}] */
+	const char *inputs_json;
 	const char *metrics_json;
 	const char *profile_json;	/* score-batch/drift: input profile */
 	const char *git_commit;		/* may be NULL */

@@ -283,8 +283,9 @@ static int write_atomic(const char *path, const void *bytes, size_t len,
 	parent_dir(dir);
 	tmp = xasprintf("%s/.tmp-XXXXXX", dir);
 	if ((fd = mkstemp(tmp)) < 0) {
-		ret = err_set(err, MLOPS_EIO, "cannot create a file in '%s': %s",
-			      dir, strerror(errno));
+		ret = err_set(err, MLOPS_EIO,
+			      "cannot create a file in '%s': %s", dir,
+			      strerror(errno));
 		goto out;
 	}
 	if (write_all(fd, bytes, len) || fchmod(fd, mode) || fsync(fd)) {
@@ -460,9 +461,9 @@ int repo_read_artifact(const struct repo *r, const char *sha256_hex_want,
 		sha256_hex(*bytes, *len, got);
 		if (strcmp(got, sha256_hex_want)) {
 			ret = err_set(err, MLOPS_ECORRUPT,
-				      "artefact sha256:%s is corrupt: its bytes "
-				      "hash to sha256:%s", sha256_hex_want,
-				      got);
+				      "artefact sha256:%s is corrupt: its "
+				      "bytes hash to sha256:%s",
+				      sha256_hex_want, got);
 			free(*bytes);
 			*bytes = NULL;
 			*len = 0;

@@ -1,0 +1,134 @@
+#!/bin/sh
+test_description='mlops score-batch: output, identity, atomicity and bad input'
+. "$TEST_SRCDIR/cli/lib.sh"
+
+test_expect_success 'setup: a trained, registered model' '
+	"$GEN" --rows 2000 --seed 21 --task binary --numeric 3 --categorical 2 --missing 0.02 >train.csv &&
+	"$GEN" --rows 500 --seed 22 --task binary --numeric 3 --categorical 2 --missing 0.02 >in.csv &&
+	"$MLOPS" init >/dev/null &&
+	"$MLOPS" -q train --data train.csv --target y --exclude id -o trained.json --register churn
+'
+
+test_expect_success 'scoring is silent on success and writes one row per input row' '
+	"$MLOPS" score-batch trained.json -i in.csv -o out.csv --keep id >stdout 2>stderr &&
+	test ! -s stdout && test ! -s stderr &&
+	test "$(wc -l <out.csv)" = "$(wc -l <in.csv)" &&
+	head -1 out.csv >header &&
+	echo "id,prediction,proba_0,proba_1" >expect &&
+	test_cmp expect header
+'
+
+test_expect_success 'the registry artefact scores bit-identically to the trained file' '
+	"$MLOPS" score-batch churn:1 -i in.csv -o reg.csv --keep id &&
+	cmp out.csv reg.csv
+'
+
+test_expect_success 'rows come out in input order with their ids' '
+	cut -d, -f1 in.csv >ids.in &&
+	cut -d, -f1 out.csv >ids.out &&
+	test_cmp ids.in ids.out
+'
+
+test_expect_success '-o - streams to stdout; -i - reads stdin' '
+	"$MLOPS" score-batch churn:1 -i - -o - --keep id <in.csv >piped.csv &&
+	cmp out.csv piped.csv
+'
+
+test_expect_success 'gzip input scores the same' '
+	gzip -c in.csv >in.csv.gz &&
+	"$MLOPS" score-batch churn:1 -i in.csv.gz -o gz.csv --keep id &&
+	cmp out.csv gz.csv
+'
+
+test_expect_success '--keep-all copies every input column' '
+	"$MLOPS" score-batch churn:1 -i in.csv -o all.csv --keep-all &&
+	head -1 all.csv | test_grep "^id,x1,x2,x3,c1,c2,y,prediction," -
+'
+
+test_expect_success 'columns are matched by name: reordered and extra columns are fine' '
+	awk -F, -v OFS=, "{print \$3, \$1, \"extra\", \$2, \$4, \$5, \$6}" in.csv >reordered.csv &&
+	"$MLOPS" score-batch churn:1 -i reordered.csv -o re.csv --keep id &&
+	cmp out.csv re.csv
+'
+
+test_expect_success 'a missing feature column exits 5 naming it, leaving no output' '
+	cut -d, -f1,2,4- in.csv >nox2.csv &&
+	test_expect_code 5 "$MLOPS" score-batch churn:1 -i nox2.csv -o fail.csv 2>err &&
+	test_one_line err &&
+	test_grep "x2" err &&
+	test ! -e fail.csv
+'
+
+test_expect_success 'an unparsable number exits 5 with line and column, target untouched' '
+	cp out.csv keep.csv &&
+	sed "4s/^\([^,]*\),[^,]*,/\1,abc,/" in.csv >badnum.csv &&
+	test_expect_code 5 "$MLOPS" score-batch churn:1 -i badnum.csv -o keep.csv 2>err &&
+	test_one_line err &&
+	test_grep "line 4, column 2" err &&
+	cmp out.csv keep.csv &&
+	test -z "$(ls -a | grep "\.tmp")"
+'
+
+test_expect_success '--max-errors skips bad rows into the reject file' '
+	"$MLOPS" score-batch churn:1 -i badnum.csv -o skip.csv --max-errors 5 --reject-file rej.csv 2>err &&
+	test "$(wc -l <skip.csv)" = "$(($(wc -l <in.csv) - 1))" &&
+	test_grep "^4," rej.csv &&
+	test_grep "skipped 1 bad row" err
+'
+
+test_expect_success 'more bad rows than --max-errors exits 5' '
+	sed "5s/^\([^,]*\),[^,]*,/\1,xyz,/" badnum.csv >bad2.csv &&
+	test_expect_code 5 "$MLOPS" score-batch churn:1 -i bad2.csv -o skip2.csv --max-errors 1 2>err &&
+	test_one_line err &&
+	test ! -e skip2.csv
+'
+
+test_expect_success 'an unseen category scores as all-zero with a warning' '
+	sed "2s/,[a-d],/,zzz,/" in.csv >unseen.csv &&
+	"$MLOPS" score-batch churn:1 -i unseen.csv -o unseen.out 2>err &&
+	test_grep "never seen in training" err
+'
+
+test_expect_success 'a missing input file exits 1' '
+	test_expect_code 1 "$MLOPS" score-batch churn:1 -i nope.csv -o x.csv 2>err &&
+	test_one_line err
+'
+
+test_expect_success 'an unknown model or stage exits 1' '
+	test_expect_code 1 "$MLOPS" score-batch nosuch -i in.csv -o x.csv 2>err &&
+	test_one_line err &&
+	test_expect_code 1 "$MLOPS" score-batch churn@production -i in.csv -o x.csv 2>err &&
+	test_one_line err
+'
+
+test_expect_success 'a tampered artefact is refused (1)' '
+	sed "s/\"l2\":.*1,/\"l2\":	2,/" trained.json >tampered.json &&
+	! cmp -s trained.json tampered.json &&
+	test_expect_code 1 "$MLOPS" score-batch ./tampered.json -i in.csv -o x.csv 2>err &&
+	test_one_line err &&
+	test_grep "checksum" err
+'
+
+test_expect_success '--metrics-file writes Prometheus text' '
+	"$MLOPS" score-batch churn:1 -i in.csv -o m.csv --metrics-file m.prom &&
+	test_grep "^mlops_score_rows{model=\"churn\",version=\"1\"} 500$" m.prom &&
+	test_grep "^mlops_score_last_success_timestamp_seconds" m.prom
+'
+
+test_expect_success 'the run is recorded with the input hash' '
+	"$MLOPS" --json runs >runs &&
+	test_grep "score-batch" runs
+'
+
+test_expect_success 'SIGKILL at random moments never leaves a partial output' '
+	"$GEN" --rows 200000 --seed 23 --task binary --numeric 3 --categorical 2 >big.csv &&
+	"$MLOPS" score-batch churn:1 -i big.csv -o full.csv &&
+	for delay in 0.01 0.05 0.1 0.2 0.3; do
+		rm -f target.csv &&
+		{ "$MLOPS" score-batch churn:1 -i big.csv -o target.csv & pid=$!; } &&
+		sleep $delay && kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+		if test -e target.csv; then cmp full.csv target.csv || exit 1; fi
+	done
+'
+
+test_done

@@ -1,0 +1,74 @@
+#!/bin/sh
+test_description='mlops drift: per-feature tests and the verdict'
+. "$TEST_SRCDIR/cli/lib.sh"
+
+test_expect_success 'setup: a model and three weeks of data' '
+	"$GEN" --rows 5000 --seed 31 --task binary --numeric 4 --categorical 2 >train.csv &&
+	"$GEN" --rows 5000 --seed 32 --task binary --numeric 4 --categorical 2 >same.csv &&
+	"$GEN" --rows 5000 --seed 33 --task binary --numeric 4 --categorical 2 --shift x1=0.5 --scale x2=1.5 --mix c1 >drifted.csv &&
+	"$MLOPS" -q train --data train.csv --target y --exclude id -o m.json
+'
+
+test_expect_success 'data like the training data: no drift, exit 0' '
+	"$MLOPS" drift m.json -i same.csv >out &&
+	test_grep "verdict: no drift" out
+'
+
+test_expect_success 'shifted data: exactly the changed features drift, exit 3' '
+	test_expect_code 3 "$MLOPS" drift m.json -i drifted.csv >out 2>err &&
+	test_one_line err &&
+	test_grep "drift detected" err &&
+	test_grep "^  x1 .*DRIFT" out &&
+	test_grep "^  x2 .*DRIFT" out &&
+	test_grep "^  c1 .*DRIFT" out &&
+	test_grep "^  x3 .*ok" out &&
+	test_grep "^  x4 .*ok" out &&
+	test_grep "^  c2 .*ok" out
+'
+
+test_expect_success '--exit-zero reports but exits 0' '
+	"$MLOPS" drift m.json -i drifted.csv --exit-zero >out &&
+	test_grep "verdict: DRIFT" out
+'
+
+test_expect_success 'every method runs; psi and ks flag the shift' '
+	for m in psi ks wasserstein chi2 js; do
+		"$MLOPS" drift m.json -i drifted.csv --method $m --exit-zero >out || exit 1
+	done &&
+	"$MLOPS" drift m.json -i drifted.csv --method psi --exit-zero >out &&
+	test_grep "^  x1 .*psi.*DRIFT" out &&
+	"$MLOPS" drift m.json -i drifted.csv --method ks --exit-zero >out &&
+	test_grep "^  x1 .*ks.*DRIFT" out
+'
+
+test_expect_success '--reference compares two files' '
+	"$MLOPS" drift m.json -i same.csv --reference train.csv >out &&
+	test_grep "verdict: no drift" out &&
+	test_expect_code 3 "$MLOPS" drift m.json -i drifted.csv --reference train.csv >out 2>/dev/null
+'
+
+test_expect_success '--json prints one object per run' '
+	test_expect_code 3 "$MLOPS" --json drift m.json -i drifted.csv >out 2>/dev/null &&
+	test "$(wc -l <out)" = 1 &&
+	test_grep "\"schema\":1" out &&
+	test_grep "\"drift\":true" out
+'
+
+test_expect_success 'a missing feature column exits 5' '
+	cut -d, -f1,3- same.csv >nox1.csv &&
+	test_expect_code 5 "$MLOPS" drift m.json -i nox1.csv 2>err &&
+	test_one_line err &&
+	test_grep "x1" err
+'
+
+test_expect_success 'a bad method is a usage error' '
+	test_expect_code 2 "$MLOPS" drift m.json -i same.csv --method magic 2>err &&
+	test_one_line err
+'
+
+test_expect_success 'a missing input file exits 1' '
+	test_expect_code 1 "$MLOPS" drift m.json -i nope.csv 2>err &&
+	test_one_line err
+'
+
+test_done
