@@ -16,6 +16,7 @@
 
 #include "cmd.h"
 #include "error.h"
+#include "matrix.h"
 #include "registry.h"
 #include "repo.h"
 
@@ -153,6 +154,17 @@ int main(int argc, char **argv)
 	const struct cmd_struct *c;
 	char *help_argv[3];
 	int i, ret, code;
+	const char *core;
+
+	/*
+	 * OpenBLAS picks its kernels when it loads; if it failed to
+	 * recognise this CPU, restart once with the right kernels named.
+	 */
+	if (!getenv("OPENBLAS_CORETYPE") && matrix_blas_needs_core(&core)) {
+		setenv("OPENBLAS_CORETYPE", core, 1);
+		execv("/proc/self/exe", argv);
+		/* If that fails, carry on with the slow kernels. */
+	}
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];

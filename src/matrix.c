@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "matrix.h"
 #include "xalloc.h"
@@ -199,4 +200,22 @@ double matrix_dot(const double *x, const double *y, size_t n)
 	if (!n)
 		return 0;
 	return cblas_ddot((int)n, x, 1, y, 1);
+}
+
+void matrix_single_threaded(void)
+{
+	openblas_set_num_threads(1);
+}
+
+int matrix_blas_needs_core(const char **core)
+{
+	const char *name = openblas_get_corename();
+
+	if (!name || strcasecmp(name, "prescott"))
+		return 0;
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+		return 0;
+	*core = "Haswell";
+	return 1;
 }

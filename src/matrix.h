@@ -61,4 +61,19 @@ int matrix_sym_pinv_solve(double *h, size_t p, double *b, double rcond,
 
 double matrix_dot(const double *x, const double *y, size_t n);
 
+/*
+ * Make BLAS single-threaded: mlops parallelises over blocks of rows
+ * itself, and BLAS threads on small blocks only spin.
+ */
+void matrix_single_threaded(void);
+
+/*
+ * Whether OpenBLAS fell back to its generic (Prescott) kernels on a CPU
+ * that has AVX2 and FMA, which happens when OpenBLAS does not recognise
+ * a new or virtualised CPU.  Kernels are chosen when the library loads,
+ * so the only cure is to restart with OPENBLAS_CORETYPE set; *core
+ * receives the name to set.  Costs 3x in training time on such CPUs.
+ */
+int matrix_blas_needs_core(const char **core);
+
 #endif

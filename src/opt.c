@@ -150,6 +150,7 @@ int opt_parse(int argc, char **argv, const struct opt *opts,
 	      const struct opt_usage *usage, int *n_operands,
 	      struct mlops_err *err)
 {
+	const char *cmd = argv[0];
 	int i, n = 0, only_operands = 0, ret;
 
 	for (i = 1; i < argc; i++) {
@@ -186,7 +187,7 @@ int opt_parse(int argc, char **argv, const struct opt *opts,
 				return err_set(err, MLOPS_EUSAGE,
 					       "unknown option '--%.*s' (see 'mlops %s --help')",
 					       (int)(eq ? (size_t)(eq - name) : strlen(name)),
-					       name, argv[0]);
+					       name, cmd);
 			if (eq) {
 				if (o->type == OPT_T_BOOL)
 					return err_set(err, MLOPS_EUSAGE,
@@ -199,7 +200,7 @@ int opt_parse(int argc, char **argv, const struct opt *opts,
 			if (!o)
 				return err_set(err, MLOPS_EUSAGE,
 					       "unknown option '-%c' (see 'mlops %s --help')",
-					       a[1], argv[0]);
+					       a[1], cmd);
 			if (a[2]) {
 				if (o->type == OPT_T_BOOL)
 					return err_set(err, MLOPS_EUSAGE,

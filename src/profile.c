@@ -29,11 +29,52 @@ void profile_release(struct profile *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int cmp_double(const void *a, const void *b)
+/*
+ * Sort finite doubles ascending by LSD radix sort on their bit patterns
+ * (four 16-bit digits): O(n), several times faster than qsort on the
+ * million-row columns profiles are built from.
+ */
+static void sort_doubles(double *v, size_t n)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	uint64_t *key = xmallocarray(n ? n : 1, sizeof(uint64_t));
+	uint64_t *tmp = xmallocarray(n ? n : 1, sizeof(uint64_t));
+	size_t *count = xmallocarray(65536, sizeof(size_t));
+	size_t i, d;
 
-	return (x > y) - (x < y);
+	for (i = 0; i < n; i++) {
+		uint64_t b;
+
+		memcpy(&b, &v[i], sizeof(b));
+		/* Negative numbers reverse; positives go above them. */
+		key[i] = b >> 63 ? ~b : b | 0x8000000000000000ULL;
+	}
+	for (d = 0; d < 64; d += 16) {
+		size_t sum = 0;
+		uint64_t *t;
+
+		memset(count, 0, 65536 * sizeof(size_t));
+		for (i = 0; i < n; i++)
+			count[(key[i] >> d) & 0xffff]++;
+		for (i = 0; i < 65536; i++) {
+			size_t c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			tmp[count[(key[i] >> d) & 0xffff]++] = key[i];
+		t = key;
+		key = tmp;
+		tmp = t;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t b = key[i] >> 63 ? key[i] & 0x7fffffffffffffffULL : ~key[i];
+
+		memcpy(&v[i], &b, sizeof(b));
+	}
+	free(key);
+	free(tmp);
+	free(count);
 }
 
 void profile_numeric(struct profile *p, const double *values, size_t n)
@@ -53,7 +94,7 @@ void profile_numeric(struct profile *p, const double *values, size_t n)
 		free(v);
 		return;
 	}
-	qsort(v, m, sizeof(*v), cmp_double);
+	sort_doubles(v, m);
 	for (i = 0; i < m; i++)
 		sum += v[i];
 	mean = sum / (double)m;

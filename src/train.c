@@ -26,6 +26,7 @@
 
 #include "matrix.h"
 #include "metrics.h"
+#include "parallel.h"
 #include "score.h"
 #include "train.h"
 #include "xalloc.h"
@@ -186,6 +187,21 @@ static void fit_categorical(struct feature *f, const struct ds_column *c,
 
 /* ---- the solvers ---- */
 
+/*
+ * Every solver step is a pass over the training rows computing a sum
+ * (loss, gradient, Hessian or Gram matrix).  A pass is split into chunks
+ * of CHUNK_ROWS rows run on all cores; each chunk writes its own partial
+ * sums and the partials are added in chunk order, so the result does not
+ * depend on the number of threads.  BLAS runs single-threaded inside.
+ */
+#define CHUNK_ROWS (16 * BLOCK_ROWS)
+
+enum pass_kind { PASS_LOGISTIC, PASS_SOFTMAX, PASS_GRAM };
+
+struct scratch {
+	double *block, *block2, *z;
+};
+
 struct fit {
 	const struct design *d;
 	const size_t *rows;
@@ -196,8 +212,14 @@ struct fit {
 	size_t p;		/* n_inputs + 1 */
 	size_t K;		/* outputs */
 	double lambda;		/* penalty on all but the last column */
-	double *block, *block2, *z;
-	struct mlops_err *err;
+	size_t n_workers;
+	struct scratch *scr;	/* per worker */
+	/* the pass being run */
+	enum pass_kind kind;
+	const double *w;
+	int want_h;
+	size_t out_len;		/* doubles per chunk */
+	double *out;		/* n_chunks x out_len */
 };
 
 static double softplus(double z)
@@ -221,49 +243,158 @@ static double penalty(const struct fit *ft, const double *w, double *g)
 	return ft->lambda * s / 2;
 }
 
-/* Logistic: objective, gradient and (upper) Hessian at w. */
-static int logistic_eval(struct fit *ft, const double *w, double *f,
-			 double *g, double *h)
+/* Logistic loss, gradient and Hessian of one block into out. */
+static int block_logistic(struct fit *ft, struct scratch *sc, size_t start,
+			  size_t nb, double *out)
 {
-	size_t p = ft->p, start, i, j;
-	double loss = 0;
+	size_t p = ft->p, i, j;
+	double *g = out + 1, *h = out + 1 + p;
 	int ret;
 
-	memset(g, 0, p * sizeof(*g));
-	if (h)
-		memset(h, 0, p * p * sizeof(*h));
-	for (start = 0; start < ft->n; start += BLOCK_ROWS) {
-		size_t nb = ft->n - start < BLOCK_ROWS ? ft->n - start : BLOCK_ROWS;
+	if ((ret = matrix_gemm_abt(sc->block, nb, p, ft->w, 1, sc->z, NULL)))
+		return ret;
+	for (i = 0; i < nb; i++) {
+		double z = sc->z[i], y = ft->cls[start + i] == 1;
+		double s = ft->sw ? ft->sw[ft->cls[start + i]] : 1;
+		double pr = 1 / (1 + exp(-z)), dd;
 
-		design_fill(ft->d, ft->rows + start, nb, ft->block, p, 1);
-		if ((ret = matrix_gemm_abt(ft->block, nb, p, w, 1, ft->z,
-					   ft->err)))
-			return ret;
-		for (i = 0; i < nb; i++) {
-			double z = ft->z[i], y = ft->cls[start + i] == 1;
-			double s = ft->sw ? ft->sw[ft->cls[start + i]] : 1;
-			double pr = 1 / (1 + exp(-z)), dd;
-
-			loss += s * (softplus(z) - y * z);
-			ft->z[i] = s * (pr - y);
+		out[0] += s * (softplus(z) - y * z);
+		sc->z[i] = s * (pr - y);
+		if (ft->want_h) {
 			dd = sqrt(s * pr * (1 - pr));
-			if (h)
-				for (j = 0; j < p; j++)
-					ft->block2[i * p + j] =
-						ft->block[i * p + j] * dd;
+			for (j = 0; j < p; j++)
+				sc->block2[i * p + j] = sc->block[i * p + j] * dd;
 		}
-		if ((ret = matrix_gemm_atb(ft->z, nb, 1, ft->block, p, 1.0, g,
-					   ft->err)))
-			return ret;
-		if (h && (ret = matrix_syrk_add(ft->block2, nb, p, h, ft->err)))
-			return ret;
 	}
-	*f = loss + penalty(ft, w, g);
+	if ((ret = matrix_gemm_atb(sc->z, nb, 1, sc->block, p, 1.0, g, NULL)))
+		return ret;
+	if (ft->want_h)
+		return matrix_syrk_add(sc->block2, nb, p, h, NULL);
+	return 0;
+}
+
+/* Softmax loss and gradient of one block into out. */
+static int block_softmax(struct fit *ft, struct scratch *sc, size_t start,
+			 size_t nb, double *out)
+{
+	size_t p = ft->p, K = ft->K, i, k;
+	int ret;
+
+	if ((ret = matrix_gemm_abt(sc->block, nb, p, ft->w, K, sc->z, NULL)))
+		return ret;
+	for (i = 0; i < nb; i++) {
+		double *z = sc->z + i * K, zmax = -INFINITY, sum = 0, lse;
+		uint32_t y = ft->cls[start + i];
+		double s = ft->sw ? ft->sw[y] : 1;
+
+		for (k = 0; k < K; k++)
+			if (z[k] > zmax)
+				zmax = z[k];
+		for (k = 0; k < K; k++)
+			sum += exp(z[k] - zmax);
+		lse = zmax + log(sum);
+		out[0] += s * (lse - z[y]);
+		for (k = 0; k < K; k++)
+			z[k] = s * (exp(z[k] - lse) - (k == y));
+	}
+	return matrix_gemm_atb(sc->z, nb, K, sc->block, p, 1.0, out + 1, NULL);
+}
+
+/* Gram matrix X'X and X'y of one block into out (p*p, then p). */
+static int block_gram(struct fit *ft, struct scratch *sc, size_t start,
+		      size_t nb, double *out)
+{
+	size_t p = ft->p;
+	int ret;
+
+	if ((ret = matrix_syrk_add(sc->block, nb, p, out, NULL)))
+		return ret;
+	return matrix_gemm_atb(ft->yv + start, nb, 1, sc->block, p, 1.0,
+			       out + p * p, NULL);
+}
+
+static int pass_chunk(void *arg, size_t worker, size_t chunk)
+{
+	struct fit *ft = arg;
+	struct scratch *sc = &ft->scr[worker];
+	size_t start = chunk * CHUNK_ROWS, end = start + CHUNK_ROWS, b;
+	double *out = ft->out + chunk * ft->out_len;
+	int ret = 0;
+
+	if (end > ft->n)
+		end = ft->n;
+	memset(out, 0, ft->out_len * sizeof(*out));
+	for (b = start; b < end && !ret; b += BLOCK_ROWS) {
+		size_t nb = end - b < BLOCK_ROWS ? end - b : BLOCK_ROWS;
+
+		design_fill(ft->d, ft->rows + b, nb, sc->block, ft->p, 1);
+		switch (ft->kind) {
+		case PASS_LOGISTIC:
+			ret = block_logistic(ft, sc, b, nb, out);
+			break;
+		case PASS_SOFTMAX:
+			ret = block_softmax(ft, sc, b, nb, out);
+			break;
+		case PASS_GRAM:
+			ret = block_gram(ft, sc, b, nb, out);
+			break;
+		}
+	}
+	return ret;
+}
+
+/*
+ * Run one pass of `kind` at w; `sum` receives the chunk partials added in
+ * chunk order (out_len doubles).
+ */
+static int run_pass(struct fit *ft, enum pass_kind kind, const double *w,
+		    int want_h, size_t out_len, double *sum,
+		    struct mlops_err *err)
+{
+	size_t n_chunks = (ft->n + CHUNK_ROWS - 1) / CHUNK_ROWS, c, j;
+	int ret;
+
+	ft->kind = kind;
+	ft->w = w;
+	ft->want_h = want_h;
+	ft->out_len = out_len;
+	ft->out = xcalloc(n_chunks * out_len + 1, sizeof(double));
+	ret = parallel_run(n_chunks, ft->n_workers, pass_chunk, ft);
+	if (ret) {
+		free(ft->out);
+		return err_set(err, ret, "a training pass failed (matrix shape)");
+	}
+	memset(sum, 0, out_len * sizeof(*sum));
+	for (c = 0; c < n_chunks; c++)
+		for (j = 0; j < out_len; j++)
+			sum[j] += ft->out[c * out_len + j];
+	free(ft->out);
+	ft->out = NULL;
+	return 0;
+}
+
+/* Logistic: objective, gradient and (full) Hessian at w. */
+static int logistic_eval(struct fit *ft, const double *w, double *f,
+			 double *g, double *h, struct mlops_err *err)
+{
+	size_t p = ft->p, j;
+	double *sum = xmallocarray(1 + p + p * p, sizeof(double));
+	int ret;
+
+	if ((ret = run_pass(ft, PASS_LOGISTIC, w, h != NULL,
+			    1 + p + (h ? p * p : 0), sum, err))) {
+		free(sum);
+		return ret;
+	}
+	memcpy(g, sum + 1, p * sizeof(*g));
+	*f = sum[0] + penalty(ft, w, g);
 	if (h) {
+		memcpy(h, sum + 1 + p, p * p * sizeof(*h));
 		for (j = 0; j + 1 < p; j++)
 			h[j * p + j] += ft->lambda;
 		matrix_symmetrize(h, p);
 	}
+	free(sum);
 	return 0;
 }
 
@@ -291,7 +422,7 @@ static double weight_total(const struct fit *ft)
 }
 
 static int solve_logistic(struct fit *ft, struct model *m, double tol,
-			  long max_iter, double *w)
+			  long max_iter, double *w, struct mlops_err *err)
 {
 	size_t p = ft->p, j;
 	double *g = xcalloc(p, sizeof(double)), *h = xcalloc(p * p, sizeof(double));
@@ -303,7 +434,7 @@ static int solve_logistic(struct fit *ft, struct model *m, double tol,
 
 	memset(w, 0, p * sizeof(*w));
 	m->converged = 0;
-	if ((ret = logistic_eval(ft, w, &f, g, h)))
+	if ((ret = logistic_eval(ft, w, &f, g, h, err)))
 		goto out;
 	for (it = 0; ; it++) {
 		if (max_abs(g, p) <= tol * scale) {
@@ -313,13 +444,13 @@ static int solve_logistic(struct fit *ft, struct model *m, double tol,
 		if (it >= max_iter)
 			break;
 		memcpy(d, g, p * sizeof(*d));
-		if ((ret = matrix_cholesky_solve(h, p, d, ft->err)))
+		if ((ret = matrix_cholesky_solve(h, p, d, err)))
 			goto out;
 		slope = matrix_dot(g, d, p);
 		for (t = 1; ; t /= 2) {
 			for (j = 0; j < p; j++)
 				wn[j] = w[j] - t * d[j];
-			if ((ret = logistic_eval(ft, wn, &fn, gn, hn)))
+			if ((ret = logistic_eval(ft, wn, &fn, gn, hn, err)))
 				goto out;
 			if (fn <= f - 1e-4 * t * slope || t < 1e-10)
 				break;
@@ -343,45 +474,25 @@ out:
 }
 
 /* Softmax: objective and gradient at W (K x p). */
-static int softmax_eval(struct fit *ft, const double *w, double *f, double *g)
+static int softmax_eval(struct fit *ft, const double *w, double *f, double *g,
+			struct mlops_err *err)
 {
-	size_t p = ft->p, K = ft->K, start, i, k;
-	double loss = 0;
+	size_t D = ft->K * ft->p;
+	double *sum = xmallocarray(1 + D, sizeof(double));
 	int ret;
 
-	memset(g, 0, K * p * sizeof(*g));
-	for (start = 0; start < ft->n; start += BLOCK_ROWS) {
-		size_t nb = ft->n - start < BLOCK_ROWS ? ft->n - start : BLOCK_ROWS;
-
-		design_fill(ft->d, ft->rows + start, nb, ft->block, p, 1);
-		if ((ret = matrix_gemm_abt(ft->block, nb, p, w, K, ft->z,
-					   ft->err)))
-			return ret;
-		for (i = 0; i < nb; i++) {
-			double *z = ft->z + i * K, zmax = -INFINITY, sum = 0;
-			uint32_t y = ft->cls[start + i];
-			double s = ft->sw ? ft->sw[y] : 1, lse;
-
-			for (k = 0; k < K; k++)
-				if (z[k] > zmax)
-					zmax = z[k];
-			for (k = 0; k < K; k++)
-				sum += exp(z[k] - zmax);
-			lse = zmax + log(sum);
-			loss += s * (lse - z[y]);
-			for (k = 0; k < K; k++)
-				z[k] = s * (exp(z[k] - lse) - (k == y));
-		}
-		if ((ret = matrix_gemm_atb(ft->z, nb, K, ft->block, p, 1.0, g,
-					   ft->err)))
-			return ret;
+	if ((ret = run_pass(ft, PASS_SOFTMAX, w, 0, 1 + D, sum, err))) {
+		free(sum);
+		return ret;
 	}
-	*f = loss + penalty(ft, w, g);
+	memcpy(g, sum + 1, D * sizeof(*g));
+	*f = sum[0] + penalty(ft, w, g);
+	free(sum);
 	return 0;
 }
 
 static int solve_softmax(struct fit *ft, struct model *m, double tol,
-			 long max_iter, double *w)
+			 long max_iter, double *w, struct mlops_err *err)
 {
 	size_t D = ft->K * ft->p, mem = LBFGS_MEMORY, n_hist = 0, head = 0;
 	double *s = xcalloc(mem * D, sizeof(double));
@@ -396,7 +507,7 @@ static int solve_softmax(struct fit *ft, struct model *m, double tol,
 
 	memset(w, 0, D * sizeof(*w));
 	m->converged = 0;
-	if ((ret = softmax_eval(ft, w, &f, g)))
+	if ((ret = softmax_eval(ft, w, &f, g, err)))
 		goto out;
 	for (it = 0; ; it++) {
 		if (max_abs(g, D) <= tol * scale) {
@@ -439,7 +550,7 @@ static int solve_softmax(struct fit *ft, struct model *m, double tol,
 		for (t = 1; ; t /= 2) {
 			for (j = 0; j < D; j++)
 				wn[j] = w[j] - t * d[j];
-			if ((ret = softmax_eval(ft, wn, &fn, gn)))
+			if ((ret = softmax_eval(ft, wn, &fn, gn, err)))
 				goto out;
 			if (fn <= f - 1e-4 * t * slope || t < 1e-12)
 				break;
@@ -481,23 +592,16 @@ out:
 }
 
 static int solve_least_squares(struct fit *ft, struct model *m, int ridge,
-			       double alpha, double *w)
+			       double alpha, double *w, struct mlops_err *err)
 {
-	size_t p = ft->p, q = p - 1, start, i, j;
-	double *gram = xcalloc(p * p, sizeof(double));
-	double *b = xcalloc(p, sizeof(double)), *h = xcalloc(q * q + 1, sizeof(double));
+	size_t p = ft->p, q = p - 1, i, j;
+	double *sum = xcalloc(p * p + p, sizeof(double)), *gram = sum;
+	double *b = sum + p * p, *h = xcalloc(q * q + 1, sizeof(double));
 	double n = (double)ft->n, ybar;
 	int ret = 0;
 
-	for (start = 0; start < ft->n; start += BLOCK_ROWS) {
-		size_t nb = ft->n - start < BLOCK_ROWS ? ft->n - start : BLOCK_ROWS;
-
-		design_fill(ft->d, ft->rows + start, nb, ft->block, p, 1);
-		if ((ret = matrix_syrk_add(ft->block, nb, p, gram, ft->err)) ||
-		    (ret = matrix_gemm_atb(ft->yv + start, nb, 1, ft->block, p,
-					   1.0, b, ft->err)))
-			goto out;
-	}
+	if ((ret = run_pass(ft, PASS_GRAM, NULL, 0, p * p + p, sum, err)))
+		goto out;
 	matrix_symmetrize(gram, p);
 	/* Centre: X_c' X_c = X'X - n xbar xbar', X_c' y_c likewise. */
 	ybar = b[q] / n;
@@ -510,9 +614,9 @@ static int solve_least_squares(struct fit *ft, struct model *m, int ridge,
 			h[i * q + i] += alpha;
 	}
 	if (ridge)
-		ret = matrix_cholesky_solve(h, q, w, ft->err);
+		ret = matrix_cholesky_solve(h, q, w, err);
 	else
-		ret = matrix_sym_pinv_solve(h, q, w, 1e-12, ft->err);
+		ret = matrix_sym_pinv_solve(h, q, w, 1e-12, err);
 	if (ret)
 		goto out;
 	w[q] = ybar;
@@ -521,8 +625,7 @@ static int solve_least_squares(struct fit *ft, struct model *m, int ridge,
 	m->converged = 1;
 	m->n_iter = 1;
 out:
-	free(gram);
-	free(b);
+	free(sum);
 	free(h);
 	return ret;
 }
@@ -549,6 +652,13 @@ static void shuffle(size_t *v, size_t n, unsigned long seed)
 		v[i - 1] = v[j];
 		v[j] = t;
 	}
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
 }
 
 static int in_names(const char *const *names, size_t n, const char *s)
@@ -843,8 +953,15 @@ int train_fit(const struct dataset *ds, const struct train_opts *o,
 			      ds->name, o->target, n);
 		goto out;
 	}
-	if (n_hold)
+	if (n_hold) {
+		/*
+		 * A random holdout, but each part in file order: the solvers
+		 * then read the columns sequentially.
+		 */
 		shuffle(rows, n, o->seed);
+		qsort(rows, n_hold, sizeof(size_t), cmp_size);
+		qsort(rows + n_hold, n - n_hold, sizeof(size_t), cmp_size);
+	}
 	hold_rows = rows;
 	train_rows = rows + n_hold;
 	n_train = n - n_hold;
@@ -939,7 +1056,8 @@ int train_fit(const struct dataset *ds, const struct train_opts *o,
 	ft.p = m->n_inputs + 1;
 	ft.K = m->n_outputs;
 	ft.lambda = 1 / o->C;
-	ft.err = err;
+	ft.n_workers = parallel_cpus();
+	matrix_single_threaded();
 	if (o->balanced && m->task != TASK_REGRESSION) {
 		size_t cnt[1024] = { 0 };
 
@@ -950,20 +1068,23 @@ int train_fit(const struct dataset *ds, const struct train_opts *o,
 				((double)m->n_classes * (double)cnt[i]) : 0;
 		ft.sw = sw;
 	}
-	ft.block = xmallocarray(BLOCK_ROWS * ft.p, sizeof(double));
-	ft.block2 = xmallocarray(BLOCK_ROWS * ft.p, sizeof(double));
-	ft.z = xmallocarray(BLOCK_ROWS * ft.K, sizeof(double));
+	ft.scr = xcalloc(ft.n_workers, sizeof(*ft.scr));
+	for (i = 0; i < ft.n_workers; i++) {
+		ft.scr[i].block = xmallocarray(BLOCK_ROWS * ft.p, sizeof(double));
+		ft.scr[i].block2 = xmallocarray(BLOCK_ROWS * ft.p, sizeof(double));
+		ft.scr[i].z = xmallocarray(BLOCK_ROWS * ft.K, sizeof(double));
+	}
 	w = xcalloc(ft.K * ft.p, sizeof(double));
 	switch (algo) {
 	case TRAIN_LOGISTIC:
-		ret = solve_logistic(&ft, m, o->tol, o->max_iter, w);
+		ret = solve_logistic(&ft, m, o->tol, o->max_iter, w, err);
 		break;
 	case TRAIN_SOFTMAX:
-		ret = solve_softmax(&ft, m, o->tol, o->max_iter, w);
+		ret = solve_softmax(&ft, m, o->tol, o->max_iter, w, err);
 		break;
 	default:
 		ret = solve_least_squares(&ft, m, algo == TRAIN_RIDGE,
-					  o->alpha, w);
+					  o->alpha, w, err);
 		break;
 	}
 	if (ret)
@@ -1006,9 +1127,12 @@ int train_fit(const struct dataset *ds, const struct train_opts *o,
 	memcpy(m->data_sha256, ds->sha256, sizeof(m->data_sha256));
 	ret = 0;
 out:
-	free(ft.block);
-	free(ft.block2);
-	free(ft.z);
+	for (i = 0; ft.scr && i < ft.n_workers; i++) {
+		free(ft.scr[i].block);
+		free(ft.scr[i].block2);
+		free(ft.scr[i].z);
+	}
+	free(ft.scr);
 	free(w);
 	free(pred);
 	free(rows);
