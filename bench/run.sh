@@ -6,6 +6,7 @@
 #   BENCH_SIZES=small sh bench/run.sh
 #
 # Environment: MLOPS and GEN (binaries; default: built in this tree),
+# PYTHON (default /usr/bin/python3, where Debian's sklearn lives),
 # BENCH_DIR (work folder; default a new temporary one, removed at the
 # end unless BENCH_KEEP=1), BENCH_RUNS (timed runs per case, default 3),
 # BENCH_SIZES ("small large", default both), BENCH_NO_INSTALL=1 to skip
@@ -42,11 +43,17 @@ if [ "${BENCH_NO_INSTALL:-0}" != 1 ] && command -v apt-cache >/dev/null 2>&1; th
 	sh "$root/scripts/setup-deps.sh" $want
 fi
 [ -x /usr/bin/time ] || die "/usr/bin/time (GNU time) is needed: apt-get install time"
+# The Debian packages install into the system python, which a pyenv or
+# virtualenv python3 earlier in PATH would not see.
+if [ -z "${PYTHON:-}" ]; then
+	PYTHON=python3
+	[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+fi
 have_sklearn=0
-if python3 -c 'import sklearn, pandas' 2>/dev/null; then
+if "$PYTHON" -c 'import sklearn, pandas' 2>/dev/null; then
 	have_sklearn=1
 else
-	say "python3 with sklearn and pandas not found: mlops only"
+	say "$PYTHON with sklearn and pandas not found: no scikit-learn runs"
 fi
 have_liblinear=0
 command -v liblinear-train >/dev/null 2>&1 && have_liblinear=1
@@ -118,13 +125,13 @@ timed_run() {
 	read -r t_wall t_kb <time.out
 }
 
-# measure TASK SIZE TOOL ROWS command...: wall time (hyperfine's mean of
+# measure TASK DATA TOOL ROWS command...: wall time (hyperfine's mean of
 # $runs runs when installed, else the best of $runs runs under GNU time)
 # and the peak RSS of a run.
 measure() {
-	task=$1 size=$2 tool=$3 rows=$4
+	m_task=$1 m_data=$2 m_tool=$3 m_rows=$4
 	shift 4
-	say "$task $size: $tool"
+	say "$m_task $m_data: $m_tool"
 	timed_run "$@"
 	best=$t_wall
 	rss=$t_kb
@@ -147,8 +154,8 @@ measure() {
 			[ "$t_kb" -gt "$rss" ] && rss=$t_kb
 		done
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$task" "$size" "$tool" "$rows" \
-		"$best" "$rss" >>"$results"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$m_task" "$m_data" "$m_tool" \
+		"$m_rows" "$best" "$rss" >>"$results"
 }
 
 # quote_cmd args...: one shell command line for hyperfine.
@@ -187,7 +194,7 @@ for size in $sizes; do
 		--exclude id -o "$size.model.json"
 	if [ "$have_sklearn" = 1 ]; then
 		measure train "$label" sklearn "$rows" \
-			python3 sk_train.py "$data" "$size.pkl"
+			"$PYTHON" sk_train.py "$data" "$size.pkl"
 	fi
 	if [ "$have_liblinear" = 1 ]; then
 		csv_to_libsvm "$data" "$size.svm"
@@ -200,7 +207,7 @@ for size in $sizes; do
 		-o "$size.scores.csv" --keep id
 	if [ "$have_sklearn" = 1 ]; then
 		measure score "$label" sklearn "$rows" \
-			python3 sk_score.py "$size.pkl" "$data" "$size.sk.csv"
+			"$PYTHON" sk_score.py "$size.pkl" "$data" "$size.sk.csv"
 	fi
 	rm -f "$data" "$size.svm"
 done

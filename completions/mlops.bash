@@ -67,7 +67,7 @@ _mlops_value() {
 		if [[ $cmd == runs ]]; then
 			_mlops_offer "$(_mlops_ask models)" "$cur"
 		else
-			_mlops_offer $'logistic\nsoftmax\nlinear\nridge' "$cur"
+			_mlops_offer $'auto\nlogistic\nsoftmax\nlinear\nridge' "$cur"
 		fi ;;
 	--kind)
 		_mlops_offer $'train\nvalidate\nscore-batch\ndrift' "$cur" ;;
@@ -84,11 +84,15 @@ _mlops_value() {
 		_mlops_offer "$(_mlops_ask stages "$model")"$'\nstaging\nproduction' "$cur" ;;
 	--shard)
 		_mlops_offer auto "$cur" ;;
+	--as)
+		_mlops_offer "$(_mlops_ask models)" "$cur" ;;
 	-C)
 		_mlops_dirs "$cur" ;;
-	*)
+	--data | --config | --output | --input | --reference | --reject-file | \
+		--metrics-file)
 		_mlops_files "$cur" ;;
 	esac
+	# Other values (numbers, times, text) have nothing to offer.
 }
 
 # Candidates for an operand of command $1, current text $2.
@@ -102,8 +106,10 @@ _mlops_operand() {
 			_mlops_offer "$(_mlops_ask refs)" "$cur"
 			_mlops_files "$cur"
 		fi ;;
-	promote | rollback | history)
+	promote | rollback | history | export)
 		[[ $n -eq 0 ]] && _mlops_offer "$(_mlops_ask refs)" "$cur" ;;
+	import)
+		[[ $n -eq 0 ]] && _mlops_files "$cur" ;;
 	register)
 		if [[ $n -eq 0 ]]; then
 			_mlops_offer "$(_mlops_ask models)" "$cur"

@@ -105,7 +105,7 @@ function __mlops_complete
                 if test "$cmd" = runs
                     set vals (__mlops_ask models)
                 else
-                    set vals logistic softmax linear ridge
+                    set vals auto logistic softmax linear ridge
                 end
             case --kind
                 set vals train validate score-batch drift
@@ -118,8 +118,12 @@ function __mlops_complete
             case --to
                 set -l model (string replace -r '[:@].*' '' -- "$operands[1]")
                 set vals (__mlops_ask stages $model) staging production
-            case '*'
+            case --as
+                set vals (__mlops_ask models)
+            case --data --config --output --input --reference --reject-file --metrics-file
                 set vals (__fish_complete_path "$val")
+            case '*'
+                # Numbers, times, text: nothing to offer.
         end
         printf '%s\n' "$prefix"$vals
         return
@@ -131,8 +135,10 @@ function __mlops_complete
             test $n -eq 0; and printf '%s\n' bash zsh fish
         case validate score-batch drift show
             test $n -eq 0; and __mlops_ask refs; and __fish_complete_path "$cur"
-        case promote rollback history
+        case promote rollback history export
             test $n -eq 0; and __mlops_ask refs
+        case import
+            test $n -eq 0; and __fish_complete_path "$cur"
         case register
             if test $n -eq 0
                 __mlops_ask models

@@ -15,7 +15,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-MLOPS=${MLOPS:-$here/../mlops}
+MLOPS=${MLOPS:-$(dirname "$here")/mlops}
 GEN=${GEN:-$here/gen-data}
 ROWS=${ROWS:-5000}
 step=0
@@ -31,7 +31,14 @@ expect() {
 	want=$1
 	shift
 	step=$((step + 1))
-	printf '\n[%d] $ %s   # expect exit %s\n' "$step" "$*" "$want"
+	printf '\n[%d] $' "$step"
+	for arg in "$@"; do
+		case $arg in
+		*[[:space:]]*) printf " '%s'" "$arg" ;;
+		*) printf ' %s' "$arg" ;;
+		esac
+	done
+	printf '   # expect exit %s\n' "$want"
 	set +e
 	"$@"
 	got=$?
@@ -92,14 +99,18 @@ out_rows=$(($(wc -l <scores.csv) - 1))
 echo "scores.csv: $out_rows rows; head:"
 head -n 3 scores.csv
 
-# 5. A drifted week: x1 moved by half a standard deviation, x2 spread 1.5
-#    times wider, c1's mix reversed.  drift says so with exit 3.
+# 5. An ordinary week shows no drift (exit 0).  In the drifted week x1
+#    moved by half a standard deviation, x2 spreads 1.5 times wider and
+#    c1's mix is reversed: drift says so with exit 3.
+expect 0 mlops drift churn@production -i week.csv
 expect 3 mlops drift churn@production -i drifted.csv
 
 # 6. Back to the previous production model in one step, and the ledger.
 expect 0 mlops rollback churn@production --reason "drift"
 expect 0 mlops history churn@production
 expect 0 mlops show churn@production
+mlops --json show churn@production | grep -q '"version":1[,}]' ||
+	die "production should hold churn:1 again after the rollback"
 # An unknown stage is an error (1), not a crash.
 expect 1 mlops show churn@nowhere
 

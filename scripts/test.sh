@@ -109,14 +109,17 @@ record() {
 	summary+=("$name: $pass passed, $fail failed, $skip skipped$note")
 }
 
-# show_failures DIR: print the log of every test that did not pass.
+# show_failures DIR: for every test that did not pass, the lines of its
+# log that are not passing test points (failures, diagnostics, sanitizer
+# reports), at most 60 of them.
 show_failures() {
 	local trs
 	find "$1" -name '*.trs' -type f -print0 |
 		while IFS= read -r -d '' trs; do
 			if grep -Eq '^:test-result: *(FAIL|XPASS|ERROR)' "$trs"; then
 				warn "failing test: ${trs%.trs}.log"
-				sed 's/^/    /' "${trs%.trs}.log" >&2 || true
+				grep -Ev '^(ok |PASS: |SKIP: )' "${trs%.trs}.log" |
+					head -n 60 | sed 's/^/    /' >&2 || true
 			fi
 		done
 }
@@ -126,10 +129,13 @@ snapshot() {
 	local src=$1 dest=$2 f
 	rm -rf "$dest"
 	mkdir -p "$dest"
-	if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	# safe.directory: CI may check out as another user than the one running.
+	if git -c safe.directory="$src" -C "$src" rev-parse --is-inside-work-tree \
+		>/dev/null 2>&1; then
 		(
 			cd "$src"
-			git ls-files -z --cached --others --exclude-standard |
+			git -c safe.directory="$src" ls-files -z --cached --others \
+				--exclude-standard |
 				while IFS= read -r -d '' f; do
 					# Skip files deleted in the working tree.
 					if [ -e "$f" ] || [ -L "$f" ]; then
@@ -138,10 +144,13 @@ snapshot() {
 				done | tar --null -T - -cf -
 		) | tar -C "$dest" -xf -
 	else
-		tar -C "$src" --exclude=./_build -cf - . | tar -C "$dest" -xf -
+		tar -C "$src" --exclude=./_build --exclude=./.git -cf - . |
+			tar -C "$dest" -xf -
 	fi
 	# Empty folders are not tracked by git; autotools want them.
 	mkdir -p "$dest/m4" "$dest/build-aux"
+	# A generated source left in the checkout would shadow the build's own.
+	rm -f "$dest/src/completion-scripts.c"
 }
 
 # lsan_works: whether LeakSanitizer can run here (not under ptrace, etc.).

@@ -33,6 +33,7 @@
 static const char *const synopsis[] = {
 	"mlops drift MODEL -i FILE [--reference FILE] [--method METHOD] [--threshold X]",
 	"[--drift-share S] [--exit-zero]",
+	"mlops drift MODEL --runs N [--method METHOD] [--threshold X] [--drift-share S] [--exit-zero]",
 	NULL
 };
 
@@ -40,7 +41,8 @@ static const struct opt_usage usage = {
 	synopsis,
 	"  mlops drift churn@production -i this-week.csv\n"
 	"  mlops drift churn@production -i this-week.csv.gz --method psi --exit-zero\n"
-	"  mlops --json drift model.json -i new.csv --reference train.csv\n",
+	"  mlops --json drift model.json -i new.csv --reference train.csv\n"
+	"  mlops drift churn@production --runs 7\n",
 	"Compare new data with the model's training baseline; exit 3 on drift."
 };
 
@@ -97,7 +99,7 @@ static int build_reference(const struct model *m, const char *path,
 		if (m->features[j].kind == FEATURE_CATEGORICAL)
 			counts[j] = xcalloc(m->features[j].n_levels + 1,
 					    sizeof(uint64_t));
-	if ((ret = score_stream_open(m, path, &ss, err)))
+	if ((ret = score_stream_open(m, path, NULL, &ss, err)))
 		goto out;
 	for (;;) {
 		if ((ret = score_stream_next(ss, &b, err)))
@@ -166,6 +168,33 @@ out:
 	return ret;
 }
 
+/* Per-chunk accumulators, merged in input order into the total. */
+struct drift_run {
+	struct drift_set *slots;
+	size_t n_slots;
+	struct drift_set *total;
+};
+
+static int drift_block(void *arg, size_t slot, const struct score_block *b,
+		       struct mlops_err *err)
+{
+	struct drift_run *dr = arg;
+
+	(void)err;
+	drift_set_add(&dr->slots[slot], b);
+	return 0;
+}
+
+static int drift_done(void *arg, size_t slot, struct mlops_err *err)
+{
+	struct drift_run *dr = arg;
+
+	(void)err;
+	drift_set_merge(dr->total, &dr->slots[slot]);
+	drift_set_clear(&dr->slots[slot]);
+	return 0;
+}
+
 static cJSON *result_json(const char *column, const char *type,
 			  const struct drift_result *r)
 {
@@ -212,18 +241,218 @@ static void print_row(const char *column, const char *type,
 	       color && r->drifted ? "\033[0m" : "");
 }
 
+/* Rebuild an accumulator from a score-batch run's recorded profile. */
+static int acc_from_json(struct drift_acc *a, const cJSON *o)
+{
+	const cJSON *v;
+	size_t k = 0, n;
+	uint64_t *dst[2] = { a->le, a->lt };
+	const char *keys[2] = { "le", "lt" };
+	int t;
+
+	if (!cJSON_IsObject(o))
+		return -1;
+	v = cJSON_GetObjectItem(o, "count");
+	a->count = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+	v = cJSON_GetObjectItem(o, "missing");
+	a->missing = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+	v = cJSON_GetObjectItem(o, "mean");
+	a->sum = cJSON_IsNumber(v) ? v->valuedouble * (double)a->count : 0;
+	v = cJSON_GetObjectItem(o, "min");
+	a->min = cJSON_IsNumber(v) ? v->valuedouble : INFINITY;
+	v = cJSON_GetObjectItem(o, "max");
+	a->max = cJSON_IsNumber(v) ? v->valuedouble : -INFINITY;
+	if (a->le) {
+		for (t = 0; t < 2; t++) {
+			v = cJSON_GetObjectItem(o, keys[t]);
+			if (!cJSON_IsArray(v) ||
+			    cJSON_GetArraySize(v) != PROFILE_QUANTILES + 2)
+				return -1;
+			k = 0;
+			for (v = v->child; v; v = v->next)
+				dst[t][k++] = (uint64_t)v->valuedouble;
+		}
+		v = cJSON_GetObjectItem(o, "below");
+		a->below = cJSON_IsNumber(v) ? v->valuedouble : 0;
+		v = cJSON_GetObjectItem(o, "above");
+		a->above = cJSON_IsNumber(v) ? v->valuedouble : 0;
+		v = cJSON_GetObjectItem(o, "sumsq");
+		a->sumsq = cJSON_IsNumber(v) ? v->valuedouble : 0;
+	}
+	if (a->levels) {
+		v = cJSON_GetObjectItem(o, "levels");
+		n = a->ref->n_levels + 1;
+		if (!cJSON_IsArray(v) || (size_t)cJSON_GetArraySize(v) != n)
+			return -1;
+		for (v = v->child; v; v = v->next)
+			a->levels[k++] = (uint64_t)v->valuedouble;
+	}
+	return 0;
+}
+
+/*
+ * drift --runs N: the last N recorded scoring runs of this version, each
+ * tested against the baseline, without re-reading the scored files.  The
+ * verdict (and exit code) is the newest run's.
+ */
+static int drift_runs(struct cmd_ctx *ctx, const struct model *m,
+		      const struct modelref_info *info, long n_runs,
+		      int method, double threshold, double share,
+		      int exit_zero, struct mlops_err *err)
+{
+	struct reg_run_row *runs = NULL;
+	size_t n = 0, i, j, k, nf = m->n_features, used = 0;
+	struct drift_result *res = NULL;
+	int *verdicts = NULL, *drifted_pred = NULL, ret;
+	size_t *n_drift = NULL, *idx = NULL;
+	struct drift_set set;
+
+	if (!info->name)
+		return err_set(err, MLOPS_EUSAGE,
+			       "--runs needs a registry model (NAME, NAME:N or NAME@STAGE), not a file");
+	if ((ret = registry_list_runs(ctx->repo->reg, info->name, "score-batch",
+				      0, &runs, &n, err)))
+		return ret;
+	idx = xcalloc(n + 1, sizeof(size_t));
+	for (i = 0; i < n && used < (size_t)n_runs; i++)
+		if (runs[i].version == info->version && runs[i].profile_json)
+			idx[used++] = i;
+	if (!used) {
+		ret = err_set(err, MLOPS_ENOTFOUND,
+			      "%s:%d has no recorded scoring runs to compare",
+			      info->name, info->version);
+		goto out;
+	}
+	/* Oldest first, as a time series reads. */
+	for (i = 0; i < used / 2; i++) {
+		size_t t = idx[i];
+
+		idx[i] = idx[used - 1 - i];
+		idx[used - 1 - i] = t;
+	}
+	res = xcalloc(used * (nf + 1), sizeof(*res));
+	verdicts = xcalloc(used, sizeof(int));
+	drifted_pred = xcalloc(used, sizeof(int));
+	n_drift = xcalloc(used, sizeof(size_t));
+	drift_set_init(&set, m, NULL, NULL);
+	for (k = 0; k < used; k++) {
+		cJSON *o = cJSON_Parse(runs[idx[k]].profile_json), *f;
+		int bad = !o;
+
+		drift_set_clear(&set);
+		f = o ? cJSON_GetObjectItem(o, "features") : NULL;
+		for (j = 0; j < nf && !bad; j++)
+			bad = acc_from_json(&set.features[j],
+					    cJSON_GetObjectItem(f, m->features[j].name));
+		if (!bad)
+			bad = acc_from_json(&set.pred, cJSON_GetObjectItem(o, "prediction"));
+		cJSON_Delete(o);
+		if (bad) {
+			drift_set_release(&set);
+			ret = err_set(err, MLOPS_ECORRUPT,
+				      "run %lld: its recorded profile is unreadable",
+				      runs[idx[k]].id);
+			goto out;
+		}
+		for (j = 0; j < nf; j++) {
+			drift_test(&set.features[j], (enum drift_method)method,
+				   threshold, &res[k * (nf + 1) + j]);
+			n_drift[k] += res[k * (nf + 1) + j].drifted;
+		}
+		drift_test(&set.pred, (enum drift_method)method, threshold,
+			   &res[k * (nf + 1) + nf]);
+		drifted_pred[k] = res[k * (nf + 1) + nf].drifted;
+		verdicts[k] = (nf && n_drift[k] && (double)n_drift[k] >= share * (double)nf) ||
+			      drifted_pred[k];
+	}
+	drift_set_release(&set);
+
+	if (ctx->json) {
+		for (k = 0; k < used; k++) {
+			cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+			char *text;
+
+			cJSON_AddNumberToObject(o, "schema", 1);
+			cJSON_AddStringToObject(o, "model", info->name);
+			cJSON_AddNumberToObject(o, "version", info->version);
+			cJSON_AddNumberToObject(o, "run", (double)runs[idx[k]].id);
+			cJSON_AddStringToObject(o, "started_at", runs[idx[k]].started_at);
+			for (j = 0; j < nf; j++)
+				cJSON_AddItemToArray(arr, result_json(m->features[j].name,
+					m->features[j].kind == FEATURE_NUMERIC ?
+					"numeric" : "categorical", &res[k * (nf + 1) + j]));
+			cJSON_AddItemToObject(o, "features", arr);
+			cJSON_AddItemToObject(o, "prediction", result_json("prediction",
+				m->task == TASK_MULTICLASS ? "categorical" : "numeric",
+				&res[k * (nf + 1) + nf]));
+			cJSON_AddNumberToObject(o, "drifted_features", (double)n_drift[k]);
+			cJSON_AddBoolToObject(o, "drift", verdicts[k]);
+			text = cJSON_PrintUnformatted(o);
+			printf("%s\n", text);
+			cJSON_free(text);
+			cJSON_Delete(o);
+		}
+	} else if (!ctx->quiet) {
+		printf("drift of %s:%d across its last %zu scoring run%s, against the training baseline\n\n",
+		       info->name, info->version, used, used == 1 ? "" : "s");
+		printf("  %-20s", "column");
+		for (k = 0; k < used; k++)
+			printf(" %11s", "");
+		printf("\n  %-20s", "run");
+		for (k = 0; k < used; k++)
+			printf(" %11lld", runs[idx[k]].id);
+		printf("\n  %-20s", "rows");
+		for (k = 0; k < used; k++)
+			printf(" %11llu", (unsigned long long)res[k * (nf + 1) + nf].count);
+		printf("\n");
+		for (j = 0; j <= nf; j++) {
+			printf("  %-20.20s", j < nf ? m->features[j].name : "(prediction)");
+			for (k = 0; k < used; k++) {
+				const struct drift_result *r = &res[k * (nf + 1) + j];
+				char cell[32];
+
+				snprintf(cell, sizeof(cell), "%.4f%s", r->statistic,
+					 r->drifted ? "*" : " ");
+				printf(" %11s", cell);
+			}
+			printf("\n");
+		}
+		printf("\n  %-20s", "verdict");
+		for (k = 0; k < used; k++)
+			printf(" %11s", verdicts[k] ? "DRIFT" : "ok");
+		printf("\n\n(* drifted; statistic of %s per column; newest run last)\n",
+		       method == DRIFT_AUTO ? "the auto-selected test" :
+		       drift_method_name((enum drift_method)method));
+	}
+	ret = verdicts[used - 1] && !exit_zero ?
+	      err_set(err, MLOPS_ECHECK, "drift detected in the newest scoring run (%lld)",
+		      runs[idx[used - 1]].id) : 0;
+out:
+	for (i = 0; i < n; i++)
+		reg_run_row_release(&runs[i]);
+	free(runs);
+	free(idx);
+	free(res);
+	free(verdicts);
+	free(drifted_pred);
+	free(n_drift);
+	return ret;
+}
+
 int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	      struct mlops_err *err)
 {
 	const char *input = NULL, *reference = NULL, *method_name = "auto";
 	double threshold = NAN, share = 0.5;
 	int exit_zero = 0;
+	long n_runs = 0;
 	struct opt opts[] = {
 		OPT_STRING('i', "input", &input, "FILE", "the current data (CSV, gzip/zstd/xz detected, - for stdin)"),
 		OPT_STRING(0, "reference", &reference, "FILE", "compare with this file instead of the training baseline"),
 		OPT_STRING(0, "method", &method_name, "METHOD", "auto, psi, ks, wasserstein, chi2 or js (default auto)"),
 		OPT_DOUBLE(0, "threshold", &threshold, "X", "the method's drift threshold (p-value for ks and chi2)"),
 		OPT_DOUBLE(0, "drift-share", &share, "S", "dataset drift when this share of features drifted (default 0.5)"),
+		OPT_INT(0, "runs", &n_runs, "N", "test the last N recorded scoring runs instead of a file"),
 		OPT_BOOL(0, "exit-zero", &exit_zero, "report drift but exit 0"),
 		OPT_END()
 	};
@@ -231,25 +460,30 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	struct modelref_info info = { 0 };
 	struct reference ref = { 0 };
 	const struct profile *ref_pred;
-	struct drift_acc *acc = NULL, pacc;
+	struct drift_set cur = { 0 };
+	struct drift_run dr = { 0 };
 	struct drift_result *res = NULL, pres;
 	struct score_stream *ss = NULL;
-	struct score_block b;
 	struct runlog rl;
 	struct reg_run run = { 0 };
 	cJSON *report = NULL, *arr;
 	char sha[65] = "", *metrics_text = NULL, *inputs_text = NULL;
-	size_t nf = 0, i, j, n_drift = 0, w;
-	int n_args, ret, method, have_pacc = 0, verdict;
+	size_t nf = 0, i, j, n_drift = 0;
+	int n_args, ret, method, have_cur = 0, verdict;
 	long long run_id;
 	uint64_t ref_rows;
 
 	runlog_start(&rl);
 	if ((ret = opt_parse(argc, argv, opts, &usage, &n_args, err)))
 		goto out;
-	if (n_args != 1 || !input) {
+	if (n_args != 1 || (!input && !n_runs) || (input && n_runs)) {
 		ret = err_set(err, MLOPS_EUSAGE,
-			      "MODEL and -i are required (see 'mlops drift --help')");
+			      "MODEL and one of -i or --runs are required (see 'mlops drift --help')");
+		goto out;
+	}
+	if (n_runs < 0 || (n_runs && reference)) {
+		ret = err_set(err, MLOPS_EUSAGE,
+			      "--runs takes a positive count and compares with the baseline, not --reference");
 		goto out;
 	}
 	if ((method = drift_method_parse(method_name)) < 0) {
@@ -264,8 +498,12 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	if ((ret = modelref_load(ctx->repo, argv[0], &m, &info, err)))
 		goto out;
+	if (n_runs) {
+		ret = drift_runs(ctx, m, &info, n_runs, method, threshold, share,
+				 exit_zero, err);
+		goto out;
+	}
 	nf = m->n_features;
-	w = score_width(m);
 	if (reference) {
 		if ((ret = build_reference(m, reference, &ref, err)))
 			goto out;
@@ -275,43 +513,27 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		ref_pred = &m->pred_profile;
 		ref_rows = m->n_rows;
 	}
-	acc = xcalloc(nf + 1, sizeof(*acc));
-	for (j = 0; j < nf; j++)
-		drift_acc_init(&acc[j], reference ? &ref.features[j] :
-			       &m->features[j].profile);
-	drift_acc_init(&pacc, ref_pred);
-	have_pacc = 1;
-	if ((ret = score_stream_open(m, input, &ss, err)))
+	drift_set_init(&cur, m, reference ? ref.features : NULL, ref_pred);
+	have_cur = 1;
+	if ((ret = score_stream_open(m, input, NULL, &ss, err)))
 		goto out;
-	for (;;) {
-		if ((ret = score_stream_next(ss, &b, err)))
-			goto out;
-		if (!b.n)
-			break;
-		for (i = 0; i < b.n; i++) {
-			for (j = 0; j < nf; j++) {
-				int32_t lv = b.level[i * nf + j];
-
-				if (m->features[j].kind == FEATURE_NUMERIC)
-					drift_acc_numeric(&acc[j], b.raw[i * nf + j]);
-				else
-					drift_acc_level(&acc[j], lv == -2 ?
-						(long)m->features[j].n_levels : lv);
-			}
-			if (m->task == TASK_MULTICLASS)
-				drift_acc_level(&pacc, (long)score_argmax(m, b.pred + i * w));
-			else
-				drift_acc_numeric(&pacc, b.pred[i]);
-		}
-	}
+	dr.n_slots = score_stream_slots(ss);
+	dr.slots = xcalloc(dr.n_slots, sizeof(*dr.slots));
+	for (i = 0; i < dr.n_slots; i++)
+		drift_set_init(&dr.slots[i], m, reference ? ref.features : NULL,
+			       ref_pred);
+	dr.total = &cur;
+	if ((ret = score_stream_run(ss, drift_block, drift_done, &dr, err)))
+		goto out;
 	score_stream_sha256(ss, sha);
 
 	res = xcalloc(nf + 1, sizeof(*res));
 	for (j = 0; j < nf; j++) {
-		drift_test(&acc[j], (enum drift_method)method, threshold, &res[j]);
+		drift_test(&cur.features[j], (enum drift_method)method,
+			   threshold, &res[j]);
 		n_drift += res[j].drifted;
 	}
-	drift_test(&pacc, (enum drift_method)method, threshold, &pres);
+	drift_test(&cur.pred, (enum drift_method)method, threshold, &pres);
 	verdict = (nf && (double)n_drift >= share * (double)nf && n_drift) ||
 		  pres.drifted;
 
@@ -398,12 +620,11 @@ out:
 	cJSON_free(metrics_text);
 	cJSON_free(inputs_text);
 	score_stream_close(ss);
-	if (acc)
-		for (j = 0; j < nf; j++)
-			drift_acc_release(&acc[j]);
-	free(acc);
-	if (have_pacc)
-		drift_acc_release(&pacc);
+	for (i = 0; dr.slots && i < dr.n_slots; i++)
+		drift_set_release(&dr.slots[i]);
+	free(dr.slots);
+	if (have_cur)
+		drift_set_release(&cur);
 	free(res);
 	reference_release(&ref, nf);
 	model_free(m);

@@ -4,9 +4,10 @@
  *
  * Everything happens in one BEGIN IMMEDIATE transaction, so the checks
  * and the move see the same state: the --expect compare-and-swap, the
- * policy (a move to production needs a passing validation of that
- * version on record, unless --force with a --reason, which the ledger
- * records as forced), the ledger row and, with --git-tag, the GTO tag
+ * policy (a move to a stage whose config says require-validation, by
+ * default production only, needs a passing validation of that version
+ * on record, unless --force with a --reason, which the ledger records
+ * as forced), the ledger row and, with --git-tag, the GTO tag
  * NAME#STAGE#K whose counter must not collide with a concurrent promoter.
  * Promoting to where the stage already points changes nothing and exits
  * 0.  --dry-run makes every check and then rolls back.
@@ -63,12 +64,6 @@ static void add_version(cJSON *obj, const char *key, long long v)
 		cJSON_AddNumberToObject(obj, key, (double)v);
 	else
 		cJSON_AddNullToObject(obj, key);
-}
-
-/* Which stages need a passing validation on record to be moved to. */
-static int stage_needs_validation(const char *stage)
-{
-	return !strcmp(stage, "production");
 }
 
 /* --expect N_OLD: a version, or 0 / "none" for an unset stage. */
@@ -191,7 +186,7 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 	char *identity = NULL, *tag_name = NULL, *msg = NULL, commit[41];
 	long long run_id = 0, event_id = 0;
 	int ret, n, expect = -1, current = 0, in_tx = 0, forced = 0;
-	int changed = 0;
+	int changed = 0, required;
 	cJSON *obj;
 
 	if ((ret = opt_parse(argc, argv, opts, &promote_usage, &n, err)))
@@ -242,7 +237,10 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 	if ((ret = registry_passing_validation(repo->reg, v.model, v.version,
 					       &run_id, err)))
 		goto out;
-	if (current != v.version && stage_needs_validation(stage) && !run_id) {
+	if ((ret = repo_stage_requires_validation(repo, stage, &required,
+						  err)))
+		goto out;
+	if (current != v.version && required && !run_id) {
 		if (!force) {
 			ret = validation_refused(&v, stage, err);
 			goto out;

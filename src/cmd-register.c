@@ -138,7 +138,7 @@ int cmd_register(int argc, char **argv, struct cmd_ctx *ctx,
 	char sha[65], *bytes = NULL, *tag_name = NULL, *msg = NULL;
 	struct model *model = NULL;
 	int ret, n, version = 0, existed = 0, in_tx = 0;
-	size_t len;
+	size_t len = 0;
 	cJSON *obj;
 
 	if ((ret = opt_parse(argc, argv, opts, &register_usage, &n, err)))

@@ -10,6 +10,7 @@
  */
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@
 
 static const char *const synopsis[] = {
 	"mlops score-batch MODEL -i FILE|- -o FILE|- [--keep COLS | --keep-all]",
-	"[--max-errors N] [--reject-file FILE] [--metrics-file FILE]",
+	"[--threads N] [--shard I/N|auto] [--max-errors N] [--reject-file FILE]",
+	"[--metrics-file FILE]",
 	NULL
 };
 
@@ -39,7 +41,8 @@ static const struct opt_usage usage = {
 	"  mlops score-batch churn@production -i customers.csv -o scores.csv --keep id\n"
 	"  mlops score-batch churn:3 -i week.csv.gz -o - --keep-all | head\n"
 	"  mlops score-batch model.json -i in.csv -o out.csv --max-errors 100 --reject-file bad.csv\n"
-	"  mlops -C /srv/churn score-batch churn@production -i in.csv -o out.csv --metrics-file /var/lib/node_exporter/churn.prom\n",
+	"  mlops -C /srv/churn score-batch churn@production -i in.csv -o out.csv --metrics-file /var/lib/node_exporter/churn.prom\n"
+	"  mlops score-batch churn@production -i big.csv -o part-$JOB_COMPLETION_INDEX.csv --shard auto\n",
 	"Score a CSV file with a model and write one prediction per row."
 };
 
@@ -78,6 +81,23 @@ static cJSON *acc_json(const struct drift_acc *a)
 	return o;
 }
 
+/* Per-chunk state: the chunk's output rows and input profile. */
+struct sb_slot {
+	FILE *fp;
+	char *buf;
+	size_t len;
+	struct drift_set prof;
+};
+
+struct sb_run {
+	const struct model *m;
+	struct sb_slot *slots;
+	size_t n_keep;
+	FILE *out;
+	struct drift_set prof;		/* the whole run */
+	const char *output;
+};
+
 static void write_row(FILE *fp, const struct model *m,
 		      const struct score_block *b, size_t i, size_t n_keep)
 {
@@ -111,6 +131,96 @@ static void write_row(FILE *fp, const struct model *m,
 		}
 	}
 	fputc('\n', fp);
+}
+
+static int sb_block(void *arg, size_t slot, const struct score_block *b,
+		    struct mlops_err *err)
+{
+	struct sb_run *run = arg;
+	struct sb_slot *sl = &run->slots[slot];
+	size_t i;
+
+	(void)err;
+	for (i = 0; i < b->n; i++)
+		write_row(sl->fp, run->m, b, i, run->n_keep);
+	drift_set_add(&sl->prof, b);
+	return 0;
+}
+
+static int sb_done(void *arg, size_t slot, struct mlops_err *err)
+{
+	struct sb_run *run = arg;
+	struct sb_slot *sl = &run->slots[slot];
+
+	if (fclose(sl->fp))
+		return err_set(err, MLOPS_EIO, "out of memory formatting output");
+	if (sl->len && fwrite(sl->buf, 1, sl->len, run->out) != sl->len)
+		return err_set(err, MLOPS_EIO, "cannot write '%s': %s",
+			       run->output, strerror(errno));
+	free(sl->buf);
+	sl->buf = NULL;
+	sl->len = 0;
+	if (!(sl->fp = open_memstream(&sl->buf, &sl->len)))
+		return err_set(err, MLOPS_EIO, "out of memory");
+	drift_set_merge(&run->prof, &sl->prof);
+	drift_set_clear(&sl->prof);
+	return 0;
+}
+
+/* Parse --shard I/N or auto (from the job scheduler's environment). */
+static int parse_shard(const char *s, unsigned *index, unsigned *count,
+		       struct mlops_err *err)
+{
+	const char *idx = NULL, *cnt = NULL, *min = NULL;
+	char *end;
+	unsigned long i, n, base = 0;
+
+	if (!strcmp(s, "auto")) {
+		if (getenv("MLOPS_SHARD_INDEX")) {
+			idx = getenv("MLOPS_SHARD_INDEX");
+			cnt = getenv("MLOPS_SHARD_COUNT");
+		} else if (getenv("JOB_COMPLETION_INDEX")) {
+			idx = getenv("JOB_COMPLETION_INDEX");
+			cnt = getenv("MLOPS_SHARD_COUNT");
+		} else if (getenv("SLURM_ARRAY_TASK_ID")) {
+			idx = getenv("SLURM_ARRAY_TASK_ID");
+			cnt = getenv("SLURM_ARRAY_TASK_COUNT");
+			min = getenv("SLURM_ARRAY_TASK_MIN");
+		} else {
+			return err_set(err, MLOPS_EUSAGE,
+				       "--shard auto: none of MLOPS_SHARD_INDEX, JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID is set");
+		}
+		if (!cnt)
+			return err_set(err, MLOPS_EUSAGE,
+				       "--shard auto: set MLOPS_SHARD_COUNT to the number of shards");
+		if (min) {
+			base = strtoul(min, &end, 10);
+			if (*end)
+				base = 0;
+		}
+		errno = 0;
+		i = strtoul(idx, &end, 10);
+		if (*end || errno || !*idx)
+			return err_set(err, MLOPS_EUSAGE, "--shard auto: bad shard index '%s'", idx);
+		n = strtoul(cnt, &end, 10);
+		if (*end || errno || !*cnt)
+			return err_set(err, MLOPS_EUSAGE, "--shard auto: bad shard count '%s'", cnt);
+		i -= base;
+	} else {
+		errno = 0;
+		i = strtoul(s, &end, 10);
+		if (end == s || *end != '/' || errno)
+			return err_set(err, MLOPS_EUSAGE, "--shard expects I/N or auto, got '%s'", s);
+		n = strtoul(end + 1, &end, 10);
+		if (*end || errno)
+			return err_set(err, MLOPS_EUSAGE, "--shard expects I/N or auto, got '%s'", s);
+	}
+	if (n < 1 || n > 100000 || i >= n)
+		return err_set(err, MLOPS_EUSAGE,
+			       "--shard: index %lu is not in 0..%lu", i, n ? n - 1 : 0);
+	*index = (unsigned)i;
+	*count = (unsigned)n;
+	return 0;
 }
 
 static void write_header(FILE *fp, const struct model *m,
@@ -177,12 +287,15 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	const char *metrics_path = NULL;
 	struct opt_list keep = { 0 };
 	int keep_all = 0;
-	long max_errors = 0;
+	long max_errors = 0, threads = 0;
+	const char *shard = NULL;
 	struct opt opts[] = {
 		OPT_STRING('i', "input", &input, "FILE", "CSV to score (gzip/zstd/xz detected), or - for stdin"),
 		OPT_STRING('o', "output", &output, "FILE", "where to write the predictions, or - for stdout"),
 		OPT_CSV(0, "keep", &keep, "COLS", "copy these input columns into the output (e.g. an id)"),
 		OPT_BOOL(0, "keep-all", &keep_all, "copy every input column into the output"),
+		OPT_INT(0, "threads", &threads, "N", "threads to score with (default: online CPUs)"),
+		OPT_STRING(0, "shard", &shard, "I/N|auto", "score only shard I (0-based) of N of a plain file"),
 		OPT_INT(0, "max-errors", &max_errors, "N", "skip up to N bad rows instead of stopping (default 0)"),
 		OPT_STRING(0, "reject-file", &reject_path, "FILE", "write skipped rows with their reason here"),
 		OPT_STRING(0, "metrics-file", &metrics_path, "FILE", "write Prometheus metrics here on success"),
@@ -190,17 +303,19 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	};
 	struct atomic_file out = { 0 }, rejects = { 0 };
 	struct score_stream *ss = NULL;
-	struct score_block b;
+	struct score_stream_opts so = { 0, 0, 0 };
 	struct model *m = NULL;
-	struct drift_acc *acc = NULL, pacc;
+	struct sb_run sr = { 0 };
+	size_t n_slots = 0;
 	struct runlog rl;
 	struct reg_run run = { 0 };
 	size_t *cols = NULL, n_keep = 0, i, j, nf = 0;
+	int have_prof = 0;
 	struct modelref_info info = { 0 };
 	const char *name = NULL;
 	char sha[65], *profile_text = NULL, *inputs_text = NULL;
 	char *metrics_text = NULL;
-	int n_args, ret, version = 0, have_pacc = 0;
+	int n_args, ret, version = 0;
 	long long run_id;
 
 	runlog_start(&rl);
@@ -229,7 +344,14 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		goto out;
 	name = info.name;
 	version = info.version;
-	if ((ret = score_stream_open(m, input, &ss, err)))
+	if (threads < 0 || threads > 1024) {
+		ret = err_set(err, MLOPS_EUSAGE, "--threads must be between 1 and 1024");
+		goto out;
+	}
+	so.threads = (size_t)threads;
+	if (shard && (ret = parse_shard(shard, &so.shard_index, &so.shard_count, err)))
+		goto out;
+	if ((ret = score_stream_open(m, input, &so, &ss, err)))
 		goto out;
 	if (keep_all) {
 		n_keep = score_stream_n_columns(ss);
@@ -259,34 +381,29 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 				 reject_path ? rejects.fp : NULL);
 	if ((ret = atomic_open(&out, output, err)))
 		goto out;
-	write_header(out.fp, m, ss, cols, n_keep);
+	/* Shards after the first leave the header out, so they concatenate. */
+	if (so.shard_count <= 1 || so.shard_index == 0)
+		write_header(out.fp, m, ss, cols, n_keep);
 
 	nf = m->n_features;
-	acc = xcalloc(nf + 1, sizeof(*acc));
-	for (j = 0; j < nf; j++)
-		drift_acc_init(&acc[j], &m->features[j].profile);
-	drift_acc_init(&pacc, &m->pred_profile);
-	have_pacc = 1;
-	for (;;) {
-		if ((ret = score_stream_next(ss, &b, err)))
+	n_slots = score_stream_slots(ss);
+	sr.m = m;
+	sr.n_keep = n_keep;
+	sr.out = out.fp;
+	sr.output = output;
+	sr.slots = xcalloc(n_slots, sizeof(*sr.slots));
+	drift_set_init(&sr.prof, m, NULL, NULL);
+	have_prof = 1;
+	for (i = 0; i < n_slots; i++) {
+		drift_set_init(&sr.slots[i].prof, m, NULL, NULL);
+		sr.slots[i].fp = open_memstream(&sr.slots[i].buf, &sr.slots[i].len);
+		if (!sr.slots[i].fp) {
+			ret = err_set(err, MLOPS_EIO, "out of memory");
 			goto out;
-		if (!b.n)
-			break;
-		for (i = 0; i < b.n; i++) {
-			write_row(out.fp, m, &b, i, n_keep);
-			for (j = 0; j < nf; j++) {
-				if (m->features[j].kind == FEATURE_NUMERIC)
-					drift_acc_numeric(&acc[j], b.raw[i * nf + j]);
-				else
-					drift_acc_level(&acc[j], b.level[i * nf + j]);
-			}
-			if (m->task == TASK_MULTICLASS)
-				drift_acc_level(&pacc, (long)score_argmax(
-					m, b.pred + i * m->n_classes));
-			else
-				drift_acc_numeric(&pacc, b.pred[i]);
 		}
 	}
+	if ((ret = score_stream_run(ss, sb_block, sb_done, &sr, err)))
+		goto out;
 	if (ferror(out.fp)) {
 		ret = err_set(err, MLOPS_EIO, "cannot write '%s'", output);
 		goto out;
@@ -314,9 +431,10 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON *o = cJSON_CreateObject(), *f = cJSON_CreateObject(), *in;
 
 		for (j = 0; j < nf; j++)
-			cJSON_AddItemToObject(f, m->features[j].name, acc_json(&acc[j]));
+			cJSON_AddItemToObject(f, m->features[j].name,
+					      acc_json(&sr.prof.features[j]));
 		cJSON_AddItemToObject(o, "features", f);
-		cJSON_AddItemToObject(o, "prediction", acc_json(&pacc));
+		cJSON_AddItemToObject(o, "prediction", acc_json(&sr.prof.pred));
 		profile_text = cJSON_PrintUnformatted(o);
 		cJSON_Delete(o);
 		o = cJSON_CreateArray();
@@ -377,12 +495,15 @@ out:
 		atomic_abort(&out);
 		atomic_abort(&rejects);
 	}
-	if (acc)
-		for (j = 0; j < nf; j++)
-			drift_acc_release(&acc[j]);
-	free(acc);
-	if (have_pacc)
-		drift_acc_release(&pacc);
+	for (i = 0; sr.slots && i < n_slots; i++) {
+		if (sr.slots[i].fp)
+			fclose(sr.slots[i].fp);
+		free(sr.slots[i].buf);
+		drift_set_release(&sr.slots[i].prof);
+	}
+	free(sr.slots);
+	if (have_prof)
+		drift_set_release(&sr.prof);
 	score_stream_close(ss);
 	model_free(m);
 	modelref_info_release(&info);

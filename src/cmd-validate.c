@@ -105,7 +105,7 @@ static int evaluate(struct scored_set *s, const char *path,
 	int ret;
 	struct timespec ts;
 
-	if ((ret = score_stream_open(m, path, &ss, err)))
+	if ((ret = score_stream_open(m, path, NULL, &ss, err)))
 		return ret;
 	c = score_stream_find(ss, m->target);
 	if (c < 0) {

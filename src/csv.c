@@ -28,6 +28,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -62,9 +63,29 @@ struct csv_reader {
 
 	char *buf;		/* decompressed block, then a '\n' sentinel */
 	size_t pos, len;
+	uint64_t buf_off;	/* input offset of buf[0] */
 	int at_eof;		/* no more decompressed bytes */
 	int started;		/* the first block (and its BOM) was read */
 	unsigned long line;	/* physical line of buf[pos] */
+	uint64_t n_records;	/* records handed out, header included */
+	size_t quote_at;	/* chunk scan: next '"' in buf at or after */
+	int quote_valid;	/* ... a position, valid until fill() */
+
+	/*
+	 * Direct mode (shards): pread(2) of [read_off, read_end) straight
+	 * into buf, no libarchive; only [hash_lo, hash_hi) is hashed.
+	 */
+	int direct;
+	uint64_t read_off, read_end, hash_lo, hash_hi;
+	int shard;		/* lines unknown: positions are byte offsets */
+	unsigned shard_i, shard_n;
+	int header_pending;	/* csv_next returns the saved header first */
+	int check_first;	/* compare the next record's width to hdr's */
+	size_t header_fields;
+	unsigned long header_line;
+	uint64_t header_offset;
+
+	struct mlops_err pending;	/* chunk reader: error for next call */
 
 	char *out;		/* the record's fields, each NUL-terminated */
 	size_t out_len, out_cap;
@@ -238,19 +259,81 @@ void csv_sha256_hex(const struct csv_reader *r, char hex[65])
 	sha256_to_hex(digest, hex);
 }
 
+/* Hash and count the part of [off, off + n) inside [hash_lo, hash_hi). */
+static void hash_window(struct csv_reader *r, const char *p, uint64_t off,
+			size_t n)
+{
+	uint64_t lo = off > r->hash_lo ? off : r->hash_lo;
+	uint64_t hi = off + n < r->hash_hi ? off + n : r->hash_hi;
+
+	if (lo >= hi)
+		return;
+	sha256_update(&r->sha, p + (lo - off), (size_t)(hi - lo));
+	r->raw_bytes += hi - lo;
+}
+
+static int pread_full(struct csv_reader *r, char *p, size_t n, uint64_t off,
+		      size_t *got, struct mlops_err *err)
+{
+	ssize_t k;
+
+	*got = 0;
+	while (*got < n) {
+		k = pread(r->fd, p + *got, n - *got, (off_t)(off + *got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return err_set(err, MLOPS_EIO, "cannot read '%s': %s",
+				       r->name, strerror(errno));
+		if (k == 0)
+			break;
+		*got += (size_t)k;
+	}
+	return MLOPS_OK;
+}
+
+/* Direct mode's archive_read_data(). */
+static int read_direct(struct csv_reader *r, size_t *got,
+		       struct mlops_err *err)
+{
+	size_t want = DATA_BLOCK;
+	int ret;
+
+	if (r->read_end - r->read_off < want)
+		want = (size_t)(r->read_end - r->read_off);
+	if ((ret = pread_full(r, r->buf, want, r->read_off, got, err)))
+		return ret;
+	hash_window(r, r->buf, r->read_off, *got);
+	r->read_off += *got;
+	return MLOPS_OK;
+}
+
 /* Refill the block; r->len == 0 afterwards means end of input. */
 static int fill(struct csv_reader *r, struct mlops_err *err)
 {
 	la_ssize_t n;
 
+	r->buf_off += r->len;
 	r->pos = 0;
 	r->len = 0;
+	r->quote_valid = 0;
 	r->buf[0] = '\n';	/* sentinel for scan_unquoted() */
 	if (r->at_eof)
 		return MLOPS_OK;
-	n = archive_read_data(r->a, r->buf, DATA_BLOCK);
-	if (n < 0)
+	if (r->direct) {
+		size_t got;
+		int ret;
+
+		if ((ret = read_direct(r, &got, err)))
+			return ret;
+		n = (la_ssize_t)got;
+	} else if ((n = archive_read_data(r->a, r->buf, DATA_BLOCK)) < 0) {
 		return archive_fail(r, err);
+	}
+	if (n == 0 && r->direct) {
+		r->at_eof = 1;
+		return MLOPS_OK;
+	}
 	if (n == 0) {
 		r->at_eof = 1;
 		drain(r);
@@ -315,14 +398,29 @@ static inline void end_field(struct csv_reader *r, size_t start, int quoted)
 }
 
 /*
+ * Where a record is, for messages: "line L", or "byte O" (its offset)
+ * where lines are unknown, in shard mode.
+ */
+static const char *where(char buf[32], int by_offset, unsigned long line,
+			 uint64_t off)
+{
+	if (by_offset)
+		snprintf(buf, 32, "byte %llu", (unsigned long long)off);
+	else
+		snprintf(buf, 32, "line %lu", line);
+	return buf;
+}
+
+/*
  * Scan an unquoted field up to a comma, a newline or the end of input.
  * *delim gets ',' or '\n' (consumed) or -1 at end of input.
  */
 static int scan_unquoted(struct csv_reader *r, unsigned long line0,
-			 int *delim, struct mlops_err *err)
+			 uint64_t off0, int *delim, struct mlops_err *err)
 {
 	size_t start = r->out_len;
 	const char *s, *e, *p;
+	char pos[32];
 	int ret;
 
 	for (;;) {
@@ -340,8 +438,9 @@ static int scan_unquoted(struct csv_reader *r, unsigned long line0,
 		r->pos = r->len;
 		if (r->out_len > MAX_RECORD)
 			return err_set(err, MLOPS_EINPUT,
-				       "'%s' line %lu: record longer than "
-				       "%zu MiB", r->name, line0,
+				       "'%s' %s: record longer than %zu MiB",
+				       r->name, where(pos, r->shard, line0,
+						      off0),
 				       MAX_RECORD >> 20);
 		if ((ret = fill(r, err)))
 			return ret;
@@ -372,14 +471,18 @@ static unsigned long count_newlines(const char *s, size_t n)
 	return k;
 }
 
-/* Scan a quoted field; r->pos is on the opening quote.  Sets *delim as
- * scan_unquoted() does. */
-static int scan_quoted(struct csv_reader *r, size_t col, int *delim,
-		       struct mlops_err *err)
+/*
+ * Scan a quoted field; r->pos is on the opening quote.  Sets *delim as
+ * scan_unquoted() does.  off0 is the record's offset, for shard mode's
+ * messages.
+ */
+static int scan_quoted(struct csv_reader *r, size_t col, uint64_t off0,
+		       int *delim, struct mlops_err *err)
 {
 	size_t start = r->out_len;
 	unsigned long line0 = r->line;
 	const char *s, *e, *q;
+	char pos[32];
 	int c, ret;
 
 	r->pos++;
@@ -388,9 +491,9 @@ static int scan_quoted(struct csv_reader *r, size_t col, int *delim,
 			return ret;
 		if (c < 0 || r->out_len - start > MAX_RECORD)
 			return err_set(err, MLOPS_EINPUT,
-				       "'%s' line %lu, column %zu: "
-				       "unterminated quoted field",
-				       r->name, line0, col);
+				       "'%s' %s, column %zu: "
+				       "unterminated quoted field", r->name,
+				       where(pos, r->shard, line0, off0), col);
 		s = r->buf + r->pos;
 		e = r->buf + r->len;
 		q = memchr(s, '"', (size_t)(e - s));
@@ -422,23 +525,50 @@ static int scan_quoted(struct csv_reader *r, size_t col, int *delim,
 			r->line++;
 	} else if (c >= 0) {
 		return err_set(err, MLOPS_EINPUT,
-			       "'%s' line %lu, column %zu: "
-			       "character after closing quote",
-			       r->name, r->line, col);
+			       "'%s' %s, column %zu: "
+			       "character after closing quote", r->name,
+			       where(pos, r->shard, r->line, off0), col);
 	}
 	*delim = c;
 	end_field(r, start, 1);
 	return MLOPS_OK;
 }
 
+static void lend_record(struct csv_reader *r, struct csv_record *rec,
+			unsigned long line, uint64_t offset)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_fields; i++)
+		r->fields[i] = r->out + r->offs[i];
+	rec->n_fields = r->n_fields;
+	rec->fields = r->fields;
+	rec->lens = r->lens;
+	rec->line = line;
+	rec->offset = offset;
+}
+
+static int shard_misaligned(const struct csv_reader *r, struct mlops_err *err)
+{
+	return err_set(err, MLOPS_EINPUT, "'%s': shard %u/%u starts inside a "
+		       "quoted field (records with embedded newlines cannot "
+		       "be sharded by bytes)", r->name, r->shard_i,
+		       r->shard_n);
+}
+
 int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 	     struct mlops_err *err)
 {
 	unsigned long line0;
-	size_t i;
+	uint64_t off0;
 	int c, delim = -1, ret;
 
 	*eof = 0;
+	if (r->header_pending) {
+		r->header_pending = 0;
+		lend_record(r, rec, r->header_line, r->header_offset);
+		return MLOPS_OK;
+	}
 	for (;;) {
 		r->n_fields = 0;
 		r->out_len = 0;
@@ -449,12 +579,14 @@ int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 			return MLOPS_OK;
 		}
 		line0 = r->line;
+		off0 = r->buf_off + r->pos;
 		do {
 			if (c == '"')
-				ret = scan_quoted(r, r->n_fields + 1, &delim,
-						  err);
+				ret = scan_quoted(r, r->n_fields + 1, off0,
+						  &delim, err);
 			else
-				ret = scan_unquoted(r, line0, &delim, err);
+				ret = scan_unquoted(r, line0, off0, &delim,
+						    err);
 			if (ret)
 				return ret;
 			if (delim == ',' && (ret = peek(r, &c, err)))
@@ -463,13 +595,646 @@ int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 		if (r->n_fields > 1 || r->lens[0] || r->last_quoted)
 			break;
 	}
-	for (i = 0; i < r->n_fields; i++)
-		r->fields[i] = r->out + r->offs[i];
-	rec->n_fields = r->n_fields;
-	rec->fields = r->fields;
-	rec->lens = r->lens;
-	rec->line = line0;
+	if (r->check_first) {
+		r->check_first = 0;
+		if (r->n_fields != r->header_fields)
+			return shard_misaligned(r, err);
+	}
+	r->n_records++;
+	lend_record(r, rec, r->shard ? 0 : line0, off0);
 	return MLOPS_OK;
+}
+
+/*
+ * Chunks.  csv_read_chunk() finds record boundaries without splitting
+ * fields: outside quotes only '"' and '\n' matter, and both are found
+ * with memchr(), so a file without quotes costs two memchr() passes and
+ * one memcpy().  The rules are csv_next()'s: a quote opens a quoted field
+ * only at the start of a field (after ',' or '\n'), a doubled quote
+ * inside one is data, a line holding nothing but an optional CR is no
+ * record.
+ */
+struct scan_state {
+	int in_quote;		/* inside a quoted field */
+	int quote_pending;	/* ... and the last byte was a quote */
+	int prev;		/* last byte consumed outside quotes */
+	int line_kind;		/* 0: line empty so far, 1: just "\r", 2: data */
+	unsigned long lines;	/* newlines consumed */
+	uint64_t records;	/* records ended by a newline */
+	size_t last_end;	/* chunk length at the last record boundary */
+	unsigned long last_lines;	/* lines at last_end */
+};
+
+static int line_kind(int kind, const char *s, const char *e)
+{
+	if (s == e)
+		return kind;
+	if (kind == 0 && e - s == 1 && *s == '\r')
+		return 1;
+	return 2;
+}
+
+/*
+ * Scan [s, e) of r->buf, which continues a chunk now `base` bytes long.
+ * Returns the end of what is consumed: just after the first record
+ * boundary that makes the chunk at least `target` long and holding a
+ * record (*stop = 1), or e.
+ */
+static const char *scan_block(struct csv_reader *r, struct scan_state *st,
+			      const char *s, const char *e, size_t base,
+			      size_t target, int *stop)
+{
+	const char *p = s, *q, *lim, *nl;
+
+	*stop = 0;
+	while (p < e) {
+		if (st->in_quote) {
+			if (st->quote_pending) {
+				st->quote_pending = 0;
+				if (*p == '"') {
+					p++;
+					continue;
+				}
+				st->in_quote = 0;
+				st->prev = '"';
+				continue;
+			}
+			q = memchr(p, '"', (size_t)(e - p));
+			lim = q ? q : e;
+			st->lines += count_newlines(p, (size_t)(lim - p));
+			if (!q)
+				return e;
+			st->quote_pending = 1;
+			p = q + 1;
+			continue;
+		}
+		/* The next quote in the block, remembered across calls. */
+		if (!r->quote_valid || r->buf + r->quote_at < p) {
+			q = memchr(p, '"', (size_t)(e - p));
+			r->quote_at = (size_t)((q ? q : e) - r->buf);
+			r->quote_valid = 1;
+		}
+		lim = r->buf + r->quote_at;
+		while (p < lim && (nl = memchr(p, '\n', (size_t)(lim - p)))) {
+			st->lines++;
+			if (line_kind(st->line_kind, p, nl) == 2)
+				st->records++;
+			st->line_kind = 0;
+			st->prev = '\n';
+			p = nl + 1;
+			st->last_end = base + (size_t)(p - s);
+			st->last_lines = st->lines;
+			if (st->last_end >= target && st->records) {
+				*stop = 1;
+				return p;
+			}
+		}
+		if (p < lim) {
+			st->line_kind = line_kind(st->line_kind, p, lim);
+			st->prev = (unsigned char)lim[-1];
+			p = lim;
+		}
+		if (p == e)
+			break;
+		/* A quote: it opens a field only at a field's start. */
+		if (st->prev == ',' || st->prev == '\n')
+			st->in_quote = 1;
+		st->line_kind = 2;
+		st->prev = '"';
+		p++;
+	}
+	return e;
+}
+
+static void chunk_append(struct csv_chunk *c, const char *s, size_t n)
+{
+	if (c->len + n + 1 > c->alloc)
+		XGROW(c->data, c->alloc, c->len + n + 1);
+	memcpy(c->data + c->len, s, n);
+	c->len += n;
+	c->data[c->len] = '\0';
+}
+
+/*
+ * The chunk's last record is bad (unterminated quote, or too long): let
+ * the chunk parser phrase the error exactly as csv_next() would.
+ */
+static int tail_error(struct csv_reader *r, const struct csv_chunk *c,
+		      const struct scan_state *st, struct mlops_err *err)
+{
+	struct csv_chunk tail = *c;
+	struct csv_chunk_parser p;
+	struct csv_record rec;
+	char pos[32];
+	int eof, ret;
+
+	if (!st->in_quote)
+		return err_set(err, MLOPS_EINPUT,
+			       "'%s' %s: record longer than %zu MiB", r->name,
+			       where(pos, r->shard, c->first_line +
+				     st->last_lines, c->first_offset +
+				     st->last_end), MAX_RECORD >> 20);
+	tail.data = c->data + st->last_end;
+	tail.len = c->len - st->last_end;
+	tail.first_line = c->first_line ? c->first_line + st->last_lines : 0;
+	tail.first_offset = c->first_offset + st->last_end;
+	csv_chunk_parser_init(&p, &tail, r->name);
+	do
+		ret = csv_chunk_next(&p, &rec, &eof, err);
+	while (!ret && !eof);
+	csv_chunk_parser_release(&p);
+	if (!ret)	/* cannot happen: the scan saw an open quote */
+		ret = err_set(err, MLOPS_EINPUT, "'%s': unterminated quoted "
+			      "field", r->name);
+	return ret;
+}
+
+/* Fields of the first record in data, by csv_next()'s rules. */
+static size_t first_record_width(const char *s, size_t len)
+{
+	const char *e = s + len;
+	size_t n = 1;
+	int prev = '\n', quoted = 0, kind = 0;
+
+	for (; s < e; s++) {
+		if (quoted) {
+			if (*s == '"') {
+				if (s + 1 < e && s[1] == '"')
+					s++;
+				else
+					quoted = 0;
+				prev = '"';
+			}
+			continue;
+		}
+		if (*s == '\n') {
+			if (kind == 2 || n > 1)
+				break;
+			kind = 0;
+		} else if (*s == '"' && (prev == ',' || prev == '\n')) {
+			quoted = 1;
+			kind = 2;
+		} else if (*s == ',') {
+			n++;
+		} else {
+			kind = kind == 0 && *s == '\r' ? 1 : 2;
+		}
+		prev = (unsigned char)*s;
+	}
+	return n;
+}
+
+int csv_read_chunk(struct csv_reader *r, struct csv_chunk *c, size_t target,
+		   int *eof, struct mlops_err *err)
+{
+	struct scan_state st;
+	const char *s, *e, *q;
+	int stop = 0, ret;
+
+	*eof = 0;
+	c->len = 0;
+	if (c->data)
+		c->data[0] = '\0';
+	c->first_line = r->shard ? 0 : r->line;
+	c->first_offset = r->buf_off + r->pos;
+	c->first_record = r->n_records ? r->n_records - 1 : 0;
+	if (r->pending.code) {
+		ret = err_set(err, r->pending.code, "%s", r->pending.msg);
+		r->pending.code = 0;
+		return ret;
+	}
+	memset(&st, 0, sizeof(st));
+	st.prev = '\n';
+	/* A header read by csv_next() from the saved copy: nothing to do. */
+	r->header_pending = 0;
+	while (!stop) {
+		if (r->pos == r->len) {
+			if ((ret = fill(r, err)))
+				return ret;
+			if (!r->len)
+				break;
+			if (!c->len)
+				c->first_offset = r->buf_off + r->pos;
+		}
+		s = r->buf + r->pos;
+		e = r->buf + r->len;
+		q = scan_block(r, &st, s, e, c->len, target, &stop);
+		chunk_append(c, s, (size_t)(q - s));
+		r->pos = (size_t)(q - r->buf);
+		if (c->len - st.last_end > MAX_RECORD)
+			return tail_error(r, c, &st, err);
+	}
+	if (!stop) {
+		/* End of input: an open quote is an error, a last line
+		 * without a newline a record. */
+		if (st.in_quote && !st.quote_pending) {
+			ret = tail_error(r, c, &st, &r->pending);
+			if (!st.last_end) {
+				r->pending.code = 0;
+				return err_set(err, ret, "%s", r->pending.msg);
+			}
+			c->len = st.last_end;
+			c->data[c->len] = '\0';
+		} else if (st.line_kind == 2 || st.in_quote) {
+			st.records++;
+		}
+		if (!st.records)	/* only empty lines were left */
+			c->len = 0;
+	}
+	if (!c->len) {
+		*eof = 1;
+		return MLOPS_OK;
+	}
+	r->line += st.lines;
+	r->n_records += st.records;
+	if (r->check_first) {
+		r->check_first = 0;
+		if (first_record_width(c->data, c->len) != r->header_fields)
+			return shard_misaligned(r, err);
+	}
+	return MLOPS_OK;
+}
+
+void csv_chunk_release(struct csv_chunk *c)
+{
+	if (!c)
+		return;
+	free(c->data);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * The chunk parser.  Fields are cut in place: the byte after an unquoted
+ * field (its comma, newline or CR) becomes its NUL; a quoted field's
+ * content is shifted left over each doubled quote, which only shortens
+ * it.  So nothing is copied unless a field holds "".
+ */
+
+/* Bytes that end an unquoted field: ',', '\n' and the NUL after len. */
+static const unsigned char field_end[256] = {
+	[0] = 1, [','] = 1, ['\n'] = 1,
+};
+
+void csv_chunk_parser_init(struct csv_chunk_parser *p,
+			   const struct csv_chunk *c, const char *name)
+{
+	memset(p, 0, sizeof(*p));
+	csv_chunk_parser_reset(p, c, name);
+}
+
+void csv_chunk_parser_reset(struct csv_chunk_parser *p,
+			    const struct csv_chunk *c, const char *name)
+{
+	p->name = name;
+	p->base = c->data;
+	p->pos = c->data;
+	p->end = c->data ? c->data + c->len : NULL;
+	p->line = c->first_line;
+	p->offset = c->first_offset;
+}
+
+void csv_chunk_parser_release(struct csv_chunk_parser *p)
+{
+	if (!p)
+		return;
+	free(p->fields);
+	free(p->lens);
+	p->fields = NULL;
+	p->lens = NULL;
+	p->fields_cap = 0;
+}
+
+static void parser_add(struct csv_chunk_parser *p, size_t n, char *s,
+		       size_t len)
+{
+	if (n == p->fields_cap) {
+		p->fields_cap = p->fields_cap ? 2 * p->fields_cap : 64;
+		p->fields = xreallocarray(p->fields, p->fields_cap,
+					  sizeof(*p->fields));
+		p->lens = xreallocarray(p->lens, p->fields_cap,
+					sizeof(*p->lens));
+	}
+	p->fields[n] = s;
+	p->lens[n] = len;
+}
+
+/*
+ * After an error, move to the start of the next record by the boundary
+ * scan's rules, so that the caller may go on past a bad record.
+ */
+static void parser_skip(struct csv_chunk_parser *p, int quoted)
+{
+	char *s = p->pos;
+	int prev = '"';
+
+	for (; s < p->end; s++) {
+		if (quoted) {
+			if (*s == '\n' && p->line)
+				p->line++;
+			if (*s == '"') {
+				if (s + 1 < p->end && s[1] == '"')
+					s++;
+				else
+					quoted = 0;
+			}
+			continue;
+		}
+		if (*s == '\n') {
+			s++;
+			if (p->line)
+				p->line++;
+			break;
+		}
+		if (*s == '"' && (prev == ',' || prev == '\n'))
+			quoted = 1;
+		prev = (unsigned char)*s;
+	}
+	p->pos = s;
+}
+
+/*
+ * A quoted field at s (on its opening quote).  Returns the position after
+ * it and its delimiter: ',', '\n', -1 at the end, or 0 for garbage after
+ * the closing quote (-2 for an unterminated field).
+ */
+static char *parse_quoted(struct csv_chunk_parser *p, char *s, int *delim,
+			  char **field, size_t *len)
+{
+	char *e = p->end, *q, *w;
+
+	s++;
+	*field = s;
+	q = memchr(s, '"', (size_t)(e - s));
+	if (!q) {
+		*delim = -2;
+		return e;
+	}
+	if (p->line)
+		p->line += count_newlines(s, (size_t)(q - s));
+	w = q;
+	/* Doubled quotes: keep one, shift what follows left. */
+	while (q + 1 < e && q[1] == '"') {
+		char *r = q + 2;
+
+		*w++ = '"';
+		q = memchr(r, '"', (size_t)(e - r));
+		if (!q) {
+			*delim = -2;
+			return e;
+		}
+		if (p->line)
+			p->line += count_newlines(r, (size_t)(q - r));
+		memmove(w, r, (size_t)(q - r));
+		w += q - r;
+	}
+	*len = (size_t)(w - *field);
+	*w = '\0';
+	q++;
+	if (q < e && *q == '\r' && (q + 1 == e || q[1] == '\n'))
+		q++;
+	if (q == e) {
+		*delim = -1;
+		return e;
+	}
+	if (*q == ',' || *q == '\n') {
+		*delim = *q;
+		return q + 1;
+	}
+	*delim = 0;
+	return q;
+}
+
+int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
+		   int *eof, struct mlops_err *err)
+{
+	char *s, *q, *field, pos[32];
+	unsigned long line0, qline = 0;
+	uint64_t off0;
+	size_t n, len = 0;
+	int delim, quoted;
+
+	*eof = 0;
+	for (;;) {
+		if (!p->pos || p->pos >= p->end) {
+			*eof = 1;
+			return MLOPS_OK;
+		}
+		s = p->pos;
+		line0 = p->line;
+		off0 = p->offset + (uint64_t)(s - p->base);
+		n = 0;
+		do {
+			quoted = *s == '"';
+			if (quoted) {
+				qline = p->line;
+				q = parse_quoted(p, s, &delim, &field, &len);
+			} else {
+				q = s;
+				for (;;) {
+					while (!field_end[(unsigned char)*q])
+						q++;
+					if (*q || q == p->end)
+						break;
+					q++;	/* a NUL byte in the data */
+				}
+				field = s;
+				len = (size_t)(q - s);
+				if (q == p->end) {
+					delim = -1;
+				} else {
+					delim = *q;
+					q++;
+				}
+				/* CRLF: the CR belongs to the line ending. */
+				if (delim != ',' && len && s[len - 1] == '\r')
+					len--;
+				s[len] = '\0';
+			}
+			if (delim == 0 || delim == -2) {
+				p->pos = q;
+				if (delim == -2) {
+					err_set(err, MLOPS_EINPUT, "'%s' %s, "
+						"column %zu: unterminated "
+						"quoted field", p->name,
+						where(pos, !p->line, qline,
+						      off0), n + 1);
+					p->pos = p->end;
+					return MLOPS_EINPUT;
+				}
+				err_set(err, MLOPS_EINPUT, "'%s' %s, column "
+					"%zu: character after closing quote",
+					p->name, where(pos, !p->line, p->line,
+						       off0), n + 1);
+				parser_skip(p, 0);
+				return MLOPS_EINPUT;
+			}
+			parser_add(p, n++, field, len);
+			s = q;
+		} while (delim == ',');
+		p->pos = s;
+		if (delim == '\n' && p->line)
+			p->line++;
+		if (n > 1 || len || quoted)
+			break;
+	}
+	rec->n_fields = n;
+	rec->fields = p->fields;
+	rec->lens = p->lens;
+	rec->line = line0;
+	rec->offset = off0;
+	return MLOPS_OK;
+}
+
+/*
+ * Shards.  The reader switches to direct mode: pread(2) of a byte range,
+ * no libarchive, so it can start anywhere.  Shard k's records are those
+ * in [begin(k), begin(k + 1)), begin(k) being just after the first LF at
+ * or after size * k / n (never before the header's end), so the shards
+ * partition the records whatever n is.
+ */
+
+static uint64_t range_at(uint64_t size, unsigned k, unsigned n)
+{
+	/* size * k / n without overflow: size = q * n + rem. */
+	return size / n * k + size % n * k / n;
+}
+
+/* Offset just after the first LF at or after `from`, or `size`. */
+static int after_lf(struct csv_reader *r, uint64_t from, uint64_t size,
+		    uint64_t *out, struct mlops_err *err)
+{
+	const char *nl;
+	size_t got;
+	int ret;
+
+	while (from < size) {
+		if ((ret = pread_full(r, r->buf, DATA_BLOCK, from, &got, err)))
+			return ret;
+		if (!got)
+			break;
+		if ((nl = memchr(r->buf, '\n', got))) {
+			*out = from + (uint64_t)(nl - r->buf) + 1;
+			return MLOPS_OK;
+		}
+		from += got;
+	}
+	*out = size;
+	return MLOPS_OK;
+}
+
+/* Hash [from, to) of the file, in order, as if read. */
+static int hash_span(struct csv_reader *r, uint64_t from, uint64_t to,
+		     struct mlops_err *err)
+{
+	size_t got, want;
+	int ret;
+
+	while (from < to) {
+		want = to - from < DATA_BLOCK ? (size_t)(to - from) : DATA_BLOCK;
+		if ((ret = pread_full(r, r->buf, want, from, &got, err)))
+			return ret;
+		if (!got)
+			break;
+		sha256_update(&r->sha, r->buf, got);
+		r->raw_bytes += got;
+		from += got;
+	}
+	return MLOPS_OK;
+}
+
+static int shard_setup(struct csv_reader *r, unsigned i, unsigned n,
+		       uint64_t size, struct mlops_err *err)
+{
+	struct csv_record hdr;
+	uint64_t lo = range_at(size, i, n), hi = range_at(size, i + 1, n);
+	uint64_t header_end, begin, limit;
+	int eof, ret;
+
+	/* The header, from the start, neither hashed nor counted. */
+	r->direct = 1;
+	r->read_off = 0;
+	r->read_end = size;
+	r->hash_lo = r->hash_hi = 0;
+	if ((ret = csv_next(r, &hdr, &eof, err)))
+		return ret;
+	header_end = r->buf_off + r->pos;
+	begin = header_end;
+	if (i > 0) {
+		if ((ret = after_lf(r, lo, size, &begin, err)))
+			return ret;
+		if (begin < header_end)
+			begin = header_end;
+	}
+	limit = size;
+	if (i + 1 < n) {
+		if ((ret = after_lf(r, hi, size, &limit, err)))
+			return ret;
+		if (limit < header_end)
+			limit = header_end;
+	}
+	/* Hash [lo, hi): what precedes `begin` now, the rest as read. */
+	if ((ret = hash_span(r, lo, begin < hi ? begin : hi, err)))
+		return ret;
+	r->hash_lo = begin > lo ? begin : lo;
+	r->hash_hi = hi;
+
+	r->pos = r->len = 0;
+	r->buf[0] = '\n';
+	r->buf_off = begin;
+	r->read_off = begin;
+	r->read_end = limit;
+	r->at_eof = eof;
+	r->quote_valid = 0;
+	r->shard = 1;
+	r->shard_i = i;
+	r->shard_n = n;
+	if (!eof) {
+		r->header_pending = 1;
+		r->check_first = 1;
+		r->header_fields = hdr.n_fields;
+		r->header_line = hdr.line;
+		r->header_offset = hdr.offset;
+	}
+	return MLOPS_OK;
+}
+
+int csv_open_shard(const char *path, unsigned i, unsigned n,
+		   struct csv_reader **out, struct mlops_err *err)
+{
+	struct csv_reader *r = NULL;
+	struct stat st;
+	int ret;
+
+	*out = NULL;
+	if (n == 0 || i >= n)
+		return err_set(err, MLOPS_EUSAGE, "invalid shard %u/%u", i, n);
+	if (!strcmp(path, "-"))
+		goto not_plain;
+	if ((ret = csv_open(path, &r, err)))
+		return ret;
+	if (fstat(r->fd, &st) || !S_ISREG(st.st_mode) ||
+	    archive_filter_count(r->a) != 1 ||
+	    archive_filter_code(r->a, 0) != ARCHIVE_FILTER_NONE)
+		goto not_plain;
+	archive_read_free(r->a);
+	r->a = NULL;
+	sha256_init(&r->sha);
+	r->raw_bytes = 0;
+	r->pos = r->len = 0;
+	r->buf_off = 0;
+	r->line = 1;
+	r->started = 0;
+	r->at_eof = 0;
+	if ((ret = shard_setup(r, i, n, (uint64_t)st.st_size, err))) {
+		csv_close(r);
+		return ret;
+	}
+	*out = r;
+	return MLOPS_OK;
+not_plain:
+	csv_close(r);
+	return err_set(err, MLOPS_EUSAGE, "--shard needs a plain file, not "
+		       "compressed input or stdin");
 }
 
 static int is_space(char c)

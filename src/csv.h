@@ -22,7 +22,11 @@ struct csv_record {
 	size_t n_fields;
 	char **fields;		/* unescaped, NUL-terminated; lent until next call */
 	size_t *lens;		/* byte length of each field */
-	unsigned long line;	/* 1-based physical line where the record starts */
+	unsigned long line;	/* 1-based physical line where the record
+				 * starts; 0 in shard mode (unknown) */
+	uint64_t offset;	/* byte offset of the record's first byte in
+				 * the input (after decompression; a BOM
+				 * counts), in every mode */
 };
 
 /*
@@ -43,6 +47,132 @@ int csv_open(const char *path, struct csv_reader **out, struct mlops_err *err);
  */
 int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 	     struct mlops_err *err);
+
+/*
+ * Parallel parsing.  One thread cuts the input into chunks of whole
+ * records with csv_read_chunk(); any thread splits a chunk into records
+ * with a csv_chunk_parser.  The records, concatenated over the chunks,
+ * are exactly those csv_next() would return after the header, with the
+ * same lines, offsets and error messages.
+ */
+
+/* A block of whole records as raw (still quoted) bytes. */
+struct csv_chunk {
+	char *data;		/* owned; the records end to end, NUL after len */
+	size_t len, alloc;
+	unsigned long first_line;	/* physical line of data[0], which is
+					 * its first record's unless empty
+					 * lines come first; 0 in shard mode */
+	uint64_t first_record;	/* 0-based index of its first data record
+				 * in the input (header excluded); in shard
+				 * mode counted from the shard's first */
+	uint64_t first_offset;	/* byte offset of data[0] in the input */
+};
+
+/* Zero-initialise a chunk before its first use (or use this). */
+#define CSV_CHUNK_INIT { NULL, 0, 0, 0, 0, 0 }
+
+/*
+ * After the header has been read with csv_next(), hand out the next block
+ * of whole records in *c: the bytes up to the first record boundary at or
+ * after `target` bytes (so more than target if a record crosses it;
+ * target 0 gives one record per chunk).  A boundary is a newline outside
+ * quotes, by csv_next()'s rules: a quote opens a quoted field only at the
+ * start of a field, "" inside one is data.  Chunks may begin with, or
+ * hold, empty lines; csv_chunk_next() skips them.  c's buffer is reused
+ * (grown as needed: memory is target plus the longest record); the
+ * chunk belongs to the caller, who may hand it to another thread while
+ * reading the next one into a different csv_chunk.
+ *
+ * Returns MLOPS_OK with *eof = 0 and c->len > 0, or at the end *eof = 1
+ * and c->len == 0.  An unterminated quote at the end of input (or a
+ * record over 256 MiB) fails with csv_next()'s MLOPS_EINPUT message;
+ * when whole records precede the bad one, they come first as a chunk
+ * and the next call fails.  MLOPS_EIO on read or decompression errors.
+ * In shard mode, the first chunk fails with the "starts inside a quoted
+ * field" error of csv_open_shard() if its first record's width differs
+ * from the header's.  Hashing and raw byte counts cover every byte, as
+ * with csv_next(); the two may be mixed (each leaves the reader at a
+ * record boundary).  Other malformations (text after a closing quote)
+ * are the parser's to report.
+ */
+int csv_read_chunk(struct csv_reader *r, struct csv_chunk *c, size_t target,
+		   int *eof, struct mlops_err *err);
+
+/* Free c's buffer and zero it.  Accepts NULL. */
+void csv_chunk_release(struct csv_chunk *c);
+
+/*
+ * Splits one chunk into records; usable from any thread, one parser per
+ * chunk at a time.  Not opaque so that callers can embed it; the members
+ * are private.
+ */
+struct csv_chunk_parser {
+	const char *name;	/* for messages; lent */
+	char *base, *pos, *end;	/* chunk data, next byte, end of data */
+	unsigned long line;	/* physical line of *pos; 0: unknown */
+	uint64_t offset;	/* input offset of base[0] */
+	char **fields;		/* record storage, reused */
+	size_t *lens;
+	size_t fields_cap;
+};
+
+/*
+ * Start parsing chunk c; `name` (lent, e.g. csv_name()) is used in
+ * messages.  The parser borrows c->data and writes into it: fields are
+ * NUL-terminated and unescaped in place, so c's bytes are no longer the
+ * raw text afterwards and c must outlive the records.  Release with
+ * csv_chunk_parser_release().
+ */
+void csv_chunk_parser_init(struct csv_chunk_parser *p,
+			   const struct csv_chunk *c, const char *name);
+
+/* Like init, for a parser already initialised: keeps its storage. */
+void csv_chunk_parser_reset(struct csv_chunk_parser *p,
+			    const struct csv_chunk *c, const char *name);
+
+/*
+ * Next record of the chunk into *rec (storage lent until the next call or
+ * release; the field bytes live in the chunk).  Same record contract as
+ * csv_next(): empty lines skipped, CRLF stripped, line and offset of the
+ * record's start (line 0 in shard mode).  *eof = 1 at the chunk's end.
+ * MLOPS_EINPUT with csv_next()'s messages, "'NAME' line L, column C: why"
+ * ("byte OFFSET" of the record instead of "line L" in shard mode); after
+ * one, the next call goes on with the following record.
+ */
+int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
+		   int *eof, struct mlops_err *err);
+
+/* Free the parser's storage (not the chunk).  Accepts NULL. */
+void csv_chunk_parser_release(struct csv_chunk_parser *p);
+
+/*
+ * Open shard i of n (0 <= i < n) of a plain, seekable file.  csv_next()
+ * returns the header first, read from the file's start as usual (with its
+ * true line).  Then only the records that start inside the byte range
+ * [size*i/n, size*(i+1)/n) are returned, by csv_next() and
+ * csv_read_chunk() alike, so that the shards' records concatenate to the
+ * whole file's, each exactly once.  A shard starts just after the first
+ * LF at or after its range's start (shard 0: after the header), and ends
+ * where the next begins.  Lines are unknown in a shard: records have
+ * line 0 and messages say "byte OFFSET" (the record's) instead of
+ * "line L"; offsets are the file's.
+ *
+ * The SHA-256 (csv_sha256_hex) and csv_raw_bytes() of a shard cover the
+ * bytes of its range [size*i/n, size*(i+1)/n) only, complete once the
+ * shard reads eof; the header is outside them unless in the range.
+ *
+ * Errors: MLOPS_EUSAGE "--shard needs a plain file, not compressed input
+ * or stdin" (path "-", not a regular file, or compressed), and
+ * "invalid shard I/N"; csv_open()'s errors; MLOPS_EINPUT "'F': shard i/n
+ * starts inside a quoted field (records with embedded newlines cannot be
+ * sharded by bytes)" from the first record after the header when its
+ * field count differs from the header's.  The check is a heuristic: a
+ * file with quoted newlines may still split silently, so shard only
+ * files without them.  On success *out owns the reader (csv_close()).
+ */
+int csv_open_shard(const char *path, unsigned i, unsigned n,
+		   struct csv_reader **out, struct mlops_err *err);
 
 /* Name to show in messages: the path, or "<stdin>". Lent. */
 const char *csv_name(const struct csv_reader *r);

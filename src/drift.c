@@ -16,10 +16,13 @@
 #include <string.h>
 
 #include "drift.h"
+#include "model.h"
+#include "score.h"
 #include "xalloc.h"
 
 #define Q PROFILE_QUANTILES
 #define PSI_FLOOR 1e-4
+#define LUT_BUCKETS 1024
 
 static const char *const method_names[] = {
 	"auto", "psi", "ks", "wasserstein", "chi2", "js"
@@ -40,6 +43,31 @@ int drift_method_parse(const char *s)
 	return -1;
 }
 
+/*
+ * A lookup table over [q0, qQ] in LUT_BUCKETS equal buckets: lut[b] is
+ * the first grid index whose quantile reaches bucket b, so a value's
+ * position is found by a binary search between lut[b] and lut[b + 1],
+ * usually a range of one or two.
+ */
+static void build_lut(struct drift_acc *a)
+{
+	const double *q = a->ref->quantiles;
+	size_t b, k = 0;
+
+	if (!q || !(q[Q] > q[0]))
+		return;
+	a->lut = xcalloc(LUT_BUCKETS + 2, sizeof(uint16_t));
+	a->lut_lo = q[0];
+	a->lut_scale = LUT_BUCKETS / (q[Q] - q[0]);
+	for (b = 0; b <= LUT_BUCKETS + 1; b++) {
+		double start = q[0] + (double)b / a->lut_scale;
+
+		while (k <= Q && q[k] < start)
+			k++;
+		a->lut[b] = (uint16_t)k;
+	}
+}
+
 void drift_acc_init(struct drift_acc *a, const struct profile *ref)
 {
 	memset(a, 0, sizeof(*a));
@@ -49,6 +77,7 @@ void drift_acc_init(struct drift_acc *a, const struct profile *ref)
 	if (ref->kind == PROFILE_NUMERIC) {
 		a->le = xcalloc(Q + 2, sizeof(uint64_t));
 		a->lt = xcalloc(Q + 2, sizeof(uint64_t));
+		build_lut(a);
 	} else {
 		a->levels = xcalloc(ref->n_levels + 1, sizeof(uint64_t));
 	}
@@ -61,6 +90,7 @@ void drift_acc_release(struct drift_acc *a)
 	free(a->le);
 	free(a->lt);
 	free(a->levels);
+	free(a->lut);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -86,28 +116,35 @@ void drift_acc_numeric(struct drift_acc *a, double x)
 		a->below += q[0] - x;
 	else if (x > q[Q])
 		a->above += x - q[Q];
-	/* k1: first q[k] >= x */
-	lo = 0;
-	hi = Q + 1;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
+	/*
+	 * k1: first q[k] >= x.  The bucket's table entry is almost always
+	 * the answer; two short scans correct it either way (and absorb
+	 * rounding at bucket edges) without a data-dependent binary search.
+	 */
+	if (a->lut && x >= q[0] && x <= q[Q]) {
+		size_t b = (size_t)((x - a->lut_lo) * a->lut_scale);
 
-		if (q[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
+		lo = a->lut[b > LUT_BUCKETS ? LUT_BUCKETS : b];
+		while (lo > 0 && q[lo - 1] >= x)
+			lo--;
+		while (lo <= Q && q[lo] < x)
+			lo++;
+	} else {
+		lo = 0;
+		hi = Q + 1;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (q[mid] < x)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
 	}
 	a->le[lo]++;
-	/* k2: first q[k] > x, at or after k1 */
-	hi = Q + 1;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (q[mid] <= x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	/* k2: first q[k] > x; the same unless x sits on the grid. */
+	while (lo <= Q && q[lo] <= x)
+		lo++;
 	a->lt[lo]++;
 }
 
@@ -122,6 +159,20 @@ void drift_acc_level(struct drift_acc *a, long level)
 		a->levels[a->ref->n_levels]++;
 	else
 		a->levels[level]++;
+}
+
+void drift_acc_clear(struct drift_acc *a)
+{
+	a->count = a->missing = 0;
+	a->sum = a->sumsq = a->below = a->above = 0;
+	a->min = INFINITY;
+	a->max = -INFINITY;
+	if (a->le) {
+		memset(a->le, 0, (Q + 2) * sizeof(uint64_t));
+		memset(a->lt, 0, (Q + 2) * sizeof(uint64_t));
+	}
+	if (a->levels)
+		memset(a->levels, 0, (a->ref->n_levels + 1) * sizeof(uint64_t));
 }
 
 void drift_acc_merge(struct drift_acc *a, const struct drift_acc *b)
@@ -425,4 +476,80 @@ void drift_test(const struct drift_acc *a, enum drift_method method,
 		numeric_tests(a, method, threshold, r);
 	else
 		categorical_tests(a, method, threshold, r);
+}
+
+/* ---- per-model sets ---- */
+
+void drift_set_init(struct drift_set *s, const struct model *m,
+		    const struct profile *features, const struct profile *pred)
+{
+	size_t j;
+
+	s->m = m;
+	s->features = xcalloc(m->n_features + 1, sizeof(*s->features));
+	for (j = 0; j < m->n_features; j++)
+		drift_acc_init(&s->features[j], features ? &features[j] :
+			       &m->features[j].profile);
+	drift_acc_init(&s->pred, pred ? pred : &m->pred_profile);
+}
+
+void drift_set_add(struct drift_set *s, const struct score_block *b)
+{
+	const struct model *m = s->m;
+	size_t nf = m->n_features, w = score_width(m), i, j;
+
+	/* Column by column, so each column's grid stays in the L1 cache. */
+	for (j = 0; j < nf; j++) {
+		const struct feature *f = &m->features[j];
+		struct drift_acc *a = &s->features[j];
+
+		if (f->kind == FEATURE_NUMERIC) {
+			for (i = 0; i < b->n; i++)
+				drift_acc_numeric(a, b->raw[i * nf + j]);
+			continue;
+		}
+		for (i = 0; i < b->n; i++) {
+			int32_t lv = b->level[i * nf + j];
+
+			drift_acc_level(a, lv == -2 ? (long)f->n_levels : lv);
+		}
+	}
+	for (i = 0; i < b->n; i++) {
+		if (m->task == TASK_MULTICLASS)
+			drift_acc_level(&s->pred,
+					(long)score_argmax(m, b->pred + i * w));
+		else
+			drift_acc_numeric(&s->pred, b->pred[i]);
+	}
+}
+
+void drift_set_merge(struct drift_set *a, const struct drift_set *b)
+{
+	size_t j;
+
+	for (j = 0; j < a->m->n_features; j++)
+		drift_acc_merge(&a->features[j], &b->features[j]);
+	drift_acc_merge(&a->pred, &b->pred);
+}
+
+void drift_set_clear(struct drift_set *s)
+{
+	size_t j;
+
+	for (j = 0; j < s->m->n_features; j++)
+		drift_acc_clear(&s->features[j]);
+	drift_acc_clear(&s->pred);
+}
+
+void drift_set_release(struct drift_set *s)
+{
+	size_t j;
+
+	if (!s || !s->m)
+		return;
+	for (j = 0; j < s->m->n_features; j++)
+		drift_acc_release(&s->features[j]);
+	free(s->features);
+	drift_acc_release(&s->pred);
+	memset(s, 0, sizeof(*s));
 }

@@ -40,6 +40,8 @@ struct drift_acc {
 	/* numeric: counts by reference grid position (see drift.c) */
 	uint64_t *le, *lt;
 	double below, above;	/* sum of distances outside [q0, qQ] */
+	uint16_t *lut;		/* numeric: grid search start per bucket */
+	double lut_lo, lut_scale;
 	/* categorical: per reference level, then [n_levels] = unseen */
 	uint64_t *levels;
 };
@@ -64,6 +66,9 @@ void drift_acc_numeric(struct drift_acc *a, double x);
 /* Add one category: its reference level index, -1 missing, -2 unseen. */
 void drift_acc_level(struct drift_acc *a, long level);
 
+/* Forget the values added so far (keeps the reference). */
+void drift_acc_clear(struct drift_acc *a);
+
 /* Merge b into a (same reference). */
 void drift_acc_merge(struct drift_acc *a, const struct drift_acc *b);
 
@@ -73,6 +78,31 @@ void drift_acc_merge(struct drift_acc *a, const struct drift_acc *b);
  */
 void drift_test(const struct drift_acc *a, enum drift_method method,
 		double threshold, struct drift_result *out);
+
+struct model;
+struct score_block;
+
+/*
+ * Accumulators for every feature of a model and for its predictions,
+ * fed block by block from a score stream.  Categories the model never
+ * saw count in the reference's "unseen" bucket.
+ */
+struct drift_set {
+	const struct model *m;
+	struct drift_acc *features;	/* one per model feature */
+	struct drift_acc pred;
+};
+
+/*
+ * Reference profiles: `features` (one per model feature) and `pred`, or
+ * NULL for the model's own baseline.  Borrowed; must outlive the set.
+ */
+void drift_set_init(struct drift_set *s, const struct model *m,
+		    const struct profile *features, const struct profile *pred);
+void drift_set_add(struct drift_set *s, const struct score_block *b);
+void drift_set_merge(struct drift_set *a, const struct drift_set *b);
+void drift_set_clear(struct drift_set *s);
+void drift_set_release(struct drift_set *s);
 
 const char *drift_method_name(enum drift_method m);
 /* Parse a method name; -1 if unknown. */

@@ -375,8 +375,11 @@ static int get_num_array(struct reader *r, const cJSON *a, const char *key,
 		return bad(r, "wrong number of elements in", key);
 	*out = xcalloc(len ? len : 1, sizeof(double));
 	cJSON_ArrayForEach(v, a) {
-		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+			free(*out);
+			*out = NULL;
 			return bad(r, "expected finite numbers in", key);
+		}
 		(*out)[i++] = v->valuedouble;
 	}
 	if (n_out)
@@ -688,6 +691,40 @@ static int model_from_json(struct reader *r, const cJSON *o, struct model *m)
 	return 0;
 }
 
+/*
+ * Name where JSON parsing stopped: its line and the last member name
+ * before it ("line 812 (in 'coefficients')"), e.g. for a NaN literal.
+ */
+static int json_error(const char *bytes, const char *end, const char *name,
+		      struct mlops_err *err)
+{
+	const char *p, *key = NULL, *key_end = NULL;
+	unsigned long line = 1;
+
+	if (!end)
+		end = bytes;
+	for (p = bytes; p < end; p++) {
+		if (*p == '\n')
+			line++;
+		if (*p == '"' && p + 1 < end) {
+			const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
+
+			if (q && q + 1 < end && q[1] == ':') {
+				key = p + 1;
+				key_end = q;
+			}
+			if (q)
+				p = q;
+		}
+	}
+	if (key)
+		return err_set(err, MLOPS_ECORRUPT,
+			       "artefact '%s' is not valid JSON at line %lu (in '%.*s')",
+			       name, line, (int)(key_end - key), key);
+	return err_set(err, MLOPS_ECORRUPT,
+		       "artefact '%s' is not valid JSON at line %lu", name, line);
+}
+
 int model_from_bytes(const char *bytes, size_t len, const char *name,
 		     struct model **out, struct mlops_err *err)
 {
@@ -695,6 +732,7 @@ int model_from_bytes(const char *bytes, size_t len, const char *name,
 	size_t head = strlen(CHECKSUM_HEAD), tail = strlen(CHECKSUM_TAIL);
 	size_t suffix = head + 64 + tail, body_len;
 	char hex[65], *body;
+	const char *end = NULL;
 	struct model *m;
 	cJSON *o;
 	int ret;
@@ -720,10 +758,9 @@ int model_from_bytes(const char *bytes, size_t len, const char *name,
 		return err_set(err, MLOPS_ECORRUPT,
 			       "artefact '%s' fails its checksum: it was modified or damaged",
 			       name);
-	o = cJSON_ParseWithLength(bytes, len);
+	o = cJSON_ParseWithLengthOpts(bytes, len, &end, 0);
 	if (!o)
-		return err_set(err, MLOPS_ECORRUPT,
-			       "artefact '%s' is not valid JSON", name);
+		return json_error(bytes, end, name, err);
 	m = model_new();
 	ret = model_from_json(&r, o, m);
 	cJSON_Delete(o);

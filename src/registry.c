@@ -46,6 +46,11 @@ struct registry {
 	int writable;
 };
 
+/* The guard that keeps the ledger append-only (also used by backfill). */
+#define STAGE_EVENTS_NO_UPDATE \
+	"CREATE TRIGGER stage_events_no_update BEFORE UPDATE ON stage_events\n" \
+	"BEGIN SELECT RAISE(ABORT, 'the stage ledger is append-only'); END;\n"
+
 /*
  * The forward migrations; migrations[k] takes user_version k to k + 1
  * and sets it.  Never edit a released step: append a new one.
@@ -99,8 +104,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX stage_events_model_stage\n"
 	"  ON stage_events (model, stage, id);\n"
 	"CREATE INDEX stage_events_at ON stage_events (model, at);\n"
-	"CREATE TRIGGER stage_events_no_update BEFORE UPDATE ON stage_events\n"
-	"BEGIN SELECT RAISE(ABORT, 'the stage ledger is append-only'); END;\n"
+	STAGE_EVENTS_NO_UPDATE
 	"CREATE TRIGGER stage_events_no_delete BEFORE DELETE ON stage_events\n"
 	"BEGIN SELECT RAISE(ABORT, 'the stage ledger is append-only'); END;\n"
 	"CREATE TABLE stages (\n"
@@ -133,6 +137,20 @@ static const char *const migrations[] = {
 	"  ON runs (model, version, kind, passed);\n"
 	"CREATE INDEX runs_kind ON runs (kind, id);\n"
 	"PRAGMA user_version = 1;\n",
+
+	/*
+	 * 1 -> 2: each ledger row points at the row whose version the stage
+	 * returns to on rollback (below_event_id), so that rollback follows
+	 * pointers instead of replaying the whole ledger; indexes for the
+	 * newest-first history of a model and for --at.  The existing rows
+	 * are filled in by backfill_below() within the same transaction.
+	 */
+	"ALTER TABLE stage_events ADD COLUMN below_event_id INTEGER\n"
+	"  REFERENCES stage_events (id);\n"
+	"CREATE INDEX stage_events_model_id ON stage_events (model, id);\n"
+	"CREATE INDEX stage_events_model_stage_at\n"
+	"  ON stage_events (model, stage, at);\n"
+	"PRAGMA user_version = 2;\n",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -291,6 +309,103 @@ void registry_close(struct registry *reg)
 	free(reg);
 }
 
+/* One ledger row as the rollback stack sees it. */
+struct stack_node {
+	long long id;
+	int version;
+};
+
+struct ledger_row {
+	long long id, below;
+	char *model, *stage;
+	int to_version, rollback;
+};
+
+/*
+ * Migration 1 -> 2: fill below_event_id for the rows written before it
+ * existed, by replaying each stage's ledger as the stack it is (a
+ * promote pushes; a rollback pops back to the row holding its version,
+ * or starts afresh when none does).  The append-only trigger is lifted
+ * for this one statement inside the migration's transaction.
+ */
+static int backfill_below(struct registry *reg, struct mlops_err *err)
+{
+	struct ledger_row *rows = NULL;
+	struct stack_node *stack = NULL;
+	size_t n_rows = 0, alloc = 0, n = 0, st_alloc = 0, i;
+	sqlite3_stmt *st = NULL;
+	int rc, ret;
+
+	if ((ret = prep(reg, "SELECT id, model, stage, to_version, action "
+			"FROM stage_events ORDER BY model, stage, id", &st,
+			err)))
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ledger_row *r;
+
+		XGROW(rows, alloc, n_rows + 1);
+		r = &rows[n_rows++];
+		r->id = sqlite3_column_int64(st, 0);
+		r->model = col_str0(st, 1);
+		r->stage = col_str0(st, 2);
+		r->to_version = sqlite3_column_int(st, 3);
+		r->rollback = !strcmp((const char *)sqlite3_column_text(st, 4),
+				      "rollback");
+		r->below = 0;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		ret = db_fail(reg, rc, "cannot upgrade the registry", err);
+		goto out;
+	}
+	for (i = 0; i < n_rows; i++) {
+		struct ledger_row *r = &rows[i];
+
+		if (i == 0 || strcmp(r->model, rows[i - 1].model) ||
+		    strcmp(r->stage, rows[i - 1].stage))
+			n = 0;
+		if (r->rollback) {
+			while (n > 0 && stack[n - 1].version != r->to_version)
+				n--;
+			if (n > 0) {
+				r->below = n > 1 ? stack[n - 2].id : 0;
+				stack[n - 1].id = r->id;
+				continue;
+			}
+		}
+		r->below = n > 0 ? stack[n - 1].id : 0;
+		XGROW(stack, st_alloc, n + 1);
+		stack[n].id = r->id;
+		stack[n++].version = r->to_version;
+	}
+	if (!n_rows)
+		goto out;
+	if ((ret = exec(reg, "DROP TRIGGER stage_events_no_update",
+			"cannot upgrade the registry", err)) ||
+	    (ret = prep(reg, "UPDATE stage_events SET below_event_id = ? "
+			"WHERE id = ?", &st, err)))
+		goto out;
+	for (i = 0; i < n_rows && !ret; i++) {
+		bind_id(st, 1, rows[i].below);
+		sqlite3_bind_int64(st, 2, rows[i].id);
+		ret = step_done(reg, st, "cannot upgrade the registry", err);
+		sqlite3_reset(st);
+	}
+	if (!ret)
+		ret = exec(reg, STAGE_EVENTS_NO_UPDATE,
+			   "cannot upgrade the registry", err);
+out:
+	sqlite3_finalize(st);
+	for (i = 0; i < n_rows; i++) {
+		free(rows[i].model);
+		free(rows[i].stage);
+	}
+	free(rows);
+	free(stack);
+	return ret;
+}
+
 /* Apply migrations[from..] in one transaction. */
 static int migrate(struct registry *reg, struct mlops_err *err)
 {
@@ -302,10 +417,13 @@ static int migrate(struct registry *reg, struct mlops_err *err)
 	/* Another process may have migrated while we waited for the lock. */
 	if ((ret = pragma_int(reg, "PRAGMA user_version", &version, err)))
 		goto fail;
-	for (k = version; k < N_MIGRATIONS; k++)
+	for (k = version; k < N_MIGRATIONS; k++) {
 		if ((ret = exec(reg, migrations[k],
 				"cannot upgrade the registry schema", err)))
 			goto fail;
+		if (k == 1 && (ret = backfill_below(reg, err)))
+			goto fail;
+	}
 	return exec(reg, "COMMIT", "cannot upgrade the registry", err);
 fail:
 	sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
@@ -850,9 +968,78 @@ int registry_stage_get(struct registry *reg, const char *model,
 	return ret;
 }
 
+/* The holder of a stage now and the ledger row that put it there. */
+static int stage_current(struct registry *reg, const char *model,
+			 const char *stage, int *version, long long *event_id,
+			 struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	*version = 0;
+	*event_id = 0;
+	if ((ret = prep(reg, "SELECT version, event_id FROM stages "
+			"WHERE model = ? AND stage = ?", &st, err)))
+		return ret;
+	bind_text(st, 1, model);
+	bind_text(st, 2, stage);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int(st, 0);
+		*event_id = sqlite3_column_int64(st, 1);
+	}
+	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	      db_fail(reg, rc, "cannot read the registry", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/*
+ * Walk the rollback stack: from ledger row `id`, follow below_event_id
+ * until a row moved the stage to `version` (the row itself counts when
+ * `from_self`).  *found receives that row's id (0: none), *below its
+ * below_event_id.  Ids strictly decrease along the chain, so it ends.
+ */
+static int stack_find(struct registry *reg, long long id, int version,
+		      int from_self, long long *found, long long *below,
+		      struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret, to;
+	long long next;
+
+	*found = 0;
+	*below = 0;
+	if ((ret = prep(reg, "SELECT to_version, below_event_id "
+			"FROM stage_events WHERE id = ?", &st, err)))
+		return ret;
+	while (id > 0) {
+		sqlite3_bind_int64(st, 1, id);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW) {
+			ret = rc == SQLITE_DONE ? 0 :
+			      db_fail(reg, rc, "cannot read the stage ledger",
+				      err);
+			break;
+		}
+		to = sqlite3_column_int(st, 0);
+		next = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+		if (from_self && (version <= 0 || to == version)) {
+			*found = id;
+			*below = next;
+			break;
+		}
+		from_self = 1;
+		id = next < id ? next : 0;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
 static int append_event(struct registry *reg, const struct reg_move *mv,
-			int from, const char *now, long long *event_id,
-			struct mlops_err *err)
+			int from, long long below, const char *now,
+			long long *event_id, struct mlops_err *err)
 {
 	char user[128], host[256];
 	sqlite3_stmt *st;
@@ -861,8 +1048,9 @@ static int append_event(struct registry *reg, const struct reg_move *mv,
 	actor_identity(user, sizeof(user), host, sizeof(host));
 	if ((ret = prep(reg, "INSERT INTO stage_events (model, stage, "
 			"from_version, to_version, action, forced, actor, "
-			"host, git_identity, at, reason, validation_run_id) "
-			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+			"host, git_identity, at, reason, validation_run_id, "
+			"below_event_id) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
 			"RETURNING id", &st, err)))
 		return ret;
 	bind_text(st, 1, mv->model);
@@ -877,6 +1065,7 @@ static int append_event(struct registry *reg, const struct reg_move *mv,
 	bind_text(st, 10, now);
 	bind_text(st, 11, mv->reason && *mv->reason ? mv->reason : NULL);
 	bind_id(st, 12, mv->validation_run_id);
+	bind_id(st, 13, below);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*event_id = sqlite3_column_int64(st, 0);
@@ -893,7 +1082,7 @@ int registry_stage_move(struct registry *reg, const struct reg_move *mv,
 			int *from_version, long long *event_id,
 			struct mlops_err *err)
 {
-	long long id = 0;
+	long long id = 0, cur = 0, below = 0, found;
 	sqlite3_stmt *st;
 	char now[32];
 	int ret, from;
@@ -902,10 +1091,20 @@ int registry_stage_move(struct registry *reg, const struct reg_move *mv,
 		BUG("stage move with an unknown action");
 	if ((ret = registry_version_exists(reg, mv->model, mv->to_version,
 					   err)) ||
-	    (ret = registry_stage_get(reg, mv->model, mv->stage, &from, err)))
+	    (ret = stage_current(reg, mv->model, mv->stage, &from, &cur, err)))
+		return ret;
+	/*
+	 * A promote pushes onto the stage's rollback stack; a rollback pops
+	 * back to the row that holds its version and takes that row's place
+	 * (or starts a fresh stack when no row does).
+	 */
+	if (!strcmp(mv->action, "promote"))
+		below = cur;
+	else if ((ret = stack_find(reg, cur, mv->to_version, 1, &found,
+				   &below, err)))
 		return ret;
 	registry_timestamp(now);
-	if ((ret = append_event(reg, mv, from, now, &id, err)))
+	if ((ret = append_event(reg, mv, from, below, now, &id, err)))
 		return ret;
 	if ((ret = prep(reg, "INSERT INTO stages (model, stage, version, "
 			"event_id, updated_at) VALUES (?, ?, ?, ?, ?) "
@@ -930,69 +1129,59 @@ int registry_stage_move(struct registry *reg, const struct reg_move *mv,
 	return 0;
 }
 
+/* The version ledger row `id` moved its stage to. */
+static int event_version(struct registry *reg, long long id, int *version,
+			 struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	*version = 0;
+	if ((ret = prep(reg, "SELECT to_version FROM stage_events "
+			"WHERE id = ?", &st, err)))
+		return ret;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	      db_fail(reg, rc, "cannot read the stage ledger", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int registry_rollback_target(struct registry *reg, const char *model,
 			     const char *stage, int to_version, int *target,
 			     struct mlops_err *err)
 {
-	sqlite3_stmt *st;
-	int *stack = NULL;
-	size_t n = 0, alloc = 0, i;
-	int rc, ret;
+	long long cur, below, found, ignore;
+	int ret, version;
 
 	*target = 0;
-	if ((ret = model_exists(reg, model, err)))
+	if ((ret = model_exists(reg, model, err)) ||
+	    (ret = stage_current(reg, model, stage, &version, &cur, err)))
 		return ret;
-	if ((ret = prep(reg, "SELECT to_version, action FROM stage_events "
-			"WHERE model = ? AND stage = ? ORDER BY id", &st, err)))
+	if (!cur)
+		return err_set(err, MLOPS_ENOTFOUND,
+			       "stage '%s' of model '%s' is not set", stage,
+			       model);
+	if ((ret = stack_find(reg, cur, 0, 1, &found, &below, err)))
 		return ret;
-	bind_text(st, 1, model);
-	bind_text(st, 2, stage);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int to = sqlite3_column_int(st, 0);
-		const char *action = (const char *)sqlite3_column_text(st, 1);
-
-		if (action && !strcmp(action, "rollback")) {
-			/* Pop back to the version it returned to. */
-			while (n > 0 && stack[n - 1] != to)
-				n--;
-			if (n > 0)
-				continue;
-		}
-		XGROW(stack, alloc, n + 1);
-		stack[n++] = to;
-	}
-	if (rc != SQLITE_DONE) {
-		ret = db_fail(reg, rc, "cannot read the stage ledger", err);
-		goto out;
-	}
-	if (n == 0) {
-		ret = err_set(err, MLOPS_ENOTFOUND,
-			      "stage '%s' of model '%s' is not set", stage,
-			      model);
-		goto out;
-	}
-	if (n == 1) {
-		ret = err_set(err, MLOPS_ENOTFOUND,
-			      "stage '%s' of model '%s' has no earlier holder "
-			      "to roll back to", stage, model);
-		goto out;
-	}
-	if (to_version <= 0) {
-		*target = stack[n - 2];
-		goto out;
-	}
-	for (i = n - 1; i-- > 0;)
-		if (stack[i] == to_version) {
-			*target = to_version;
-			goto out;
-		}
-	ret = err_set(err, MLOPS_ENOTFOUND,
-		      "version %d is not an earlier holder of stage '%s' of "
-		      "model '%s'", to_version, stage, model);
-out:
-	sqlite3_finalize(st);
-	free(stack);
-	return ret;
+	if (!below)
+		return err_set(err, MLOPS_ENOTFOUND,
+			       "stage '%s' of model '%s' has no earlier holder "
+			       "to roll back to", stage, model);
+	if (to_version <= 0)
+		return event_version(reg, below, target, err);
+	if ((ret = stack_find(reg, below, to_version, 1, &found, &ignore,
+			      err)))
+		return ret;
+	if (!found)
+		return err_set(err, MLOPS_ENOTFOUND,
+			       "version %d is not an earlier holder of stage "
+			       "'%s' of model '%s'", to_version, stage, model);
+	*target = to_version;
+	return 0;
 }
 
 int registry_passing_validation(struct registry *reg, const char *model,
@@ -1122,61 +1311,185 @@ int registry_list_stages(struct registry *reg, const char *model,
 	return ret;
 }
 
+#define EVENT_COLS \
+	"id, model, stage, from_version, to_version, action, forced, " \
+	"actor, host, git_identity, at, reason, validation_run_id"
+
+static void read_event(sqlite3_stmt *st, struct reg_event *e)
+{
+	e->id = sqlite3_column_int64(st, 0);
+	e->model = col_str0(st, 1);
+	e->stage = col_str0(st, 2);
+	e->from_version = sqlite3_column_int(st, 3);
+	e->to_version = sqlite3_column_int(st, 4);
+	e->action = col_str0(st, 5);
+	e->forced = sqlite3_column_int(st, 6);
+	e->actor = col_str0(st, 7);
+	e->host = col_str0(st, 8);
+	e->git_identity = col_str(st, 9);
+	e->at = col_str0(st, 10);
+	e->reason = col_str(st, 11);
+	e->validation_run_id = sqlite3_column_int64(st, 12);
+}
+
+static void free_events(struct reg_event **out, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		reg_event_release(&(*out)[i]);
+	free(*out);
+	*out = NULL;
+	*n = 0;
+}
+
+/* Append the rows of a prepared event query to *out. */
+static int collect_events(struct registry *reg, sqlite3_stmt *st,
+			  struct reg_event **out, size_t *n, size_t *alloc,
+			  struct mlops_err *err)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		XGROW(*out, *alloc, *n + 1);
+		read_event(st, &(*out)[(*n)++]);
+	}
+	return rc == SQLITE_DONE ? 0 :
+	       db_fail(reg, rc, "cannot read the stage ledger", err);
+}
+
 int registry_history(struct registry *reg, const char *model,
-		     const char *stage, struct reg_event **out, size_t *n,
-		     struct mlops_err *err)
+		     const char *stage, long limit, struct reg_event **out,
+		     size_t *n, struct mlops_err *err)
 {
 	sqlite3_stmt *st;
 	size_t alloc = 0, i;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	if ((ret = model_exists(reg, model, err)))
+		return ret;
+	/*
+	 * Newest first, so that a limit takes the newest rows straight off
+	 * the (model, stage, id) or (model, id) index; reversed below.
+	 */
+	if ((ret = prep(reg, stage ?
+			"SELECT " EVENT_COLS " FROM stage_events "
+			"WHERE model = ?1 AND stage = ?2 "
+			"ORDER BY id DESC LIMIT ?3" :
+			"SELECT " EVENT_COLS " FROM stage_events "
+			"WHERE model = ?1 ORDER BY id DESC LIMIT ?3",
+			&st, err)))
+		return ret;
+	bind_text(st, 1, model);
+	if (stage)
+		bind_text(st, 2, stage);
+	sqlite3_bind_int64(st, 3, limit > 0 ? limit : 9223372036854775807LL);
+	ret = collect_events(reg, st, out, n, &alloc, err);
+	sqlite3_finalize(st);
+	if (!ret && stage && *n == 0)
+		ret = err_set(err, MLOPS_ENOTFOUND,
+			      "stage '%s' of model '%s' has never been set",
+			      stage, model);
+	if (ret) {
+		free_events(out, n);
+		return ret;
+	}
+	for (i = 0; i < *n / 2; i++) {
+		struct reg_event t = (*out)[i];
+
+		(*out)[i] = (*out)[*n - 1 - i];
+		(*out)[*n - 1 - i] = t;
+	}
+	return 0;
+}
+
+int registry_time_bound(const char *time, char bound[40],
+			struct mlops_err *err)
+{
+	/* The shape of each position of "2026-11-22T08:00:00.123". */
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddd";
+	size_t len = strlen(time), i;
+
+	if (len > 0 && (time[len - 1] == 'Z' || time[len - 1] == 'z'))
+		len--;
+	/* Only whole fields: year, month, day, hour, minute, second, ms. */
+	if (len != 4 && len != 7 && len != 10 && len != 13 && len != 16 &&
+	    len != 19 && len != 21 && len != 22 && len != 23)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		char c = time[i];
+
+		if (shape[i] == 'd' ? !(c >= '0' && c <= '9') :
+		    shape[i] == 'T' ? !(c == 'T' || c == 't' || c == ' ') :
+		    c != shape[i])
+			goto bad;
+	}
+	memcpy(bound, time, len);
+	if (len > 10)
+		bound[10] = 'T';
+	/*
+	 * '~' sorts after every character of a timestamp, so every instant
+	 * the prefix names compares below the bound: the end of that period.
+	 */
+	bound[len] = '~';
+	bound[len + 1] = '\0';
+	return 0;
+bad:
+	return err_set(err, MLOPS_EUSAGE,
+		       "'%s' is not a time; expected an ISO 8601 UTC prefix "
+		       "such as 2026-11-22 or 2026-11-22T08:00:00Z", time);
+}
+
+int registry_stages_at(struct registry *reg, const char *model,
+		       const char *stage, const char *bound,
+		       struct reg_event **out, size_t *n,
+		       struct mlops_err *err)
+{
+	char **stages = NULL;
+	size_t n_stages = 0, alloc = 0, i;
+	sqlite3_stmt *st = NULL;
 	int rc, ret;
 
 	*out = NULL;
 	*n = 0;
 	if ((ret = model_exists(reg, model, err)))
 		return ret;
-	if ((ret = prep(reg, "SELECT id, model, stage, from_version, "
-			"to_version, action, forced, actor, host, "
-			"git_identity, at, reason, validation_run_id "
-			"FROM stage_events "
-			"WHERE model = ?1 AND (?2 IS NULL OR stage = ?2) "
-			"ORDER BY id", &st, err)))
+	/* Every stage ever moved has its row in stages. */
+	if ((ret = prep(reg, "SELECT stage FROM stages WHERE model = ?1 "
+			"AND (?2 IS NULL OR stage = ?2) ORDER BY stage", &st,
+			err)))
 		return ret;
 	bind_text(st, 1, model);
 	bind_text(st, 2, stage);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct reg_event *e;
-
-		XGROW(*out, alloc, *n + 1);
-		e = &(*out)[(*n)++];
-		e->id = sqlite3_column_int64(st, 0);
-		e->model = col_str0(st, 1);
-		e->stage = col_str0(st, 2);
-		e->from_version = sqlite3_column_int(st, 3);
-		e->to_version = sqlite3_column_int(st, 4);
-		e->action = col_str0(st, 5);
-		e->forced = sqlite3_column_int(st, 6);
-		e->actor = col_str0(st, 7);
-		e->host = col_str0(st, 8);
-		e->git_identity = col_str(st, 9);
-		e->at = col_str0(st, 10);
-		e->reason = col_str(st, 11);
-		e->validation_run_id = sqlite3_column_int64(st, 12);
-	}
-	if (rc != SQLITE_DONE) {
-		ret = db_fail(reg, rc, "cannot read the stage ledger", err);
-	} else if (stage && *n == 0) {
-		ret = err_set(err, MLOPS_ENOTFOUND,
-			      "stage '%s' of model '%s' has never been set",
-			      stage, model);
-	}
-	if (ret) {
-		for (i = 0; i < *n; i++)
-			reg_event_release(&(*out)[i]);
-		free(*out);
-		*out = NULL;
-		*n = 0;
+		XGROW(stages, alloc, n_stages + 1);
+		stages[n_stages++] = col_str0(st, 0);
 	}
 	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		ret = db_fail(reg, rc, "cannot read the registry", err);
+		goto out;
+	}
+	alloc = 0;
+	if ((ret = prep(reg, "SELECT " EVENT_COLS " FROM stage_events "
+			"WHERE model = ? AND stage = ? AND at <= ? "
+			"ORDER BY at DESC, id DESC LIMIT 1", &st, err)))
+		goto out;
+	for (i = 0; i < n_stages && !ret; i++) {
+		bind_text(st, 1, model);
+		bind_text(st, 2, stages[i]);
+		bind_text(st, 3, bound);
+		ret = collect_events(reg, st, out, n, &alloc, err);
+		sqlite3_reset(st);
+	}
+out:
+	sqlite3_finalize(st);
+	registry_free_strings(stages, n_stages);
+	if (ret)
+		free_events(out, n);
 	return ret;
 }
 

@@ -88,7 +88,7 @@ int registry_add_run(struct registry *reg, const struct reg_run *run,
 		     long long *id, struct mlops_err *err);
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define REGISTRY_SCHEMA_VERSION 1
+#define REGISTRY_SCHEMA_VERSION 2
 
 /*
  * The current time as ISO 8601 UTC with milliseconds,
@@ -182,11 +182,12 @@ int registry_stage_move(struct registry *reg, const struct reg_move *mv,
 			struct mlops_err *err);
 
 /*
- * Where `rollback` takes the stage: the ledger of model+stage is replayed
- * as a stack (a promote pushes its version, a rollback pops back to its
- * version), and the target is the holder below the top, or with
- * `to_version` > 0 that version if it is still on the stack below the
- * top.  MLOPS_ENOTFOUND "stage 'S' of model 'X' has no earlier holder
+ * Where `rollback` takes the stage: the ledger of model+stage is a stack
+ * (a promote pushes its version, a rollback pops back to its version),
+ * and the target is the holder below the top, or with `to_version` > 0
+ * that version if it is still on the stack below the top.  Each ledger
+ * row stores the row below it (schema 2), so this follows pointers and
+ * costs the same at any ledger length.  MLOPS_ENOTFOUND "stage 'S' of model 'X' has no earlier holder
  * to roll back to", "... is not set", or "version N is not an earlier
  * holder of stage ...".
  */
@@ -221,12 +222,36 @@ int registry_list_stages(struct registry *reg, const char *model,
 			 struct mlops_err *err);
 
 /*
- * The ledger of `model` (of one `stage` when non-NULL), oldest first.
- * MLOPS_ENOTFOUND for an unknown model, or a stage that never moved.
+ * The ledger of `model` (of one `stage` when non-NULL), oldest first;
+ * with `limit` > 0 only the newest `limit` rows.  Caller releases each
+ * row (reg_event_release()) and frees *out.  MLOPS_ENOTFOUND for an
+ * unknown model, or a stage that never moved.
  */
 int registry_history(struct registry *reg, const char *model,
-		     const char *stage, struct reg_event **out, size_t *n,
-		     struct mlops_err *err);
+		     const char *stage, long limit, struct reg_event **out,
+		     size_t *n, struct mlops_err *err);
+
+/*
+ * Turn a time given as an ISO 8601 UTC prefix ("2026", "2026-11-22",
+ * "2026-11-22T08:00", "2026-11-22T08:00:00.123Z"; 'T' or a space) into
+ * the inclusive upper bound `bound` (at least 40 bytes) that covers the
+ * whole period it names: "2026-11-22" means the end of that day.
+ * MLOPS_EUSAGE for anything else.
+ */
+int registry_time_bound(const char *time, char bound[40],
+			struct mlops_err *err);
+
+/*
+ * What each stage of `model` (only `stage` when non-NULL) held at the
+ * time `bound` (from registry_time_bound()): for each stage set by then,
+ * the ledger row that put its holder there, by stage name.  A stage not
+ * yet set at that time is absent (*n may be 0).  Caller releases as for
+ * registry_history().  MLOPS_ENOTFOUND for an unknown model.
+ */
+int registry_stages_at(struct registry *reg, const char *model,
+		       const char *stage, const char *bound,
+		       struct reg_event **out, size_t *n,
+		       struct mlops_err *err);
 
 /* A run as read back; strings owned (reg_run_row_release()). */
 struct reg_run_row {

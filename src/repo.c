@@ -47,7 +47,14 @@ static const char config_template[] =
 	"[git]\n"
 	"\t# Write GTO-style annotated tags on register and promote, as if\n"
 	"\t# --git-tag were given.\n"
-	"\t# tags = false\n";
+	"\t# tags = false\n"
+	"\n"
+	"# Per-stage promotion policy: whether a move to the stage needs a\n"
+	"# passing validation of that version on record (--force --reason\n"
+	"# overrides it and the ledger says so).  By default only production\n"
+	"# does.\n"
+	"[stage \"production\"]\n"
+	"\t# require-validation = true\n";
 
 static int is_dir(const char *path)
 {
@@ -180,6 +187,36 @@ shutdown:
 	git_config_free(cfg);
 	git_libgit2_shutdown();
 out:
+	free(path);
+	return ret;
+}
+
+int repo_stage_requires_validation(const struct repo *r, const char *stage,
+				   int *required, struct mlops_err *err)
+{
+	char *path = xasprintf("%s/config", r->dir);
+	char *key = xasprintf("stage.%s.require-validation", stage);
+	git_config *cfg = NULL;
+	int ret = 0, rc, b;
+
+	*required = !strcmp(stage, "production");
+	if (access(path, F_OK))
+		goto out;
+	git_libgit2_init();
+	if (git_config_open_ondisk(&cfg, path)) {
+		ret = config_error(path, err);
+		goto shutdown;
+	}
+	rc = git_config_get_bool(&b, cfg, key);
+	if (rc == 0)
+		*required = b;
+	else if (rc != GIT_ENOTFOUND)
+		ret = config_error(path, err);
+shutdown:
+	git_config_free(cfg);
+	git_libgit2_shutdown();
+out:
+	free(key);
 	free(path);
 	return ret;
 }

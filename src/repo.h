@@ -44,6 +44,16 @@ int repo_init(const char *dir, int *existed, struct mlops_err *err);
 
 void repo_free(struct repo *r);
 
+/*
+ * The promotion policy of `stage` from the config: *required is 1 when a
+ * move to it needs a passing validation on record
+ * (stage.<STAGE>.require-validation; default true for production only).
+ * MLOPS_ECORRUPT for a config that cannot be read or a value that is not
+ * a boolean.
+ */
+int repo_stage_requires_validation(const struct repo *r, const char *stage,
+				   int *required, struct mlops_err *err);
+
 /* Absolute path of the artefact file for a hex SHA-256; caller frees. */
 char *repo_artifact_path(const struct repo *r, const char *sha256_hex);
 

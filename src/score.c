@@ -10,10 +10,12 @@
  */
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "matrix.h"
+#include "parallel.h"
 #include "score.h"
 #include "strmap.h"
 #include "xalloc.h"
@@ -48,10 +50,9 @@ int score_predict(const struct model *m, const double *x, size_t n,
 		  double *work, double *out, struct mlops_err *err)
 {
 	size_t i, k, K = m->n_outputs;
-	int ret;
 
-	if ((ret = matrix_gemm_abt(x, n, m->n_inputs, m->coef, K, work, err)))
-		return ret;
+	(void)err;
+	matrix_rows_dot(x, n, m->n_inputs, m->coef, K, work);
 	for (i = 0; i < n; i++) {
 		double *z = work + i * K, *o = out + i * score_width(m);
 
@@ -142,16 +143,31 @@ out:
 	return ret;
 }
 
-int scorer_encode(struct scorer *s, const struct csv_record *rec, double *row,
-		  double *raw, int32_t *level, struct mlops_err *err)
+/* Where a record is, for messages: its line, or its byte offset in a shard. */
+static const char *record_where(const struct csv_record *rec, char *buf,
+				size_t len)
+{
+	if (rec->line)
+		snprintf(buf, len, "line %lu", rec->line);
+	else
+		snprintf(buf, len, "byte %llu", (unsigned long long)rec->offset);
+	return buf;
+}
+
+/* scorer_encode() with the unseen-category counts kept by the caller. */
+static int encode(const struct scorer *s, const struct csv_record *rec,
+		  double *row, double *raw, int32_t *level, uint64_t *unseen,
+		  struct mlops_err *err)
 {
 	const struct model *m = s->m;
+	char where[48];
 	size_t i;
 
 	if (rec->n_fields != s->n_header)
 		return err_set(err, MLOPS_EINPUT,
-			       "'%s' line %lu: expected %zu fields, found %zu",
-			       s->file, rec->line, s->n_header, rec->n_fields);
+			       "'%s' %s: expected %zu fields, found %zu",
+			       s->file, record_where(rec, where, sizeof(where)),
+			       s->n_header, rec->n_fields);
 	for (i = 0; i < m->n_features; i++) {
 		const struct feature *f = &m->features[i];
 		size_t c = s->column[i];
@@ -164,9 +180,11 @@ int scorer_encode(struct scorer *s, const struct csv_record *rec, double *row,
 			if (!csv_is_missing(v, len) &&
 			    csv_parse_double(v, len, &x))
 				return err_set(err, MLOPS_EINPUT,
-					       "'%s' line %lu, column %zu ('%s'): '%.*s' is not a number",
-					       s->file, rec->line, c + 1,
-					       f->name, (int)(len > 40 ? 40 : len), v);
+					       "'%s' %s, column %zu ('%s'): '%.*s' is not a number",
+					       s->file,
+					       record_where(rec, where, sizeof(where)),
+					       c + 1, f->name,
+					       (int)(len > 40 ? 40 : len), v);
 			row[f->offset] = score_encode_numeric(f, x);
 			if (raw)
 				raw[i] = x;
@@ -182,7 +200,7 @@ int scorer_encode(struct scorer *s, const struct csv_record *rec, double *row,
 		} else {
 			lv = strmap_get(s->levels[i], v, len);
 			if (lv < 0)
-				s->unseen[i]++;
+				unseen[i]++;
 			if (level)
 				level[i] = lv < 0 ? -2 : (int32_t)lv;
 		}
@@ -190,6 +208,12 @@ int scorer_encode(struct scorer *s, const struct csv_record *rec, double *row,
 			row[f->offset + (size_t)lv] = 1;
 	}
 	return 0;
+}
+
+int scorer_encode(struct scorer *s, const struct csv_record *rec, double *row,
+		  double *raw, int32_t *level, struct mlops_err *err)
+{
+	return encode(s, rec, row, raw, level, s->unseen, err);
 }
 
 size_t scorer_column(const struct scorer *s, size_t feature)
@@ -204,37 +228,101 @@ uint64_t scorer_unseen(const struct scorer *s, size_t feature)
 
 /* ---- streams ---- */
 
-#define STREAM_BLOCK 4096
+/*
+ * The input is cut into chunks of whole records (csv_read_chunk); each
+ * chunk is parsed, encoded and predicted by one worker into its own slot,
+ * together with whatever the caller does per block (format output rows,
+ * update profiles).  The main thread then hands the slots to the caller
+ * in input order.  Up to 2 chunks per worker are in flight, so memory is
+ * bounded by a few chunks whatever the file's size.
+ */
+#define STREAM_BLOCK 2048
+#define CHUNK_BYTES (2 << 20)
+
+struct slot {
+	struct csv_chunk chunk;
+	double *x, *work, *pred, *raw;
+	int32_t *level;
+	unsigned long *line;
+	char **extra;
+	size_t *extra_off;
+	char *arena;
+	size_t arena_len, arena_alloc;
+	uint64_t *unseen;	/* per feature */
+	uint64_t rows, rejected;
+	char *rejects;		/* formatted reject lines */
+	size_t rejects_len;
+	unsigned long first_bad_line;
+	int status;
+	struct mlops_err err;
+};
 
 struct score_stream {
 	const struct model *m;
 	struct csv_reader *csv;
 	struct scorer *scorer;
+	struct csv_chunk_parser serial_parser;
+	int serial_open;
 	char **header;
 	size_t n_header;
 	size_t *extra_cols, n_extra;
 	uint64_t max_errors, rejected, rows;
+	uint64_t *unseen;
 	FILE *rejects;
 	int eof;
-	/* block storage */
-	double *x, *work, *pred, *raw;
-	int32_t *level;
-	unsigned long *line;
-	char **extra;
-	char *arena;
-	size_t arena_len, arena_alloc;
+	size_t n_workers, n_slots;
+	struct slot *slots;
+	/* the run in progress */
+	score_block_fn on_block;
+	void *arg;
 };
 
+static void slot_alloc(struct score_stream *ss, struct slot *sl)
+{
+	const struct model *m = ss->m;
+
+	sl->x = xmallocarray(STREAM_BLOCK * (m->n_inputs + 1), sizeof(double));
+	sl->work = xmallocarray(STREAM_BLOCK * m->n_outputs, sizeof(double));
+	sl->pred = xmallocarray(STREAM_BLOCK * score_width(m), sizeof(double));
+	sl->raw = xmallocarray(STREAM_BLOCK * (m->n_features + 1), sizeof(double));
+	sl->level = xmallocarray(STREAM_BLOCK * (m->n_features + 1), sizeof(int32_t));
+	sl->line = xmallocarray(STREAM_BLOCK, sizeof(unsigned long));
+	sl->unseen = xcalloc(m->n_features + 1, sizeof(uint64_t));
+}
+
+static void slot_release(struct slot *sl)
+{
+	csv_chunk_release(&sl->chunk);
+	free(sl->x);
+	free(sl->work);
+	free(sl->pred);
+	free(sl->raw);
+	free(sl->level);
+	free(sl->line);
+	free(sl->extra);
+	free(sl->extra_off);
+	free(sl->arena);
+	free(sl->unseen);
+	free(sl->rejects);
+}
+
 int score_stream_open(const struct model *m, const char *path,
+		      const struct score_stream_opts *opts,
 		      struct score_stream **out, struct mlops_err *err)
 {
 	struct score_stream *ss = xcalloc(1, sizeof(*ss));
 	struct csv_record rec;
-	size_t i, w = score_width(m);
+	size_t i;
 	int ret, eof = 0;
 
 	ss->m = m;
-	if ((ret = csv_open(path, &ss->csv, err)))
+	matrix_single_threaded();
+	if (opts && opts->shard_count > 1)
+		ret = csv_open_shard(path, opts->shard_index, opts->shard_count,
+				     &ss->csv, err);
+	else
+		ret = csv_open(path, &ss->csv, err);
+	if (ret)
 		goto fail;
 	if ((ret = csv_next(ss->csv, &rec, &eof, err)))
 		goto fail;
@@ -249,12 +337,12 @@ int score_stream_open(const struct model *m, const char *path,
 		ss->header[i] = xstrndup(rec.fields[i], rec.lens[i]);
 	if ((ret = scorer_new(m, &rec, csv_name(ss->csv), &ss->scorer, err)))
 		goto fail;
-	ss->x = xmallocarray(STREAM_BLOCK * (m->n_inputs + 1), sizeof(double));
-	ss->work = xmallocarray(STREAM_BLOCK * m->n_outputs, sizeof(double));
-	ss->pred = xmallocarray(STREAM_BLOCK * w, sizeof(double));
-	ss->raw = xmallocarray(STREAM_BLOCK * (m->n_features + 1), sizeof(double));
-	ss->level = xmallocarray(STREAM_BLOCK * (m->n_features + 1), sizeof(int32_t));
-	ss->line = xmallocarray(STREAM_BLOCK, sizeof(unsigned long));
+	ss->n_workers = opts && opts->threads ? opts->threads : parallel_cpus();
+	ss->n_slots = 2 * ss->n_workers;
+	ss->slots = xcalloc(ss->n_slots, sizeof(*ss->slots));
+	for (i = 0; i < ss->n_slots; i++)
+		slot_alloc(ss, &ss->slots[i]);
+	ss->unseen = xcalloc(m->n_features + 1, sizeof(uint64_t));
 	*out = ss;
 	return 0;
 fail:
@@ -268,20 +356,18 @@ void score_stream_close(struct score_stream *ss)
 
 	if (!ss)
 		return;
+	if (ss->serial_open)
+		csv_chunk_parser_release(&ss->serial_parser);
 	csv_close(ss->csv);
 	scorer_free(ss->scorer);
 	for (i = 0; i < ss->n_header; i++)
 		free(ss->header[i]);
 	free(ss->header);
 	free(ss->extra_cols);
-	free(ss->x);
-	free(ss->work);
-	free(ss->pred);
-	free(ss->raw);
-	free(ss->level);
-	free(ss->line);
-	free(ss->extra);
-	free(ss->arena);
+	for (i = 0; ss->slots && i < ss->n_slots; i++)
+		slot_release(&ss->slots[i]);
+	free(ss->slots);
+	free(ss->unseen);
 	free(ss);
 }
 
@@ -305,15 +391,28 @@ long score_stream_find(const struct score_stream *ss, const char *name)
 	return -1;
 }
 
+size_t score_stream_slots(const struct score_stream *ss)
+{
+	return ss->n_slots;
+}
+
 void score_stream_set_extra(struct score_stream *ss, const size_t *cols,
 			    size_t n)
 {
+	size_t i;
+
 	free(ss->extra_cols);
 	ss->extra_cols = xcalloc(n + 1, sizeof(size_t));
 	memcpy(ss->extra_cols, cols, n * sizeof(size_t));
 	ss->n_extra = n;
-	free(ss->extra);
-	ss->extra = xcalloc(STREAM_BLOCK * n + 1, sizeof(char *));
+	for (i = 0; i < ss->n_slots; i++) {
+		struct slot *sl = &ss->slots[i];
+
+		free(sl->extra);
+		free(sl->extra_off);
+		sl->extra = xcalloc(STREAM_BLOCK * n + 1, sizeof(char *));
+		sl->extra_off = xcalloc(STREAM_BLOCK * n + 1, sizeof(size_t));
+	}
 }
 
 void score_stream_set_rejects(struct score_stream *ss, uint64_t max_errors,
@@ -323,89 +422,279 @@ void score_stream_set_rejects(struct score_stream *ss, uint64_t max_errors,
 	ss->rejects = rejects;
 }
 
-static void write_reject(FILE *fp, const struct csv_record *rec,
-			 const char *reason)
+/* Append a reject line "line,reason,record" to the slot's buffer. */
+static void slot_reject(struct slot *sl, const struct csv_record *rec,
+			const char *reason)
 {
 	char *text = NULL;
 	size_t len = 0, i;
-	FILE *mem;
+	FILE *mem = open_memstream(&text, &len);
 
-	fprintf(fp, "%lu,", rec->line);
-	csv_write_field(fp, reason, strlen(reason));
-	fputc(',', fp);
-	mem = open_memstream(&text, &len);
-	if (mem) {
-		for (i = 0; i < rec->n_fields; i++) {
-			if (i)
-				fputc(',', mem);
-			csv_write_field(mem, rec->fields[i], rec->lens[i]);
+	if (!mem)
+		return;
+	if (rec->line)
+		fprintf(mem, "%lu,", rec->line);
+	else
+		fprintf(mem, "byte %llu,", (unsigned long long)rec->offset);
+	csv_write_field(mem, reason, strlen(reason));
+	fputc(',', mem);
+	{
+		char *rtext = NULL;
+		size_t rlen = 0;
+		FILE *r = open_memstream(&rtext, &rlen);
+
+		if (r) {
+			for (i = 0; i < rec->n_fields; i++) {
+				if (i)
+					fputc(',', r);
+				csv_write_field(r, rec->fields[i], rec->lens[i]);
+			}
+			fclose(r);
+			csv_write_field(mem, rtext, rlen);
+			free(rtext);
 		}
-		fclose(mem);
-		csv_write_field(fp, text, len);
-		free(text);
 	}
-	fputc('\n', fp);
+	fputc('\n', mem);
+	fclose(mem);
+	sl->rejects = xrealloc(sl->rejects, sl->rejects_len + len + 1);
+	memcpy(sl->rejects + sl->rejects_len, text, len);
+	sl->rejects_len += len;
+	free(text);
 }
 
-int score_stream_next(struct score_stream *ss, struct score_block *b,
-		      struct mlops_err *err)
+/* Predict the rows gathered in the slot and hand them to the caller. */
+static int slot_flush(struct score_stream *ss, struct slot *sl, size_t slot,
+		      size_t n)
 {
-	const struct model *m = ss->m;
-	struct csv_record rec;
-	size_t n = 0, nf = m->n_features, i, *off;
+	struct score_block b;
+	size_t i;
 	int ret;
 
-	memset(b, 0, sizeof(*b));
-	ss->arena_len = 0;
-	off = ss->n_extra ? xcalloc(STREAM_BLOCK * ss->n_extra, sizeof(size_t)) : NULL;
-	while (n < STREAM_BLOCK && !ss->eof) {
-		if ((ret = csv_next(ss->csv, &rec, &ss->eof, err)))
-			goto out;
-		if (ss->eof)
+	for (i = 0; i < n * ss->n_extra; i++)
+		sl->extra[i] = sl->arena + sl->extra_off[i];
+	if ((ret = score_predict(ss->m, sl->x, n, sl->work, sl->pred,
+				 &sl->err)))
+		return ret;
+	b.n = n;
+	b.pred = sl->pred;
+	b.raw = sl->raw;
+	b.level = sl->level;
+	b.line = sl->line;
+	b.extra = sl->extra;
+	sl->rows += n;
+	sl->arena_len = 0;
+	return ss->on_block ? ss->on_block(ss->arg, slot, &b, &sl->err) : 0;
+}
+
+/* Worker: parse, encode and predict one chunk. */
+static int slot_work(void *arg, size_t worker, size_t slot)
+{
+	struct score_stream *ss = arg;
+	struct slot *sl = &ss->slots[slot];
+	const struct model *m = ss->m;
+	struct csv_chunk_parser p;
+	struct csv_record rec;
+	size_t n = 0, nf = m->n_features, i;
+	int eof = 0, ret = 0;
+
+	(void)worker;
+	csv_chunk_parser_init(&p, &sl->chunk, csv_name(ss->csv));
+	for (;;) {
+		if ((ret = csv_chunk_next(&p, &rec, &eof, &sl->err)))
 			break;
-		ret = scorer_encode(ss->scorer, &rec, ss->x + n * m->n_inputs,
-				    ss->raw + n * nf, ss->level + n * nf, err);
+		if (eof)
+			break;
+		ret = encode(ss->scorer, &rec, sl->x + n * m->n_inputs,
+			     sl->raw + n * nf, sl->level + n * nf, sl->unseen,
+			     &sl->err);
 		if (ret == MLOPS_EINPUT) {
-			if (++ss->rejected > ss->max_errors) {
-				if (ss->max_errors)
-					err_prefix(err, "more than %llu bad rows",
-						   (unsigned long long)ss->max_errors);
-				goto out;
-			}
-			if (ss->rejects)
-				write_reject(ss->rejects, &rec, err->msg);
+			/* The limit is applied in order by the main thread. */
+			if (!sl->rejected++)
+				sl->first_bad_line = rec.line;
+			if (sl->rejected + ss->rejected > ss->max_errors)
+				break;
+			slot_reject(sl, &rec, sl->err.msg);
+			ret = 0;
 			continue;
 		}
 		if (ret)
-			goto out;
-		ss->line[n] = rec.line;
-		/* Extra fields are copied: the record is lent until the next read. */
+			break;
+		sl->line[n] = rec.line;
 		for (i = 0; i < ss->n_extra; i++) {
 			size_t c = ss->extra_cols[i], len = rec.lens[c];
 
-			XGROW(ss->arena, ss->arena_alloc, ss->arena_len + len + 1);
-			memcpy(ss->arena + ss->arena_len, rec.fields[c], len);
-			ss->arena[ss->arena_len + len] = '\0';
-			off[n * ss->n_extra + i] = ss->arena_len;
-			ss->arena_len += len + 1;
+			XGROW(sl->arena, sl->arena_alloc, sl->arena_len + len + 1);
+			memcpy(sl->arena + sl->arena_len, rec.fields[c], len);
+			sl->arena[sl->arena_len + len] = '\0';
+			sl->extra_off[n * ss->n_extra + i] = sl->arena_len;
+			sl->arena_len += len + 1;
 		}
-		n++;
+		if (++n == STREAM_BLOCK) {
+			if ((ret = slot_flush(ss, sl, slot, n)))
+				break;
+			n = 0;
+		}
+	}
+	if (!ret && n)
+		ret = slot_flush(ss, sl, slot, n);
+	csv_chunk_parser_release(&p);
+	sl->status = ret;
+	/* Errors are reported in input order by the main thread. */
+	return 0;
+}
+
+/*
+ * Fold a finished slot into the stream, in input order: counts, rejects
+ * and the first error.  Returns the slot's error, if any.
+ */
+static int slot_settle(struct score_stream *ss, struct slot *sl,
+		       struct mlops_err *err)
+{
+	size_t j;
+
+	ss->rows += sl->rows;
+	for (j = 0; j < ss->m->n_features; j++) {
+		ss->unseen[j] += sl->unseen[j];
+		sl->unseen[j] = 0;
+	}
+	if (sl->rejected) {
+		ss->rejected += sl->rejected;
+		if (ss->rejects && sl->rejects_len)
+			fwrite(sl->rejects, 1, sl->rejects_len, ss->rejects);
+		if (ss->rejected > ss->max_errors && sl->status == MLOPS_EINPUT) {
+			*err = sl->err;
+			if (ss->max_errors)
+				err_prefix(err, "more than %llu bad rows",
+					   (unsigned long long)ss->max_errors);
+			return MLOPS_EINPUT;
+		}
+	}
+	if (sl->status) {
+		*err = sl->err;
+		return sl->status;
+	}
+	sl->rows = sl->rejected = 0;
+	sl->rejects_len = 0;
+	return 0;
+}
+
+int score_stream_run(struct score_stream *ss, score_block_fn on_block,
+		     score_done_fn on_done, void *arg, struct mlops_err *err)
+{
+	size_t n, i;
+	int ret;
+
+	ss->on_block = on_block;
+	ss->arg = arg;
+	while (!ss->eof) {
+		/* Read a batch of chunks, score them in parallel, settle in order. */
+		for (n = 0; n < ss->n_slots && !ss->eof; n++) {
+			struct slot *sl = &ss->slots[n];
+
+			if ((ret = csv_read_chunk(ss->csv, &sl->chunk, CHUNK_BYTES,
+						  &ss->eof, err)))
+				return ret;
+			if (!sl->chunk.len)
+				break;
+			sl->status = 0;
+			sl->rows = sl->rejected = 0;
+			sl->rejects_len = 0;
+		}
+		if (!n)
+			break;
+		parallel_run(n, ss->n_workers, slot_work, ss);
+		for (i = 0; i < n; i++) {
+			if ((ret = slot_settle(ss, &ss->slots[i], err)))
+				return ret;
+			if (on_done && (ret = on_done(arg, i, err)))
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* Serial block-by-block access through the first slot. */
+int score_stream_next(struct score_stream *ss, struct score_block *b,
+		      struct mlops_err *err)
+{
+	struct slot *sl = &ss->slots[0];
+	const struct model *m = ss->m;
+	struct csv_chunk_parser *p = &ss->serial_parser;
+	struct csv_record rec;
+	size_t n = 0, nf = m->n_features, i;
+	int eof, ret;
+
+	memset(b, 0, sizeof(*b));
+	for (;;) {
+		if (!ss->serial_open) {
+			if (ss->eof)
+				return 0;
+			if ((ret = csv_read_chunk(ss->csv, &sl->chunk, CHUNK_BYTES,
+						  &ss->eof, err)))
+				return ret;
+			if (!sl->chunk.len)
+				return 0;
+			csv_chunk_parser_init(p, &sl->chunk, csv_name(ss->csv));
+			ss->serial_open = 1;
+		}
+		sl->arena_len = 0;
+		while (n < STREAM_BLOCK) {
+			if ((ret = csv_chunk_next(p, &rec, &eof, err)))
+				return ret;
+			if (eof)
+				break;
+			ret = encode(ss->scorer, &rec, sl->x + n * m->n_inputs,
+				     sl->raw + n * nf, sl->level + n * nf,
+				     ss->unseen, err);
+			if (ret == MLOPS_EINPUT) {
+				if (++ss->rejected > ss->max_errors) {
+					if (ss->max_errors)
+						err_prefix(err, "more than %llu bad rows",
+							   (unsigned long long)ss->max_errors);
+					return ret;
+				}
+				if (ss->rejects) {
+					sl->rejects_len = 0;
+					slot_reject(sl, &rec, err->msg);
+					fwrite(sl->rejects, 1, sl->rejects_len,
+					       ss->rejects);
+				}
+				continue;
+			}
+			if (ret)
+				return ret;
+			sl->line[n] = rec.line;
+			for (i = 0; i < ss->n_extra; i++) {
+				size_t c = ss->extra_cols[i], len = rec.lens[c];
+
+				XGROW(sl->arena, sl->arena_alloc,
+				      sl->arena_len + len + 1);
+				memcpy(sl->arena + sl->arena_len, rec.fields[c], len);
+				sl->arena[sl->arena_len + len] = '\0';
+				sl->extra_off[n * ss->n_extra + i] = sl->arena_len;
+				sl->arena_len += len + 1;
+			}
+			n++;
+		}
+		if (n == STREAM_BLOCK || !eof)
+			break;
+		csv_chunk_parser_release(p);
+		ss->serial_open = 0;
+		if (n)
+			break;
 	}
 	for (i = 0; i < n * ss->n_extra; i++)
-		ss->extra[i] = ss->arena + off[i];
-	if (n && (ret = score_predict(m, ss->x, n, ss->work, ss->pred, err)))
-		goto out;
+		sl->extra[i] = sl->arena + sl->extra_off[i];
+	if ((ret = score_predict(m, sl->x, n, sl->work, sl->pred, err)))
+		return ret;
 	ss->rows += n;
 	b->n = n;
-	b->pred = ss->pred;
-	b->raw = ss->raw;
-	b->level = ss->level;
-	b->line = ss->line;
-	b->extra = ss->extra;
-	ret = 0;
-out:
-	free(off);
-	return ret;
+	b->pred = sl->pred;
+	b->raw = sl->raw;
+	b->level = sl->level;
+	b->line = sl->line;
+	b->extra = sl->extra;
+	return 0;
 }
 
 uint64_t score_stream_rows(const struct score_stream *ss)
@@ -420,7 +709,7 @@ uint64_t score_stream_rejected(const struct score_stream *ss)
 
 uint64_t score_stream_unseen(const struct score_stream *ss, size_t feature)
 {
-	return scorer_unseen(ss->scorer, feature);
+	return ss->unseen[feature];
 }
 
 void score_stream_sha256(const struct score_stream *ss, char hex[65])

@@ -74,10 +74,11 @@ uint64_t scorer_unseen(const struct scorer *s, size_t feature);
 
 
 /*
- * A scoring stream: reads a CSV through a scorer in blocks of rows and
- * predicts each block.  Shared by validate, score-batch and drift.  Bad
- * rows are fatal unless `max_errors` allows them; each allowed one is
- * written to `rejects` (if non-NULL) as "line,reason,record".
+ * A scoring stream: reads a CSV in chunks of whole records, which all
+ * cores parse, encode and predict in parallel; results come back in
+ * input order.  Shared by validate, score-batch and drift.  Bad rows are
+ * fatal unless `max_errors` allows them; each allowed one is written to
+ * `rejects` (if non-NULL) as "line,reason,record".
  */
 struct score_stream;
 
@@ -86,15 +87,22 @@ struct score_block {
 	const double *pred;	/* n x score_width(m) */
 	const double *raw;	/* n x n_features: numeric value or NAN */
 	const int32_t *level;	/* n x n_features: level, -1 missing, -2 unseen */
-	const unsigned long *line;	/* n: physical line of each row */
+	const unsigned long *line;	/* n: physical line of each row (0 in a shard) */
 	char *const *extra;	/* n x n_extra copies of the extra fields */
+};
+
+struct score_stream_opts {
+	unsigned shard_index, shard_count;	/* count <= 1: whole input */
+	size_t threads;				/* 0: online CPUs */
 };
 
 /*
  * Open `path` ("-" = stdin), read its header and map it to `m`'s
- * features.  MLOPS_EIO / MLOPS_EINPUT on failure.
+ * features.  `opts` may be NULL.  MLOPS_EIO / MLOPS_EINPUT on failure,
+ * MLOPS_EUSAGE for a shard of compressed input or stdin.
  */
 int score_stream_open(const struct model *m, const char *path,
+		      const struct score_stream_opts *opts,
 		      struct score_stream **out, struct mlops_err *err);
 
 /* The header record (lent, valid while the stream lives). */
@@ -105,7 +113,7 @@ long score_stream_find(const struct score_stream *ss, const char *name);
 
 /*
  * Copy these CSV columns of every row into block->extra (for --keep and
- * for validate's labels).  Call before the first score_stream_next().
+ * for validate's labels).  Call before reading.
  */
 void score_stream_set_extra(struct score_stream *ss, const size_t *cols,
 			    size_t n);
@@ -115,8 +123,26 @@ void score_stream_set_rejects(struct score_stream *ss, uint64_t max_errors,
 			      FILE *rejects);
 
 /*
- * Read, encode and predict the next block.  block->n == 0 at the end of
- * the input.  MLOPS_EINPUT for a bad row past the allowance.
+ * Parallel run.  on_block(arg, slot, block, err) is called on worker
+ * threads for each block of a chunk, with `slot` in
+ * [0, score_stream_slots()) naming the caller's per-chunk state (a slot
+ * is used by one thread at a time); on_done(arg, slot, err) is then
+ * called on the calling thread for each chunk, in input order, to
+ * consume that state.  A non-zero return from either stops the run with
+ * that status.  MLOPS_EINPUT for a bad row past the allowance, reported
+ * for the first such row in input order.
+ */
+typedef int (*score_block_fn)(void *arg, size_t slot,
+			      const struct score_block *block,
+			      struct mlops_err *err);
+typedef int (*score_done_fn)(void *arg, size_t slot, struct mlops_err *err);
+size_t score_stream_slots(const struct score_stream *ss);
+int score_stream_run(struct score_stream *ss, score_block_fn on_block,
+		     score_done_fn on_done, void *arg, struct mlops_err *err);
+
+/*
+ * Serial alternative for small consumers: read, encode and predict the
+ * next block.  block->n == 0 at the end of the input.
  */
 int score_stream_next(struct score_stream *ss, struct score_block *block,
 		      struct mlops_err *err);
@@ -130,4 +156,5 @@ void score_stream_sha256(const struct score_stream *ss, char hex[65]);
 const char *score_stream_name(const struct score_stream *ss);
 
 void score_stream_close(struct score_stream *ss);
+
 #endif

@@ -20,6 +20,7 @@
  * LogisticRegression(C) / Ridge(alpha) / LinearRegression) in sklearn.
  */
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -557,6 +558,17 @@ static int solve_softmax(struct fit *ft, struct model *m, double tol,
 		}
 		if (t < 1e-12 && fn >= f)
 			break;
+		/*
+		 * Below the rounding of the loss no step can make progress:
+		 * stop as scipy's L-BFGS does (its factr test), converged.
+		 */
+		if ((f - fn) <= 64 * DBL_EPSILON *
+		    fmax(fmax(fabs(f), fabs(fn)), 1)) {
+			memcpy(w, wn, D * sizeof(*w));
+			m->converged = 1;
+			it++;
+			break;
+		}
 		{
 			size_t k = head;
 			double sy = 0, yy = 0;

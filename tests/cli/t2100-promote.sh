@@ -106,7 +106,7 @@ test_expect_success 'history shows three moves with actors and reasons, ending a
 	sed -n 3p out | grep " 3 -> 5 .*promote (forced) .*second release" &&
 	sed -n 4p out | grep " 5 -> 3 .*rollback .*auc dropped" &&
 	user=$(id -un) &&
-	test $(grep -c " $user " out) = 3
+	test $(grep -c " $user@" out) = 3
 '
 
 test_expect_success 'history --json has one object per move' '
@@ -217,6 +217,145 @@ test_expect_success '--git-tag outside a git repository exits 1' '
 	test_one_line err &&
 	test_grep "no git repository" err &&
 	test_expect_code 1 "$MLOPS" history churn@dev 2>err
+'
+
+test_expect_success 'a second rollback walks further back along the ledger' '
+	for v in 1 2 3 4; do
+		"$MLOPS" promote churn:$v --to canary >/dev/null || return 1
+	done &&
+	"$MLOPS" rollback churn@canary >out &&
+	test_grep "from 4 to 3" out &&
+	"$MLOPS" rollback churn@canary >out &&
+	test_grep "from 3 to 2" out &&
+	"$MLOPS" promote churn:5 --to canary >/dev/null &&
+	"$MLOPS" rollback churn@canary >out &&
+	test_grep "from 5 to 2" out &&
+	"$MLOPS" rollback churn@canary --to 1 >out &&
+	test_grep "from 2 to 1" out &&
+	test_expect_code 1 "$MLOPS" rollback churn@canary 2>err &&
+	test_one_line err
+'
+
+test_expect_success 'history --limit shows the newest moves, oldest first' '
+	"$MLOPS" history churn@canary --limit 2 >out &&
+	test $(wc -l <out) = 3 &&
+	sed -n 2p out | grep " 5 -> 2 .*rollback" &&
+	sed -n 3p out | grep " 2 -> 1 .*rollback" &&
+	"$MLOPS" --json history churn --limit 3 >out &&
+	test $(wc -l <out) = 3 &&
+	test_expect_code 2 "$MLOPS" history churn --limit -1 2>err &&
+	test_one_line err
+'
+
+test_expect_success 'history --at tells what each stage held then' '
+	"$MLOPS" promote churn:1 --to qa >/dev/null &&
+	sleep 1.1 &&
+	t1=$(date -u +%Y-%m-%dT%H:%M:%SZ) &&
+	sleep 1.1 &&
+	"$MLOPS" promote churn:2 --to qa >/dev/null &&
+	"$MLOPS" history churn@qa --at "$t1" >out &&
+	test $(wc -l <out) = 2 &&
+	sed -n 2p out | grep " qa .* - -> 1 " &&
+	"$MLOPS" --json history churn --at "$t1" >out &&
+	grep "\"stage\":\"qa\"" out | grep "\"to_version\":1" &&
+	"$MLOPS" --json history churn@qa --at "$(date -u +%Y-%m-%d)" >out &&
+	test_grep "\"to_version\":2" out &&
+	"$MLOPS" --json history churn --at 2999 >out &&
+	grep "\"stage\":\"qa\"" out | grep "\"to_version\":2" &&
+	grep "\"stage\":\"canary\"" out | grep "\"to_version\":1" &&
+	test_expect_code 1 "$MLOPS" history churn@qa --at 2000-01-01 2>err &&
+	test_one_line err &&
+	test_grep "was not set at 2000-01-01" err &&
+	test_expect_code 2 "$MLOPS" history churn --at yesterday 2>err &&
+	test_one_line err &&
+	test_expect_code 2 "$MLOPS" history churn --at 2026-11-2 2>err
+'
+
+test_expect_success 'per-stage policy comes from .mlops/config' '
+	git config -f .mlops/config stage.qa.require-validation true &&
+	test_expect_code 3 "$MLOPS" promote churn:5 --to qa 2>err &&
+	test_one_line err &&
+	test_grep "which '\''qa'\'' requires" err &&
+	"$MLOPS" promote churn:5 --to qa --force --reason "qa is down" >out &&
+	test_grep "\[forced\]" out &&
+	git config -f .mlops/config stage.production.require-validation false &&
+	"$MLOPS" promote churn:5 --to production >out &&
+	! test_grep "forced" out &&
+	"$MLOPS" --json history churn@production --limit 1 >out &&
+	test_grep "\"forced\":false" out &&
+	git config -f .mlops/config stage.qa.require-validation maybe &&
+	test_expect_code 1 "$MLOPS" promote churn:1 --to qa 2>err &&
+	test_one_line err &&
+	git config -f .mlops/config --unset stage.qa.require-validation &&
+	git config -f .mlops/config --unset stage.production.require-validation
+'
+
+test_expect_success 'history shows the git identity of the actor' '
+	cd gitrepo &&
+	git config user.name "Dev One" &&
+	git config user.email dev@example.com &&
+	"$MLOPS" promote churn:1 --to staging >/dev/null &&
+	"$MLOPS" history churn@staging >out &&
+	test_grep "@.* (Dev One <dev@example.com>) " out &&
+	"$MLOPS" --json history churn@staging >out &&
+	test_grep "\"git_identity\":\"Dev One <dev@example.com>\"" out
+'
+
+test_expect_success 'a schema 1 registry is migrated and rollback still walks its ledger' '
+	mkdir old && cd old &&
+	"$MLOPS" init >/dev/null &&
+	for v in 1 2 3 4; do
+		"$MLOPS" register churn ../m$v.json >/dev/null || return 1
+	done &&
+	for v in 1 2 3; do
+		"$MLOPS" promote churn:$v --to staging >/dev/null || return 1
+	done &&
+	"$MLOPS" rollback churn@staging >/dev/null &&
+	"$MLOPS" promote churn:4 --to staging >/dev/null &&
+	sqlite3 .mlops/registry.db <<-\SQL &&
+	PRAGMA foreign_keys = OFF;
+	BEGIN;
+	CREATE TABLE se1 (
+	  id INTEGER PRIMARY KEY,
+	  model TEXT NOT NULL REFERENCES models (name),
+	  stage TEXT NOT NULL,
+	  from_version INTEGER,
+	  to_version INTEGER NOT NULL,
+	  action TEXT NOT NULL CHECK (action IN ('"'"'promote'"'"', '"'"'rollback'"'"')),
+	  forced INTEGER NOT NULL DEFAULT 0,
+	  actor TEXT NOT NULL,
+	  host TEXT NOT NULL,
+	  git_identity TEXT,
+	  at TEXT NOT NULL,
+	  reason TEXT,
+	  validation_run_id INTEGER,
+	  FOREIGN KEY (model, to_version) REFERENCES versions (model, version)
+	);
+	INSERT INTO se1 SELECT id, model, stage, from_version, to_version,
+	  action, forced, actor, host, git_identity, at, reason,
+	  validation_run_id FROM stage_events;
+	DROP TABLE stage_events;
+	ALTER TABLE se1 RENAME TO stage_events;
+	CREATE INDEX stage_events_model_stage ON stage_events (model, stage, id);
+	CREATE INDEX stage_events_at ON stage_events (model, at);
+	CREATE TRIGGER stage_events_no_update BEFORE UPDATE ON stage_events
+	BEGIN SELECT RAISE(ABORT, '"'"'the stage ledger is append-only'"'"'); END;
+	CREATE TRIGGER stage_events_no_delete BEFORE DELETE ON stage_events
+	BEGIN SELECT RAISE(ABORT, '"'"'the stage ledger is append-only'"'"'); END;
+	PRAGMA user_version = 1;
+	COMMIT;
+	SQL
+	test "$(sqlite3 .mlops/registry.db "PRAGMA user_version")" = 1 &&
+	"$MLOPS" rollback churn@staging >out &&
+	test_grep "from 4 to 2" out &&
+	test "$(sqlite3 .mlops/registry.db "PRAGMA user_version")" = 2 &&
+	"$MLOPS" rollback churn@staging >out &&
+	test_grep "from 2 to 1" out &&
+	test_expect_code 1 "$MLOPS" rollback churn@staging 2>err &&
+	! sqlite3 .mlops/registry.db \
+		"UPDATE stage_events SET reason = '"'"'x'"'"'" 2>err &&
+	test_grep "append-only" err &&
+	"$MLOPS" verify >/dev/null
 '
 
 test_done

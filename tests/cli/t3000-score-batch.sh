@@ -120,6 +120,42 @@ test_expect_success 'the run is recorded with the input hash' '
 	test_grep "score-batch" runs
 '
 
+test_expect_success 'the output does not depend on --threads' '
+	"$MLOPS" score-batch churn:1 -i in.csv -o t1.csv --keep id --threads 1 &&
+	"$MLOPS" score-batch churn:1 -i in.csv -o t3.csv --keep id --threads 3 &&
+	cmp out.csv t1.csv &&
+	cmp out.csv t3.csv
+'
+
+test_expect_success 'shard outputs concatenate to the whole output' '
+	"$GEN" --rows 20000 --seed 24 --task binary --numeric 3 --categorical 2 >s.csv &&
+	"$MLOPS" score-batch churn:1 -i s.csv -o whole.csv --keep id &&
+	for i in 0 1 2 3; do
+		"$MLOPS" score-batch churn:1 -i s.csv -o part$i.csv --keep id --shard $i/4 || exit 1
+	done &&
+	cat part0.csv part1.csv part2.csv part3.csv >joined.csv &&
+	cmp whole.csv joined.csv &&
+	test -s part3.csv
+'
+
+test_expect_success '--shard auto reads the scheduler environment' '
+	MLOPS_SHARD_INDEX=1 MLOPS_SHARD_COUNT=4 "$MLOPS" score-batch churn:1 -i s.csv -o auto1.csv --keep id --shard auto &&
+	cmp part1.csv auto1.csv &&
+	JOB_COMPLETION_INDEX=2 MLOPS_SHARD_COUNT=4 "$MLOPS" score-batch churn:1 -i s.csv -o auto2.csv --keep id --shard auto &&
+	cmp part2.csv auto2.csv &&
+	SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=4 "$MLOPS" score-batch churn:1 -i s.csv -o auto3.csv --keep id --shard auto &&
+	cmp part3.csv auto3.csv
+'
+
+test_expect_success 'bad --shard values are usage errors; compressed input cannot be sharded' '
+	test_expect_code 2 "$MLOPS" score-batch churn:1 -i s.csv -o x.csv --shard 4/4 2>err &&
+	test_one_line err &&
+	test_expect_code 2 "$MLOPS" score-batch churn:1 -i s.csv -o x.csv --shard auto 2>err &&
+	test_one_line err &&
+	test_expect_code 2 "$MLOPS" score-batch churn:1 -i in.csv.gz -o x.csv --shard 0/2 2>err &&
+	test_one_line err
+'
+
 test_expect_success 'SIGKILL at random moments never leaves a partial output' '
 	"$GEN" --rows 200000 --seed 23 --task binary --numeric 3 --categorical 2 >big.csv &&
 	"$MLOPS" score-batch churn:1 -i big.csv -o full.csv &&

@@ -54,6 +54,26 @@ test_expect_success '--json prints one object per run' '
 	test_grep "\"drift\":true" out
 '
 
+test_expect_success 'drift --runs compares recorded scoring runs without the files' '
+	"$MLOPS" init >/dev/null &&
+	"$MLOPS" -q train --data train.csv --target y --exclude id --register churn &&
+	"$MLOPS" score-batch churn:1 -i same.csv -o s1.csv &&
+	"$MLOPS" score-batch churn:1 -i drifted.csv -o s2.csv &&
+	test_expect_code 3 "$MLOPS" drift churn:1 --runs 2 >out 2>err &&
+	test_one_line err &&
+	test_grep "^  x1 .*[0-9]  *[0-9.]*\*" out &&
+	"$MLOPS" --json drift churn:1 --runs 2 --exit-zero >out &&
+	test "$(wc -l <out)" = 2 &&
+	head -1 out | test_grep "\"drift\":false" - &&
+	tail -1 out | test_grep "\"drift\":true" -
+'
+
+test_expect_success 'drift --runs of a version never scored exits 1' '
+	"$MLOPS" -q train --data same.csv --target y --exclude id --register churn &&
+	test_expect_code 1 "$MLOPS" drift churn:2 --runs 3 2>err &&
+	test_one_line err
+'
+
 test_expect_success 'a missing feature column exits 5' '
 	cut -d, -f1,3- same.csv >nox1.csv &&
 	test_expect_code 5 "$MLOPS" drift m.json -i nox1.csv 2>err &&

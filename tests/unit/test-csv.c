@@ -4,6 +4,7 @@
  */
 
 #include <errno.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -308,6 +309,498 @@ static uint64_t rng(void)
 	return rng_state;
 }
 
+/* A growing string for dumps. */
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+	XGROW(b->s, b->cap, b->len + n + 1);
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void buf_addf(struct buf *b, const char *fmt, ...)
+	MLOPS_PRINTF(2, 3);
+
+static void buf_addf(struct buf *b, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	buf_add(b, tmp, (size_t)n);
+}
+
+/* "LINE@OFFSET:f1|f2\n", NUL bytes shown as "\0", checking lens. */
+static void dump_record(struct buf *b, const struct csv_record *rec,
+			int with_line)
+{
+	size_t i, k;
+
+	if (with_line)
+		buf_addf(b, "%lu", rec->line);
+	buf_addf(b, "@%llu:", (unsigned long long)rec->offset);
+	for (i = 0; i < rec->n_fields; i++) {
+		if (rec->fields[i][rec->lens[i]] != '\0')
+			buf_add(b, "<unterminated>", 14);
+		for (k = 0; k < rec->lens[i]; k++) {
+			if (rec->fields[i][k])
+				buf_add(b, rec->fields[i] + k, 1);
+			else
+				buf_add(b, "\\0", 2);
+		}
+		buf_add(b, i + 1 < rec->n_fields ? "|" : "\n", 1);
+	}
+}
+
+/* Every record, header first, by csv_next(); errors end the dump. */
+static void dump_next(struct csv_reader *r, struct buf *b, int with_line)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct csv_record rec;
+	int eof, ret;
+
+	while (!(ret = csv_next(r, &rec, &eof, &err)) && !eof)
+		dump_record(b, &rec, with_line);
+	if (ret)
+		buf_addf(b, "ERR %d: %s\n", ret, err.msg);
+}
+
+/*
+ * The header by csv_next(), then chunks of `target` bytes parsed by a
+ * chunk parser.  Checks that chunks end at boundaries and number their
+ * records right; counts the chunks in *n_chunks.
+ */
+static void dump_chunks(struct csv_reader *r, struct buf *b, size_t target,
+			int with_line, long *n_chunks, long *n_bad)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct csv_chunk c = CSV_CHUNK_INIT;
+	struct csv_chunk_parser p;
+	struct csv_record rec;
+	uint64_t n_rec = 0;
+	int eof, ret;
+
+	if ((ret = csv_next(r, &rec, &eof, &err))) {
+		buf_addf(b, "ERR %d: %s\n", ret, err.msg);
+		return;
+	}
+	if (eof)
+		return;
+	dump_record(b, &rec, with_line);
+	csv_chunk_parser_init(&p, &c, csv_name(r));
+	for (;;) {
+		if ((ret = csv_read_chunk(r, &c, target, &eof, &err))) {
+			buf_addf(b, "ERR %d: %s\n", ret, err.msg);
+			break;
+		}
+		if (eof) {
+			if (c.len)
+				(*n_bad)++;
+			break;
+		}
+		(*n_chunks)++;
+		if (c.first_record != n_rec || c.data[c.len] != '\0')
+			(*n_bad)++;
+		csv_chunk_parser_reset(&p, &c, csv_name(r));
+		while (!(ret = csv_chunk_next(&p, &rec, &eof, &err)) && !eof) {
+			dump_record(b, &rec, with_line);
+			n_rec++;
+		}
+		if (ret) {
+			buf_addf(b, "ERR %d: %s\n", ret, err.msg);
+			break;
+		}
+		if (n_rec == c.first_record)	/* no record in it */
+			(*n_bad)++;
+	}
+	csv_chunk_parser_release(&p);
+	csv_chunk_release(&c);
+}
+
+/*
+ * A random CSV exercising every rule: quoted fields with commas, doubled
+ * quotes, newlines, CRLF, empty lines, quotes inside unquoted fields,
+ * lone CRs, NUL bytes, ragged rows, a BOM, no final newline.  `flat`:
+ * no newlines in quotes, no ragged rows (what shards need).
+ */
+static void random_csv(struct buf *b, size_t size, int flat)
+{
+	static const char *texts[] = {
+		"", "1", "-2.5", "abc", "5'10\"", "x\"y", "a\rb", "hello world",
+		"0.30000000000000004", "NA", " sp ", "1e-7",
+	};
+	static const char *quoted[] = {
+		"\"\"", "\"a,b\"", "\"say \"\"hi\"\"\"", "\"\"\"\"",
+		"\"x\r\"", "\"multi\nline\"", "\"cr\r\nlf\"", "\"\n\"",
+		"\"a\"\"\n\"\"b\"", "\",\"",
+	};
+	size_t i, n_fields, n_quoted = sizeof(quoted) / sizeof(quoted[0]);
+
+	b->len = 0;
+	if (rng() % 4 == 0)
+		buf_add(b, "\xEF\xBB\xBF", 3);
+	buf_add(b, "id,a,b,c\n", 9);
+	while (b->len < size) {
+		switch (rng() % 16) {
+		case 0:
+			buf_add(b, "\n", 1);
+			continue;
+		case 1:
+			buf_add(b, "\r\n", 2);
+			continue;
+		case 2:
+			n_fields = flat ? 4 : 1 + rng() % 6;
+			break;
+		default:
+			n_fields = 4;
+		}
+		for (i = 0; i < n_fields; i++) {
+			const char *f;
+			uint64_t k = rng() % 24;
+
+			if (k < 10) {
+				buf_addf(b, "%llu", (unsigned long long)rng() %
+					 100000);
+			} else if (k < 16) {
+				f = texts[rng() % (sizeof(texts) /
+						   sizeof(texts[0]))];
+				buf_add(b, f, strlen(f));
+			} else if (k == 16 && rng() % 8 == 0) {
+				buf_add(b, "n\0l", 3);
+			} else {
+				do
+					f = quoted[rng() % n_quoted];
+				while (flat && strchr(f, '\n'));
+				buf_add(b, f, strlen(f));
+			}
+			if (i + 1 < n_fields)
+				buf_add(b, ",", 1);
+		}
+		if (rng() % 3)
+			buf_add(b, "\n", 1);
+		else
+			buf_add(b, "\r\n", 2);
+	}
+	if (rng() % 2)	/* no final newline */
+		b->len -= b->s[b->len - 2] == '\r' ? 2 : 1;
+}
+
+static void test_chunks(void)
+{
+	static const size_t targets[] = { 0, 1, 7, 100, 4096, 1 << 20 };
+	char *path = tmp_path("chunk.csv"), hex[65], want_hex[65];
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct buf data = { 0 }, want = { 0 }, got = { 0 };
+	struct csv_reader *r;
+	long n_files = 0, n_diff = 0, n_bad = 0, n_chunks = 0, n_hash = 0;
+	long n_err = 0;
+	size_t t, size;
+	int k;
+
+	for (k = 0; k < 60; k++) {
+		size = k < 50 ? 1 + rng() % 3000 : (3u << 20) + rng() % 4096;
+		random_csv(&data, size, 0);
+		write_file(path, data.s, data.len);
+		sha256_hex(data.s, data.len, want_hex);
+		want.len = 0;
+		if (csv_open(path, &r, &err))
+			BUG("open");
+		dump_next(r, &want, 1);
+		csv_close(r);
+		if (strstr(want.s, "\nERR "))
+			n_err++;
+		for (t = 0; t < sizeof(targets) / sizeof(targets[0]); t++) {
+			if (k >= 50 && targets[t] < 4096)
+				continue;
+			n_files++;
+			got.len = 0;
+			if (csv_open(path, &r, &err))
+				BUG("open");
+			dump_chunks(r, &got, targets[t], 1, &n_chunks, &n_bad);
+			csv_sha256_hex(r, hex);
+			if (strcmp(hex, want_hex) ||
+			    csv_raw_bytes(r) != data.len)
+				n_hash++;
+			csv_close(r);
+			if (got.len != want.len ||
+			    memcmp(got.s, want.s, got.len)) {
+				if (n_diff++ < 3)
+					printf("# target %zu:\n# want %s\n# "
+					       "got  %s\n", targets[t], want.s,
+					       got.s);
+			}
+		}
+	}
+	is_int(n_diff, 0, "chunks parse to csv_next's records, lines, "
+	       "offsets (%ld files, %ld chunks)", n_files, n_chunks);
+	is_int(n_bad, 0, "chunks number their records, hold one at least, "
+	       "end with a NUL");
+	is_int(n_hash, 0, "chunked reading hashes and counts every byte");
+	is_int(n_err, 0, "the random files are well-formed");
+	free(data.s);
+	free(want.s);
+	free(got.s);
+	free(path);
+}
+
+/* Read `path` by csv_next() and chunks; both dumps must be `want`. */
+static void check_both(const char *name, const char *path, size_t target,
+		       const char *want)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct buf got = { 0 };
+	struct csv_reader *r;
+	long n_chunks = 0, n_bad = 0;
+
+	XGROW(got.s, got.cap, 1);
+	if (csv_open(path, &r, &err))
+		BUG("open");
+	dump_next(r, &got, 1);
+	csv_close(r);
+	is_str(got.s, want, "%s: csv_next", name);
+	got.len = 0;
+	got.s[0] = '\0';
+	if (csv_open(path, &r, &err))
+		BUG("open");
+	dump_chunks(r, &got, target, 1, &n_chunks, &n_bad);
+	csv_close(r);
+	is_str(got.s, want, "%s: chunks of %zu", name, target);
+	free(got.s);
+}
+
+static void test_chunk_errors(void)
+{
+	char *path = tmp_path("bad.csv"), *want;
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct csv_chunk c = CSV_CHUNK_INIT;
+	struct csv_chunk_parser p;
+	struct csv_reader *r;
+	struct csv_record rec;
+	struct buf big = { 0 };
+	int eof, ret;
+	size_t i;
+
+	write_file(path, "a,b\n1,2\n3,\"abc\ndef\n", 20);
+	want = xasprintf("1@0:a|b\n2@4:1|2\nERR %d: '%s' line 3, column 2: "
+			 "unterminated quoted field\n", MLOPS_EINPUT, path);
+	check_both("unterminated quote at the end", path, 0, want);
+	check_both("unterminated quote at the end", path, 1 << 20, want);
+	free(want);
+
+	write_file(path, "a,b\n\"x\ny\",\"z\" \n", 16);
+	want = xasprintf("1@0:a|b\nERR %d: '%s' line 3, column 2: character "
+			 "after closing quote\n", MLOPS_EINPUT, path);
+	check_both("character after closing quote", path, 1 << 20, want);
+	free(want);
+
+	/* The parser goes on after a bad record. */
+	write_file(path, "a,b\n\"x\"y,\"p\nq\"\n3,4\n", 19);
+	if (csv_open(path, &r, &err))
+		BUG("open");
+	csv_next(r, &rec, &eof, &err);
+	ret = csv_read_chunk(r, &c, 1 << 20, &eof, &err);
+	ok(!ret && !eof && c.len == 15, "chunk of a bad record and a good one");
+	csv_chunk_parser_init(&p, &c, "bad.csv");
+	ret = csv_chunk_next(&p, &rec, &eof, &err);
+	is_str(err.msg, "'bad.csv' line 2, column 1: character after closing "
+	       "quote", "parser reports the bad record");
+	ret = csv_chunk_next(&p, &rec, &eof, &err);
+	ok(!ret && !eof && rec.n_fields == 2 && !strcmp(rec.fields[0], "3") &&
+	   rec.line == 4 && rec.offset == 15,
+	   "parser goes on with the next record, on the right line");
+	ret = csv_chunk_next(&p, &rec, &eof, &err);
+	ok(!ret && eof, "then the chunk ends");
+	csv_chunk_parser_release(&p);
+	csv_close(r);
+
+	/* Good records over several blocks, then an unterminated quote. */
+	buf_add(&big, "h\n", 2);
+	for (i = 0; i < 300000; i++)
+		buf_addf(&big, "%zu\n", i);
+	buf_add(&big, "\"open\n", 6);
+	write_file(path, big.s, big.len);
+	if (csv_open(path, &r, &err))
+		BUG("open");
+	csv_next(r, &rec, &eof, &err);
+	i = 0;
+	while (!(ret = csv_read_chunk(r, &c, 1 << 20, &eof, &err)) && !eof)
+		i += c.len;
+	want = xasprintf("'%s' line 300002, column 1: unterminated quoted "
+			 "field", path);
+	ok(ret == MLOPS_EINPUT && i == big.len - 8 && !strcmp(err.msg, want),
+	   "records before an unterminated quote come first: %s", err.msg);
+	free(want);
+	ret = csv_read_chunk(r, &c, 1 << 20, &eof, &err);
+	ok(!ret && eof && !c.len, "then eof");
+	csv_close(r);
+	csv_chunk_release(&c);
+	csv_chunk_release(NULL);
+	csv_chunk_parser_release(NULL);
+	free(big.s);
+	free(path);
+}
+
+/* The shards' records, concatenated, by csv_next() or chunks. */
+static void dump_shards(const char *path, unsigned n, size_t target,
+			const struct buf *data, struct buf *b, long *n_bad)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct buf one = { 0 };
+	struct csv_reader *r;
+	char hex[65], want_hex[65], *nl;
+	long n_chunks = 0;
+	uint64_t lo, hi;
+	unsigned i;
+	int ret;
+
+	b->len = 0;
+	for (i = 0; i < n; i++) {
+		if ((ret = csv_open_shard(path, i, n, &r, &err))) {
+			buf_addf(b, "ERR %d: %s\n", ret, err.msg);
+			return;
+		}
+		one.len = 0;
+		if (target)
+			dump_chunks(r, &one, target - 1, 0, &n_chunks, n_bad);
+		else
+			dump_next(r, &one, 0);
+		/* Every shard starts with the header; keep shard 0's. */
+		nl = one.len ? memchr(one.s, '\n', one.len) : NULL;
+		if (i == 0 || !nl)
+			buf_add(b, one.s, one.len);
+		else
+			buf_add(b, nl + 1, one.len - (size_t)(nl + 1 - one.s));
+		lo = data->len * (uint64_t)i / n;
+		hi = data->len * (uint64_t)(i + 1) / n;
+		sha256_hex(data->s + lo, hi - lo, want_hex);
+		csv_sha256_hex(r, hex);
+		if (strcmp(hex, want_hex) || csv_raw_bytes(r) != hi - lo)
+			(*n_bad)++;
+		csv_close(r);
+	}
+	free(one.s);
+}
+
+static void test_shards(void)
+{
+	static const unsigned counts[] = { 1, 2, 3, 5, 8, 64 };
+	static const size_t targets[] = { 0, 1, 101, 1 << 20 };
+	char *path = tmp_path("shard.csv"), *gz = tmp_path("shard.csv.gz");
+	char *want, *cmd;
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct buf data = { 0 }, whole = { 0 }, got = { 0 };
+	struct csv_reader *r;
+	struct csv_chunk c = CSV_CHUNK_INIT;
+	struct csv_record rec;
+	long n_runs = 0, n_diff = 0, n_bad = 0;
+	size_t t, u;
+	int k, eof, ret;
+
+	for (k = 0; k < 24; k++) {
+		random_csv(&data, k < 20 ? 1 + rng() % 3000 : 3u << 20, 1);
+		write_file(path, data.s, data.len);
+		whole.len = 0;
+		if (csv_open(path, &r, &err))
+			BUG("open");
+		dump_next(r, &whole, 0);
+		csv_close(r);
+		for (u = 0; u < sizeof(counts) / sizeof(counts[0]); u++) {
+			for (t = 0; t < sizeof(targets) / sizeof(targets[0]);
+			     t++) {
+				if (k >= 20 && targets[t] && targets[t] < 100)
+					continue;
+				n_runs++;
+				dump_shards(path, counts[u], targets[t], &data,
+					    &got, &n_bad);
+				if (got.len != whole.len ||
+				    memcmp(got.s, whole.s, got.len)) {
+					if (n_diff++ < 2)
+						printf("# %u shards: want\n%s"
+						       "# got\n%s", counts[u],
+						       whole.s, got.s);
+				}
+			}
+		}
+	}
+	is_int(n_diff, 0, "shards concatenate to the whole file, by csv_next "
+	       "and by chunks (%ld runs)", n_runs);
+	is_int(n_bad, 0, "each shard hashes and counts its byte range");
+
+	/* Byte offsets in shard mode's messages; line 0. */
+	write_file(path, "id,v\n1,2\n\"x\"y,3\n4,5\n", 20);
+	ret = csv_open_shard(path, 0, 1, &r, &err);
+	ret = ret ? ret : csv_next(r, &rec, &eof, &err);
+	ok(!ret && rec.line == 1 && rec.offset == 0 && rec.n_fields == 2,
+	   "shard: header first, with its line");
+	ret = csv_next(r, &rec, &eof, &err);
+	ok(!ret && rec.line == 0 && rec.offset == 5, "shard: records have "
+	   "line 0 and their offset");
+	ret = csv_next(r, &rec, &eof, &err);
+	want = xasprintf("'%s' byte 9, column 1: character after closing "
+			 "quote", path);
+	ok(ret == MLOPS_EINPUT && !strcmp(err.msg, want),
+	   "shard: csv_next says byte OFFSET: %s", err.msg);
+	csv_close(r);
+	got.len = 0;
+	if (csv_open_shard(path, 0, 1, &r, &err))
+		BUG("open");
+	dump_chunks(r, &got, 1 << 20, 0, &n_runs, &n_bad);
+	csv_close(r);
+	free(want);
+	want = xasprintf("@0:id|v\n@5:1|2\nERR %d: '%s' byte 9, column 1: "
+			 "character after closing quote\n", MLOPS_EINPUT, path);
+	is_str(got.s, want, "shard: the chunk parser says byte OFFSET too");
+	free(want);
+
+	/* A shard that starts inside a quoted field. */
+	write_file(path, "id,text,v\n1,\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		   "xxxx\ntail\",3\n2,y,4\n", 68);
+	want = xasprintf("'%s': shard 1/2 starts inside a quoted field "
+			 "(records with embedded newlines cannot be sharded "
+			 "by bytes)", path);
+	ret = csv_open_shard(path, 1, 2, &r, &err);
+	ret = ret ? ret : csv_next(r, &rec, &eof, &err);
+	ret = ret ? ret : csv_next(r, &rec, &eof, &err);
+	ok(ret == MLOPS_EINPUT && !strcmp(err.msg, want),
+	   "shard inside a quoted field fails in csv_next: %s", err.msg);
+	csv_close(r);
+	ret = csv_open_shard(path, 1, 2, &r, &err);
+	ret = ret ? ret : csv_next(r, &rec, &eof, &err);
+	ret = ret ? ret : csv_read_chunk(r, &c, 1 << 20, &eof, &err);
+	ok(ret == MLOPS_EINPUT && !strcmp(err.msg, want),
+	   "shard inside a quoted field fails in csv_read_chunk");
+	csv_close(r);
+	csv_chunk_release(&c);
+	free(want);
+
+	ret = csv_open_shard("-", 0, 2, &r, &err);
+	ok(ret == MLOPS_EUSAGE && !r && !strcmp(err.msg, "--shard needs a "
+	   "plain file, not compressed input or stdin"), "shard of stdin: %s",
+	   err.msg);
+	ok(csv_open_shard(path, 2, 2, &r, &err) == MLOPS_EUSAGE,
+	   "shard index out of range");
+	cmd = xasprintf("gzip -c '%s' > '%s'", path, gz);
+	if (system(cmd) == 0) {
+		ret = csv_open_shard(gz, 0, 2, &r, &err);
+		ok(ret == MLOPS_EUSAGE && strstr(err.msg, "compressed"),
+		   "shard of gzip input: %s", err.msg);
+	}
+	free(cmd);
+	free(data.s);
+	free(whole.s);
+	free(got.s);
+	free(path);
+	free(gz);
+}
+
 static void random_number(char *s)
 {
 	int n_digits = 1 + (int)(rng() % 24), point = -1, i, k = 0;
@@ -570,6 +1063,9 @@ int main(void)
 	test_errors();
 	test_gzip();
 	test_big();
+	test_chunks();
+	test_chunk_errors();
+	test_shards();
 	test_parse_double();
 	test_missing();
 	test_format_double();

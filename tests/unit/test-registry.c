@@ -82,7 +82,8 @@ static void test_register_resolve(void)
 	struct reg_version v;
 	int existed;
 
-	is_int(reg_version(reg, "churn", sha_a, &existed), 1, "first version is 1");
+	is_int(reg_version(reg, "churn", sha_a, &existed), 1,
+	       "first version is 1");
 	is_int(existed, 0, "first registration is new");
 	is_int(reg_version(reg, "churn", sha_b, &existed), 2, "second is 2");
 	is_int(reg_version(reg, "churn", sha_a, &existed), 1,
@@ -104,7 +105,8 @@ static void test_register_resolve(void)
 	is_str(err.msg, "no model 'nope'", "... with its name");
 	is_int(registry_resolve(reg, "churn", 7, NULL, &v, &err),
 	       MLOPS_ENOTFOUND, "unknown version is not found");
-	is_str(err.msg, "model 'churn' has no version 7", "... with its number");
+	is_str(err.msg, "model 'churn' has no version 7",
+	       "... with its number");
 	is_int(registry_resolve(reg, "churn", 0, "production", &v, &err),
 	       MLOPS_ENOTFOUND, "unset stage is not found");
 	is_str(err.msg, "stage 'production' of model 'churn' is not set",
@@ -168,7 +170,7 @@ static void test_stages_and_rollback(void)
 	is_int(move(reg, "churn", "production", 9, "promote"), MLOPS_ENOTFOUND,
 	       "moving to a missing version is refused");
 
-	ok(!registry_history(reg, "churn", "production", &ev, &n_ev, &err) &&
+	ok(!registry_history(reg, "churn", "production", 0, &ev, &n_ev, &err) &&
 	   n_ev == 5, "history holds every move");
 	if (n_ev == 5) {
 		is_int(ev[0].from_version, 0, "first move came from unset");
@@ -181,7 +183,7 @@ static void test_stages_and_rollback(void)
 	for (i = 0; i < n_ev; i++)
 		reg_event_release(&ev[i]);
 	free(ev);
-	is_int(registry_history(reg, "churn", "staging", &ev, &n_ev, &err),
+	is_int(registry_history(reg, "churn", "staging", 0, &ev, &n_ev, &err),
 	       MLOPS_ENOTFOUND, "history of a stage never set is not found");
 	registry_close(reg);
 }
@@ -206,9 +208,10 @@ static void test_runs(void)
 {
 	struct registry *reg = fresh("c.db", 1000);
 	struct mlops_err err = MLOPS_ERR_INIT;
-	struct reg_run run = { "validate", "churn", 1, "2024-01-01T00:00:00.000Z",
-			       0.5, 3, 0, "{}", NULL, "{\"auc\":0.7}", NULL,
-			       NULL, 0 };
+	struct reg_run run = {
+		"validate", "churn", 1, "2024-01-01T00:00:00.000Z", 0.5, 3, 0,
+		"{}", NULL, "{\"auc\":0.7}", NULL, NULL, 0
+	};
 	struct reg_run_row *rows = NULL;
 	long long id1 = 0, id2 = 0, pass = -1;
 	size_t n = 0, i;

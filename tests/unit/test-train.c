@@ -1,0 +1,658 @@
+/*
+ * Training: parity with scikit-learn, then the contract of train_fit.
+ *
+ * Parity: tests/parity/make-reference.py wrote three CSVs and, in
+ * reference.json, what scikit-learn's equivalent pipelines fitted on all
+ * their rows (see tests/parity/README.md).  Each model is trained here
+ * with holdout 0, and must agree: design column order, imputation and
+ * scaling, coefficients and intercepts to 1e-4 relative (1e-6 absolute
+ * for tiny ones), in-sample log loss or R^2 to 1e-6 -- computed through
+ * the scoring path (score_stream, i.e. score_predict) and metrics.c.
+ *
+ * Contract: same seed, same bytes; a different seed, another holdout;
+ * max_iter 1 gives a model with converged 0; a single-class target is
+ * MLOPS_EINPUT; an unknown --features column and other bad options are
+ * MLOPS_EUSAGE.
+ */
+
+#include <cjson/cJSON.h>
+#include <libgen.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dataset.h"
+#include "metrics.h"
+#include "model.h"
+#include "score.h"
+#include "train.h"
+#include "xalloc.h"
+#include "tap.h"
+
+#define COEF_REL 1e-4
+#define COEF_ABS 1e-6
+#define FIT_TOL 1e-6
+
+static char *parity_dir;
+static char tmpdir[] = "/tmp/test-train.XXXXXX";
+
+/* TEST_SRCDIR under `make check`; else next to this source file. */
+static char *find_parity_dir(void)
+{
+	const char *top = getenv("TEST_SRCDIR");
+	char *file, *dir;
+
+	if (top && *top)
+		return xasprintf("%s/parity", top);
+	file = xstrdup(__FILE__);
+	dir = xasprintf("%s/../parity", dirname(file));
+	free(file);
+	return dir;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, k;
+
+	if (!fp)
+		return NULL;
+	do {
+		XGROW(buf, cap, n + 65536);
+		k = fread(buf + n, 1, cap - n - 1, fp);
+		n += k;
+	} while (k > 0);
+	fclose(fp);
+	buf[n] = '\0';
+	return buf;
+}
+
+static struct dataset *load(const char *path)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct dataset *ds = NULL;
+
+	if (dataset_load(path, NULL, &ds, &err)) {
+		printf("# dataset_load: %s\n", err.msg);
+		return NULL;
+	}
+	return ds;
+}
+
+static int algo_of(const char *name)
+{
+	if (!strcmp(name, "logistic"))
+		return TRAIN_LOGISTIC;
+	if (!strcmp(name, "softmax"))
+		return TRAIN_SOFTMAX;
+	if (!strcmp(name, "ridge"))
+		return TRAIN_RIDGE;
+	return TRAIN_LINEAR;
+}
+
+/* ---- parity ---- */
+
+/* Name of design column j: "x1", or "region=east" for a level. */
+static char *design_name(const struct model *m, size_t j)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_features; i++) {
+		const struct feature *f = &m->features[i];
+
+		if (f->kind == FEATURE_NUMERIC && f->offset == j)
+			return xstrdup(f->name);
+		if (f->kind == FEATURE_CATEGORICAL && j >= f->offset &&
+		    j < f->offset + f->n_levels)
+			return xasprintf("%s=%s", f->name,
+					 f->levels[j - f->offset]);
+	}
+	return xstrdup("?");
+}
+
+static void check_design(const struct model *m, const cJSON *ref,
+			 const char *what)
+{
+	const cJSON *names = cJSON_GetObjectItem(ref, "design"), *v;
+	size_t j = 0;
+	int same;
+
+	same = (size_t)cJSON_GetArraySize(names) == m->n_inputs;
+	cJSON_ArrayForEach(v, names) {
+		char *mine;
+
+		if (j >= m->n_inputs)
+			break;
+		mine = design_name(m, j++);
+		if (strcmp(mine, v->valuestring)) {
+			printf("# design column %zu: '%s', sklearn '%s'\n",
+			       j - 1, mine, v->valuestring);
+			same = 0;
+		}
+		free(mine);
+	}
+	ok(same, "%s: design columns in sklearn's order (%zu)", what,
+	   m->n_inputs);
+}
+
+static void check_preprocessing(const struct model *m, const cJSON *ref,
+				const char *what)
+{
+	const cJSON *pre = cJSON_GetObjectItem(ref, "preprocessing"), *p;
+	size_t i = 0;
+	int same = (size_t)cJSON_GetArraySize(pre) == m->n_features;
+
+	cJSON_ArrayForEach(p, pre) {
+		const struct feature *f;
+
+		if (i >= m->n_features)
+			break;
+		f = &m->features[i++];
+		if (strcmp(f->name,
+			   cJSON_GetObjectItem(p, "name")->valuestring)) {
+			same = 0;
+			continue;
+		}
+		if (f->kind == FEATURE_NUMERIC) {
+			double c, s, im;
+
+			c = cJSON_GetObjectItem(p, "center")->valuedouble;
+			s = cJSON_GetObjectItem(p, "scale")->valuedouble;
+			im = cJSON_GetObjectItem(p, "impute")->valuedouble;
+
+			if (fabs(f->center - c) > 1e-12 * fabs(c) + 1e-14 ||
+			    fabs(f->scale - s) > 1e-12 * s ||
+			    fabs(f->impute - im) > 1e-12 * fabs(im) + 1e-14) {
+				printf("# %s: center %.17g/%.17g "
+				       "scale %.17g/%.17g\n", f->name,
+				       f->center, c, f->scale, s);
+				same = 0;
+			}
+		} else {
+			const char *imp =
+				cJSON_GetObjectItem(p, "impute")->valuestring;
+
+			if (f->impute_level < 0 ||
+			    strcmp(f->levels[f->impute_level], imp)) {
+				printf("# %s: imputes '%s', sklearn '%s'\n",
+				       f->name, f->impute_level < 0 ? "" :
+				       f->levels[f->impute_level], imp);
+				same = 0;
+			}
+		}
+	}
+	ok(same, "%s: imputation, centre and scale as sklearn's", what);
+}
+
+/* Compare one coefficient; track the largest relative difference. */
+static int coef_close(double got, double want, double *max_rel)
+{
+	double diff = fabs(got - want);
+
+	if (fabs(want) > COEF_ABS && diff / fabs(want) > *max_rel)
+		*max_rel = diff / fabs(want);
+	return diff <= COEF_REL * fabs(want) || diff <= COEF_ABS;
+}
+
+static void check_coefficients(const struct model *m, const cJSON *ref,
+			       const char *what)
+{
+	const cJSON *rows = cJSON_GetObjectItem(ref, "coefficients"), *row, *v;
+	const cJSON *icpt = cJSON_GetObjectItem(ref, "intercepts");
+	double max_rel = 0, max_abs = 0;
+	size_t k = 0, j, bad = 0;
+
+	if (!ok((size_t)cJSON_GetArraySize(rows) == m->n_outputs &&
+		(size_t)cJSON_GetArraySize(icpt) == m->n_outputs,
+		"%s: %zu rows of coefficients", what, m->n_outputs))
+		return;
+	cJSON_ArrayForEach(row, rows) {
+		j = 0;
+		if ((size_t)cJSON_GetArraySize(row) != m->n_inputs) {
+			bad++;
+			break;
+		}
+		cJSON_ArrayForEach(v, row) {
+			double got = m->coef[k * m->n_inputs + j];
+
+			if (fabs(got - v->valuedouble) > max_abs)
+				max_abs = fabs(got - v->valuedouble);
+			if (!coef_close(got, v->valuedouble, &max_rel)) {
+				printf("# coef[%zu][%zu] %.12g, "
+				       "sklearn %.12g\n", k, j, got,
+				       v->valuedouble);
+				bad++;
+			}
+			j++;
+		}
+		k++;
+	}
+	k = 0;
+	cJSON_ArrayForEach(v, icpt) {
+		if (fabs(m->intercept[k] - v->valuedouble) > max_abs)
+			max_abs = fabs(m->intercept[k] - v->valuedouble);
+		if (!coef_close(m->intercept[k], v->valuedouble, &max_rel)) {
+			printf("# intercept[%zu] %.12g, sklearn %.12g\n", k,
+			       m->intercept[k], v->valuedouble);
+			bad++;
+		}
+		k++;
+	}
+	printf("# %s: max relative coefficient difference %.3g "
+	       "(max absolute %.3g)\n", what, max_rel, max_abs);
+	ok(!bad, "%s: coefficients and intercepts agree to %g relative",
+	   what, COEF_REL);
+}
+
+/*
+ * In-sample fit through the scoring path: stream the CSV, keep the
+ * target column, compute the metrics over every row.
+ */
+static void check_fit(const struct model *m, const char *path,
+		      const cJSON *ref, const char *what)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct score_stream *ss = NULL;
+	struct score_block b;
+	struct metric met[MODEL_MAX_METRICS];
+	size_t n = 0, alloc = 0, w = score_width(m), i, k, n_met;
+	double *pred = NULL, *yv = NULL, got, want;
+	uint32_t *cls = NULL;
+	long col;
+	const char *name;
+
+	if (score_stream_open(m, path, NULL, &ss, &err)) {
+		ok(0, "%s: score_stream_open: %s", what, err.msg);
+		return;
+	}
+	col = score_stream_find(ss, m->target);
+	if (col >= 0) {
+		size_t c = (size_t)col;
+
+		score_stream_set_extra(ss, &c, 1);
+	}
+	while (!score_stream_next(ss, &b, &err) && b.n) {
+		XGROW(pred, alloc, (n + b.n) * w);
+		yv = xreallocarray(yv, n + b.n, sizeof(double));
+		cls = xreallocarray(cls, n + b.n, sizeof(uint32_t));
+		memcpy(pred + n * w, b.pred, b.n * w * sizeof(double));
+		for (i = 0; i < b.n; i++) {
+			const char *label = b.extra[i];
+
+			yv[n + i] = strtod(label, NULL);
+			cls[n + i] = UINT32_MAX;
+			for (k = 0; k < m->n_classes; k++)
+				if (!strcmp(label, m->classes[k]))
+					cls[n + i] = (uint32_t)k;
+		}
+		n += b.n;
+	}
+	is_int((long long)n, cJSON_GetObjectItem(ref, "n_rows")->valueint,
+	       "%s: scored every row", what);
+	if (m->task == TASK_REGRESSION) {
+		name = "r2";
+		n_met = metrics_regression(yv, pred, n, met);
+	} else {
+		for (i = 0; i < n && cls[i] != UINT32_MAX; i++)
+			;
+		ok(i == n, "%s: every label is a class of the model", what);
+		name = "logloss";
+		n_met = metrics_classification(m->task, m->n_classes, cls,
+					       pred, n, met, NULL);
+	}
+	got = NAN;
+	for (i = 0; i < n_met; i++)
+		if (!strcmp(met[i].name, name))
+			got = met[i].value;
+	want = cJSON_GetObjectItem(ref, name)->valuedouble;
+	printf("# %s: in-sample %s %.12f, sklearn %.12f, difference %.3g\n",
+	       what, name, got, want, got - want);
+	is_double(got, want, FIT_TOL, "%s: in-sample %s agrees to %g", what,
+		  name, FIT_TOL);
+	score_stream_close(ss);
+	free(pred);
+	free(yv);
+	free(cls);
+}
+
+static void check_classes(const struct model *m, const cJSON *ref,
+			  const char *what)
+{
+	const cJSON *c = cJSON_GetObjectItem(ref, "classes"), *v;
+	size_t k = 0;
+	int same;
+
+	if (!c)
+		return;
+	same = (size_t)cJSON_GetArraySize(c) == m->n_classes;
+	cJSON_ArrayForEach(v, c)
+		if (same && strcmp(m->classes[k++], v->valuestring))
+			same = 0;
+	ok(same, "%s: classes in sklearn's order", what);
+}
+
+static void test_parity(void)
+{
+	char *path = xasprintf("%s/reference.json", parity_dir);
+	char *text = slurp(path);
+	cJSON *doc = text ? cJSON_Parse(text) : NULL, *ref;
+
+	if (!ok(doc != NULL, "read %s", path)) {
+		free(path);
+		free(text);
+		return;
+	}
+	cJSON_ArrayForEach(ref, cJSON_GetObjectItem(doc, "models")) {
+		const char *data =
+			cJSON_GetObjectItem(ref, "data")->valuestring;
+		const char *algo =
+			cJSON_GetObjectItem(ref, "algorithm")->valuestring;
+		char *csv = xasprintf("%s/%s", parity_dir, data);
+		const cJSON *feats = cJSON_GetObjectItem(ref, "features"), *v;
+		const char *names[64];
+		size_t n_names = 0;
+		char *what = xasprintf("%s %s%s", algo, data,
+				       feats ? " (numeric columns)" : "");
+		struct mlops_err err = MLOPS_ERR_INIT;
+		struct train_report rep;
+		struct train_opts o;
+		struct dataset *ds = load(csv);
+		struct model *m = NULL;
+		int ret;
+
+		if (!ok(ds != NULL, "%s: loaded", what))
+			goto next;
+		train_opts_init(&o);
+		o.target = cJSON_GetObjectItem(ref, "target")->valuestring;
+		o.algo = algo_of(algo);
+		o.holdout = 0;
+		o.tol = 1e-10;
+		o.max_iter = 1000;
+		cJSON_ArrayForEach(v, feats)
+			if (n_names < 64)
+				names[n_names++] = v->valuestring;
+		if (feats) {
+			o.features = names;
+			o.n_features = n_names;
+		}
+		ret = train_fit(ds, &o, &m, &rep, &err);
+		if (!is_int(ret, 0, "%s: train_fit", what)) {
+			printf("# %s\n", err.msg);
+			goto next;
+		}
+		ok(m->converged, "%s: converged in %ld iterations", what,
+		   m->n_iter);
+		is_int((long long)rep.n_holdout, 0, "%s: no holdout", what);
+		is_int((long long)m->n_rows,
+		       cJSON_GetObjectItem(ref, "n_rows")->valueint,
+		       "%s: trained on every row", what);
+		check_classes(m, ref, what);
+		check_design(m, ref, what);
+		check_preprocessing(m, ref, what);
+		check_coefficients(m, ref, what);
+		check_fit(m, csv, ref, what);
+		train_report_release(&rep);
+next:
+		model_free(m);
+		dataset_free(ds);
+		free(csv);
+		free(what);
+	}
+	cJSON_Delete(doc);
+	free(text);
+	free(path);
+}
+
+/* ---- the contract ---- */
+
+static struct model *fit(const struct dataset *ds, struct train_opts *o,
+			 int *ret, struct mlops_err *err)
+{
+	struct train_report rep;
+	struct model *m = NULL;
+
+	memset(err, 0, sizeof(*err));
+	*ret = train_fit(ds, o, &m, &rep, err);
+	if (!*ret)
+		train_report_release(&rep);
+	return m;
+}
+
+static char *bytes_of(const struct model *m)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	char *bytes = NULL;
+	size_t len;
+
+	if (model_to_bytes(m, &bytes, &len, &err))
+		return NULL;
+	return bytes;
+}
+
+static void test_determinism(const struct dataset *ds)
+{
+	struct mlops_err err;
+	struct train_opts o;
+	struct model *a, *b, *c;
+	char *ba, *bb, *bc;
+	int ret;
+
+	train_opts_init(&o);
+	o.target = "y";
+	o.seed = 7;
+	a = fit(ds, &o, &ret, &err);
+	b = fit(ds, &o, &ret, &err);
+	o.seed = 8;
+	c = fit(ds, &o, &ret, &err);
+	if (!ok(a && b && c, "determinism: three fits")) {
+		printf("# %s\n", err.msg);
+		goto out;
+	}
+	ok(a->created_at == NULL, "train_fit leaves created_at to the caller");
+	is_int(a->algo, ALGO_LOGISTIC, "auto: a 0/1 target is logistic");
+	ok(a->n_metrics > 0 && !isnan(model_metric(a, "auc")),
+	   "holdout metrics recorded (auc %g)", model_metric(a, "auc"));
+	ba = bytes_of(a);
+	bb = bytes_of(b);
+	bc = bytes_of(c);
+	ok(ba && bb && !strcmp(ba, bb), "same seed: identical artefact bytes");
+	ok(ba && bc && strcmp(ba, bc),
+	   "another seed: another holdout, other bytes");
+	is_int((long long)c->seed, 8, "the seed is recorded");
+	free(ba);
+	free(bb);
+	free(bc);
+out:
+	model_free(a);
+	model_free(b);
+	model_free(c);
+}
+
+static void test_no_convergence(const struct dataset *bin,
+				const struct dataset *multi)
+{
+	struct mlops_err err;
+	struct train_opts o;
+	struct model *m;
+	int ret;
+
+	train_opts_init(&o);
+	o.target = "y";
+	o.holdout = 0;
+	o.tol = 1e-14;
+	o.max_iter = 1;
+	m = fit(bin, &o, &ret, &err);
+	is_int(ret, 0, "logistic, max_iter 1: still a model");
+	if (m) {
+		is_int(m->converged, 0, "logistic, max_iter 1: converged 0");
+		is_int(m->n_iter, 1, "logistic, max_iter 1: one iteration");
+		is_int(m->max_iter, 1, "logistic, max_iter 1: recorded");
+	}
+	model_free(m);
+
+	o.target = "species";
+	m = fit(multi, &o, &ret, &err);
+	is_int(ret, 0, "softmax, max_iter 1: still a model");
+	if (m) {
+		is_int(m->converged, 0, "softmax, max_iter 1: converged 0");
+		is_int(m->task, TASK_MULTICLASS,
+		       "auto: text with 3 values is multiclass");
+	}
+	model_free(m);
+}
+
+static char *write_tmp(const char *name, const char *data)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	FILE *fp = fopen(path, "w");
+
+	if (!fp || fputs(data, fp) == EOF || fclose(fp)) {
+		perror(path);
+		exit(99);
+	}
+	return path;
+}
+
+static void expect_fail(const struct dataset *ds, struct train_opts *o,
+			int code, const char *needle, const char *what)
+{
+	struct mlops_err err;
+	struct model *m;
+	int ret;
+
+	m = fit(ds, o, &ret, &err);
+	is_int(ret, code, "%s: status %d", what, code);
+	ok(m == NULL, "%s: no model", what);
+	if (!ok(strstr(err.msg, needle) != NULL, "%s: message mentions '%s'",
+		what, needle))
+		printf("# message: %s\n", err.msg);
+	model_free(m);
+}
+
+static void test_errors(const struct dataset *bin)
+{
+	static const char *const unknown[] = { "x1", "nope" };
+	static const char *const with_target[] = { "x1", "y" };
+	char *one = write_tmp("one.csv",
+			      "a,b,y\n1,2,yes\n3,4,yes\n5,6,yes\n7,8,\n");
+	char *three = write_tmp("three.csv",
+				"a,y\n1,p\n2,q\n3,r\n4,p\n5,q\n6,r\n");
+	struct dataset *ds1 = load(one), *ds3 = load(three);
+	struct train_opts o;
+
+	train_opts_init(&o);
+	o.target = "y";
+	o.holdout = 0;
+	if (ds1)
+		expect_fail(ds1, &o, MLOPS_EINPUT, "single class",
+			    "one class only");
+	o.algo = TRAIN_LOGISTIC;
+	if (ds1)
+		expect_fail(ds1, &o, MLOPS_EINPUT, "single class",
+			    "one class only, logistic");
+	if (ds3)
+		expect_fail(ds3, &o, MLOPS_EUSAGE, "two classes",
+			    "logistic on three classes");
+	o.algo = TRAIN_LINEAR;
+	if (ds3)
+		expect_fail(ds3, &o, MLOPS_EUSAGE, "numeric target",
+			    "linear on a text target");
+	o.algo = TRAIN_AUTO;
+
+	o.features = unknown;
+	o.n_features = 2;
+	expect_fail(bin, &o, MLOPS_EUSAGE, "'nope'",
+		    "unknown --features column");
+	o.features = with_target;
+	expect_fail(bin, &o, MLOPS_EUSAGE, "target",
+		    "target among the features");
+	o.features = NULL;
+	o.n_features = 0;
+	o.exclude = unknown;
+	o.n_exclude = 2;
+	expect_fail(bin, &o, MLOPS_EUSAGE, "'nope'",
+		    "unknown --exclude column");
+	o.exclude = NULL;
+	o.n_exclude = 0;
+	o.target = "nope";
+	expect_fail(bin, &o, MLOPS_EUSAGE, "'nope'", "unknown target");
+	o.target = "y";
+	o.holdout = 0.95;
+	expect_fail(bin, &o, MLOPS_EUSAGE, "holdout", "holdout above 0.9");
+	o.holdout = 0;
+	o.max_iter = 0;
+	expect_fail(bin, &o, MLOPS_EUSAGE, "max-iter", "max_iter 0");
+	o.max_iter = 100;
+	o.C = 0;
+	expect_fail(bin, &o, MLOPS_EUSAGE, "--C", "C 0");
+
+	dataset_free(ds1);
+	dataset_free(ds3);
+	unlink(one);
+	unlink(three);
+	free(one);
+	free(three);
+}
+
+/* Rows without a target are dropped and counted. */
+static void test_dropped(void)
+{
+	char *path = write_tmp("drop.csv",
+			       "x,y\n1,0\n2,1\n3,\n4,0\n5,1\n6,NA\n7,1\n8,0\n");
+	struct dataset *ds = load(path);
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct train_report rep;
+	struct train_opts o;
+	struct model *m = NULL;
+
+	train_opts_init(&o);
+	o.target = "y";
+	o.holdout = 0;
+	if (ds && !train_fit(ds, &o, &m, &rep, &err)) {
+		is_int((long long)rep.n_dropped, 2,
+		       "rows without a target dropped");
+		is_int((long long)rep.n_train, 6, "the rest trained on");
+		is_int((long long)m->n_rows, 6,
+		       "n_rows counts the training rows");
+		train_report_release(&rep);
+	} else {
+		ok(0, "train on drop.csv: %s", err.msg);
+	}
+	model_free(m);
+	dataset_free(ds);
+	unlink(path);
+	free(path);
+}
+
+int main(void)
+{
+	struct dataset *bin, *multi;
+	char *path;
+
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 99;
+	}
+	parity_dir = find_parity_dir();
+	test_parity();
+
+	path = xasprintf("%s/binary.csv", parity_dir);
+	bin = load(path);
+	free(path);
+	path = xasprintf("%s/multiclass.csv", parity_dir);
+	multi = load(path);
+	free(path);
+	if (ok(bin && multi, "parity data loaded for the contract tests")) {
+		test_determinism(bin);
+		test_no_convergence(bin, multi);
+		test_errors(bin);
+	}
+	test_dropped();
+	dataset_free(bin);
+	dataset_free(multi);
+	free(parity_dir);
+	rmdir(tmpdir);
+	return done_testing();
+}
