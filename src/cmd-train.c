@@ -31,7 +31,8 @@
 static const char *const synopsis[] = {
 	"mlops train --data FILE --target COL [--model NAME] [--features COLS | --exclude COLS]",
 	"[--categorical COLS] [--numeric COLS] [--holdout FRAC] [--seed N] [--C C] [--alpha A]",
-	"[--class-weight balanced] [--tol T] [--max-iter N] [--config FILE] [-o FILE]",
+	"[--class-weight balanced] [--impute mean|median] [--add-indicator] [--strict]",
+	"[--tol T] [--max-iter N] [--config FILE] [-o FILE]",
 	"[--register NAME] [--description TEXT]",
 	NULL
 };
@@ -47,7 +48,8 @@ static const struct opt_usage usage = {
 
 struct train_args {
 	const char *data, *target, *model, *config, *output, *reg_name;
-	const char *description, *class_weight;
+	const char *description, *class_weight, *impute;
+	int add_indicator, strict;
 	struct opt_list features, exclude, categorical, numeric;
 	double holdout, C, alpha, tol;
 	long seed, max_iter;
@@ -93,6 +95,20 @@ static int config_str(const cJSON *o, const char *key, const char **out,
 	return 0;
 }
 
+static int config_bool(const cJSON *o, const char *key, int *out,
+		       const char *path, struct mlops_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!v || *out)
+		return 0;
+	if (!cJSON_IsBool(v))
+		return err_set(err, MLOPS_EUSAGE, "'%s': \"%s\" must be true or false",
+			       path, key);
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
 static int config_num(const cJSON *o, const char *key, double *out,
 		      const char *path, struct mlops_err *err)
 {
@@ -118,7 +134,7 @@ static int read_config(struct train_args *a, cJSON **tree,
 		"data", "target", "model", "features", "exclude",
 		"categorical", "numeric", "holdout", "seed", "C", "alpha",
 		"tol", "max_iter", "class_weight", "output", "register",
-		"description", NULL
+		"description", "impute", "add_indicator", "strict", NULL
 	};
 	double seed = UNSET_D, max_iter = UNSET_D;
 	const cJSON *v;
@@ -162,6 +178,9 @@ static int read_config(struct train_args *a, cJSON **tree,
 	    (ret = config_str(*tree, "register", &a->reg_name, a->config, err)) ||
 	    (ret = config_str(*tree, "description", &a->description, a->config, err)) ||
 	    (ret = config_str(*tree, "class_weight", &a->class_weight, a->config, err)) ||
+	    (ret = config_str(*tree, "impute", &a->impute, a->config, err)) ||
+	    (ret = config_bool(*tree, "add_indicator", &a->add_indicator, a->config, err)) ||
+	    (ret = config_bool(*tree, "strict", &a->strict, a->config, err)) ||
 	    (ret = config_list(*tree, "features", &a->features, a->config, err)) ||
 	    (ret = config_list(*tree, "exclude", &a->exclude, a->config, err)) ||
 	    (ret = config_list(*tree, "categorical", &a->categorical, a->config, err)) ||
@@ -268,6 +287,9 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_DOUBLE(0, "C", &a.C, "C", "logistic/softmax: inverse L2 strength, as sklearn's C (default 1)"),
 		OPT_DOUBLE(0, "alpha", &a.alpha, "A", "ridge: L2 strength, as sklearn's alpha (default 1)"),
 		OPT_STRING(0, "class-weight", &a.class_weight, "balanced", "weigh classes by n / (K * n_class)"),
+		OPT_STRING(0, "impute", &a.impute, "HOW", "fill missing numbers with the mean (default) or median"),
+		OPT_BOOL(0, "add-indicator", &a.add_indicator, "add a 0/1 input marking missing values of each number"),
+		OPT_BOOL(0, "strict", &a.strict, "make categories never seen in training bad input when scoring"),
 		OPT_DOUBLE(0, "tol", &a.tol, "T", "stop when the largest gradient entry is below T per row (default 1e-8)"),
 		OPT_INT(0, "max-iter", &a.max_iter, "N", "iteration limit of the solver (default 100)"),
 		OPT_STRING(0, "config", &a.config, "FILE", "read settings from a JSON training spec; flags override"),
@@ -338,6 +360,17 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		}
 		to.balanced = 1;
 	}
+	if (a.impute) {
+		if (strcmp(a.impute, "mean") && strcmp(a.impute, "median")) {
+			ret = err_set(err, MLOPS_EUSAGE,
+				      "--impute expects mean or median, got '%s'",
+				      a.impute);
+			goto out;
+		}
+		to.impute_median = !strcmp(a.impute, "median");
+	}
+	to.add_indicator = a.add_indicator;
+	to.strict = a.strict;
 	if (a.holdout != UNSET_D)
 		to.holdout = a.holdout;
 	if (a.C != UNSET_D)

@@ -163,6 +163,38 @@ static int open_fail(struct csv_reader *r, struct mlops_err *err)
 	return archive_fail(r, err);
 }
 
+/* A regular file that libarchive found uncompressed. */
+static int is_plain_file(struct csv_reader *r)
+{
+	struct stat st;
+
+	return !fstat(r->fd, &st) && S_ISREG(st.st_mode) &&
+	       archive_filter_count(r->a) == 1 &&
+	       archive_filter_code(r->a, 0) == ARCHIVE_FILTER_NONE;
+}
+
+/*
+ * Drop libarchive, which has read (and we have hashed) the first block,
+ * and start over from offset 0 in direct mode, reading up to `end`.
+ */
+static void go_direct(struct csv_reader *r, uint64_t end)
+{
+	archive_read_free(r->a);
+	r->a = NULL;
+	sha256_init(&r->sha);
+	r->raw_bytes = 0;
+	r->pos = r->len = 0;
+	r->buf_off = 0;
+	r->line = 1;
+	r->started = 0;
+	r->at_eof = 0;
+	r->direct = 1;
+	r->read_off = 0;
+	r->read_end = end;
+	r->hash_lo = 0;
+	r->hash_hi = UINT64_MAX;
+}
+
 int csv_open(const char *path, struct csv_reader **out, struct mlops_err *err)
 {
 	struct csv_reader *r;
@@ -213,6 +245,9 @@ int csv_open(const char *path, struct csv_reader **out, struct mlops_err *err)
 		ret = open_fail(r, err);
 		goto out;
 	}
+	/* A plain file of our own: pread(2) it, one copy fewer. */
+	if (r->own_fd && is_plain_file(r))
+		go_direct(r, UINT64_MAX);
 out:
 	if (ret) {
 		csv_close(r);
@@ -875,6 +910,50 @@ static const unsigned char field_end[256] = {
 	[0] = 1, [','] = 1, ['\n'] = 1,
 };
 
+#define BYTES(c) (0x0101010101010101ULL * (unsigned char)(c))
+
+/*
+ * A mask whose lowest set bit is in the first byte of x equal to the
+ * byte in c (broadcast by BYTES()); higher bits may be false alarms.
+ */
+static inline uint64_t first_byte(uint64_t x, uint64_t c)
+{
+	uint64_t v = x ^ c;
+
+	return (v - BYTES(1)) & ~v & BYTES(0x80);
+}
+
+/* The end of the unquoted field at q: its ',', '\n', or `end`. */
+static inline char *field_scan(char *q, const char *end)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* Eight bytes at a time while they are inside the chunk. */
+	uint64_t x, m;
+
+	while (end - q >= 8) {
+		memcpy(&x, q, 8);
+		m = first_byte(x, BYTES(',')) | first_byte(x, BYTES('\n')) |
+		    first_byte(x, 0);
+		if (m) {
+			q += __builtin_ctzll(m) >> 3;
+			if (*q)
+				return q;
+			q++;	/* a NUL byte in the data */
+			continue;
+		}
+		q += 8;
+	}
+#endif
+	for (;;) {
+		while (!field_end[(unsigned char)*q])
+			q++;
+		if (*q || q == end)
+			return q;
+		q++;
+	}
+}
+
 void csv_chunk_parser_init(struct csv_chunk_parser *p,
 			   const struct csv_chunk *c, const char *name)
 {
@@ -1029,14 +1108,7 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 				qline = p->line;
 				q = parse_quoted(p, s, &delim, &field, &len);
 			} else {
-				q = s;
-				for (;;) {
-					while (!field_end[(unsigned char)*q])
-						q++;
-					if (*q || q == p->end)
-						break;
-					q++;	/* a NUL byte in the data */
-				}
+				q = field_scan(s, p->end);
 				field = s;
 				len = (size_t)(q - s);
 				if (q == p->end) {
@@ -1151,8 +1223,6 @@ static int shard_setup(struct csv_reader *r, unsigned i, unsigned n,
 	int eof, ret;
 
 	/* The header, from the start, neither hashed nor counted. */
-	r->direct = 1;
-	r->read_off = 0;
 	r->read_end = size;
 	r->hash_lo = r->hash_hi = 0;
 	if ((ret = csv_next(r, &hdr, &eof, err)))
@@ -1212,19 +1282,8 @@ int csv_open_shard(const char *path, unsigned i, unsigned n,
 		goto not_plain;
 	if ((ret = csv_open(path, &r, err)))
 		return ret;
-	if (fstat(r->fd, &st) || !S_ISREG(st.st_mode) ||
-	    archive_filter_count(r->a) != 1 ||
-	    archive_filter_code(r->a, 0) != ARCHIVE_FILTER_NONE)
+	if (!r->direct || fstat(r->fd, &st))
 		goto not_plain;
-	archive_read_free(r->a);
-	r->a = NULL;
-	sha256_init(&r->sha);
-	r->raw_bytes = 0;
-	r->pos = r->len = 0;
-	r->buf_off = 0;
-	r->line = 1;
-	r->started = 0;
-	r->at_eof = 0;
 	if ((ret = shard_setup(r, i, n, (uint64_t)st.st_size, err))) {
 		csv_close(r);
 		return ret;

@@ -176,13 +176,15 @@ static cJSON *feature_to_json(const struct feature *f)
 		cJSON_AddItemToObject(o, "impute", num(f->impute));
 		cJSON_AddItemToObject(o, "center", num(f->center));
 		cJSON_AddItemToObject(o, "scale", num(f->scale));
+		cJSON_AddBoolToObject(o, "indicator", f->indicator);
 	} else {
 		cJSON_AddStringToObject(o, "type", "categorical");
 		cJSON_AddItemToObject(o, "levels",
 				      str_array(f->levels, f->n_levels));
 		cJSON_AddItemToObject(o, "impute_level",
 				      num((double)f->impute_level));
-		cJSON_AddStringToObject(o, "unknown", "zero");
+		cJSON_AddStringToObject(o, "unknown",
+					f->strict ? "error" : "zero");
 	}
 	cJSON_AddItemToObject(o, "profile", profile_to_json(&f->profile));
 	return o;
@@ -489,6 +491,12 @@ static int feature_from_json(struct reader *r, const cJSON *o,
 			ret = bad(r, "non-positive", "scale");
 			goto out;
 		}
+		v = cJSON_GetObjectItemCaseSensitive(o, "indicator");
+		if (v && !cJSON_IsBool(v)) {
+			ret = bad(r, "expected a boolean in", "indicator");
+			goto out;
+		}
+		f->indicator = cJSON_IsTrue(v);
 	} else if (!strcmp(type, "categorical")) {
 		f->kind = FEATURE_CATEGORICAL;
 		if (!(v = member(r, o, "levels", &ret)))
@@ -502,6 +510,13 @@ static int feature_from_json(struct reader *r, const cJSON *o,
 			goto out;
 		}
 		f->impute_level = (long)d;
+		v = cJSON_GetObjectItemCaseSensitive(o, "unknown");
+		if (!cJSON_IsString(v) || (strcmp(v->valuestring, "zero") &&
+					   strcmp(v->valuestring, "error"))) {
+			ret = bad(r, "expected \"zero\" or \"error\" in", "unknown");
+			goto out;
+		}
+		f->strict = !strcmp(v->valuestring, "error");
 	} else {
 		ret = bad(r, "unknown feature type in", f->name);
 		goto out;
@@ -596,7 +611,8 @@ static int model_from_json(struct reader *r, const cJSON *o, struct model *m)
 		if ((ret = feature_from_json(r, row, f)))
 			return ret;
 		f->offset = m->n_inputs;
-		m->n_inputs += f->kind == FEATURE_NUMERIC ? 1 : f->n_levels;
+		m->n_inputs += f->kind == FEATURE_NUMERIC ? 1 + (f->indicator != 0) :
+			       f->n_levels;
 	}
 	if ((ret = get_num(r, o, "n_inputs", &d)))
 		return ret;

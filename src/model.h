@@ -32,10 +32,13 @@ struct feature {
 	enum feature_kind kind;
 	/* numeric: x -> ((isnan(x) ? impute : x) - center) / scale */
 	double impute, center, scale;
+	int indicator;		/* numeric: one more input, 1 when missing */
 	/* categorical: one indicator per level; missing -> impute level */
 	char **levels;
 	size_t n_levels;
 	long impute_level;	/* index into levels, or -1: all zero */
+	int strict;		/* categorical: a level never seen in training
+				   is bad input instead of all zero */
 	size_t offset;		/* first column in the design row */
 	struct profile profile;	/* baseline on the training rows */
 };

@@ -43,6 +43,7 @@
 struct registry {
 	sqlite3 *db;
 	int busy_timeout_ms;
+	struct timespec busy_since;	/* when the current wait began */
 	int writable;
 };
 
@@ -430,6 +431,32 @@ fail:
 	return ret;
 }
 
+/*
+ * Wait for another process's lock in short naps.  SQLite's own handler
+ * backs off to 100 ms naps, far longer than the few milliseconds our
+ * transactions hold the lock, so under contention writers would mostly
+ * sleep.  Naps of 1-2 ms (jittered, so waiters do not wake in step)
+ * until busy_timeout_ms has passed since the first one.
+ */
+static int busy_wait(void *arg, int count)
+{
+	struct registry *reg = arg;
+	struct timespec now, nap;
+	long long elapsed_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (count == 0)
+		reg->busy_since = now;
+	elapsed_ms = (now.tv_sec - reg->busy_since.tv_sec) * 1000LL +
+		     (now.tv_nsec - reg->busy_since.tv_nsec) / 1000000;
+	if (elapsed_ms >= reg->busy_timeout_ms)
+		return 0;
+	nap.tv_sec = 0;
+	nap.tv_nsec = 1000000L + (long)(now.tv_nsec % 1000) * 1000L;
+	nanosleep(&nap, NULL);
+	return 1;
+}
+
 static int open_db(const char *path, int flags, int busy_timeout_ms,
 		   struct registry **out, struct mlops_err *err)
 {
@@ -446,7 +473,7 @@ static int open_db(const char *path, int flags, int busy_timeout_ms,
 		return MLOPS_EIO;
 	}
 	sqlite3_extended_result_codes(reg->db, 1);
-	sqlite3_busy_timeout(reg->db, busy_timeout_ms);
+	sqlite3_busy_handler(reg->db, busy_wait, reg);
 	*out = reg;
 	return 0;
 }

@@ -186,6 +186,8 @@ static int encode(const struct scorer *s, const struct csv_record *rec,
 					       c + 1, f->name,
 					       (int)(len > 40 ? 40 : len), v);
 			row[f->offset] = score_encode_numeric(f, x);
+			if (f->indicator)
+				row[f->offset + 1] = x != x;
 			if (raw)
 				raw[i] = x;
 			continue;
@@ -199,6 +201,13 @@ static int encode(const struct scorer *s, const struct csv_record *rec,
 				level[i] = -1;
 		} else {
 			lv = strmap_get(s->levels[i], v, len);
+			if (lv < 0 && f->strict)
+				return err_set(err, MLOPS_EINPUT,
+					       "'%s' %s, column %zu ('%s'): category '%.*s' was never seen in training",
+					       s->file,
+					       record_where(rec, where, sizeof(where)),
+					       c + 1, f->name,
+					       (int)(len > 40 ? 40 : len), v);
 			if (lv < 0)
 				unseen[i]++;
 			if (level)

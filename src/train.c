@@ -86,6 +86,8 @@ static void design_fill(const struct design *d, const size_t *rows, size_t n,
 
 			if (f->kind == FEATURE_NUMERIC) {
 				o[f->offset] = score_encode_numeric(f, c->num[r]);
+				if (f->indicator)
+					o[f->offset + 1] = c->num[r] != c->num[r];
 				continue;
 			}
 			memset(o + f->offset, 0, f->n_levels * sizeof(double));
@@ -117,35 +119,46 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * Numeric preprocessing: the baseline profile of the raw values, the
+ * imputation value (mean, or the median as numpy computes it), then
+ * standardisation of the imputed column, as SimpleImputer followed by
+ * StandardScaler.  With `indicator`, a column that had missing values
+ * gains a 0/1 input marking them (SimpleImputer's add_indicator).
+ */
 static void fit_numeric(struct feature *f, const struct ds_column *c,
-			const size_t *rows, size_t n)
+			const size_t *rows, size_t n, int median,
+			int indicator)
 {
-	double sum = 0, sq = 0, mean;
-	size_t i, k = 0;
+	double *v = xmallocarray(n ? n : 1, sizeof(double));
+	double sq = 0, mean, imp;
+	size_t i;
 
 	f->kind = FEATURE_NUMERIC;
-	for (i = 0; i < n; i++) {
-		double x = c->num[rows[i]];
-
-		if (!isnan(x)) {
-			sum += x;
-			k++;
-		}
-	}
-	mean = k ? sum / (double)k : 0;
+	for (i = 0; i < n; i++)
+		v[i] = c->num[rows[i]];
+	profile_numeric(&f->profile, v, n);
+	free(v);
+	imp = !f->profile.count ? 0 :
+	      median ? f->profile.quantiles[PROFILE_QUANTILES / 2] :
+	      f->profile.mean;
+	/* Mean of the imputed column, then its population deviation. */
+	mean = n ? (f->profile.mean * (double)f->profile.count +
+		    imp * (double)f->profile.missing) / (double)n : 0;
 	for (i = 0; i < n; i++) {
 		double x = c->num[rows[i]];
 
 		if (isnan(x))
-			x = mean;
+			x = imp;
 		sq += (x - mean) * (x - mean);
 	}
-	f->impute = mean;
+	f->impute = imp;
 	f->center = mean;
 	f->scale = n ? sqrt(sq / (double)n) : 0;
 	/* Constant columns keep scale 1, as StandardScaler does. */
 	if (!(f->scale > 1e-12 * (fabs(mean) > 1 ? fabs(mean) : 1)))
 		f->scale = 1;
+	f->indicator = indicator && f->profile.missing > 0;
 }
 
 static void fit_categorical(struct feature *f, const struct ds_column *c,
@@ -849,10 +862,10 @@ static int pick_features(const struct dataset *ds, const struct train_opts *o,
 	return 0;
 }
 
+/* Categorical baselines (numeric ones were made by fit_numeric()). */
 static void profile_features(struct model *m, const struct design *d,
 			     const size_t *rows, size_t n)
 {
-	double *v = xmallocarray(n ? n : 1, sizeof(double));
 	int32_t *codes = xmallocarray(n ? n : 1, sizeof(int32_t));
 	size_t i, j;
 
@@ -860,19 +873,14 @@ static void profile_features(struct model *m, const struct design *d,
 		struct feature *f = &m->features[j];
 		const struct ds_column *c = &d->ds->cols[d->col[j]];
 
-		if (f->kind == FEATURE_NUMERIC) {
-			for (i = 0; i < n; i++)
-				v[i] = c->num[rows[i]];
-			profile_numeric(&f->profile, v, n);
+		if (f->kind == FEATURE_NUMERIC)
 			continue;
-		}
 		for (i = 0; i < n; i++)
 			codes[i] = c->code[rows[i]] < 0 ? -1 :
 				   d->code_map[j][c->code[rows[i]]];
 		profile_categorical(&f->profile, codes, n, f->levels,
 				    f->n_levels);
 	}
-	free(v);
 	free(codes);
 }
 
@@ -1043,11 +1051,13 @@ int train_fit(const struct dataset *ds, const struct train_opts *o,
 		f->name = xstrdup(c->name);
 		f->offset = m->n_inputs;
 		if (c->type == DS_NUMERIC) {
-			fit_numeric(f, c, train_rows, n_train);
-			m->n_inputs++;
+			fit_numeric(f, c, train_rows, n_train, o->impute_median,
+				    o->add_indicator);
+			m->n_inputs += 1 + (f->indicator != 0);
 		} else {
 			fit_categorical(f, c, train_rows, n_train,
 					&d.code_map[j]);
+			f->strict = o->strict;
 			m->n_inputs += f->n_levels;
 		}
 	}

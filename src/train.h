@@ -35,6 +35,9 @@ struct train_opts {
 	double tol;
 	long max_iter;
 	int balanced;			/* class weights n / (K * n_k) */
+	int impute_median;		/* numbers: median instead of mean */
+	int add_indicator;		/* numbers with gaps: a 0/1 input */
+	int strict;			/* unseen categories: error at scoring */
 };
 
 /* Defaults: auto, holdout 0.2, seed 1, C 1, alpha 1, tol 1e-8, 100 iterations. */

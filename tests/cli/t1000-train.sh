@@ -137,6 +137,26 @@ test_expect_success 'quoted fields with commas, quotes, newlines, CRLF and a BOM
 	test_grep "\"name\":.*\"x\"" rfc.json
 '
 
+test_expect_success '--impute median and --add-indicator are stored in the artefact' '
+	"$MLOPS" -q train --data bin.csv --target y --exclude id --impute median --add-indicator -o ind.json &&
+	test "$(grep -c "\"indicator\":.*true" ind.json)" -ge 1 &&
+	"$MLOPS" score-batch ind.json -i bin.csv -o ind.csv &&
+	test "$(wc -l <ind.csv)" = "$(wc -l <bin.csv)"
+'
+
+test_expect_success '--strict makes unseen categories bad input at scoring (5)' '
+	"$MLOPS" -q train --data bin.csv --target y --exclude id --strict -o strict.json &&
+	sed "2s/,[a-d],/,zzz,/" bin.csv >unseen.csv &&
+	test_expect_code 5 "$MLOPS" score-batch strict.json -i unseen.csv -o x.csv 2>err &&
+	test_one_line err &&
+	test_grep "line 2, column .*never seen in training" err
+'
+
+test_expect_success 'a bad --impute value is a usage error' '
+	test_expect_code 2 "$MLOPS" train --data bin.csv --target y --impute mode 2>err &&
+	test_one_line err
+'
+
 test_expect_success 'train --register without a repository exits 1' '
 	test_expect_code 1 "$MLOPS" train --data bin.csv --target y --register churn 2>err &&
 	test_one_line err
