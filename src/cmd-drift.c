@@ -24,6 +24,7 @@
 #include "model.h"
 #include "modelref.h"
 #include "opt.h"
+#include "progress.h"
 #include "registry.h"
 #include "repo.h"
 #include "runlog.h"
@@ -173,6 +174,8 @@ struct drift_run {
 	struct drift_set *slots;
 	size_t n_slots;
 	struct drift_set *total;
+	struct score_stream *ss;
+	struct progress progress;
 };
 
 static int drift_block(void *arg, size_t slot, const struct score_block *b,
@@ -192,6 +195,8 @@ static int drift_done(void *arg, size_t slot, struct mlops_err *err)
 	(void)err;
 	drift_set_merge(dr->total, &dr->slots[slot]);
 	drift_set_clear(&dr->slots[slot]);
+	progress_update(&dr->progress, score_stream_rows(dr->ss),
+			score_stream_raw_bytes(dr->ss));
 	return 0;
 }
 
@@ -523,7 +528,11 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		drift_set_init(&dr.slots[i], m, reference ? ref.features : NULL,
 			       ref_pred);
 	dr.total = &cur;
-	if ((ret = score_stream_run(ss, drift_block, drift_done, &dr, err)))
+	dr.ss = ss;
+	progress_start(&dr.progress, ctx->progress, "read", input);
+	ret = score_stream_run(ss, drift_block, drift_done, &dr, err);
+	progress_end(&dr.progress);
+	if (ret)
 		goto out;
 	score_stream_sha256(ss, sha);
 

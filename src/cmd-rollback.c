@@ -3,7 +3,7 @@
  * held before, in one step.
  *
  * "Before" is the ledger's answer, not version N-1: the ledger of that
- * stage replays as a stack (registry_rollback_target()), so a second
+ * stage is a stack (registry_rollback_target()), so a second
  * rollback walks further back, and --to N must name a holder still on it.
  * Rollback is the emergency path and so skips the validation policy; it
  * still records who, when and why, with the validation run of the target

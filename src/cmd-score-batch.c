@@ -23,6 +23,7 @@
 #include "model.h"
 #include "modelref.h"
 #include "opt.h"
+#include "progress.h"
 #include "registry.h"
 #include "repo.h"
 #include "runlog.h"
@@ -96,6 +97,8 @@ struct sb_run {
 	FILE *out;
 	struct drift_set prof;		/* the whole run */
 	const char *output;
+	struct score_stream *ss;
+	struct progress progress;
 };
 
 static void write_row(FILE *fp, const struct model *m,
@@ -164,6 +167,8 @@ static int sb_done(void *arg, size_t slot, struct mlops_err *err)
 		return err_set(err, MLOPS_EIO, "out of memory");
 	drift_set_merge(&run->prof, &sl->prof);
 	drift_set_clear(&sl->prof);
+	progress_update(&run->progress, score_stream_rows(run->ss),
+			score_stream_raw_bytes(run->ss));
 	return 0;
 }
 
@@ -402,7 +407,11 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 			goto out;
 		}
 	}
-	if ((ret = score_stream_run(ss, sb_block, sb_done, &sr, err)))
+	sr.ss = ss;
+	progress_start(&sr.progress, ctx->progress, "scored", input);
+	ret = score_stream_run(ss, sb_block, sb_done, &sr, err);
+	progress_end(&sr.progress);
+	if (ret)
 		goto out;
 	if (ferror(out.fp)) {
 		ret = err_set(err, MLOPS_EIO, "cannot write '%s'", output);

@@ -21,18 +21,36 @@
  * of the model's width.  Missing values (csv_is_missing()) are NAN or
  * code -1 and never count as levels.  Not done here: imputation,
  * encoding, feature selection beyond `only`.
+ *
+ * Parsing runs on all cores without changing any of this.  The main
+ * thread cuts the input into chunks of whole records (csv_read_chunk),
+ * a batch of a few per worker.  Workers parse the chunks of one batch
+ * while one of them reads the next batch; each chunk's rows go straight
+ * to their place in the columns (csv_chunk.first_record says where).  A
+ * worker knows each column's state only as it was when the batch began,
+ * so a column still interning is coded against a dictionary local to
+ * the chunk; the main thread then merges the chunks in file order,
+ * mapping local codes to the column's levels in order of appearance and
+ * applying the max_levels rule exactly where the serial pass would.
+ * Every error is placed at its (row, column) and the earliest in file
+ * order wins, so messages do not depend on the thread count.  Memory
+ * beyond the columns is two batches of chunks.
  */
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "csv.h"
 #include "dataset.h"
+#include "parallel.h"
 #include "strmap.h"
 #include "xalloc.h"
 
 #define DEFAULT_MAX_LEVELS 1000
+#define DEFAULT_CHUNK_BYTES (2 << 20)
+#define CHUNKS_PER_WORKER 2
 /* Longest cell value quoted in an error message. */
 #define MSG_VALUE_MAX 60
 
@@ -51,6 +69,48 @@ struct load_col {
 	size_t n_missing;
 };
 
+/* A value first seen in a chunk; its bytes live in the chunk. */
+struct chunk_level {
+	const char *s;
+	size_t len;
+	double val;		/* its number; NAN if none or not parsed */
+};
+
+/* One column of one chunk, as a worker left it for the merge. */
+struct chunk_col {
+	int interned;		/* the column was interning: rows hold codes */
+	int coding;		/* still coding (local dictionary not full) */
+	int parse_levels;	/* the column may still turn numeric */
+	size_t n_coded;		/* rows [0, n_coded) hold chunk-local codes
+				 * (-1 missing), later ones numbers */
+	struct strmap *map;	/* value -> chunk-local code */
+	struct chunk_level *levels;
+	size_t n_levels, levels_cap;
+	size_t n_missing;
+};
+
+/* A chunk and what its worker made of it. */
+struct slot {
+	struct csv_chunk chunk;
+	struct csv_chunk_parser parser;
+	size_t row0;		/* global index of its first record */
+	size_t max_rows;	/* rows reserved for it in the columns */
+	size_t n_rows;		/* whole rows stored */
+	struct chunk_col *cols;	/* per loaded column */
+	int status;		/* first error, at row err_row (of the chunk) */
+	size_t err_row;
+	long err_col;		/* loaded column, or -1: the record itself */
+	struct mlops_err err;
+};
+
+struct batch {
+	struct slot *slots;
+	size_t n;		/* chunks read */
+	int eof;
+	int status;		/* reading failed after the n chunks */
+	struct mlops_err err;
+};
+
 struct loader {
 	struct csv_reader *csv;
 	const char *name;	/* for messages */
@@ -61,6 +121,11 @@ struct loader {
 	size_t max_levels;
 	size_t n_rows, cap_rows;
 	unsigned long *line;
+	size_t chunk_bytes, n_workers, per_batch;
+	struct batch batch[2];
+	struct batch *parsing, *reading;	/* this round's */
+	long *remap;		/* merge scratch: chunk code -> level */
+	size_t remap_cap;
 };
 
 static int in_list(const char *const *list, size_t n, const char *s)
@@ -157,6 +222,9 @@ static int plan_columns(struct loader *ld, const struct dataset_opts *opts,
 		opts = &none;
 	ld->max_levels = opts->max_levels ? opts->max_levels :
 			 DEFAULT_MAX_LEVELS;
+	ld->chunk_bytes = opts->chunk_bytes ? opts->chunk_bytes :
+			  DEFAULT_CHUNK_BYTES;
+	ld->n_workers = opts->threads ? opts->threads : parallel_cpus();
 	if ((ret = check_names(ld, opts->only, opts->only ? opts->n_only : 0,
 			       err)) ||
 	    (ret = check_names(ld, opts->categorical, opts->n_categorical,
@@ -204,7 +272,8 @@ static void drop_interning(struct load_col *c)
 	c->interning = 0;
 }
 
-/* Replace codes by the levels' numbers and stop interning. */
+/* Replace the codes of rows [0, n_rows) by the levels' numbers and stop
+ * interning. */
 static void go_numeric(struct load_col *c, size_t n_rows)
 {
 	size_t i;
@@ -228,28 +297,196 @@ static int not_a_number(const struct loader *ld, const struct load_col *c,
 		       len > MSG_VALUE_MAX ? "..." : "");
 }
 
-/* A string not seen before in an interning column. */
-static int new_level(struct loader *ld, struct load_col *c,
-		     unsigned long line, const char *s, size_t len,
-		     struct mlops_err *err)
+static int too_many_levels(const struct loader *ld, const struct load_col *c,
+			   unsigned long line, struct mlops_err *err)
 {
-	double v = NAN;
-	int is_num = 0;
+	return err_set(err, MLOPS_EINPUT,
+		       "'%s' line %lu, column %zu ('%s'): more than %zu "
+		       "distinct values in a categorical column; exclude it "
+		       "(--exclude)", ld->name, line, c->src + 1,
+		       ld->header[c->src], ld->max_levels);
+}
 
-	if (c->all_numeric)
-		is_num = !csv_parse_double(s, len, &v);
-	if (c->n_levels == ld->max_levels) {
-		if (c->all_numeric && is_num) {
-			go_numeric(c, ld->n_rows);
-			c->val[ld->n_rows] = v;
+/* ---- workers: one chunk into the columns ---- */
+
+/* Before parsing a chunk: take the column's state at the batch start. */
+static void start_chunk_col(const struct load_col *c, struct chunk_col *cc)
+{
+	strmap_free(cc->map);
+	cc->map = c->interning ? strmap_new() : NULL;
+	cc->interned = c->interning;
+	cc->coding = c->interning;
+	cc->parse_levels = c->interning && c->all_numeric;
+	cc->n_coded = SIZE_MAX;
+	cc->n_levels = 0;
+	cc->n_missing = 0;
+}
+
+/*
+ * Store one cell of row i of the chunk.  A column interning at the batch
+ * start gets chunk-local codes until the chunk holds more than
+ * max_levels distinct values in it; from there the whole column has
+ * either turned numeric or failed at or before this cell (its levels
+ * include these), so the rest of the chunk is parsed as numbers.
+ */
+static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
+		      size_t i, unsigned long line, const char *s,
+		      size_t len)
+{
+	const struct load_col *c = &ld->cols[j];
+	struct chunk_col *cc = &sl->cols[j];
+	struct chunk_level *lv;
+	double *out = &c->val[sl->row0 + i];
+	long code;
+
+	if (cc->coding) {
+		if (csv_is_missing(s, len)) {
+			*out = -1;
+			cc->n_missing++;
 			return MLOPS_OK;
 		}
-		return err_set(err, MLOPS_EINPUT,
-			       "'%s' line %lu, column %zu ('%s'): more than "
-			       "%zu distinct values in a categorical column; "
-			       "exclude it (--exclude)", ld->name, line,
-			       c->src + 1, ld->header[c->src], ld->max_levels);
+		code = strmap_get(cc->map, s, len);
+		if (code >= 0) {
+			*out = (double)code;
+			return MLOPS_OK;
+		}
+		if (cc->n_levels < ld->max_levels) {
+			XGROW(cc->levels, cc->levels_cap, cc->n_levels + 1);
+			lv = &cc->levels[cc->n_levels];
+			lv->s = s;
+			lv->len = len;
+			if (!cc->parse_levels ||
+			    csv_parse_double(s, len, &lv->val))
+				lv->val = NAN;
+			strmap_put(cc->map, s, len, (long)cc->n_levels);
+			*out = (double)cc->n_levels++;
+			return MLOPS_OK;
+		}
+		cc->coding = 0;
+		cc->n_coded = i;
 	}
+	/* No missing value parses as a number: try the number first. */
+	if (!csv_parse_double(s, len, out))
+		return MLOPS_OK;
+	if (csv_is_missing(s, len)) {
+		*out = NAN;
+		cc->n_missing++;
+		return MLOPS_OK;
+	}
+	return not_a_number(ld, c, line, s, len, &sl->err);
+}
+
+/* Parse a chunk until its end or its first error. */
+static void parse_slot(const struct loader *ld, struct slot *sl)
+{
+	struct csv_record rec;
+	size_t i, j = 0;
+	int eof, ret;
+
+	csv_chunk_parser_reset(&sl->parser, &sl->chunk, ld->name);
+	for (j = 0; j < ld->n_cols; j++)
+		start_chunk_col(&ld->cols[j], &sl->cols[j]);
+	sl->status = 0;
+	sl->err_col = -1;
+	for (i = 0;; i++) {
+		if ((ret = csv_chunk_next(&sl->parser, &rec, &eof, &sl->err)))
+			break;
+		if (eof)
+			break;
+		if (rec.n_fields != ld->n_header) {
+			ret = err_set(&sl->err, MLOPS_EINPUT,
+				      "'%s' line %lu: expected %zu fields, "
+				      "found %zu", ld->name, rec.line,
+				      ld->n_header, rec.n_fields);
+			break;
+		}
+		if (i == sl->max_rows)
+			BUG("chunk holds more records than reserved");
+		ld->line[sl->row0 + i] = rec.line;
+		for (j = 0; j < ld->n_cols; j++)
+			if ((ret = chunk_cell(ld, sl, j, i, rec.line,
+					      rec.fields[ld->cols[j].src],
+					      rec.lens[ld->cols[j].src])))
+				break;
+		if (ret) {
+			sl->err_col = (long)j;
+			break;
+		}
+	}
+	sl->n_rows = i;
+	sl->status = ret;
+	sl->err_row = i;
+}
+
+/* Read up to per_batch chunks into b; remember a failure for later. */
+static void read_batch(struct loader *ld, struct batch *b)
+{
+	struct slot *sl;
+
+	b->n = 0;
+	b->status = 0;
+	while (b->n < ld->per_batch) {
+		sl = &b->slots[b->n];
+		b->status = csv_read_chunk(ld->csv, &sl->chunk,
+					   ld->chunk_bytes, &b->eof, &b->err);
+		if (b->status || b->eof)
+			return;
+		b->n++;
+	}
+}
+
+/* One round: task 0 reads the next batch, the others parse chunks. */
+static int round_task(void *arg, size_t worker, size_t task)
+{
+	struct loader *ld = arg;
+
+	(void)worker;
+	if (!task) {
+		if (ld->reading)
+			read_batch(ld, ld->reading);
+	} else {
+		parse_slot(ld, &ld->parsing->slots[task - 1]);
+	}
+	return 0;
+}
+
+/* ---- main thread: room for a batch, then merging in file order ---- */
+
+/*
+ * Place each chunk of b in the columns and make room.  The last chunk's
+ * record count is not known before parsing it: a record has n_header - 1
+ * commas and a line end (the last one may lack it), so it is at least
+ * max(n_header, 2) bytes but for the final one.
+ */
+static void reserve_rows(struct loader *ld, struct batch *b)
+{
+	size_t k, j, need, cap, min_bytes = ld->n_header > 2 ? ld->n_header : 2;
+	struct slot *sl;
+
+	for (k = 0; k < b->n; k++) {
+		sl = &b->slots[k];
+		sl->row0 = (size_t)sl->chunk.first_record;
+		if (k)
+			b->slots[k - 1].max_rows = sl->row0 -
+						   b->slots[k - 1].row0;
+	}
+	sl = &b->slots[b->n - 1];
+	sl->max_rows = sl->chunk.len / min_bytes + 1;
+	need = sl->row0 + sl->max_rows;
+	if (need <= ld->cap_rows)
+		return;
+	cap = ld->cap_rows ? 2 * ld->cap_rows : 1024;
+	if (cap < need)
+		cap = need;
+	for (j = 0; j < ld->n_cols; j++)
+		ld->cols[j].val = xreallocarray(ld->cols[j].val, cap,
+						sizeof(double));
+	ld->line = xreallocarray(ld->line, cap, sizeof(*ld->line));
+	ld->cap_rows = cap;
+}
+
+static size_t add_level(struct load_col *c, const struct chunk_level *lv)
+{
 	if (c->n_levels == c->levels_cap) {
 		size_t cap = c->levels_cap;
 
@@ -258,77 +495,191 @@ static int new_level(struct loader *ld, struct load_col *c,
 		XGROW(c->level_val, cap, c->n_levels + 1);
 		c->levels_cap = cap;
 	}
-	c->levels[c->n_levels] = xstrndup(s, len);
-	c->level_val[c->n_levels] = v;
-	c->all_numeric &= is_num;
-	strmap_put(c->map, s, len, (long)c->n_levels);
-	c->val[ld->n_rows] = (double)c->n_levels++;
-	return MLOPS_OK;
+	c->levels[c->n_levels] = xstrndup(lv->s, lv->len);
+	c->level_val[c->n_levels] = lv->val;
+	c->all_numeric &= !isnan(lv->val);
+	strmap_put(c->map, lv->s, lv->len, (long)c->n_levels);
+	return c->n_levels++;
 }
 
-static int store_cell(struct loader *ld, struct load_col *c,
-		      unsigned long line, const char *s, size_t len,
-		      struct mlops_err *err)
+/*
+ * Settle the coded rows [0, lim) of column j in chunk sl, as the serial
+ * pass would have met them: chunk codes become the column's levels (new
+ * ones appended in order of appearance), or numbers once the column
+ * turns numeric.  On error, *bad is the chunk row at fault.
+ */
+static int merge_column(struct loader *ld, struct slot *sl, size_t j,
+			size_t lim, size_t *bad, struct mlops_err *err)
 {
-	long code;
-	double v;
+	struct load_col *c = &ld->cols[j];
+	struct chunk_col *cc = &sl->cols[j];
+	const struct chunk_level *lv;
+	double *v = c->val + sl->row0;
+	size_t i, n_coded = cc->n_coded < lim ? cc->n_coded : lim;
+	long g;
 
-	if (csv_is_missing(s, len)) {
-		c->val[ld->n_rows] = c->interning ? -1 : NAN;
-		c->n_missing++;
-		return MLOPS_OK;
+	XGROW(ld->remap, ld->remap_cap, cc->n_levels);
+	for (i = 0; i < cc->n_levels; i++)
+		ld->remap[i] = -1;
+	for (i = 0; i < n_coded && c->interning; i++) {
+		if (v[i] < 0)
+			continue;
+		g = ld->remap[(size_t)v[i]];
+		if (g < 0) {
+			lv = &cc->levels[(size_t)v[i]];
+			g = strmap_get(c->map, lv->s, lv->len);
+			if (g < 0 && c->n_levels == ld->max_levels) {
+				*bad = i;
+				if (!c->all_numeric || isnan(lv->val))
+					return too_many_levels(ld, c,
+						ld->line[sl->row0 + i], err);
+				go_numeric(c, sl->row0 + i);
+				break;
+			}
+			if (g < 0)
+				g = (long)add_level(c, lv);
+			ld->remap[(size_t)v[i]] = g;
+		}
+		v[i] = (double)g;
 	}
 	if (!c->interning) {
-		if (csv_parse_double(s, len, &v))
-			return not_a_number(ld, c, line, s, len, err);
-		c->val[ld->n_rows] = v;
+		/* Numeric from here: the chunk's codes become numbers. */
+		for (; i < n_coded; i++) {
+			if (v[i] < 0) {
+				v[i] = NAN;
+				continue;
+			}
+			lv = &cc->levels[(size_t)v[i]];
+			if (isnan(lv->val)) {
+				*bad = i;
+				return not_a_number(ld, c,
+						    ld->line[sl->row0 + i],
+						    lv->s, lv->len, err);
+			}
+			v[i] = lv->val;
+		}
 		return MLOPS_OK;
 	}
-	code = strmap_get(c->map, s, len);
-	if (code < 0)
-		return new_level(ld, c, line, s, len, err);
-	c->val[ld->n_rows] = (double)code;
+	if (n_coded < lim) {
+		/*
+		 * The worker stopped coding at a value new to a full set of
+		 * levels: switch or fail here, as the serial pass did.  It
+		 * parsed the value; failing to is its error at this cell.
+		 */
+		i = n_coded;
+		if (c->all_numeric && !(sl->status && sl->err_row == i &&
+					sl->err_col == (long)j)) {
+			go_numeric(c, sl->row0 + i);
+			return MLOPS_OK;
+		}
+		*bad = i;
+		return too_many_levels(ld, c, ld->line[sl->row0 + i], err);
+	}
 	return MLOPS_OK;
 }
 
-static void grow_rows(struct loader *ld)
+/*
+ * Append a parsed chunk to the table.  Errors: the earliest in file
+ * order of the worker's (which stopped it) and the merge's.  A merge
+ * error at the worker's very cell wins: it is what the serial pass met
+ * first there.
+ */
+static int merge_slot(struct loader *ld, struct slot *sl,
+		      struct mlops_err *err)
 {
-	size_t j, cap = ld->cap_rows ? 2 * ld->cap_rows : 1024;
+	struct mlops_err merr;
+	size_t j, lim, row, best_row = sl->status ? sl->err_row : SIZE_MAX;
+	long best_col = sl->err_col;
+	int ret, status = sl->status;
 
-	for (j = 0; j < ld->n_cols; j++)
-		ld->cols[j].val = xreallocarray(ld->cols[j].val, cap,
-						sizeof(double));
-	ld->line = xreallocarray(ld->line, cap, sizeof(*ld->line));
-	ld->cap_rows = cap;
+	if (sl->row0 != ld->n_rows)
+		BUG("chunk out of step with the rows loaded");
+	if (status)
+		err_set(err, status, "%s", sl->err.msg);
+	for (j = 0; j < ld->n_cols; j++) {
+		ld->cols[j].n_missing += sl->cols[j].n_missing;
+		if (!sl->cols[j].interned)
+			continue;
+		lim = sl->n_rows + (status && sl->err_col >= (long)j);
+		if (!(ret = merge_column(ld, sl, j, lim, &row, &merr)))
+			continue;
+		if (row < best_row ||
+		    (row == best_row && (long)j <= best_col)) {
+			best_row = row;
+			best_col = (long)j;
+			status = ret;
+			err_set(err, ret, "%s", merr.msg);
+		}
+	}
+	if (status)
+		return status;
+	ld->n_rows += sl->n_rows;
+	return MLOPS_OK;
 }
 
+static void batch_init(struct loader *ld, struct batch *b)
+{
+	size_t k;
+
+	b->slots = xcalloc(ld->per_batch, sizeof(*b->slots));
+	for (k = 0; k < ld->per_batch; k++)
+		b->slots[k].cols = xcalloc(ld->n_cols,
+					   sizeof(*b->slots[k].cols));
+}
+
+static void batch_release(struct loader *ld, struct batch *b)
+{
+	size_t k, j;
+
+	if (!b->slots)
+		return;
+	for (k = 0; k < ld->per_batch; k++) {
+		struct slot *sl = &b->slots[k];
+
+		csv_chunk_release(&sl->chunk);
+		csv_chunk_parser_release(&sl->parser);
+		for (j = 0; j < ld->n_cols; j++) {
+			strmap_free(sl->cols[j].map);
+			free(sl->cols[j].levels);
+		}
+		free(sl->cols);
+	}
+	free(b->slots);
+	b->slots = NULL;
+}
+
+/*
+ * Read the rows: each round parses one batch while reading the next,
+ * then merges the batch.  A read error comes after the records read
+ * before it, so it is reported only if they are fine.
+ */
 static int read_rows(struct loader *ld, struct mlops_err *err)
 {
-	struct csv_record rec;
-	struct load_col *c;
-	size_t j;
-	int eof, ret;
+	struct batch *cur = &ld->batch[0], *next = &ld->batch[1], *t;
+	size_t k;
+	int ret;
 
+	ld->per_batch = CHUNKS_PER_WORKER * ld->n_workers;
+	batch_init(ld, cur);
+	batch_init(ld, next);
+	read_batch(ld, cur);
 	for (;;) {
-		if ((ret = csv_next(ld->csv, &rec, &eof, err)))
-			return ret;
-		if (eof)
-			break;
-		if (rec.n_fields != ld->n_header)
-			return err_set(err, MLOPS_EINPUT,
-				       "'%s' line %lu: expected %zu fields, "
-				       "found %zu", ld->name, rec.line,
-				       ld->n_header, rec.n_fields);
-		if (ld->n_rows == ld->cap_rows)
-			grow_rows(ld);
-		for (j = 0; j < ld->n_cols; j++) {
-			c = &ld->cols[j];
-			if ((ret = store_cell(ld, c, rec.line,
-					      rec.fields[c->src],
-					      rec.lens[c->src], err)))
-				return ret;
+		if (cur->n) {
+			reserve_rows(ld, cur);
+			ld->parsing = cur;
+			ld->reading = cur->eof || cur->status ? NULL : next;
+			parallel_run(cur->n + 1, ld->n_workers, round_task, ld);
+			for (k = 0; k < cur->n; k++)
+				if ((ret = merge_slot(ld, &cur->slots[k], err)))
+					return ret;
 		}
-		ld->line[ld->n_rows++] = rec.line;
+		if (cur->status)
+			return err_set(err, cur->status, "%s", cur->err.msg);
+		if (cur->eof)
+			break;
+		t = cur;
+		cur = next;
+		next = t;
 	}
 	if (!ld->n_rows)
 		return err_set(err, MLOPS_EINPUT, "'%s': no data rows",
@@ -369,6 +720,9 @@ static void loader_release(struct loader *ld)
 {
 	size_t i;
 
+	batch_release(ld, &ld->batch[0]);
+	batch_release(ld, &ld->batch[1]);
+	free(ld->remap);
 	for (i = 0; i < ld->n_cols; i++) {
 		drop_interning(&ld->cols[i]);
 		free(ld->cols[i].val);

@@ -57,6 +57,13 @@ struct dataset_opts {
 	 * in it is MLOPS_EINPUT "'F' line L, column C ('name'): 'x' is not
 	 * a number" (force it categorical to load it). */
 	size_t max_levels;
+	/* Threads parsing the file; 0 means one per online CPU.  Results
+	 * never depend on it. */
+	size_t threads;
+	/* Bytes of input per parsing task; 0 means the default, 2 MiB.
+	 * Results never depend on it; tests make it tiny to cross chunk
+	 * boundaries. */
+	size_t chunk_bytes;
 };
 
 /*

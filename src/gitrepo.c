@@ -5,8 +5,10 @@
  * "NAME@v0.0.N" registers version N, "NAME#STAGE#K" assigns a stage, K
  * one more than the largest counter among the model's tags.
  *
- * Every entry point brackets its work with git_libgit2_init() and
- * git_libgit2_shutdown() (reference counted), so callers need no setup.
+ * Every entry point calls lib_init(), which initialises libgit2 once per
+ * process and keeps it (no shutdown): initialising loads the system's CA
+ * certificates, tens of millions of instructions, so doing it once per
+ * call would dominate a command such as promote.  Callers need no setup.
  * Discovery does not cross file systems.  "Dirty" means a tracked file
  * differs in the index or the work tree; untracked files do not count,
  * as they cannot have influenced a build from the commit.
@@ -18,10 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <git2.h>
 
 #include "gitrepo.h"
+#include "repo.h"
 #include "xalloc.h"
 
 static const char *git_msg(void)
@@ -29,6 +35,16 @@ static const char *git_msg(void)
 	const git_error *e = git_error_last();
 
 	return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+static void lib_init(void)
+{
+	static int done;
+
+	if (!done) {
+		git_libgit2_init();
+		done = 1;
+	}
 }
 
 /* Open the repository around `dir`; GIT_ENOTFOUND when there is none. */
@@ -47,7 +63,7 @@ int gitrepo_state(const char *dir, struct git_state *out,
 	int rc, ret = 0;
 
 	memset(out, 0, sizeof(*out));
-	git_libgit2_init();
+	lib_init();
 	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
 	rc = open_repo(dir, &repo);
 	if (rc == GIT_ENOTFOUND)
@@ -75,7 +91,6 @@ int gitrepo_state(const char *dir, struct git_state *out,
 out:
 	git_status_list_free(status);
 	git_repository_free(repo);
-	git_libgit2_shutdown();
 	return ret;
 }
 
@@ -94,6 +109,135 @@ int gitrepo_gto_name_ok(const char *name)
 	return name[len - 1] != '-';
 }
 
+/* Whether the file at `path` mentions an include directive. */
+static int has_include(const char *path)
+{
+	char line[4096], *p;
+	FILE *fp = fopen(path, "r");
+	int found = 0;
+
+	if (!fp)
+		return 0;
+	while (!found && fgets(line, sizeof(line), fp)) {
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		found = !strncasecmp(p, "[include", 8);
+	}
+	fclose(fp);
+	return found;
+}
+
+/*
+ * The .git folder of the repository enclosing `dir`, found as libgit2
+ * finds it (walking up, not crossing file systems); NULL when there is
+ * none.  *simple is 0 when the layout is one this reader does not follow
+ * (a .git file: worktree or submodule).
+ */
+static char *find_git_dir(const char *dir, int *simple)
+{
+	char *cur = xstrdup(dir), *cand, *slash;
+	struct stat st, pst;
+	dev_t dev;
+
+	*simple = 1;
+	if (stat(cur, &st)) {
+		free(cur);
+		return NULL;
+	}
+	dev = st.st_dev;
+	for (;;) {
+		cand = xasprintf("%s/.git", strcmp(cur, "/") ? cur : "");
+		if (!lstat(cand, &st)) {
+			if (!S_ISDIR(st.st_mode))
+				*simple = 0;
+			free(cur);
+			return cand;
+		}
+		free(cand);
+		if (!strcmp(cur, "/"))
+			break;
+		slash = strrchr(cur, '/');
+		if (slash == cur)
+			slash[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+		else
+			break;
+		if (stat(cur, &pst) || pst.st_dev != dev)
+			break;
+	}
+	free(cur);
+	return NULL;
+}
+
+/*
+ * The identity without libgit2, for the common layouts: user.name and
+ * user.email from the system, XDG, global and repository config files,
+ * later ones winning, as git_signature_default() reads them.  Returns 0
+ * when it could decide (*out NULL: no identity), 1 when the layout or a
+ * config file needs libgit2 (includes, .git files, unparsable files).
+ * This spares promote and rollback initialising libgit2, which loads
+ * every CA certificate of the system.
+ */
+static int identity_fast(const char *dir, char **out)
+{
+	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
+	char *files[4], *name = NULL, *email = NULL, *v, *git_dir;
+	size_t n = 0, i;
+	int simple, ret = 0;
+
+	*out = NULL;
+	git_dir = find_git_dir(dir, &simple);
+	if (!simple) {
+		free(git_dir);
+		return 1;
+	}
+	files[n++] = xstrdup("/etc/gitconfig");
+	if (xdg && *xdg)
+		files[n++] = xasprintf("%s/git/config", xdg);
+	else if (home && *home)
+		files[n++] = xasprintf("%s/.config/git/config", home);
+	if (home && *home)
+		files[n++] = xasprintf("%s/.gitconfig", home);
+	if (git_dir)
+		files[n++] = xasprintf("%s/config", git_dir);
+	for (i = 0; i < n && !ret; i++) {
+		if (access(files[i], F_OK))
+			continue;
+		if (has_include(files[i])) {
+			ret = 1;
+			break;
+		}
+		v = NULL;
+		if (repo_config_get(files[i], "user", NULL, "name", &v, NULL)) {
+			ret = 1;
+			break;
+		}
+		if (v) {
+			free(name);
+			name = v;
+		}
+		v = NULL;
+		if (repo_config_get(files[i], "user", NULL, "email", &v,
+				    NULL)) {
+			ret = 1;
+			break;
+		}
+		if (v) {
+			free(email);
+			email = v;
+		}
+	}
+	if (!ret && name && email && *name)
+		*out = xasprintf("%s <%s>", name, email);
+	for (i = 0; i < n; i++)
+		free(files[i]);
+	free(git_dir);
+	free(name);
+	free(email);
+	return ret;
+}
+
 int gitrepo_identity(const char *dir, char **out, struct mlops_err *err)
 {
 	git_repository *repo = NULL;
@@ -102,7 +246,9 @@ int gitrepo_identity(const char *dir, char **out, struct mlops_err *err)
 
 	(void)err;
 	*out = NULL;
-	git_libgit2_init();
+	if (!identity_fast(dir, out))
+		return 0;
+	lib_init();
 	if (!open_repo(dir, &repo)) {
 		if (git_signature_default(&sig, repo))
 			sig = NULL;
@@ -121,7 +267,6 @@ int gitrepo_identity(const char *dir, char **out, struct mlops_err *err)
 	git_signature_free(sig);
 	git_config_free(cfg);
 	git_repository_free(repo);
-	git_libgit2_shutdown();
 	return 0;
 }
 
@@ -228,11 +373,10 @@ int gitrepo_tag(const char *dir, const char *name, const char *commit_hex,
 	git_repository *repo = NULL;
 	int ret;
 
-	git_libgit2_init();
+	lib_init();
 	if (!(ret = with_repo(dir, &repo, err)))
 		ret = create_tag(repo, name, commit_hex, message, existed, err);
 	git_repository_free(repo);
-	git_libgit2_shutdown();
 	return ret;
 }
 
@@ -282,7 +426,7 @@ int gitrepo_tag_promote(const char *dir, const char *model,
 	size_t i;
 	int ret;
 
-	git_libgit2_init();
+	lib_init();
 	if ((ret = with_repo(dir, &repo, err)))
 		goto out;
 	if (git_tag_list_match(&tags, pattern, repo)) {
@@ -304,7 +448,6 @@ out:
 	free(pattern);
 	git_strarray_dispose(&tags);
 	git_repository_free(repo);
-	git_libgit2_shutdown();
 	return ret;
 }
 
@@ -312,9 +455,8 @@ void gitrepo_tag_delete(const char *dir, const char *name)
 {
 	git_repository *repo = NULL;
 
-	git_libgit2_init();
+	lib_init();
 	if (!open_repo(dir, &repo))
 		git_tag_delete(repo, name);
 	git_repository_free(repo);
-	git_libgit2_shutdown();
 }

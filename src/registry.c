@@ -13,7 +13,13 @@
  * write functions here run inside that transaction, so that version
  * numbers (max + 1) and ledger rows are allocated under the write lock.
  * Concurrency is SQLite's: WAL mode (readers never block the writer) and
- * a busy timeout; a lock still held after it is MLOPS_EBUSY.
+ * a busy handler that naps briefly until the busy timeout; a lock still
+ * held after it is MLOPS_EBUSY.
+ *
+ * The ledger is a stack per stage for rollback: each row stores the row
+ * below it (below_event_id, schema 2), so finding the previous holder
+ * follows a pointer from the stage's current row instead of replaying
+ * the ledger, and history reads the newest rows straight off an index.
  *
  * The DML is kept to what PostgreSQL also accepts (no INSERT OR ...,
  * no REPLACE, MAX() subqueries instead of ORDER BY ... LIMIT 1 where the

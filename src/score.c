@@ -721,6 +721,11 @@ uint64_t score_stream_unseen(const struct score_stream *ss, size_t feature)
 	return ss->unseen[feature];
 }
 
+uint64_t score_stream_raw_bytes(const struct score_stream *ss)
+{
+	return csv_raw_bytes(ss->csv);
+}
+
 void score_stream_sha256(const struct score_stream *ss, char hex[65])
 {
 	csv_sha256_hex(ss->csv, hex);

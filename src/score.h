@@ -151,6 +151,8 @@ int score_stream_next(struct score_stream *ss, struct score_block *block,
 uint64_t score_stream_rows(const struct score_stream *ss);
 uint64_t score_stream_rejected(const struct score_stream *ss);
 uint64_t score_stream_unseen(const struct score_stream *ss, size_t feature);
+/* Raw (possibly compressed) input bytes read so far. */
+uint64_t score_stream_raw_bytes(const struct score_stream *ss);
 /* Hex SHA-256 of the input's raw bytes (after the end). */
 void score_stream_sha256(const struct score_stream *ss, char hex[65]);
 const char *score_stream_name(const struct score_stream *ss);
