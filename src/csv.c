@@ -1457,6 +1457,213 @@ void csv_write_field(FILE *fp, const char *s, size_t len)
 	putc('"', fp);
 }
 
+/*
+ * Shortest round-trip formatting: Schubfach (R. Giulietti, "The Schubfach
+ * way to render doubles", 2020), in the form of A. Bolz's C++ version.
+ * A double v = c * 2^q lies in a rounding interval [v_l, v_r] of values
+ * that read back as v; v, v_l and v_r are scaled by 10^-k (k about the
+ * decimal exponent of 2^q) with a 128-bit power of ten from
+ * pow10-table.h, rounded to odd, which keeps every comparison below
+ * exact.  Then the shortest decimal in the interval has either one digit
+ * fewer than floor(v * 10^-k), or is that number or its successor,
+ * whichever is nearer v.  The fixed-point logarithms are checked by
+ * scripts/gen-pow10.py over the exponents used.
+ */
+#ifdef __SIZEOF_INT128__
+#include "pow10-table.h"
+
+/* floor(x / 2^n) for negative x too (>> of a negative is not portable). */
+static inline int floor_shift(int x, int n)
+{
+	return x >= 0 ? x >> n : -((-x + (1 << n) - 1) >> n);
+}
+
+/* floor(log2(10^e)), floor(log10(2^e)), floor(log10(3/4 * 2^e)). */
+static inline int floor_log2_pow10(int e)
+{
+	return floor_shift(e * 1741647, 19);
+}
+
+static inline int floor_log10_pow2(int e)
+{
+	return floor_shift(e * 315653, 20);
+}
+
+static inline int floor_log10_three_quarters_pow2(int e)
+{
+	return floor_shift(e * 315653 - 131237, 20);
+}
+
+/* (g * cp) / 2^128, rounded to odd: floor, with the low bit set when
+ * the quotient is not an integer. */
+static inline uint64_t round_to_odd(const uint64_t g[2], uint64_t cp)
+{
+	unsigned __int128 x = (unsigned __int128)cp * g[1];
+	unsigned __int128 y = (unsigned __int128)cp * g[0] + (uint64_t)(x >> 64);
+
+	return (uint64_t)(y >> 64) | ((uint64_t)y > 1);
+}
+
+/*
+ * The shortest decimal d * 10^*exp10 that reads back as c * 2^q (c > 0),
+ * the nearest to it among those; `closer` when the lower neighbour is
+ * half as far as the upper one (c a power of two, above the subnormals).
+ */
+static uint64_t shortest(uint64_t c, int q, int closer, int *exp10)
+{
+	uint64_t cbl = 4 * c - 2 + (uint64_t)closer, cb = 4 * c,
+		 cbr = 4 * c + 2;
+	int k = closer ? floor_log10_three_quarters_pow2(q) :
+			 floor_log10_pow2(q);
+	int h = q + floor_log2_pow10(-k) + 1;
+	const uint64_t *g = pow10_table[-k - POW10_MIN];
+	uint64_t vbl = round_to_odd(g, cbl << h);
+	uint64_t vb = round_to_odd(g, cb << h);
+	uint64_t vbr = round_to_odd(g, cbr << h);
+	/* The interval is closed when c is even (ties round to even). */
+	uint64_t lower = vbl + (c & 1), upper = vbr - (c & 1);
+	uint64_t s = vb / 4, sp, mid;
+	int inside_u, inside_w;
+
+	if (s >= 10) {
+		/* One digit fewer: sp * 10 or (sp + 1) * 10, in quarters. */
+		sp = s / 10;
+		inside_u = lower <= 40 * sp;
+		inside_w = 40 * sp + 40 <= upper;
+		if (inside_u != inside_w) {
+			*exp10 = k + 1;
+			return sp + (uint64_t)inside_w;
+		}
+	}
+	inside_u = lower <= 4 * s;
+	inside_w = 4 * s + 4 <= upper;
+	*exp10 = k;
+	if (inside_u != inside_w)
+		return s + (uint64_t)inside_w;
+	mid = 4 * s + 2;
+	return s + (uint64_t)(vb > mid || (vb == mid && (s & 1)));
+}
+
+/* Write the n decimal digits of d (n = its length) at p. */
+static void put_digits(char *p, uint64_t d, int n)
+{
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627"
+		"28293031323334353637383940414243444546474849505152535455"
+		"56575859606162636465666768697071727374757677787980818283"
+		"84858687888990919293949596979899";
+
+	while (n >= 2) {
+		memcpy(p + n - 2, pairs + 2 * (d % 100), 2);
+		d /= 100;
+		n -= 2;
+	}
+	if (n)
+		p[0] = (char)('0' + d);
+}
+
+static int n_digits(uint64_t d)
+{
+	int n = 1;
+
+	while (d >= 10000) {
+		d /= 10000;
+		n += 4;
+	}
+	while (d >= 10) {
+		d /= 10;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Lay out digits d * 10^exp10 as printf's "%.Pg" would, P being 15 or the
+ * digit count if more: what csv_format_double() has always written.
+ */
+static int format_decimal(char *buf, int neg, uint64_t d, int exp10)
+{
+	char digits[20], *p = buf;
+	int n, e, prec, i;
+
+	while (d % 10 == 0) {
+		d /= 10;
+		exp10++;
+	}
+	n = n_digits(d);
+	put_digits(digits, d, n);
+	e = exp10 + n - 1;		/* scientific exponent */
+	prec = n > 15 ? n : 15;
+	if (neg)
+		*p++ = '-';
+	if (e < -4 || e >= prec) {
+		*p++ = digits[0];
+		if (n > 1) {
+			*p++ = '.';
+			memcpy(p, digits + 1, (size_t)n - 1);
+			p += n - 1;
+		}
+		*p++ = 'e';
+		*p++ = e < 0 ? '-' : '+';
+		if (e < 0)
+			e = -e;
+		if (e >= 100)
+			*p++ = (char)('0' + e / 100);
+		*p++ = (char)('0' + e / 10 % 10);
+		*p++ = (char)('0' + e % 10);
+	} else if (e < 0) {
+		*p++ = '0';
+		*p++ = '.';
+		for (i = -1; i > e; i--)
+			*p++ = '0';
+		memcpy(p, digits, (size_t)n);
+		p += n;
+	} else if (n <= e + 1) {
+		memcpy(p, digits, (size_t)n);
+		p += n;
+		for (i = n; i <= e; i++)
+			*p++ = '0';
+	} else {
+		memcpy(p, digits, (size_t)e + 1);
+		p += e + 1;
+		*p++ = '.';
+		memcpy(p, digits + e + 1, (size_t)(n - e - 1));
+		p += n - e - 1;
+	}
+	*p = '\0';
+	return (int)(p - buf);
+}
+
+int csv_format_double(char *buf, double v)
+{
+	uint64_t bits, c, d;
+	int neg, biased, exp10;
+
+	memcpy(&bits, &v, sizeof(bits));
+	neg = (int)(bits >> 63);
+	biased = (int)(bits >> 52 & 0x7ff);
+	c = bits & (((uint64_t)1 << 52) - 1);
+	if (biased == 0x7ff) {
+		if (c) {		/* NaN: missing */
+			buf[0] = '\0';
+			return 0;
+		}
+		strcpy(buf, neg ? "-inf" : "inf");
+		return neg ? 4 : 3;
+	}
+	if (biased == 0 && c == 0) {
+		strcpy(buf, neg ? "-0" : "0");
+		return neg ? 2 : 1;
+	}
+	if (biased == 0)		/* subnormal */
+		d = shortest(c, 1 - 1075, 0, &exp10);
+	else
+		d = shortest(c | (uint64_t)1 << 52, biased - 1075,
+			     c == 0 && biased > 1, &exp10);
+	return format_decimal(buf, neg, d, exp10);
+}
+#else
+/* No 128-bit integers: try 15, 16, 17 digits. */
 int csv_format_double(char *buf, double v)
 {
 	int prec, n = 0;
@@ -1472,3 +1679,4 @@ int csv_format_double(char *buf, double v)
 	}
 	return n;
 }
+#endif

@@ -33,7 +33,6 @@
 #include "xalloc.h"
 
 #define BLOCK_ROWS 1024
-#define LBFGS_MEMORY 10
 
 void train_opts_init(struct train_opts *o)
 {
@@ -205,15 +204,23 @@ static void fit_categorical(struct feature *f, const struct ds_column *c,
  * Every solver step is a pass over the training rows computing a sum
  * (loss, gradient, Hessian or Gram matrix).  A pass is split into chunks
  * of CHUNK_ROWS rows run on all cores; each chunk writes its own partial
- * sums and the partials are added in chunk order, so the result does not
- * depend on the number of threads.  BLAS runs single-threaded inside.
+ * sums, and the partials are added to the total one chunk at a time in
+ * chunk order, so the result does not depend on the number of threads.
+ * Chunks run in batches of two per thread, which bounds the memory the
+ * partials take however many rows there are.  BLAS runs single-threaded
+ * inside.
+ *
+ * Logistic and softmax use Newton's method while the Hessian is small
+ * (NEWTON_MAX_DIM unknowns) and L-BFGS beyond, both on the same pass.
  */
 #define CHUNK_ROWS (16 * BLOCK_ROWS)
+#define NEWTON_MAX_DIM 400
+#define LBFGS_MEMORY 10
 
 enum pass_kind { PASS_LOGISTIC, PASS_SOFTMAX, PASS_GRAM };
 
 struct scratch {
-	double *block, *block2, *z;
+	double *block, *block2, *z, *hk;
 };
 
 struct fit {
@@ -233,8 +240,12 @@ struct fit {
 	const double *w;
 	int want_h;
 	size_t out_len;		/* doubles per chunk */
-	double *out;		/* n_chunks x out_len */
+	size_t first_chunk;	/* of the batch being run */
+	double *out;		/* batch x out_len */
 };
+
+typedef int (*eval_fn)(struct fit *ft, const double *w, double *f, double *g,
+		       double *h, struct mlops_err *err);
 
 static double softplus(double z)
 {
@@ -287,11 +298,15 @@ static int block_logistic(struct fit *ft, struct scratch *sc, size_t start,
 	return 0;
 }
 
-/* Softmax loss and gradient of one block into out. */
+/*
+ * Softmax loss, gradient and Hessian of one block into out.  The Hessian
+ * block of classes (k, l) is sum_i s_i p_ik (d_kl - p_il) x_i x_i'.
+ */
 static int block_softmax(struct fit *ft, struct scratch *sc, size_t start,
 			 size_t nb, double *out)
 {
-	size_t p = ft->p, K = ft->K, i, k;
+	size_t p = ft->p, K = ft->K, D = K * p, i, k, l, j, c;
+	double *h = out + 1 + D;
 	int ret;
 
 	if ((ret = matrix_gemm_abt(sc->block, nb, p, ft->w, K, sc->z, NULL)))
@@ -308,8 +323,44 @@ static int block_softmax(struct fit *ft, struct scratch *sc, size_t start,
 			sum += exp(z[k] - zmax);
 		lse = zmax + log(sum);
 		out[0] += s * (lse - z[y]);
+		/* z becomes the probabilities; the gradient uses p - y. */
 		for (k = 0; k < K; k++)
-			z[k] = s * (exp(z[k] - lse) - (k == y));
+			z[k] = exp(z[k] - lse);
+	}
+	if (ft->want_h) {
+		for (k = 0; k < K; k++) {
+			for (l = k; l < K; l++) {
+				for (i = 0; i < nb; i++) {
+					double pk = sc->z[i * K + k];
+					double s = ft->sw ? ft->sw[ft->cls[start + i]] : 1;
+					double wt = s * pk * ((k == l) - sc->z[i * K + l]);
+
+					for (j = 0; j < p; j++)
+						sc->block2[i * p + j] =
+							sc->block[i * p + j] * wt;
+				}
+				memset(sc->hk, 0, p * p * sizeof(double));
+				if ((ret = matrix_gemm_atb(sc->block2, nb, p,
+							   sc->block, p, 1.0,
+							   sc->hk, NULL)))
+					return ret;
+				for (j = 0; j < p; j++)
+					for (c = 0; c < p; c++) {
+						double v = sc->hk[j * p + c];
+
+						h[(k * p + j) * D + l * p + c] += v;
+						if (l != k)
+							h[(l * p + c) * D + k * p + j] += v;
+					}
+			}
+		}
+	}
+	for (i = 0; i < nb; i++) {
+		uint32_t y = ft->cls[start + i];
+		double s = ft->sw ? ft->sw[y] : 1;
+
+		for (k = 0; k < K; k++)
+			sc->z[i * K + k] = s * (sc->z[i * K + k] - (k == y));
 	}
 	return matrix_gemm_atb(sc->z, nb, K, sc->block, p, 1.0, out + 1, NULL);
 }
@@ -327,12 +378,13 @@ static int block_gram(struct fit *ft, struct scratch *sc, size_t start,
 			       out + p * p, NULL);
 }
 
-static int pass_chunk(void *arg, size_t worker, size_t chunk)
+static int pass_chunk(void *arg, size_t worker, size_t task)
 {
 	struct fit *ft = arg;
 	struct scratch *sc = &ft->scr[worker];
+	size_t chunk = ft->first_chunk + task;
 	size_t start = chunk * CHUNK_ROWS, end = start + CHUNK_ROWS, b;
-	double *out = ft->out + chunk * ft->out_len;
+	double *out = ft->out + task * ft->out_len;
 	int ret = 0;
 
 	if (end > ft->n)
@@ -365,29 +417,34 @@ static int run_pass(struct fit *ft, enum pass_kind kind, const double *w,
 		    int want_h, size_t out_len, double *sum,
 		    struct mlops_err *err)
 {
-	size_t n_chunks = (ft->n + CHUNK_ROWS - 1) / CHUNK_ROWS, c, j;
-	int ret;
+	size_t n_chunks = (ft->n + CHUNK_ROWS - 1) / CHUNK_ROWS;
+	size_t batch = 2 * ft->n_workers, c, j;
+	int ret = 0;
 
 	ft->kind = kind;
 	ft->w = w;
 	ft->want_h = want_h;
 	ft->out_len = out_len;
-	ft->out = xcalloc(n_chunks * out_len + 1, sizeof(double));
-	ret = parallel_run(n_chunks, ft->n_workers, pass_chunk, ft);
-	if (ret) {
-		free(ft->out);
-		return err_set(err, ret, "a training pass failed (matrix shape)");
-	}
+	ft->out = xcalloc(batch * out_len + 1, sizeof(double));
 	memset(sum, 0, out_len * sizeof(*sum));
-	for (c = 0; c < n_chunks; c++)
-		for (j = 0; j < out_len; j++)
-			sum[j] += ft->out[c * out_len + j];
+	for (ft->first_chunk = 0; ft->first_chunk < n_chunks && !ret;
+	     ft->first_chunk += batch) {
+		size_t n_run = n_chunks - ft->first_chunk < batch ?
+			       n_chunks - ft->first_chunk : batch;
+
+		ret = parallel_run(n_run, ft->n_workers, pass_chunk, ft);
+		for (c = 0; c < n_run && !ret; c++)
+			for (j = 0; j < out_len; j++)
+				sum[j] += ft->out[c * out_len + j];
+	}
 	free(ft->out);
 	ft->out = NULL;
+	if (ret)
+		return err_set(err, ret, "a training pass failed (matrix shape)");
 	return 0;
 }
 
-/* Logistic: objective, gradient and (full) Hessian at w. */
+/* Logistic: objective, gradient and, if h, the full Hessian at w. */
 static int logistic_eval(struct fit *ft, const double *w, double *f,
 			 double *g, double *h, struct mlops_err *err)
 {
@@ -407,6 +464,45 @@ static int logistic_eval(struct fit *ft, const double *w, double *f,
 		for (j = 0; j + 1 < p; j++)
 			h[j * p + j] += ft->lambda;
 		matrix_symmetrize(h, p);
+	}
+	free(sum);
+	return 0;
+}
+
+/* Softmax: objective, gradient and, if h, the Hessian at W (K x p). */
+static int softmax_eval(struct fit *ft, const double *w, double *f, double *g,
+			double *h, struct mlops_err *err)
+{
+	size_t p = ft->p, D = ft->K * p, k, j;
+	double *sum = xmallocarray(1 + D + (h ? D * D : 0), sizeof(double));
+	double dmax = 0;
+	int ret;
+
+	if ((ret = run_pass(ft, PASS_SOFTMAX, w, h != NULL,
+			    1 + D + (h ? D * D : 0), sum, err))) {
+		free(sum);
+		return ret;
+	}
+	memcpy(g, sum + 1, D * sizeof(*g));
+	*f = sum[0] + penalty(ft, w, g);
+	if (h) {
+		memcpy(h, sum + 1 + D, D * D * sizeof(*h));
+		for (k = 0; k < ft->K; k++)
+			for (j = 0; j + 1 < p; j++)
+				h[(k * p + j) * D + k * p + j] += ft->lambda;
+		for (j = 0; j < D; j++)
+			if (h[j * D + j] > dmax)
+				dmax = h[j * D + j];
+		/*
+		 * Adding the same constant to every intercept changes nothing,
+		 * so the Hessian is singular along that direction.  A tiny
+		 * ridge on the intercepts makes it solvable without moving
+		 * along it (the gradient never has a component there), which
+		 * keeps scikit-learn's solution: intercepts summing to zero.
+		 */
+		for (k = 0; k < ft->K; k++)
+			h[(k * p + p - 1) * D + k * p + p - 1] +=
+				1e-10 * (dmax > 1 ? dmax : 1);
 	}
 	free(sum);
 	return 0;
@@ -435,45 +531,76 @@ static double weight_total(const struct fit *ft)
 	return s;
 }
 
-static int solve_logistic(struct fit *ft, struct model *m, double tol,
-			  long max_iter, double *w, struct mlops_err *err)
+/* Whether a step's decrease is below the rounding of the objective. */
+static int stalled(double f, double fn)
 {
-	size_t p = ft->p, j;
-	double *g = xcalloc(p, sizeof(double)), *h = xcalloc(p * p, sizeof(double));
-	double *d = xcalloc(p, sizeof(double)), *wn = xcalloc(p, sizeof(double));
-	double *gn = xcalloc(p, sizeof(double)), *hn = xcalloc(p * p, sizeof(double));
-	double f, fn, scale = weight_total(ft), t, slope;
+	return f - fn <= 64 * DBL_EPSILON * fmax(fmax(fabs(f), fabs(fn)), 1);
+}
+
+/*
+ * Newton's method with a backtracking (Armijo) line search: one pass per
+ * trial point, Hessian and gradient together, solved by Cholesky.
+ */
+static int solve_newton(struct fit *ft, struct model *m, eval_fn eval,
+			size_t D, double tol, long max_iter, double *w,
+			struct mlops_err *err)
+{
+	double *g = xcalloc(D, sizeof(double)), *h = xcalloc(D * D, sizeof(double));
+	double *d = xcalloc(D, sizeof(double)), *wn = xcalloc(D, sizeof(double));
+	double *gn = xcalloc(D, sizeof(double)), *hn = xcalloc(D * D, sizeof(double));
+	double f, fn = 0, scale = weight_total(ft), t, slope;
+	size_t j;
 	long it;
 	int ret;
 
-	memset(w, 0, p * sizeof(*w));
+	memset(w, 0, D * sizeof(*w));
 	m->converged = 0;
-	if ((ret = logistic_eval(ft, w, &f, g, h, err)))
+	if ((ret = eval(ft, w, &f, g, h, err)))
 		goto out;
 	for (it = 0; ; it++) {
-		if (max_abs(g, p) <= tol * scale) {
+		if (max_abs(g, D) <= tol * scale) {
 			m->converged = 1;
 			break;
 		}
 		if (it >= max_iter)
 			break;
-		memcpy(d, g, p * sizeof(*d));
-		if ((ret = matrix_cholesky_solve(h, p, d, err)))
+		memcpy(d, g, D * sizeof(*d));
+		if ((ret = matrix_cholesky_solve(h, D, d, err)))
 			goto out;
-		slope = matrix_dot(g, d, p);
+		if (ft->K > 1) {
+			/*
+			 * Softmax: keep the step off the flat direction (all
+			 * intercepts up by the same amount), which rounding in
+			 * the gradient would otherwise excite.
+			 */
+			double mean = 0;
+			size_t k, p = ft->p;
+
+			for (k = 0; k < ft->K; k++)
+				mean += d[k * p + p - 1];
+			mean /= (double)ft->K;
+			for (k = 0; k < ft->K; k++)
+				d[k * p + p - 1] -= mean;
+		}
+		slope = matrix_dot(g, d, D);
 		for (t = 1; ; t /= 2) {
-			for (j = 0; j < p; j++)
+			for (j = 0; j < D; j++)
 				wn[j] = w[j] - t * d[j];
-			if ((ret = logistic_eval(ft, wn, &fn, gn, hn, err)))
+			if ((ret = eval(ft, wn, &fn, gn, hn, err)))
 				goto out;
 			if (fn <= f - 1e-4 * t * slope || t < 1e-10)
 				break;
 		}
 		if (t < 1e-10 && fn > f)
 			break;		/* no progress possible in floating point */
-		memcpy(w, wn, p * sizeof(*w));
-		memcpy(g, gn, p * sizeof(*g));
-		memcpy(h, hn, p * p * sizeof(*h));
+		memcpy(w, wn, D * sizeof(*w));
+		memcpy(g, gn, D * sizeof(*g));
+		memcpy(h, hn, D * D * sizeof(*h));
+		if (stalled(f, fn) && max_abs(g, D) <= 1e3 * tol * scale) {
+			it++;
+			m->converged = 1;
+			break;
+		}
 		f = fn;
 	}
 	m->n_iter = it;
@@ -487,28 +614,12 @@ out:
 	return ret;
 }
 
-/* Softmax: objective and gradient at W (K x p). */
-static int softmax_eval(struct fit *ft, const double *w, double *f, double *g,
-			struct mlops_err *err)
+/* L-BFGS with a backtracking line search, for problems too wide for Newton. */
+static int solve_lbfgs(struct fit *ft, struct model *m, eval_fn eval,
+		       size_t D, double tol, long max_iter, double *w,
+		       struct mlops_err *err)
 {
-	size_t D = ft->K * ft->p;
-	double *sum = xmallocarray(1 + D, sizeof(double));
-	int ret;
-
-	if ((ret = run_pass(ft, PASS_SOFTMAX, w, 0, 1 + D, sum, err))) {
-		free(sum);
-		return ret;
-	}
-	memcpy(g, sum + 1, D * sizeof(*g));
-	*f = sum[0] + penalty(ft, w, g);
-	free(sum);
-	return 0;
-}
-
-static int solve_softmax(struct fit *ft, struct model *m, double tol,
-			 long max_iter, double *w, struct mlops_err *err)
-{
-	size_t D = ft->K * ft->p, mem = LBFGS_MEMORY, n_hist = 0, head = 0;
+	size_t mem = LBFGS_MEMORY, n_hist = 0, head = 0;
 	double *s = xcalloc(mem * D, sizeof(double));
 	double *y = xcalloc(mem * D, sizeof(double));
 	double *rho = xcalloc(mem, sizeof(double)), alpha[LBFGS_MEMORY];
@@ -521,7 +632,7 @@ static int solve_softmax(struct fit *ft, struct model *m, double tol,
 
 	memset(w, 0, D * sizeof(*w));
 	m->converged = 0;
-	if ((ret = softmax_eval(ft, w, &f, g, err)))
+	if ((ret = eval(ft, w, &f, g, NULL, err)))
 		goto out;
 	for (it = 0; ; it++) {
 		if (max_abs(g, D) <= tol * scale) {
@@ -564,7 +675,7 @@ static int solve_softmax(struct fit *ft, struct model *m, double tol,
 		for (t = 1; ; t /= 2) {
 			for (j = 0; j < D; j++)
 				wn[j] = w[j] - t * d[j];
-			if ((ret = softmax_eval(ft, wn, &fn, gn, err)))
+			if ((ret = eval(ft, wn, &fn, gn, NULL, err)))
 				goto out;
 			if (fn <= f - 1e-4 * t * slope || t < 1e-12)
 				break;
@@ -575,8 +686,7 @@ static int solve_softmax(struct fit *ft, struct model *m, double tol,
 		 * Below the rounding of the loss no step can make progress:
 		 * stop as scipy's L-BFGS does (its factr test), converged.
 		 */
-		if ((f - fn) <= 64 * DBL_EPSILON *
-		    fmax(fmax(fabs(f), fabs(fn)), 1)) {
+		if (stalled(f, fn)) {
 			memcpy(w, wn, D * sizeof(*w));
 			m->converged = 1;
 			it++;
@@ -584,7 +694,7 @@ static int solve_softmax(struct fit *ft, struct model *m, double tol,
 		}
 		{
 			size_t k = head;
-			double sy = 0, yy = 0;
+			double sy, yy;
 
 			for (j = 0; j < D; j++) {
 				s[k * D + j] = wn[j] - w[j];
@@ -1095,14 +1205,20 @@ int train_fit(const struct dataset *ds, const struct train_opts *o,
 		ft.scr[i].block = xmallocarray(BLOCK_ROWS * ft.p, sizeof(double));
 		ft.scr[i].block2 = xmallocarray(BLOCK_ROWS * ft.p, sizeof(double));
 		ft.scr[i].z = xmallocarray(BLOCK_ROWS * ft.K, sizeof(double));
+		ft.scr[i].hk = xmallocarray(ft.p * ft.p, sizeof(double));
 	}
 	w = xcalloc(ft.K * ft.p, sizeof(double));
 	switch (algo) {
 	case TRAIN_LOGISTIC:
-		ret = solve_logistic(&ft, m, o->tol, o->max_iter, w, err);
-		break;
 	case TRAIN_SOFTMAX:
-		ret = solve_softmax(&ft, m, o->tol, o->max_iter, w, err);
+		if (ft.K * ft.p <= NEWTON_MAX_DIM)
+			ret = solve_newton(&ft, m, algo == TRAIN_LOGISTIC ?
+					   logistic_eval : softmax_eval,
+					   ft.K * ft.p, o->tol, o->max_iter, w, err);
+		else
+			ret = solve_lbfgs(&ft, m, algo == TRAIN_LOGISTIC ?
+					  logistic_eval : softmax_eval,
+					  ft.K * ft.p, o->tol, o->max_iter, w, err);
 		break;
 	default:
 		ret = solve_least_squares(&ft, m, algo == TRAIN_RIDGE,
@@ -1153,6 +1269,7 @@ out:
 		free(ft.scr[i].block);
 		free(ft.scr[i].block2);
 		free(ft.scr[i].z);
+		free(ft.scr[i].hk);
 	}
 	free(ft.scr);
 	free(w);
