@@ -1,23 +1,34 @@
 #!/bin/sh
-# mlops against its peers on the same CSV files: training a logistic
-# regression and batch scoring.  See bench/README.md.
+# mlops against its peers, side by side in one run: training (issue 3),
+# batch scoring and drift (issue 4) on generated data, and the real
+# datasets in ../shared/data.  See bench/README.md.
 #
-#   sh bench/run.sh                 # both sizes
-#   BENCH_SIZES=small sh bench/run.sh
+#   sh bench/run.sh                          # small (100k x 20) and large (1M x 50)
+#   BENCH_SIZES=small sh bench/run.sh        # a few minutes
+#   BENCH_BIG=1 sh bench/run.sh              # also score-batch on a ~5 GB file
 #
 # Environment: MLOPS and GEN (binaries; default: built in this tree),
 # PYTHON (default /usr/bin/python3, where Debian's sklearn lives),
-# BENCH_DIR (work folder; default a new temporary one, removed at the
-# end unless BENCH_KEEP=1), BENCH_RUNS (timed runs per case, default 3),
-# BENCH_SIZES ("small large", default both), BENCH_NO_INSTALL=1 to skip
-# installing the peers.
+# BENCH_SIZES ("tiny small large"; default "small large"), BENCH_RUNS
+# (timed runs per case, default 3), BENCH_REAL=0 to skip the real data,
+# BENCH_DATA (the real datasets; default ../shared/data beside the
+# project), BENCH_BIG=1 and BENCH_BIG_GB (default 5), BENCH_DIR (work
+# folder to keep; default a temporary one, removed at the end unless
+# BENCH_KEEP=1), BENCH_NO_INSTALL=1 to skip installing the peers, CC.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+bench=$root/bench
 MLOPS=${MLOPS:-$root/mlops}
 GEN=${GEN:-$root/examples/gen-data}
+PYTHON=${PYTHON:-/usr/bin/python3}
+CC=${CC:-cc}
 runs=${BENCH_RUNS:-3}
-sizes=${BENCH_SIZES:-small large}
+sizes=${BENCH_SIZES-small large}
+real=${BENCH_REAL:-1}
+realdata=${BENCH_DATA:-$root/../shared/data}
+big=${BENCH_BIG:-0}
+big_gb=${BENCH_BIG_GB:-5}
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() {
@@ -25,40 +36,47 @@ die() {
 	exit 1
 }
 
-[ -x "$MLOPS" ] || die "no mlops binary at '$MLOPS' (run scripts/demo.sh or make, or set MLOPS)"
-[ -x "$GEN" ] || die "no gen-data at '$GEN' (make, or set GEN)"
+case $runs in
+'' | *[!0-9]* | 0) die "BENCH_RUNS must be a positive integer" ;;
+esac
+[ -x "$MLOPS" ] || die "no mlops binary at '$MLOPS' (build it, or set MLOPS)"
+[ -x "$GEN" ] || die "no gen-data at '$GEN' (make examples/gen-data, or set GEN)"
+MLOPS=$(cd "$(dirname "$MLOPS")" && pwd)/$(basename "$MLOPS")
+GEN=$(cd "$(dirname "$GEN")" && pwd)/$(basename "$GEN")
 
-# ---- peers, from Debian packages ----
-if [ "${BENCH_NO_INSTALL:-0}" != 1 ] && command -v apt-cache >/dev/null 2>&1; then
-	want=
-	for pkg in time python3-sklearn python3-pandas liblinear-tools hyperfine; do
-		# Only ask for what this release carries.
-		if apt-cache show "$pkg" >/dev/null 2>&1; then
-			want="$want $pkg"
-		else
-			say "package $pkg not available here; skipping it"
-		fi
-	done
+# ---- peers, from Debian packages; every one is required ----
+debs="time python3-sklearn python3-pandas python3-scipy liblinear-tools"
+if [ "${BENCH_NO_INSTALL:-0}" != 1 ] && command -v apt-get >/dev/null 2>&1; then
 	# shellcheck disable=SC2086 # a list of package names
-	sh "$root/scripts/setup-deps.sh" $want
+	sh "$root/scripts/setup-deps.sh" $debs ||
+		die "could not install the peers ($debs); install them or set BENCH_NO_INSTALL=1"
 fi
-[ -x /usr/bin/time ] || die "/usr/bin/time (GNU time) is needed: apt-get install time"
-# The Debian packages install into the system python, which a pyenv or
-# virtualenv python3 earlier in PATH would not see.
-if [ -z "${PYTHON:-}" ]; then
-	PYTHON=python3
-	[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+missing=
+[ -x /usr/bin/time ] && /usr/bin/time -f '%e %M' true 2>/dev/null ||
+	missing="$missing /usr/bin/time(GNU, package time)"
+for mod in numpy pandas sklearn scipy; do
+	"$PYTHON" -c "import $mod" 2>/dev/null || missing="$missing $PYTHON:$mod"
+done
+for cmd in liblinear-train liblinear-predict "$CC"; do
+	command -v "$cmd" >/dev/null 2>&1 || missing="$missing $cmd"
+done
+[ -z "$missing" ] ||
+	die "missing peers:$missing (Debian: apt-get install $debs build-essential)"
+if [ "$real" = 1 ]; then
+	for f in penguins.csv mpg.csv; do
+		[ -r "$realdata/$f" ] ||
+			die "no $realdata/$f (set BENCH_DATA, or BENCH_REAL=0 to skip the real data)"
+	done
+	realdata=$(cd "$realdata" && pwd)
 fi
-have_sklearn=0
-if "$PYTHON" -c 'import sklearn, pandas' 2>/dev/null; then
-	have_sklearn=1
-else
-	say "$PYTHON with sklearn and pandas not found: no scikit-learn runs"
-fi
-have_liblinear=0
-command -v liblinear-train >/dev/null 2>&1 && have_liblinear=1
-have_hyperfine=0
-command -v hyperfine >/dev/null 2>&1 && have_hyperfine=1
+
+last_size=
+for size in $sizes; do
+	case $size in
+	tiny | small | large) last_size=$size ;;
+	*) die "unknown size '$size' (tiny, small or large)" ;;
+	esac
+done
 
 if [ -n "${BENCH_DIR:-}" ]; then
 	mkdir -p "$BENCH_DIR"
@@ -71,159 +89,227 @@ else
 fi
 cd "$work"
 say "working in $work"
+# No repository around the work folder: mlops records no runs anywhere.
+unset MLOPS_DIR
+MLOPS_CEILING_DIRECTORIES=$(dirname "$work")
+export MLOPS_CEILING_DIRECTORIES
 
-# ---- the peers' scripts ----
-cat >sk_train.py <<'EOF'
-# scikit-learn's equivalent of `mlops train --model logistic`: read the
-# CSV, hold out 20%, standardise, fit L2 logistic regression (lbfgs),
-# report holdout AUC, save the fitted pipeline.
-import pickle, sys
-import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+"$CC" -O2 -pthread -o dotloop "$bench/dotloop.c" || die "cannot compile bench/dotloop.c"
 
-data, out = sys.argv[1], sys.argv[2]
-df = pd.read_csv(data)
-X = df.drop(columns=["id", "y"]).to_numpy()
-y = df["y"].to_numpy()
-X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=1)
-model = make_pipeline(StandardScaler(),
-                      LogisticRegression(solver="lbfgs", C=1.0, max_iter=1000))
-model.fit(X_tr, y_tr)
-print("holdout auc %.4f" % roc_auc_score(y_te, model.predict_proba(X_te)[:, 1]),
-      file=sys.stderr)
-with open(out, "wb") as f:
-    pickle.dump(model, f)
-EOF
-cat >sk_score.py <<'EOF'
-# scikit-learn's equivalent of `mlops score-batch MODEL -i IN -o OUT --keep id`.
-import pickle, sys
-import pandas as pd
-
-model_path, data, out = sys.argv[1], sys.argv[2], sys.argv[3]
-with open(model_path, "rb") as f:
-    model = pickle.load(f)
-df = pd.read_csv(data)
-X = df.drop(columns=["id", "y"]).to_numpy()
-pd.DataFrame({"id": df["id"], "score": model.predict_proba(X)[:, 1]}).to_csv(
-    out, index=False)
-EOF
+results=$work/results.tsv
+: >"$results"
+tools() { "$PYTHON" "$bench/tools.py" "$@"; }
 
 # ---- measuring ----
-results=$work/results.txt
-: >"$results"
 
-# timed_run WALL_VAR RSS_VAR command...: one run under GNU time.
-timed_run() {
-	if ! /usr/bin/time -f '%e %M' -o time.out "$@" >/dev/null 2>cmd.err; then
-		cat cmd.err >&2
-		die "failed: $*"
-	fi
-	read -r t_wall t_kb <time.out
-}
+# now: seconds since the epoch, to the nanosecond.
+now() { date +%s.%N; }
 
-# measure TASK DATA TOOL ROWS command...: wall time (hyperfine's mean of
-# $runs runs when installed, else the best of $runs runs under GNU time)
-# and the peak RSS of a run.
+# measure N command...: runs the command N times under GNU time; sets
+# m_wall (median wall seconds, measured around the run) and m_rss (the
+# largest peak RSS, kB).  The last run's stdout is left in out.txt.
 measure() {
-	m_task=$1 m_data=$2 m_tool=$3 m_rows=$4
-	shift 4
-	say "$m_task $m_data: $m_tool"
-	timed_run "$@"
-	best=$t_wall
-	rss=$t_kb
-	if [ "$have_hyperfine" = 1 ]; then
-		if hyperfine --runs "$runs" --export-json hf.json --style none \
-			"$(quote_cmd "$@")" >/dev/null 2>cmd.err; then
-			best=$(sed -n 's/^ *"mean": *\([0-9.e+-]*\),*$/\1/p' hf.json | head -n 1)
-		else
+	m_n=$1
+	shift
+	m_walls=
+	m_rss=0
+	m_i=0
+	while [ "$m_i" -lt "$m_n" ]; do
+		m_i=$((m_i + 1))
+		m_t0=$(now)
+		if ! /usr/bin/time -f '%e %M' -o time.out "$@" >out.txt 2>cmd.err; then
 			cat cmd.err >&2
-			die "hyperfine failed on: $*"
+			die "failed: $*"
 		fi
-	else
-		i=1
-		while [ "$i" -lt "$runs" ]; do
-			i=$((i + 1))
-			timed_run "$@"
-			if awk "BEGIN { exit !($t_wall < $best) }"; then
-				best=$t_wall
-			fi
-			[ "$t_kb" -gt "$rss" ] && rss=$t_kb
-		done
-	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$m_task" "$m_data" "$m_tool" \
-		"$m_rows" "$best" "$rss" >>"$results"
-}
-
-# quote_cmd args...: one shell command line for hyperfine.
-quote_cmd() {
-	line=
-	for a in "$@"; do
-		line="$line '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"
+		m_t1=$(now)
+		read -r _ m_kb <time.out
+		[ "$m_kb" -gt "$m_rss" ] && m_rss=$m_kb
+		m_walls="$m_walls $(awk "BEGIN { printf \"%.4f\", $m_t1 - $m_t0 }")"
 	done
-	printf '%s' "$line"
+	# shellcheck disable=SC2086 # a list of numbers
+	m_wall=$(printf '%s\n' $m_walls | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 }
 
-# csv_to_libsvm IN OUT: liblinear's input format (label first, 1-based).
-csv_to_libsvm() {
-	awk -F, 'NR > 1 {
-		line = $NF
-		for (j = 2; j < NF; j++)
-			if ($j != "") line = line " " (j - 1) ":" $j
-		print line
-	}' "$1" >"$2"
+# record CASE DATA TOOL ROWS QUALITY NOTE: one result line (m_wall, m_rss).
+record() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" \
+		"$m_wall" "$m_rss" "$5" "$6" >>"$results"
+	say "$1 $2 $3: ${m_wall}s, $((m_rss / 1024)) MB  $5"
 }
+
+# split_head FILE ROWS_TRAIN: FILE.train.csv and FILE.test.csv, the first
+# ROWS_TRAIN data rows and the rest (gen-data's rows are independent).
+split_head() {
+	head -n "$(($2 + 1))" "$1.csv" >"$1.train.csv"
+	{
+		head -n 1 "$1.csv"
+		tail -n +"$(($2 + 2))" "$1.csv"
+	} >"$1.test.csv"
+}
+
+# mlops_quality MODEL TEST: the test metrics from `mlops --json validate`.
+mlops_quality() {
+	"$MLOPS" --json validate "$1" --data "$2" >validate.json ||
+		die "mlops validate $1 on $2 failed"
+	tools mlops-metrics <validate.json
+}
+
 
 for size in $sizes; do
 	case $size in
-	small) rows=100000 cols=20 ;;
-	large) rows=1000000 cols=50 ;;
-	*) die "unknown size '$size' (small or large)" ;;
+	tiny) rows=10000 cols=10 ncat=2 ;;
+	small) rows=100000 cols=20 ncat=3 ;;
+	large) rows=1000000 cols=50 ncat=5 ;;
+	*) die "unknown size '$size' (tiny, small or large)" ;;
 	esac
+	nnum=$((cols - ncat))
 	label="${rows}x${cols}"
-	data=$size.csv
-	say "generating $label binary data"
-	"$GEN" --rows "$rows" --numeric "$cols" --categorical 0 --seed 7 \
-		--task binary >"$data"
+	ntrain=$((rows * 8 / 10))
+	gen="$GEN --rows $rows --numeric $nnum --categorical $ncat"
 
-	measure train "$label" mlops "$rows" \
-		"$MLOPS" train --data "$data" --target y --model logistic \
-		--exclude id -o "$size.model.json"
-	if [ "$have_sklearn" = 1 ]; then
-		measure train "$label" sklearn "$rows" \
-			"$PYTHON" sk_train.py "$data" "$size.pkl"
-	fi
-	if [ "$have_liblinear" = 1 ]; then
-		csv_to_libsvm "$data" "$size.svm"
-		measure train "$label" liblinear "$rows" \
-			liblinear-train -q -s 0 "$size.svm" "$size.liblinear"
-	fi
+	say "generating $label data ($nnum numeric, $ncat categorical; binary, multiclass, regression) and splitting 80/20"
+	$gen --task binary --seed 7 >bin.csv
+	$gen --task multiclass --seed 7 >mc.csv
+	$gen --task regression --seed 7 >reg.csv
+	for d in bin mc reg; do split_head "$d" "$ntrain"; done
+	rm -f mc.csv reg.csv
+	say "bin.csv: $(du -m bin.csv | cut -f1) MB"
+	matrix_mb=$(awk "BEGIN { printf \"%.1f\", $ntrain * $cols * 8 / 1048576 }")
 
-	measure score "$label" mlops "$rows" \
-		"$MLOPS" score-batch "$size.model.json" -i "$data" \
-		-o "$size.scores.csv" --keep id
-	if [ "$have_sklearn" = 1 ]; then
-		measure score "$label" sklearn "$rows" \
-			"$PYTHON" sk_score.py "$size.pkl" "$data" "$size.sk.csv"
+	# ---- issue 3: training ----
+	case_=train\ binary
+	measure "$runs" "$MLOPS" train --data bin.train.csv --target y --model logistic \
+		--exclude id --holdout 0 -o bin.model.json
+	rss_ratio=$(awk "BEGIN { printf \"%.2f\", $m_rss / 1024 / $matrix_mb }")
+	record "$case_" "$label" mlops "$ntrain" \
+		"$(mlops_quality bin.model.json bin.test.csv) matrix_mb=$matrix_mb" \
+		"peak RSS ${rss_ratio}x the ${ntrain}x${cols} float64 matrix"
+	measure "$runs" "$PYTHON" "$bench/sk_train.py" logistic bin.train.csv y bin.pkl --exclude id
+	record "$case_" "$label" sklearn "$ntrain" "$(tools eval-sklearn bin.pkl bin.test.csv)" ""
+	# liblinear reads its own sparse text format: convert once, timed apart.
+	t0=$(now)
+	tools libsvm bin.csv bin.svm y id
+	t1=$(now)
+	conv=$(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }")
+	head -n "$ntrain" bin.svm >bin.train.svm
+	tail -n +"$((ntrain + 1))" bin.svm >bin.test.svm
+	measure "$runs" liblinear-train -q -s 0 -c 1 -B 1 bin.train.svm bin.liblinear
+	liblinear-predict -b 1 bin.test.svm bin.liblinear bin.test.pred >/dev/null ||
+		die "liblinear-predict failed"
+	record "$case_" "$label" "liblinear -s 0" "$ntrain" \
+		"$(tools eval-liblinear bin.test.pred bin.test.csv y)" \
+		"CSV->libsvm conversion (all $rows rows) ${conv}s, not included; no standardisation"
+
+	case_=train\ multiclass
+	measure "$runs" "$MLOPS" train --data mc.train.csv --target y --model softmax \
+		--exclude id --holdout 0 -o mc.model.json
+	record "$case_" "$label" mlops "$ntrain" "$(mlops_quality mc.model.json mc.test.csv)" ""
+	measure "$runs" "$PYTHON" "$bench/sk_train.py" softmax mc.train.csv y mc.pkl --exclude id
+	record "$case_" "$label" sklearn "$ntrain" "$(tools eval-sklearn mc.pkl mc.test.csv)" ""
+
+	for model in linear ridge; do
+		case_="train $model"
+		measure "$runs" "$MLOPS" train --data reg.train.csv --target y --model "$model" \
+			--exclude id --holdout 0 -o "reg.$model.json"
+		record "$case_" "$label" mlops "$ntrain" \
+			"$(mlops_quality "reg.$model.json" reg.test.csv)" ""
+		measure "$runs" "$PYTHON" "$bench/sk_train.py" "$model" reg.train.csv y \
+			"reg.$model.pkl" --exclude id
+		record "$case_" "$label" "sklearn $model" "$ntrain" \
+			"$(tools eval-sklearn "reg.$model.pkl" reg.test.csv)" ""
+	done
+	rm -f mc.train.csv mc.test.csv reg.train.csv reg.test.csv
+
+	# ---- issue 4: scoring the whole file with the binary model ----
+	case_=score
+	measure "$runs" "$MLOPS" score-batch bin.model.json -i bin.csv -o score.mlops.csv --keep id
+	record "$case_" "$label" mlops "$rows" "" "--threads: all cores"
+	measure "$runs" "$PYTHON" "$bench/sk_score.py" bin.pkl bin.csv score.sk.csv
+	record "$case_" "$label" sklearn "$rows" "$(tools compare-scores score.mlops.csv score.sk.csv)" \
+		"same data, sklearn's own fit"
+	measure "$runs" ./dotloop bin.csv 2
+	record "$case_" "$label" "C parse+dot" "$rows" "" "bench/dotloop.c, 2 threads, no output"
+	measure "$runs" liblinear-predict -b 1 bin.svm bin.liblinear score.liblinear.txt
+	record "$case_" "$label" "liblinear-predict" "$rows" "" "reads the libsvm file"
+	rm -f score.mlops.csv score.sk.csv score.liblinear.txt bin.svm bin.train.svm bin.test.svm
+
+	# ---- issue 4: drift of a copy with x1 shifted, x2 spread, c1's mix changed ----
+	case_=drift
+	$gen --task binary --seed 8 --shift x1=0.25 --scale x2=1.25 --mix c1 >drifted.csv
+	measure "$runs" "$MLOPS" --json drift bin.model.json -i drifted.csv \
+		--reference bin.train.csv --exit-zero
+	record "$case_" "$label" mlops "$((rows + ntrain))" "$(tools mlops-drift <out.txt)" \
+		"--reference bin.train.csv"
+	measure "$runs" "$MLOPS" --json drift bin.model.json -i drifted.csv --exit-zero
+	record "$case_" "$label" "mlops (baseline)" "$rows" "$(tools mlops-drift <out.txt)" \
+		"against the artefact's baseline"
+	measure "$runs" "$PYTHON" "$bench/scipy_drift.py" bin.train.csv drifted.csv --exclude id,y
+	record "$case_" "$label" scipy "$((rows + ntrain))" "$(tail -n 1 out.txt)" \
+		"KS p<0.05 numeric, PSI>0.1 categorical"
+	rm -f drifted.csv
+
+	# ---- issue 4: score-batch memory on a file of about BENCH_BIG_GB ----
+	if [ "$big" = 1 ] && [ "$size" = "$last_size" ]; then
+		body=$(($(wc -c <bin.csv) - $(head -n 1 bin.csv | wc -c)))
+		copies=$(awk "BEGIN { c = int($big_gb * 1e9 / $body + 0.999); print (c < 1 ? 1 : c) }")
+		say "building a $copies-copy file of bin.csv's rows (~$big_gb GB)"
+		{
+			cat bin.csv
+			i=1
+			while [ "$i" -lt "$copies" ]; do
+				tail -n +2 bin.csv
+				i=$((i + 1))
+			done
+		} >big.csv
+		gb=$(awk "BEGIN { printf \"%.2f\", $(wc -c <big.csv) / 1e9 }")
+		measure 1 "$MLOPS" score-batch bin.model.json -i big.csv -o big.out.csv --keep id
+		record "score big" "$label" mlops "$((rows * copies))" "" "${gb} GB input, one run"
+		rm -f big.csv big.out.csv
 	fi
-	rm -f "$data" "$size.svm"
+	rm -f bin.csv bin.train.csv bin.test.csv
 done
 
-# ---- report ----
-printf '\n%-6s %-11s %-10s %9s %9s %9s %9s\n' \
-	task data tool wall_s peak_MB us/row vs_mlops
-awk -F'\t' '
-	{ key = $1 FS $2; if ($3 == "mlops") base[key] = $5; line[NR] = $0 }
-	END {
-		for (i = 1; i <= NR; i++) {
-			split(line[i], f, FS)
-			key = f[1] FS f[2]
-			ratio = (key in base && base[key] > 0) ? sprintf("%.2fx", f[5] / base[key]) : "-"
-			printf "%-6s %-11s %-10s %9.2f %9.1f %9.2f %9s\n", f[1], f[2], f[3],
-				f[5], f[6] / 1024, f[5] * 1e6 / f[4], ratio
-		}
-	}' "$results"
-printf '\nvs_mlops: the tool'"'"'s wall time divided by mlops'"'"'s on the same task and data.\n'
+# ---- real data: ../shared/data, read in place, split into the work folder ----
+if [ "$real" = 1 ]; then
+	tools split "$realdata/penguins.csv" penguins.train.csv penguins.test.csv 0.3 42
+	tools split "$realdata/mpg.csv" mpg.train.csv mpg.test.csv 0.3 42
+	n=$(($(wc -l <penguins.train.csv) - 1))
+	nt=$(($(wc -l <penguins.test.csv) - 1))
+	label="penguins"
+	measure 1 "$MLOPS" train --data penguins.train.csv --target species --model softmax \
+		--holdout 0 -o penguins.json
+	"$MLOPS" score-batch penguins.json -i penguins.test.csv -o penguins.scores.csv ||
+		die "score-batch on penguins.test.csv failed"
+	scored=$(($(wc -l <penguins.scores.csv) - 1))
+	record "real species" "$label" mlops "$n" \
+		"$(mlops_quality penguins.json penguins.test.csv)" \
+		"train $n/test $nt rows, seed 42; score-batch wrote $scored rows"
+	measure 1 "$PYTHON" "$bench/sk_train.py" softmax penguins.train.csv species penguins.pkl
+	record "real species" "$label" sklearn "$n" \
+		"$(tools eval-sklearn penguins.pkl penguins.test.csv)" ""
+
+	n=$(($(wc -l <mpg.train.csv) - 1))
+	nt=$(($(wc -l <mpg.test.csv) - 1))
+	label="mpg"
+	for model in linear ridge; do
+		measure 1 "$MLOPS" train --data mpg.train.csv --target mpg --model "$model" \
+			--exclude name --holdout 0 -o "mpg.$model.json"
+		"$MLOPS" score-batch "mpg.$model.json" -i mpg.test.csv -o mpg.scores.csv ||
+			die "score-batch on mpg.test.csv failed"
+		scored=$(($(wc -l <mpg.scores.csv) - 1))
+		record "real $model" "$label" mlops "$n" \
+			"$(mlops_quality "mpg.$model.json" mpg.test.csv)" \
+			"train $n/test $nt rows, seed 42; score-batch wrote $scored rows"
+		measure 1 "$PYTHON" "$bench/sk_train.py" "$model" mpg.train.csv mpg "mpg.$model.pkl" \
+			--exclude name
+		record "real $model" "$label" "sklearn $model" "$n" \
+			"$(tools eval-sklearn "mpg.$model.pkl" mpg.test.csv)" ""
+	done
+fi
+
+# ---- summary ----
+printf '\nmlops %s (%s); %s runs per case, median wall; %s cores; %s\n\n' \
+	"$("$MLOPS" --version 2>/dev/null | head -n 1)" "$MLOPS" "$runs" \
+	"$(nproc 2>/dev/null || echo '?')" \
+	"$("$PYTHON" -c 'import sklearn, pandas, scipy; print("sklearn", sklearn.__version__, "pandas", pandas.__version__, "scipy", scipy.__version__)')"
+tools report "$results"
