@@ -205,8 +205,8 @@ static int check_entry(struct archive_entry *e, const char *path,
 			       "refused", path, name);
 	if (archive_entry_hardlink(e))
 		return err_set(err, MLOPS_ECORRUPT,
-			       "bundle '%s': entry '%s' is a hard link; refused",
-			       path, name);
+			       "bundle '%s': entry '%s' is a hard link; "
+			       "refused", path, name);
 	if (archive_entry_filetype(e) == AE_IFLNK ||
 	    archive_entry_symlink(e))
 		return err_set(err, MLOPS_ECORRUPT,
@@ -271,8 +271,8 @@ static int read_data(struct archive *a, const char *path, const char *name,
 	if (got != size) {
 		free(buf);
 		return err_set(err, MLOPS_ECORRUPT,
-			       "bundle '%s' is truncated: entry '%s' has %zu of "
-			       "%zu bytes", path, name, got, size);
+			       "bundle '%s' is truncated: entry '%s' has %zu "
+			       "of %zu bytes", path, name, got, size);
 	}
 	buf[size] = '\0';
 	*bytes = buf;

@@ -19,7 +19,10 @@ enum {
 	CMD_REPO_RW = 1 << 1,	/* repository required, registry writable */
 	CMD_REPO_OPT = 1 << 2,	/* open the repository if one is found
 				   (read-only with CMD_REPO_RO) */
-	CMD_HIDDEN = 1 << 3	/* not listed in help or completion */
+	CMD_HIDDEN = 1 << 3,	/* not listed in help or completion;
+				   repository errors are ignored */
+	CMD_BLAS = 1 << 4	/* heavy linear algebra: wants the best
+				   OpenBLAS kernels (see main.c) */
 };
 
 struct cmd_ctx {

@@ -19,6 +19,14 @@
  * exact fast path; everything else goes to strtod(), so the program must
  * run in the "C" LC_NUMERIC locale (the default).
  *
+ * For parallel scoring the reader also hands out chunks: blocks of whole
+ * records as raw bytes, cut at newlines outside quotes by a memchr()
+ * scan, which a chunk parser on another thread splits into records in
+ * place.  Shards (csv_open_shard) read a byte range of a plain file with
+ * pread(2), bypassing libarchive, as do plain files in general.
+ * csv_format_double() is Schubfach with a generated table of powers of
+ * ten (pow10-table.h, from scripts/gen-pow10.py).
+ *
  * Not done here: type inference (dataset.c), schema matching (score.c).
  */
 
@@ -653,7 +661,7 @@ struct scan_state {
 	int in_quote;		/* inside a quoted field */
 	int quote_pending;	/* ... and the last byte was a quote */
 	int prev;		/* last byte consumed outside quotes */
-	int line_kind;		/* 0: line empty so far, 1: just "\r", 2: data */
+	int line_kind;		/* 0: empty line so far, 1: "\r", 2: data */
 	unsigned long lines;	/* newlines consumed */
 	uint64_t records;	/* records ended by a newline */
 	size_t last_end;	/* chunk length at the last record boundary */
@@ -1202,7 +1210,9 @@ static int hash_span(struct csv_reader *r, uint64_t from, uint64_t to,
 	int ret;
 
 	while (from < to) {
-		want = to - from < DATA_BLOCK ? (size_t)(to - from) : DATA_BLOCK;
+		want = DATA_BLOCK;
+		if (to - from < want)
+			want = (size_t)(to - from);
 		if ((ret = pread_full(r, r->buf, want, from, &got, err)))
 			return ret;
 		if (!got)
@@ -1499,7 +1509,8 @@ static inline int floor_log10_three_quarters_pow2(int e)
 static inline uint64_t round_to_odd(const uint64_t g[2], uint64_t cp)
 {
 	unsigned __int128 x = (unsigned __int128)cp * g[1];
-	unsigned __int128 y = (unsigned __int128)cp * g[0] + (uint64_t)(x >> 64);
+	unsigned __int128 y = (unsigned __int128)cp * g[0] +
+			      (uint64_t)(x >> 64);
 
 	return (uint64_t)(y >> 64) | ((uint64_t)y > 1);
 }
@@ -1544,37 +1555,20 @@ static uint64_t shortest(uint64_t c, int q, int closer, int *exp10)
 	return s + (uint64_t)(vb > mid || (vb == mid && (s & 1)));
 }
 
-/* Write the n decimal digits of d (n = its length) at p. */
-static void put_digits(char *p, uint64_t d, int n)
+/* Write x < 10^8 as exactly 8 digits; 32-bit halves, for speed. */
+static inline void put8(char *p, uint32_t x)
 {
 	static const char pairs[] =
 		"00010203040506070809101112131415161718192021222324252627"
 		"28293031323334353637383940414243444546474849505152535455"
 		"56575859606162636465666768697071727374757677787980818283"
 		"84858687888990919293949596979899";
+	uint32_t a = x / 10000, b = x % 10000;
 
-	while (n >= 2) {
-		memcpy(p + n - 2, pairs + 2 * (d % 100), 2);
-		d /= 100;
-		n -= 2;
-	}
-	if (n)
-		p[0] = (char)('0' + d);
-}
-
-static int n_digits(uint64_t d)
-{
-	int n = 1;
-
-	while (d >= 10000) {
-		d /= 10000;
-		n += 4;
-	}
-	while (d >= 10) {
-		d /= 10;
-		n++;
-	}
-	return n;
+	memcpy(p, pairs + 2 * (a / 100), 2);
+	memcpy(p + 2, pairs + 2 * (a % 100), 2);
+	memcpy(p + 4, pairs + 2 * (b / 100), 2);
+	memcpy(p + 6, pairs + 2 * (b % 100), 2);
 }
 
 /*
@@ -1583,24 +1577,28 @@ static int n_digits(uint64_t d)
  */
 static int format_decimal(char *buf, int neg, uint64_t d, int exp10)
 {
-	char digits[20], *p = buf;
+	char digits[17], *first = digits, *last = digits + 17, *p = buf;
+	uint64_t hi = d / 100000000;
 	int n, e, prec, i;
 
-	while (d % 10 == 0) {
-		d /= 10;
-		exp10++;
-	}
-	n = n_digits(d);
-	put_digits(digits, d, n);
-	e = exp10 + n - 1;		/* scientific exponent */
+	/* d < 10^17: all 17 digits, then trim zeros at both ends. */
+	digits[0] = (char)('0' + hi / 100000000);
+	put8(digits + 1, (uint32_t)(hi % 100000000));
+	put8(digits + 9, (uint32_t)(d % 100000000));
+	while (*first == '0')
+		first++;
+	while (last[-1] == '0')
+		last--;
+	n = (int)(last - first);
+	e = exp10 + (int)(digits + 17 - first) - 1;	/* scientific */
 	prec = n > 15 ? n : 15;
 	if (neg)
 		*p++ = '-';
 	if (e < -4 || e >= prec) {
-		*p++ = digits[0];
+		*p++ = *first;
 		if (n > 1) {
 			*p++ = '.';
-			memcpy(p, digits + 1, (size_t)n - 1);
+			memcpy(p, first + 1, (size_t)n - 1);
 			p += n - 1;
 		}
 		*p++ = 'e';
@@ -1616,18 +1614,18 @@ static int format_decimal(char *buf, int neg, uint64_t d, int exp10)
 		*p++ = '.';
 		for (i = -1; i > e; i--)
 			*p++ = '0';
-		memcpy(p, digits, (size_t)n);
+		memcpy(p, first, (size_t)n);
 		p += n;
 	} else if (n <= e + 1) {
-		memcpy(p, digits, (size_t)n);
+		memcpy(p, first, (size_t)n);
 		p += n;
 		for (i = n; i <= e; i++)
 			*p++ = '0';
 	} else {
-		memcpy(p, digits, (size_t)e + 1);
+		memcpy(p, first, (size_t)e + 1);
 		p += e + 1;
 		*p++ = '.';
-		memcpy(p, digits + e + 1, (size_t)(n - e - 1));
+		memcpy(p, first + e + 1, (size_t)(n - e - 1));
 		p += n - e - 1;
 	}
 	*p = '\0';

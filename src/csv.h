@@ -58,7 +58,7 @@ int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 
 /* A block of whole records as raw (still quoted) bytes. */
 struct csv_chunk {
-	char *data;		/* owned; the records end to end, NUL after len */
+	char *data;		/* owned; records end to end, NUL after len */
 	size_t len, alloc;
 	unsigned long first_line;	/* physical line of data[0], which is
 					 * its first record's unless empty
@@ -211,8 +211,12 @@ void csv_write_field(FILE *fp, const char *s, size_t len);
 
 /*
  * Format `v` as the shortest decimal that reads back to the same double
- * ("%.17g" at worst), into buf (at least 32 bytes); returns its length.
- * NaN formats as "" (missing).
+ * (17 significant digits at worst; the nearest to v among the shortest),
+ * into buf (at least 32 bytes); returns its length.  Laid out as
+ * printf("%.Pg") would, P being 15 or the digit count if more: "0.1",
+ * "1e-07", "1e+21", "100000000000000", "0.30000000000000004".  NaN
+ * formats as "" (missing), -0 as "-0", infinities as "inf" and "-inf".
+ * Exact (Schubfach, no libc), locale-independent, thread-safe.
  */
 int csv_format_double(char *buf, double v);
 

@@ -49,8 +49,12 @@
 #include "xalloc.h"
 
 #define DEFAULT_MAX_LEVELS 1000
-#define DEFAULT_CHUNK_BYTES (2 << 20)
-#define CHUNKS_PER_WORKER 2
+/*
+ * A round ends when its last chunk is parsed, so chunks are small enough
+ * for the workers to finish together; two batches of them are in memory.
+ */
+#define DEFAULT_CHUNK_BYTES (1 << 20)
+#define CHUNKS_PER_WORKER 4
 /* Longest cell value quoted in an error message. */
 #define MSG_VALUE_MAX 60
 
@@ -418,14 +422,14 @@ static void parse_slot(const struct loader *ld, struct slot *sl)
 	sl->err_row = i;
 }
 
-/* Read up to per_batch chunks into b; remember a failure for later. */
-static void read_batch(struct loader *ld, struct batch *b)
+/* Read up to `want` chunks into b; remember a failure for later. */
+static void read_batch(struct loader *ld, struct batch *b, size_t want)
 {
 	struct slot *sl;
 
 	b->n = 0;
 	b->status = 0;
-	while (b->n < ld->per_batch) {
+	while (b->n < want) {
 		sl = &b->slots[b->n];
 		b->status = csv_read_chunk(ld->csv, &sl->chunk,
 					   ld->chunk_bytes, &b->eof, &b->err);
@@ -443,7 +447,7 @@ static int round_task(void *arg, size_t worker, size_t task)
 	(void)worker;
 	if (!task) {
 		if (ld->reading)
-			read_batch(ld, ld->reading);
+			read_batch(ld, ld->reading, ld->per_batch);
 	} else {
 		parse_slot(ld, &ld->parsing->slots[task - 1]);
 	}
@@ -651,7 +655,10 @@ static void batch_release(struct loader *ld, struct batch *b)
 /*
  * Read the rows: each round parses one batch while reading the next,
  * then merges the batch.  A read error comes after the records read
- * before it, so it is reported only if they are fine.
+ * before it, so it is reported only if they are fine.  The first batch
+ * is a single chunk: most numeric columns pass max_levels in it, and
+ * after it no worker interns them (interning in every chunk of a batch
+ * would cost many times the memory of the chunks).
  */
 static int read_rows(struct loader *ld, struct mlops_err *err)
 {
@@ -662,7 +669,7 @@ static int read_rows(struct loader *ld, struct mlops_err *err)
 	ld->per_batch = CHUNKS_PER_WORKER * ld->n_workers;
 	batch_init(ld, cur);
 	batch_init(ld, next);
-	read_batch(ld, cur);
+	read_batch(ld, cur, 1);
 	for (;;) {
 		if (cur->n) {
 			reserve_rows(ld, cur);

@@ -60,7 +60,7 @@ struct dataset_opts {
 	/* Threads parsing the file; 0 means one per online CPU.  Results
 	 * never depend on it. */
 	size_t threads;
-	/* Bytes of input per parsing task; 0 means the default, 2 MiB.
+	/* Bytes of input per parsing task; 0 means the default, 1 MiB.
 	 * Results never depend on it; tests make it tiny to cross chunk
 	 * boundaries. */
 	size_t chunk_bytes;

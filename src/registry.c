@@ -55,7 +55,8 @@ struct registry {
 
 /* The guard that keeps the ledger append-only (also used by backfill). */
 #define STAGE_EVENTS_NO_UPDATE \
-	"CREATE TRIGGER stage_events_no_update BEFORE UPDATE ON stage_events\n" \
+	"CREATE TRIGGER stage_events_no_update BEFORE UPDATE ON " \
+	"stage_events\n" \
 	"BEGIN SELECT RAISE(ABORT, 'the stage ledger is append-only'); END;\n"
 
 /*
@@ -484,6 +485,25 @@ static int open_db(const char *path, int flags, int busy_timeout_ms,
 	return 0;
 }
 
+/*
+ * A read-only command on a registry of an older schema: upgrade it
+ * through a second, writable connection when the file allows, so that
+ * reading commands keep working after mlops itself was upgraded.
+ * Nonzero when that is not possible (a read-only file, say).
+ */
+static int upgrade_aside(const char *path, int busy_timeout_ms)
+{
+	struct registry *rw;
+	int ret;
+
+	if (open_db(path, SQLITE_OPEN_READWRITE, busy_timeout_ms, &rw, NULL))
+		return -1;
+	ret = exec(rw, "PRAGMA foreign_keys = ON", "", NULL) ||
+	      migrate(rw, NULL);
+	registry_close(rw);
+	return ret;
+}
+
 int registry_open(const char *path, int writable, int busy_timeout_ms,
 		  struct registry **out, struct mlops_err *err)
 {
@@ -510,7 +530,8 @@ int registry_open(const char *path, int writable, int busy_timeout_ms,
 			      path, version, N_MIGRATIONS);
 		goto fail;
 	}
-	if (version < N_MIGRATIONS && !writable) {
+	if (version < N_MIGRATIONS && !writable &&
+	    upgrade_aside(path, busy_timeout_ms)) {
 		ret = err_set(err, MLOPS_ECORRUPT,
 			      "registry '%s' has the old schema version %d; "
 			      "any writing command upgrades it", path, version);

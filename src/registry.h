@@ -187,9 +187,9 @@ int registry_stage_move(struct registry *reg, const struct reg_move *mv,
  * and the target is the holder below the top, or with `to_version` > 0
  * that version if it is still on the stack below the top.  Each ledger
  * row stores the row below it (schema 2), so this follows pointers and
- * costs the same at any ledger length.  MLOPS_ENOTFOUND "stage 'S' of model 'X' has no earlier holder
- * to roll back to", "... is not set", or "version N is not an earlier
- * holder of stage ...".
+ * costs the same at any ledger length.  MLOPS_ENOTFOUND "stage 'S' of
+ * model 'X' has no earlier holder to roll back to", "... is not set", or
+ * "version N is not an earlier holder of stage ...".
  */
 int registry_rollback_target(struct registry *reg, const char *model,
 			     const char *stage, int to_version, int *target,

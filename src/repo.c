@@ -173,7 +173,8 @@ static int cfg_name_eq(const char *a, size_t a_len, const char *b)
 	if (strlen(b) != a_len)
 		return 0;
 	for (i = 0; i < a_len; i++)
-		if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+		if (tolower((unsigned char)a[i]) !=
+		    tolower((unsigned char)b[i]))
 			return 0;
 	return 1;
 }

@@ -76,14 +76,17 @@ char *xstrndup(const char *s, size_t n)
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
+	char small[256], *p;
 	int len;
-	char *p;
 
+	/* Most strings fit the stack buffer: one formatting pass. */
 	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
+	len = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
 	if (len < 0)
 		die_oom(0);
+	if ((size_t)len < sizeof(small))
+		return xstrndup(small, (size_t)len);
 	p = xmalloc((size_t)len + 1);
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)len + 1, fmt, ap);
