@@ -42,6 +42,36 @@ test_expect_success 'the config file documents its defaults' '
 	test_grep "tags = false" .mlops/config
 '
 
+test_expect_success 'the config reader takes git-config syntax' '
+	cp .mlops/config config.orig &&
+	cat >>.mlops/config <<-\EOF &&
+	; a comment, then a section in other case and a quoted value
+	[Registry]
+		Busy-Timeout = "2500" # milliseconds
+	[git]
+		tags = off
+	[stage "QA"]
+		require-validation
+	EOF
+	"$MLOPS" list >/dev/null &&
+	printf "[registry]\n\tbusy-timeout = soon\n" >>.mlops/config &&
+	test_expect_code 1 "$MLOPS" list 2>err &&
+	test_one_line err &&
+	test_grep "registry.busy-timeout must be milliseconds" err &&
+	cp config.orig .mlops/config &&
+	printf "[git]\n\ttags = perhaps\n" >>.mlops/config &&
+	test_expect_code 1 "$MLOPS" list 2>err &&
+	test_one_line err &&
+	test_grep "git.tags must be true or false" err &&
+	cp config.orig .mlops/config &&
+	printf "[registry]\nwhat is this\n" >>.mlops/config &&
+	test_expect_code 1 "$MLOPS" list 2>err &&
+	test_one_line err &&
+	test_grep "bad config .* line $(wc -l <.mlops/config): a malformed line" err &&
+	cp config.orig .mlops/config &&
+	"$MLOPS" list >/dev/null
+'
+
 test_expect_success 'train some artefacts' '
 	for s in 1 2 3; do
 		make_csv $s d$s.csv &&
@@ -160,7 +190,14 @@ test_expect_success 'verify finds a tampered artefact' '
 	test_expect_code 1 "$MLOPS" verify >out 2>err &&
 	test_one_line err &&
 	test_grep "1 problem found" err &&
-	test_grep "sha256:$sha is corrupt" out
+	test_grep "sha256:$sha is corrupt" out &&
+	test_expect_code 1 "$MLOPS" score-batch churn:2 -i d2.csv -o s.csv 2>err &&
+	test_one_line err &&
+	test_grep "sha256:$sha is corrupt" err &&
+	! test -e s.csv &&
+	test_expect_code 1 "$MLOPS" export churn:2 -o b.tar.gz 2>err &&
+	test_one_line err &&
+	! test -e b.tar.gz
 '
 
 test_expect_success 'verify finds a missing artefact' '

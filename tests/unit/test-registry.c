@@ -188,6 +188,60 @@ static void test_stages_and_rollback(void)
 	registry_close(reg);
 }
 
+static void test_history_limit_and_at(void)
+{
+	struct registry *reg = fresh("c.db", 1000);
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct reg_event *ev = NULL;
+	size_t n_ev = 0, i;
+	char bound[40];
+	int existed, k;
+
+	reg_version(reg, "churn", sha_a, &existed);
+	reg_version(reg, "churn", sha_b, &existed);
+	for (k = 0; k < 10; k++)
+		move(reg, "churn", k % 2 ? "staging" : "production",
+		     1 + k % 2, "promote");
+	ok(!registry_history(reg, "churn", "production", 3, &ev, &n_ev,
+			     &err) && n_ev == 3 && ev[0].id < ev[2].id &&
+	   ev[2].id == 9, "--limit takes the newest rows, oldest first");
+	for (i = 0; i < n_ev; i++)
+		reg_event_release(&ev[i]);
+	free(ev);
+
+	ok(!registry_time_bound("2026-11-22", bound, &err) &&
+	   !strcmp(bound, "2026-11-22~"), "a day is a bound at its end");
+	ok(!registry_time_bound("2026-11-22 08:00:00.5", bound, &err) &&
+	   !strcmp(bound, "2026-11-22T08:00:00.5~"),
+	   "a space for the T, and a fraction of a second");
+	ok(!registry_time_bound("2026-11-22t08:00:00Z", bound, &err) &&
+	   !strcmp(bound, "2026-11-22T08:00:00~"),
+	   "a full second with Z, any T");
+	is_int(registry_time_bound("2026-1-22", bound, &err), MLOPS_EUSAGE,
+	       "a malformed date is a usage error");
+	is_int(registry_time_bound("", bound, &err), MLOPS_EUSAGE,
+	       "an empty time is a usage error");
+	is_int(registry_time_bound("2026-11-22T08:00:00+02:00", bound, &err),
+	       MLOPS_EUSAGE, "offsets other than Z are refused");
+
+	ok(!registry_time_bound("2999", bound, &err) &&
+	   !registry_stages_at(reg, "churn", NULL, bound, &ev, &n_ev, &err) &&
+	   n_ev == 2 && !strcmp(ev[0].stage, "production") &&
+	   ev[0].to_version == 1 && ev[1].to_version == 2,
+	   "at a later time, every stage's current holder, by stage");
+	for (i = 0; i < n_ev; i++)
+		reg_event_release(&ev[i]);
+	free(ev);
+	ok(!registry_time_bound("2000", bound, &err) &&
+	   !registry_stages_at(reg, "churn", "staging", bound, &ev, &n_ev,
+			       &err) && n_ev == 0,
+	   "before the first move, nothing was set");
+	free(ev);
+	is_int(registry_stages_at(reg, "nope", NULL, bound, &ev, &n_ev, &err),
+	       MLOPS_ENOTFOUND, "--at of an unknown model is not found");
+	registry_close(reg);
+}
+
 static void test_ledger_append_only(void)
 {
 	char *path = xasprintf("%s/b.db", tmpdir);
@@ -348,6 +402,7 @@ int main(void)
 	}
 	test_register_resolve();
 	test_stages_and_rollback();
+	test_history_limit_and_at();
 	test_ledger_append_only();
 	test_runs();
 	test_busy_and_integrity();
