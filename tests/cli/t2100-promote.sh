@@ -190,6 +190,10 @@ test_expect_success 'git tags in GTO grammar with --git-tag' '
 	EOF
 	test_cmp expect tags &&
 	test $(grep -E -c "$GTO_TAG" tags) = 5 &&
+	git tag -n >tagn &&
+	test $(cut -d" " -f1 tagn | grep -E -c "$GTO_TAG") = 5 &&
+	test_grep "^churn#production#1 *Assigning stage production to artifact churn version v0.0.1$" tagn &&
+	test_grep "^churn@v0.0.2 *Registering artifact churn version v0.0.2$" tagn &&
 	test "$(git cat-file -t churn@v0.0.1)" = tag &&
 	test "$(git rev-parse "churn#production#2^{commit}")" = "$(git rev-parse HEAD)" &&
 	git for-each-ref refs/tags --format="%(taggername) %(taggeremail)" |
@@ -301,7 +305,7 @@ test_expect_success 'history shows the git identity of the actor' '
 	test_grep "\"git_identity\":\"Dev One <dev@example.com>\"" out
 '
 
-test_expect_success 'a schema 1 registry is migrated and rollback still walks its ledger' '
+test_expect_success 'a schema 1 registry is migrated, even by a reading command, and rollback still walks its ledger' '
 	mkdir old && cd old &&
 	"$MLOPS" init >/dev/null &&
 	for v in 1 2 3 4; do
@@ -346,9 +350,11 @@ test_expect_success 'a schema 1 registry is migrated and rollback still walks it
 	COMMIT;
 	SQL
 	test "$(sqlite3 .mlops/registry.db "PRAGMA user_version")" = 1 &&
+	"$MLOPS" history churn@staging >out &&
+	test $(wc -l <out) = 6 &&
+	test "$(sqlite3 .mlops/registry.db "PRAGMA user_version")" = 2 &&
 	"$MLOPS" rollback churn@staging >out &&
 	test_grep "from 4 to 2" out &&
-	test "$(sqlite3 .mlops/registry.db "PRAGMA user_version")" = 2 &&
 	"$MLOPS" rollback churn@staging >out &&
 	test_grep "from 2 to 1" out &&
 	test_expect_code 1 "$MLOPS" rollback churn@staging 2>err &&
