@@ -570,7 +570,13 @@ static int slot_settle(struct score_stream *ss, struct slot *sl,
 		ss->rejected += sl->rejected;
 		if (ss->rejects && sl->rejects_len)
 			fwrite(sl->rejects, 1, sl->rejects_len, ss->rejects);
-		if (ss->rejected > ss->max_errors && sl->status == MLOPS_EINPUT) {
+		/*
+		 * Past the allowance: this slot's own check may not have seen
+		 * the rejects of the chunks settled just before it, so the
+		 * total decides; the message is of its last bad row.
+		 */
+		if (ss->rejected > ss->max_errors &&
+		    (sl->status == MLOPS_EINPUT || !sl->status)) {
 			*err = sl->err;
 			if (ss->max_errors)
 				err_prefix(err, "more than %llu bad rows",

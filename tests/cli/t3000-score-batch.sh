@@ -83,6 +83,17 @@ test_expect_success 'more bad rows than --max-errors exits 5' '
 	test ! -e skip2.csv
 '
 
+test_expect_success '--max-errors counts bad rows across chunks and threads' '
+	"$GEN" --rows 300000 --seed 25 --task binary --numeric 3 --categorical 2 >many.csv &&
+	awk -F, -v OFS=, "NR > 1 && NR % 10000 == 0 { \$2 = \"bad\" } { print }" many.csv >manybad.csv &&
+	test_expect_code 5 "$MLOPS" score-batch churn:1 -i manybad.csv -o mb.csv --max-errors 25 2>err &&
+	test_one_line err &&
+	test_grep "more than 25 bad rows: .* line 260000, column 2" err &&
+	test ! -e mb.csv &&
+	"$MLOPS" score-batch churn:1 -i manybad.csv -o mb.csv --max-errors 29 2>err &&
+	test "$(wc -l <mb.csv)" = "$(($(wc -l <many.csv) - 29))"
+'
+
 test_expect_success 'an unseen category scores as all-zero with a warning' '
 	sed "2s/,[a-d],/,zzz,/" in.csv >unseen.csv &&
 	"$MLOPS" score-batch churn:1 -i unseen.csv -o unseen.out 2>err &&
