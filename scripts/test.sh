@@ -224,6 +224,8 @@ say "dependencies (scripts/setup-deps.sh)"
 sh "$root/scripts/setup-deps.sh"
 
 mkdir -p "$work"
+# A failed distcheck leaves read-only folders behind.
+chmod -R u+w "$work/default" "$work/asan" 2>/dev/null || true
 rm -rf "$logs" "$work/default" "$work/asan"
 mkdir -p "$logs"
 

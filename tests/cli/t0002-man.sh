@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC1091,SC2016,SC2034 # git-style test bodies are eval'd
 # Man pages: one per command, clean under mandoc's linter, and each
 # SYNOPSIS the same words as the command's --help "Usage:" lines.
 test_description='man pages lint clean and match --help'

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC1091,SC2016,SC2034 # git-style test bodies are eval'd
 # Shell completion: `mlops completion SHELL` prints the installed scripts,
 # `mlops __complete` answers them, and bash really completes with them.
 test_description='completion scripts and the __complete helper'
