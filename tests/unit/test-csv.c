@@ -914,12 +914,106 @@ static void test_missing(void)
 		   no[i]);
 }
 
+/* What csv_format_double() did before Schubfach: the reference. */
+static int format_reference(char *buf, double v)
+{
+	int prec, n = 0;
+
+	if (isnan(v)) {
+		buf[0] = '\0';
+		return 0;
+	}
+	for (prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, 32, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return n;
+}
+
+/* Significant digits in a formatted number. */
+static int sig_digits(const char *s)
+{
+	int n = 0, lead = 1;
+
+	for (; *s && *s != 'e'; s++) {
+		if (*s < '0' || *s > '9')
+			continue;
+		if (lead && *s == '0')
+			continue;
+		lead = 0;
+		n++;
+	}
+	return n;
+}
+
+struct format_stats {
+	long n, same, shorter, bad;
+};
+
+/*
+ * Format v both ways: the result must read back to v bit for bit and be
+ * the reference's string, or shorter than it and still exact.  Shorter
+ * happens where %.15g is not the shortest: subnormals, and powers of two,
+ * whose rounding interval is lopsided (MLOPS_TEST_SHOW_SHORTER=1 lists
+ * them).
+ */
+static void format_check(struct format_stats *st, double v)
+{
+	char got[32], want[32];
+	int len;
+	double back;
+
+	if (isnan(v))
+		return;
+	st->n++;
+	len = csv_format_double(got, v);
+	format_reference(want, v);
+	back = strtod(got, NULL);
+	if ((size_t)len != strlen(got) || bits(back) != bits(v) ||
+	    sig_digits(got) > sig_digits(want)) {
+		if (st->bad++ < 10)
+			printf("# %a: got '%s' want '%s'\n", v, got, want);
+		return;
+	}
+	if (!strcmp(got, want))
+		st->same++;
+	else if (sig_digits(got) < sig_digits(want)) {
+		if (getenv("MLOPS_TEST_SHOW_SHORTER"))
+			printf("# shorter %a: got '%s' want '%s'\n", v,
+			       got, want);
+		st->shorter++;
+	}
+	else if (st->bad++ < 10)
+		printf("# %a: got '%s' want '%s'\n", v, got, want);
+}
+
+/*
+ * csv_format_double() against the reference.  MLOPS_TEST_FORMAT_N sets
+ * the random rounds (three doubles each; default 300000): 3400000 makes
+ * the ten-million check.
+ */
 static void test_format_double(void)
 {
+	static const double edges[] = {
+		0.1, 0.2, 0.3, 1.0 / 3, 2.0 / 3, 0.1 + 0.2, 1, -1, 10, 100,
+		1e15, 1e16, 1e17, 1e21, 1e22, 1e23, 123456789012345678.0,
+		9007199254740992.0, 9007199254740993.0, 9007199254740994.0,
+		4.9406564584124654e-324, 9.8813129168249309e-324,
+		2.2250738585072009e-308, 2.2250738585072014e-308,
+		1.7976931348623157e308, 5e-324, 1e-323, 1e-320, 1e-310,
+		1e-300, 1e-7, 1.0000000000000001e-07, 0.5, 0.25, 1e-5,
+		0.0001, 0.001, 123.456, 1e300, 2.5, 3.5, 0.15, 0.35,
+		299792458, 6.02214076e23, 1.602176634e-19, 2.718281828459045,
+		3.141592653589793,
+	};
+	struct format_stats st = { 0 };
+	const char *env = getenv("MLOPS_TEST_FORMAT_N");
+	long i, n_random = env ? atol(env) : 300000;
 	char buf[32];
-	long i, n_bad = 0;
-	double v, back;
+	double v, p10;
 	uint64_t u;
+	int e, k;
 
 	csv_format_double(buf, 0.1);
 	is_str(buf, "0.1", "0.1 formats shortest");
@@ -929,24 +1023,76 @@ static void test_format_double(void)
 	is_str(buf, "0.30000000000000004", "0.1+0.2 needs 17 digits");
 	csv_format_double(buf, -0.0);
 	is_str(buf, "-0", "negative zero");
+	csv_format_double(buf, 0.0);
+	is_str(buf, "0", "zero");
 	is_int(csv_format_double(buf, NAN), 0, "NaN formats as empty");
 	is_str(buf, "", "NaN is the empty string");
 	csv_format_double(buf, 1e21);
 	is_str(buf, "1e+21", "1e21");
+	csv_format_double(buf, 1e-7);
+	is_str(buf, "1e-07", "1e-7");
+	csv_format_double(buf, 1e14);
+	is_str(buf, "100000000000000", "1e14 in full, as %%.15g");
+	csv_format_double(buf, 4.9406564584124654e-324);
+	is_str(buf, "5e-324", "smallest subnormal");
+	csv_format_double(buf, -1.7976931348623157e308);
+	is_str(buf, "-1.7976931348623157e+308", "-DBL_MAX");
+	csv_format_double(buf, 123.456);
+	is_str(buf, "123.456", "123.456");
+	csv_format_double(buf, INFINITY);
+	is_str(buf, "inf", "infinity as before");
 
-	for (i = 0; i < 100000; i++) {
-		u = rng();
-		memcpy(&v, &u, sizeof(v));
-		if (!isfinite(v))
-			continue;
-		csv_format_double(buf, v);
-		if (csv_parse_double(buf, strlen(buf), &back) ||
-		    bits(back) != bits(v)) {
-			if (n_bad++ < 10)
-				printf("# %s did not round-trip\n", buf);
+	/* Edges, each with its neighbours and its negative. */
+	for (i = 0; i < (long)(sizeof(edges) / sizeof(edges[0])); i++)
+		for (k = -2; k <= 2; k++) {
+			u = bits(edges[i]) + (uint64_t)(int64_t)k;
+			memcpy(&v, &u, sizeof(v));
+			format_check(&st, v);
+			format_check(&st, -v);
+		}
+	/* Every power of two and of ten, with neighbours. */
+	for (e = -1074; e <= 1023; e++)
+		for (k = -1; k <= 1; k++) {
+			v = ldexp(1, e);
+			u = bits(v) + (uint64_t)(int64_t)k;
+			memcpy(&v, &u, sizeof(v));
+			format_check(&st, v);
+		}
+	for (e = -323; e <= 308; e++) {
+		snprintf(buf, sizeof(buf), "1e%d", e);
+		p10 = strtod(buf, NULL);
+		for (k = -1; k <= 1; k++) {
+			u = bits(p10) + (uint64_t)(int64_t)k;
+			memcpy(&v, &u, sizeof(v));
+			format_check(&st, v);
 		}
 	}
-	is_int(n_bad, 0, "100000 random doubles round-trip through text");
+	/* Subnormals, small integers. */
+	for (u = 1; u < 5000; u++) {
+		memcpy(&v, &u, sizeof(v));
+		format_check(&st, v);
+		format_check(&st, (double)u);
+	}
+	is_int(st.bad, 0, "%ld edge cases: exact, and %%.15/16/17g's string "
+	       "or shorter (%ld shorter)", st.n, st.shorter);
+
+	memset(&st, 0, sizeof(st));
+	for (i = 0; i < n_random; i++) {
+		u = rng();
+		memcpy(&v, &u, sizeof(v));
+		if (isfinite(v))
+			format_check(&st, v);
+		/* uniform in [0, 1), like probabilities */
+		format_check(&st, (double)(rng() >> 11) * 0x1p-53);
+		/* short decimals, like data */
+		snprintf(buf, sizeof(buf), "%llue%d",
+			 (unsigned long long)(rng() % 1000000),
+			 (int)(rng() % 40) - 30);
+		format_check(&st, strtod(buf, NULL));
+	}
+	is_int(st.bad, 0, "%ld random doubles (bit patterns, [0,1), short "
+	       "decimals): exact, and the reference's string or shorter "
+	       "(%ld shorter)", st.n, st.shorter);
 }
 
 static void test_write_field(void)
