@@ -177,14 +177,17 @@ static int encode(const struct scorer *s, const struct csv_record *rec,
 		long lv;
 
 		if (f->kind == FEATURE_NUMERIC) {
-			if (!csv_is_missing(v, len) &&
-			    csv_parse_double(v, len, &x))
-				return err_set(err, MLOPS_EINPUT,
-					       "'%s' %s, column %zu ('%s'): '%.*s' is not a number",
-					       s->file,
-					       record_where(rec, where, sizeof(where)),
-					       c + 1, f->name,
-					       (int)(len > 40 ? 40 : len), v);
+			/* Numbers first: a missing value is the rare case. */
+			if (csv_parse_double(v, len, &x)) {
+				if (!csv_is_missing(v, len))
+					return err_set(err, MLOPS_EINPUT,
+						       "'%s' %s, column %zu ('%s'): '%.*s' is not a number",
+						       s->file,
+						       record_where(rec, where, sizeof(where)),
+						       c + 1, f->name,
+						       (int)(len > 40 ? 40 : len), v);
+				x = NAN;
+			}
 			row[f->offset] = score_encode_numeric(f, x);
 			if (f->indicator)
 				row[f->offset + 1] = x != x;
