@@ -276,8 +276,7 @@ static void drop_interning(struct load_col *c)
 	c->interning = 0;
 }
 
-/* Replace the codes of rows [0, n_rows) by the levels' numbers and stop
- * interning. */
+/* Replace the codes of rows [0, n_rows) by numbers; stop interning. */
 static void go_numeric(struct load_col *c, size_t n_rows)
 {
 	size_t i;
@@ -384,7 +383,7 @@ static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
 static void parse_slot(const struct loader *ld, struct slot *sl)
 {
 	struct csv_record rec;
-	size_t i, j = 0;
+	size_t i, j;
 	int eof, ret;
 
 	csv_chunk_parser_reset(&sl->parser, &sl->chunk, ld->name);

@@ -4,6 +4,7 @@
  * with their file, line and column.
  */
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -255,6 +256,315 @@ static void test_only_and_gzip(void)
 	free(gz);
 }
 
+/* ---- parallel loading: chunk boundaries must not show ---- */
+
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+
+static void add(struct buf *b, const char *fmt, ...) MLOPS_PRINTF(2, 3);
+static void add(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	XGROW(b->s, b->cap, b->len + (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/* Load `data` cut into chunks of about `chunk_bytes`, on `threads`. */
+static struct dataset *load_chunked(const char *data,
+				    const struct dataset_opts *o,
+				    size_t chunk_bytes, size_t threads,
+				    struct mlops_err *err)
+{
+	struct dataset_opts co = { 0 };
+
+	if (o)
+		co = *o;
+	co.chunk_bytes = chunk_bytes;
+	co.threads = threads;
+	return load(data, &co, err);
+}
+
+static int same_column(const struct ds_column *a, const struct ds_column *b,
+		       size_t n_rows)
+{
+	size_t i;
+
+	if (strcmp(a->name, b->name) || a->type != b->type ||
+	    a->n_missing != b->n_missing || a->n_levels != b->n_levels)
+		return 0;
+	for (i = 0; i < a->n_levels; i++)
+		if (strcmp(a->levels[i], b->levels[i]))
+			return 0;
+	for (i = 0; i < n_rows; i++) {
+		if (a->type == DS_CATEGORICAL ? a->code[i] != b->code[i] :
+		    isnan(a->num[i]) ? !isnan(b->num[i]) :
+		    memcmp(&a->num[i], &b->num[i], sizeof(double)))
+			return 0;
+	}
+	return 1;
+}
+
+static int same_dataset(const struct dataset *a, const struct dataset *b)
+{
+	size_t j;
+
+	if (a->n_rows != b->n_rows || a->n_cols != b->n_cols ||
+	    strcmp(a->sha256, b->sha256) ||
+	    memcmp(a->line, b->line, a->n_rows * sizeof(*a->line)))
+		return 0;
+	for (j = 0; j < a->n_cols; j++)
+		if (!same_column(&a->cols[j], &b->cols[j], a->n_rows))
+			return 0;
+	return 1;
+}
+
+/*
+ * The same table, or the same error, whatever the chunk size (down to
+ * one record per chunk) and thread count.
+ */
+static void same_any_chunking(const char *name, const char *data,
+			      const struct dataset_opts *o)
+{
+	static const size_t chunk[] = { 1, 5, 40, 300 };
+	static const size_t threads[] = { 1, 2, 3 };
+	struct mlops_err err0, err;
+	struct dataset *ref, *ds;
+	size_t i, k;
+	int good = 1;
+
+	ref = load_chunked(data, o, 1 << 20, 1, &err0);
+	for (i = 0; i < sizeof(chunk) / sizeof(*chunk); i++) {
+		for (k = 0; k < sizeof(threads) / sizeof(*threads); k++) {
+			ds = load_chunked(data, o, chunk[i], threads[k], &err);
+			if (ref ? !ds || !same_dataset(ref, ds) :
+			    ds || err.code != err0.code ||
+			    strcmp(err.msg, err0.msg)) {
+				good = 0;
+				printf("# %s: chunk %zu, %zu threads: %s\n",
+				       name, chunk[i], threads[k],
+				       ds ? "different table" : err.msg);
+			}
+			dataset_free(ds);
+		}
+	}
+	ok(good, "%s: same %s for any chunking", name,
+	   ref ? "table" : "error");
+	dataset_free(ref);
+}
+
+static void test_chunk_types(void)
+{
+	struct dataset_opts o = { 0 };
+	struct mlops_err err;
+	struct dataset *ds;
+	struct buf b = { 0 };
+	struct ds_column *c;
+	int i, good;
+
+	/* One record per chunk: levels first seen in different chunks. */
+	ds = load_chunked("k,n\nb,1\na,2\nb,3\n,4\nc,5\na,6\n", NULL, 1, 2,
+			  &err);
+	if (ok(ds != NULL, "one record per chunk loads: %s", err.msg)) {
+		c = &ds->cols[0];
+		ok(c->type == DS_CATEGORICAL && c->n_levels == 3 &&
+		   !strcmp(c->levels[0], "b") && !strcmp(c->levels[1], "a") &&
+		   !strcmp(c->levels[2], "c"),
+		   "levels in order of first appearance across chunks");
+		ok(c->code[0] == 0 && c->code[1] == 1 && c->code[2] == 0 &&
+		   c->code[3] == -1 && c->code[4] == 2 && c->code[5] == 1,
+		   "codes agree across chunks");
+		ok(ds->cols[1].type == DS_NUMERIC && ds->cols[1].num[5] == 6 &&
+		   ds->line[5] == 7, "numbers and lines across chunks");
+	}
+	dataset_free(ds);
+
+	/* Numbers for 150 rows, then the first text near the end. */
+	add(&b, "id,v\n");
+	for (i = 0; i < 150; i++)
+		add(&b, "%d,%d\n", i, i % 7);
+	add(&b, "150,seven\n151,3\n");
+	ds = load_chunked(b.s, NULL, 64, 2, &err);
+	if (ok(ds != NULL, "late text loads: %s", err.msg)) {
+		c = &ds->cols[1];
+		ok(c->type == DS_CATEGORICAL && c->n_levels == 8 &&
+		   !strcmp(c->levels[0], "0") &&
+		   !strcmp(c->levels[7], "seven"),
+		   "first text in a late chunk makes the column categorical");
+		good = 1;
+		for (i = 0; i < 150; i++)
+			good &= c->code[i] == i % 7;
+		ok(good && c->code[150] == 7 && c->code[151] == 3,
+		   "codes of the early chunks kept");
+		ok(ds->cols[0].type == DS_NUMERIC &&
+		   ds->cols[0].num[151] == 151,
+		   "many distinct numbers: numeric");
+	}
+	dataset_free(ds);
+	same_any_chunking("late text", b.s, NULL);
+
+	/* A column passing max_levels in a later chunk. */
+	o.max_levels = 5;
+	b.len = 0;
+	add(&b, "x,y\n");
+	for (i = 0; i < 60; i++)
+		add(&b, "%s,%d\n", i % 9 == 8 ? "NA" : "1", i < 30 ? i % 3 :
+		    i);
+	ds = load_chunked(b.s, &o, 50, 2, &err);
+	if (ok(ds != NULL, "late switch to numbers loads: %s", err.msg)) {
+		c = &ds->cols[1];
+		good = c->type == DS_NUMERIC && !c->n_levels;
+		for (i = 0; i < 60; i++)
+			good &= c->num[i] == (i < 30 ? i % 3 : i);
+		ok(good, "values kept across chunks and the switch");
+		ok(ds->cols[0].n_missing == 6, "missing counted over chunks");
+	}
+	dataset_free(ds);
+	same_any_chunking("late switch", b.s, &o);
+	free(b.s);
+}
+
+static void test_chunk_errors(void)
+{
+	static const char *num[] = { "v" };
+	static const char *cat[] = { "c" };
+	struct dataset_opts o = { 0 };
+	struct mlops_err err;
+	struct dataset *ds;
+	struct buf b = { 0 };
+	char *tail;
+	int i;
+
+	/* Good chunks, then a bad one: its line, as the serial pass. */
+	add(&b, "c,v\n");
+	for (i = 0; i < 100; i++)
+		add(&b, "%c,%d\n", 'a' + i % 3, i);
+	add(&b, "a,1,2\n");
+	for (i = 0; i < 20; i++)
+		add(&b, "z,oops\n");
+	ds = load_chunked(b.s, NULL, 30, 2, &err);
+	tail = xasprintf("'%s' line 102: expected 2 fields, found 3", path);
+	ok(!ds && err.code == MLOPS_EINPUT, "field count in a late chunk");
+	is_str(err.msg, tail, "... names its line, not a later error");
+	free(tail);
+	dataset_free(ds);
+	same_any_chunking("field count late", b.s, NULL);
+
+	o.numeric = num;
+	o.n_numeric = 1;
+	b.len = 0;
+	add(&b, "c,v\n");
+	for (i = 0; i < 100; i++)
+		add(&b, "%c,%d\n", 'a' + i % 3, i);
+	add(&b, "a,x%d\n\n1,2,3\n", i);
+	ds = load_chunked(b.s, &o, 30, 3, &err);
+	tail = xasprintf("'%s' line 102, column 2 ('v'): 'x100' is not a "
+			 "number", path);
+	ok(!ds && err.code == MLOPS_EINPUT,
+	   "forced numeric with text in a late chunk");
+	is_str(err.msg, tail, "... names the cell");
+	free(tail);
+	dataset_free(ds);
+	same_any_chunking("forced numeric late", b.s, &o);
+
+	/* Text after the column went numeric, chunks later. */
+	o.n_numeric = 0;
+	o.max_levels = 4;
+	b.len = 0;
+	add(&b, "c,v\n");
+	for (i = 0; i < 100; i++)
+		add(&b, "%c,%d\n", 'a' + i % 3, i);
+	add(&b, "a,5\nb,oops\n");
+	ds = load_chunked(b.s, &o, 30, 2, &err);
+	tail = xasprintf("'%s' line 103, column 2 ('v'): 'oops' is not a "
+			 "number", path);
+	ok(!ds, "text after a switch in an earlier chunk");
+	is_str(err.msg, tail, "... names the cell");
+	free(tail);
+	dataset_free(ds);
+	same_any_chunking("text after switch", b.s, &o);
+
+	/* The value that passes max_levels is text: too many levels, not
+	 * "not a number", even when one chunk holds all of it. */
+	b.len = 0;
+	add(&b, "c,v\n");
+	for (i = 0; i < 20; i++)
+		add(&b, "a,%d\n", i % 4);
+	add(&b, "a,four\n");
+	for (i = 0; i < 20; i++)
+		add(&b, "a,%d\n", i);
+	tail = xasprintf("'%s' line 22, column 2 ('v'): more than 4 distinct "
+			 "values in a categorical column; exclude it "
+			 "(--exclude)", path);
+	ds = load_chunked(b.s, &o, 1 << 20, 2, &err);
+	is_str(ds ? "" : err.msg, tail, "text past max_levels in one chunk");
+	dataset_free(ds);
+	ds = load_chunked(b.s, &o, 60, 2, &err);
+	is_str(ds ? "" : err.msg, tail, "text past max_levels, many chunks");
+	free(tail);
+	dataset_free(ds);
+	same_any_chunking("text past max_levels", b.s, &o);
+
+	/* Two bad cells in one row: the first column's error wins. */
+	o.categorical = cat;
+	o.n_categorical = 1;
+	o.numeric = num;
+	o.n_numeric = 1;
+	b.len = 0;
+	add(&b, "c,v\n");
+	for (i = 0; i < 30; i++)
+		add(&b, "%c,%d\n", 'a' + i % 4, i);
+	add(&b, "e,x\n");
+	tail = xasprintf("'%s' line 32, column 1 ('c'): more than 4 distinct "
+			 "values in a categorical column; exclude it "
+			 "(--exclude)", path);
+	ds = load_chunked(b.s, &o, 40, 2, &err);
+	is_str(ds ? "" : err.msg, tail,
+	       "too many levels before a bad number in the same row");
+	free(tail);
+	dataset_free(ds);
+	same_any_chunking("two bad cells in a row", b.s, &o);
+
+	/* A bad record before an unterminated quote at the end. */
+	load_fails("bad record, then unterminated quote",
+		   "a,b\n1,2\n3\n4,5\n\"x", NULL, MLOPS_EINPUT,
+		   " line 3: expected 2 fields, found 1");
+	same_any_chunking("unterminated quote at the end",
+			  "a,b\n1,2\n3,4\n\"x,5\n", NULL);
+	same_any_chunking("text after a closing quote",
+			  "a,b\n1,2\n3,4\n5,\"6\"x\n7,8\n", NULL);
+	free(b.s);
+}
+
+/* Every table of the tests above, cut every way. */
+static void test_chunk_tables(void)
+{
+	struct dataset_opts o = { 0 };
+
+	same_any_chunking("mixed table",
+			  "id,age,city,score,empty,mixed\n"
+			  "1,34,Paris,0.5,,1\n2,NA,Berlin,NaN,NA,2\n"
+			  "\n3,51,Paris,1e-3,,x\n4,29,,-2,null,2\n", NULL);
+	same_any_chunking("quoted fields and CRLF",
+			  "k,v\r\n\"a,b\",1\r\n\"x\ny\",\"2\"\r\n\r\n"
+			  "\"\"\"q\"\"\",3\r\nz,4", NULL);
+	same_any_chunking("single column", "v\n1\n\n2\nx\n", NULL);
+	o.max_levels = 2;
+	same_any_chunking("categorical past max_levels",
+			  "c\na\nb\na\nb\nNA\nc\n", &o);
+	same_any_chunking("numeric past max_levels",
+			  "c\n1\n2\n1\n2\nNA\n3\n4\n2\n", &o);
+}
+
 int main(void)
 {
 	char *cmd;
@@ -269,6 +579,9 @@ int main(void)
 	test_levels();
 	test_errors();
 	test_only_and_gzip();
+	test_chunk_types();
+	test_chunk_errors();
+	test_chunk_tables();
 	(void)is_double;
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
