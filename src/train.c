@@ -74,30 +74,33 @@ static void design_fill(const struct design *d, const size_t *rows, size_t n,
 	const struct model *m = d->m;
 	size_t i, j;
 
-	for (i = 0; i < n; i++) {
-		double *o = out + i * stride;
-		size_t r = rows[i];
+	/* Feature by feature: each column is read in order, once. */
+	for (j = 0; j < m->n_features; j++) {
+		const struct feature *f = &m->features[j];
+		const struct ds_column *c = &d->ds->cols[d->col[j]];
+		double *o = out + f->offset;
 
-		for (j = 0; j < m->n_features; j++) {
-			const struct feature *f = &m->features[j];
-			const struct ds_column *c = &d->ds->cols[d->col[j]];
-			long lv;
-
-			if (f->kind == FEATURE_NUMERIC) {
-				o[f->offset] = score_encode_numeric(f, c->num[r]);
-				if (f->indicator)
-					o[f->offset + 1] = c->num[r] != c->num[r];
-				continue;
-			}
-			memset(o + f->offset, 0, f->n_levels * sizeof(double));
-			lv = c->code[r] < 0 ? f->impute_level :
-			     d->code_map[j][c->code[r]];
-			if (lv >= 0)
-				o[f->offset + (size_t)lv] = 1;
+		if (f->kind == FEATURE_NUMERIC) {
+			for (i = 0; i < n; i++)
+				o[i * stride] = score_encode_numeric(f, c->num[rows[i]]);
+			if (f->indicator)
+				for (i = 0; i < n; i++)
+					o[i * stride + 1] = c->num[rows[i]] !=
+							    c->num[rows[i]];
+			continue;
 		}
-		if (augment)
-			o[stride - 1] = 1;
+		for (i = 0; i < n; i++) {
+			int32_t code = c->code[rows[i]];
+			long lv = code < 0 ? f->impute_level : d->code_map[j][code];
+
+			memset(o + i * stride, 0, f->n_levels * sizeof(double));
+			if (lv >= 0)
+				o[i * stride + (size_t)lv] = 1;
+		}
 	}
+	if (augment)
+		for (i = 0; i < n; i++)
+			out[i * stride + stride - 1] = 1;
 }
 
 static void design_release(struct design *d)
@@ -196,6 +199,34 @@ static void fit_categorical(struct feature *f, const struct ds_column *c,
 		f->levels[k] = xstrdup(f->levels[k]);
 	free(count);
 	*map_out = map;
+}
+
+/* Fitting the features' preprocessing: independent, so on all cores. */
+struct prep {
+	struct model *m;
+	const struct dataset *ds;
+	struct design *d;
+	const size_t *rows;
+	size_t n;
+	const struct train_opts *o;
+};
+
+static int prep_feature(void *arg, size_t worker, size_t j)
+{
+	struct prep *pr = arg;
+	struct feature *f = &pr->m->features[j];
+	const struct ds_column *c = &pr->ds->cols[pr->d->col[j]];
+
+	(void)worker;
+	f->name = xstrdup(c->name);
+	if (c->type == DS_NUMERIC) {
+		fit_numeric(f, c, pr->rows, pr->n, pr->o->impute_median,
+			    pr->o->add_indicator);
+	} else {
+		fit_categorical(f, c, pr->rows, pr->n, &pr->d->code_map[j]);
+		f->strict = pr->o->strict;
+	}
+	return 0;
 }
 
 /* ---- the solvers ---- */
@@ -1154,22 +1185,17 @@ int train_fit(const struct dataset *ds, const struct train_opts *o,
 	d.col = cols;
 	cols = NULL;
 	d.code_map = xcalloc(n_cols, sizeof(int32_t *));
+	{
+		struct prep pr = { m, ds, &d, train_rows, n_train, o };
+
+		parallel_run(n_cols, parallel_cpus(), prep_feature, &pr);
+	}
 	for (j = 0; j < n_cols; j++) {
 		struct feature *f = &m->features[j];
-		const struct ds_column *c = &ds->cols[d.col[j]];
 
-		f->name = xstrdup(c->name);
 		f->offset = m->n_inputs;
-		if (c->type == DS_NUMERIC) {
-			fit_numeric(f, c, train_rows, n_train, o->impute_median,
-				    o->add_indicator);
-			m->n_inputs += 1 + (f->indicator != 0);
-		} else {
-			fit_categorical(f, c, train_rows, n_train,
-					&d.code_map[j]);
-			f->strict = o->strict;
-			m->n_inputs += f->n_levels;
-		}
+		m->n_inputs += f->kind == FEATURE_NUMERIC ?
+			       1 + (f->indicator != 0) : f->n_levels;
 	}
 
 	/* Solve on the training rows. */
