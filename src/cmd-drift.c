@@ -375,7 +375,6 @@ static int drift_runs(struct cmd_ctx *ctx, const struct model *m,
 	if (ctx->json) {
 		for (k = 0; k < used; k++) {
 			cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
-			char *text;
 
 			cJSON_AddNumberToObject(o, "schema", 1);
 			cJSON_AddStringToObject(o, "model", info->name);
@@ -392,10 +391,7 @@ static int drift_runs(struct cmd_ctx *ctx, const struct model *m,
 				&res[k * (nf + 1) + nf]));
 			cJSON_AddNumberToObject(o, "drifted_features", (double)n_drift[k]);
 			cJSON_AddBoolToObject(o, "drift", verdicts[k]);
-			text = cJSON_PrintUnformatted(o);
-			printf("%s\n", text);
-			cJSON_free(text);
-			cJSON_Delete(o);
+			cmd_print_json(o);
 		}
 	} else if (!ctx->quiet) {
 		printf("drift of %s:%d across its last %zu scoring run%s, against the training baseline\n\n",

@@ -39,22 +39,6 @@ static const struct opt_usage export_usage = {
 	"Write a model version and its manifest to a tar.gz bundle."
 };
 
-static void add_str(cJSON *obj, const char *key, const char *s)
-{
-	if (s)
-		cJSON_AddStringToObject(obj, key, s);
-	else
-		cJSON_AddNullToObject(obj, key);
-}
-
-static void add_id(cJSON *obj, const char *key, long long v)
-{
-	if (v > 0)
-		cJSON_AddNumberToObject(obj, key, (double)v);
-	else
-		cJSON_AddNullToObject(obj, key);
-}
-
 static cJSON *schema_json(const struct model *m)
 {
 	cJSON *arr = cJSON_CreateArray(), *f;
@@ -77,16 +61,16 @@ static cJSON *lineage_json(const struct model *m,
 	cJSON *obj = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(obj, "data_sha256", m->data_sha256);
-	add_str(obj, "data_path", m->data_path);
+	cmd_json_str(obj, "data_path", m->data_path);
 	cJSON_AddNumberToObject(obj, "rows", (double)m->n_rows);
-	add_str(obj, "git_commit", *m->git_commit ? m->git_commit : NULL);
+	cmd_json_str(obj, "git_commit", *m->git_commit ? m->git_commit : NULL);
 	if (m->git_dirty >= 0)
 		cJSON_AddBoolToObject(obj, "git_dirty", m->git_dirty);
 	else
 		cJSON_AddNullToObject(obj, "git_dirty");
-	add_str(obj, "tool_version", m->tool_version);
-	add_str(obj, "trained_at", m->created_at);
-	add_id(obj, "run_id", v->run_id);
+	cmd_json_str(obj, "tool_version", m->tool_version);
+	cmd_json_str(obj, "trained_at", m->created_at);
+	cmd_json_id(obj, "run_id", v->run_id);
 	return obj;
 }
 
@@ -96,14 +80,14 @@ static cJSON *event_json(const struct reg_event *e)
 
 	cJSON_AddStringToObject(obj, "at", e->at);
 	cJSON_AddStringToObject(obj, "stage", e->stage);
-	add_id(obj, "from_version", e->from_version);
+	cmd_json_id(obj, "from_version", e->from_version);
 	cJSON_AddNumberToObject(obj, "to_version", e->to_version);
 	cJSON_AddStringToObject(obj, "action", e->action);
 	cJSON_AddBoolToObject(obj, "forced", e->forced);
 	cJSON_AddStringToObject(obj, "actor", e->actor);
 	cJSON_AddStringToObject(obj, "host", e->host);
-	add_str(obj, "git_identity", e->git_identity);
-	add_str(obj, "reason", e->reason);
+	cmd_json_str(obj, "git_identity", e->git_identity);
+	cmd_json_str(obj, "reason", e->reason);
 	return obj;
 }
 
@@ -130,7 +114,7 @@ static int build_manifest(struct registry *reg, const struct reg_version *v,
 	cJSON_AddStringToObject(o, "path", "artifact.json");
 	cJSON_AddStringToObject(o, "sha256", v->sha256);
 	cJSON_AddNumberToObject(o, "size", (double)v->size);
-	add_str(obj, "description", v->description);
+	cmd_json_str(obj, "description", v->description);
 	cJSON_AddStringToObject(obj, "registered_at", v->created_at);
 	cJSON_AddStringToObject(obj, "registered_by", v->created_by);
 	o = cJSON_AddObjectToObject(obj, "tags");

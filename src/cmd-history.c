@@ -39,32 +39,6 @@ static const struct opt_usage history_usage = {
 	"Show the stage ledger of a model: every promote and rollback."
 };
 
-static void print_json(cJSON *obj)
-{
-	char *s = cJSON_PrintUnformatted(obj);
-
-	if (s)
-		puts(s);
-	cJSON_free(s);
-	cJSON_Delete(obj);
-}
-
-static void add_str(cJSON *obj, const char *key, const char *s)
-{
-	if (s)
-		cJSON_AddStringToObject(obj, key, s);
-	else
-		cJSON_AddNullToObject(obj, key);
-}
-
-static void add_num(cJSON *obj, const char *key, long long v)
-{
-	if (v > 0)
-		cJSON_AddNumberToObject(obj, key, (double)v);
-	else
-		cJSON_AddNullToObject(obj, key);
-}
-
 static void print_event_json(const struct reg_event *e)
 {
 	cJSON *obj = cJSON_CreateObject();
@@ -74,16 +48,16 @@ static void print_event_json(const struct reg_event *e)
 	cJSON_AddStringToObject(obj, "at", e->at);
 	cJSON_AddStringToObject(obj, "model", e->model);
 	cJSON_AddStringToObject(obj, "stage", e->stage);
-	add_num(obj, "from_version", e->from_version);
+	cmd_json_id(obj, "from_version", e->from_version);
 	cJSON_AddNumberToObject(obj, "to_version", e->to_version);
 	cJSON_AddStringToObject(obj, "action", e->action);
 	cJSON_AddBoolToObject(obj, "forced", e->forced);
 	cJSON_AddStringToObject(obj, "actor", e->actor);
 	cJSON_AddStringToObject(obj, "host", e->host);
-	add_str(obj, "git_identity", e->git_identity);
-	add_str(obj, "reason", e->reason);
-	add_num(obj, "validation_run_id", e->validation_run_id);
-	print_json(obj);
+	cmd_json_str(obj, "git_identity", e->git_identity);
+	cmd_json_str(obj, "reason", e->reason);
+	cmd_json_id(obj, "validation_run_id", e->validation_run_id);
+	cmd_print_json(obj);
 }
 
 /* "user@host", then " (Name <email>)" when a git identity is known. */

@@ -34,16 +34,6 @@ static const struct opt_usage init_usage = {
 };
 
 /* Print one JSON object as a line on stdout and free it. */
-static void print_json(cJSON *obj)
-{
-	char *s = cJSON_PrintUnformatted(obj);
-
-	if (s)
-		puts(s);
-	cJSON_free(s);
-	cJSON_Delete(obj);
-}
-
 int cmd_init(int argc, char **argv, struct cmd_ctx *ctx,
 	     struct mlops_err *err)
 {
@@ -75,7 +65,7 @@ int cmd_init(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddNumberToObject(obj, "schema", 1);
 		cJSON_AddStringToObject(obj, "path", path);
 		cJSON_AddBoolToObject(obj, "existed", existed);
-		print_json(obj);
+		cmd_print_json(obj);
 	} else if (!ctx->quiet) {
 		printf("%s mlops repository in %s\n",
 		       existed ? "Reinitialized existing" : "Initialized empty",

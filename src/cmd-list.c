@@ -32,16 +32,6 @@ static const struct opt_usage list_usage = {
 	"List models, their versions and the stages pointing at them."
 };
 
-static void print_json(cJSON *obj)
-{
-	char *s = cJSON_PrintUnformatted(obj);
-
-	if (s)
-		puts(s);
-	cJSON_free(s);
-	cJSON_Delete(obj);
-}
-
 /* "production, staging": the stages holding v (caller frees). */
 static char *stages_of(const struct reg_version *v,
 		       const struct reg_stage *stages, size_t n_stages)
@@ -106,7 +96,7 @@ static int print_version_json(struct registry *reg,
 		cJSON_AddStringToObject(tags, kv[i], eq + 1);
 	}
 	registry_free_strings(kv, n_kv);
-	print_json(obj);
+	cmd_print_json(obj);
 	return 0;
 }
 

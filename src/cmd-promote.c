@@ -48,16 +48,6 @@ static const struct opt_usage promote_usage = {
 	"Point a stage at a model version, recording the move in the ledger."
 };
 
-static void print_json(cJSON *obj)
-{
-	char *s = cJSON_PrintUnformatted(obj);
-
-	if (s)
-		puts(s);
-	cJSON_free(s);
-	cJSON_Delete(obj);
-}
-
 static void add_version(cJSON *obj, const char *key, long long v)
 {
 	if (v > 0)
@@ -297,7 +287,7 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 			cJSON_AddStringToObject(obj, "git_tag", tag_name);
 		else
 			cJSON_AddNullToObject(obj, "git_tag");
-		print_json(obj);
+		cmd_print_json(obj);
 	} else if (!ctx->quiet) {
 		char was[64];
 

@@ -44,16 +44,6 @@ static const struct opt_usage register_usage = {
 	"Register an artefact as the next version of a model."
 };
 
-static void print_json(cJSON *obj)
-{
-	char *s = cJSON_PrintUnformatted(obj);
-
-	if (s)
-		puts(s);
-	cJSON_free(s);
-	cJSON_Delete(obj);
-}
-
 static int read_whole_file(const char *path, char **bytes, size_t *len,
 			   struct mlops_err *err)
 {
@@ -216,7 +206,7 @@ int cmd_register(int argc, char **argv, struct cmd_ctx *ctx,
 			cJSON_AddStringToObject(obj, "git_tag", tag_name);
 		else
 			cJSON_AddNullToObject(obj, "git_tag");
-		print_json(obj);
+		cmd_print_json(obj);
 	} else if (!ctx->quiet) {
 		if (existed)
 			printf("%s:%d already holds this artefact\n", name,

@@ -40,16 +40,6 @@ static const struct opt_usage rollback_usage = {
 	"Move a stage back to the version it held before."
 };
 
-static void print_json(cJSON *obj)
-{
-	char *s = cJSON_PrintUnformatted(obj);
-
-	if (s)
-		puts(s);
-	cJSON_free(s);
-	cJSON_Delete(obj);
-}
-
 static int version_commit(struct repo *repo, const struct reg_version *v,
 			  char commit[41], struct mlops_err *err)
 {
@@ -190,7 +180,7 @@ int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx,
 			cJSON_AddStringToObject(obj, "git_tag", tag_name);
 		else
 			cJSON_AddNullToObject(obj, "git_tag");
-		print_json(obj);
+		cmd_print_json(obj);
 	} else if (!ctx->quiet) {
 		printf("%s %s@%s from %d to %d\n",
 		       dry_run ? "would roll back" : "rolled back", ref.name,

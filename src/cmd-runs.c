@@ -39,16 +39,6 @@ static const char *const run_kinds[] = {
 	"train", "validate", "score-batch", "drift", NULL
 };
 
-static void print_json(cJSON *obj)
-{
-	char *s = cJSON_PrintUnformatted(obj);
-
-	if (s)
-		puts(s);
-	cJSON_free(s);
-	cJSON_Delete(obj);
-}
-
 /* Embed stored JSON text; text that does not parse is kept as a string. */
 static void add_json(cJSON *obj, const char *key, const char *text)
 {
@@ -95,7 +85,7 @@ static void print_run_json(const struct reg_run_row *r)
 		cJSON_AddNullToObject(obj, "git_commit");
 		cJSON_AddNullToObject(obj, "git_dirty");
 	}
-	print_json(obj);
+	cmd_print_json(obj);
 }
 
 int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx,

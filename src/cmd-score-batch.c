@@ -480,7 +480,6 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		goto out;
 	if (ctx->json) {
 		cJSON *o = cJSON_CreateObject();
-		char *text;
 
 		cJSON_AddNumberToObject(o, "schema", 1);
 		if (name) {
@@ -493,10 +492,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddNumberToObject(o, "rows", (double)score_stream_rows(ss));
 		cJSON_AddNumberToObject(o, "rejected", (double)score_stream_rejected(ss));
 		cJSON_AddNumberToObject(o, "seconds", runlog_elapsed(&rl));
-		text = cJSON_PrintUnformatted(o);
-		printf("%s\n", text);
-		cJSON_free(text);
-		cJSON_Delete(o);
+		cmd_print_json(o);
 	}
 	ret = 0;
 out:

@@ -160,11 +160,7 @@ int cmd_show(int argc, char **argv, struct cmd_ctx *ctx, struct mlops_err *err)
 		return ret;
 	if (ctx->json) {
 		cJSON *o = show_json(m, &info, argv[0]);
-		char *text = cJSON_PrintUnformatted(o);
-
-		printf("%s\n", text);
-		cJSON_free(text);
-		cJSON_Delete(o);
+		cmd_print_json(o);
 	} else {
 		show_human(m, &info, argv[0]);
 	}

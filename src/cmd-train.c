@@ -491,7 +491,6 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 
 	if (ctx->json) {
 		cJSON *o = cJSON_CreateObject();
-		char *text;
 
 		cJSON_AddNumberToObject(o, "schema", 1);
 		cJSON_AddStringToObject(o, "task", model_task_name(m->task));
@@ -514,10 +513,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 			cJSON_AddNumberToObject(o, "version", version);
 			cJSON_AddBoolToObject(o, "existed", existed);
 		}
-		text = cJSON_PrintUnformatted(o);
-		printf("%s\n", text);
-		cJSON_free(text);
-		cJSON_Delete(o);
+		cmd_print_json(o);
 	} else if (!ctx->quiet) {
 		print_human(m, &rep);
 		printf("\n");

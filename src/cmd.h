@@ -44,6 +44,15 @@ struct cmd_struct {
 	const char *summary;
 };
 
+struct cJSON;
+
+/* Print `obj` as one line of compact JSON on stdout, then free it. */
+void cmd_print_json(struct cJSON *obj);
+/* Add a string member, or null when `s` is NULL. */
+void cmd_json_str(struct cJSON *obj, const char *key, const char *s);
+/* Add a positive id (a run, a version) as a number, or null when <= 0. */
+void cmd_json_id(struct cJSON *obj, const char *key, long long v);
+
 /* The table, for help and completion (main.c owns it). */
 extern const struct cmd_struct mlops_commands[];
 
