@@ -3,8 +3,8 @@
  * on, column by column and for the predictions, and give a verdict.
  *
  * The reference is the artefact's baseline profile, or with --reference
- * a file profiled here (its numeric columns are held in memory to get
- * exact quantiles).  The current file is streamed: memory is bounded by a
+ * a file profiled here in one streaming pass (exact counts and moments,
+ * quantiles from a bounded systematic sample).  The current file is streamed: memory is bounded by a
  * block of rows whatever its size.  Categories are compared over the
  * model's levels plus one bucket for anything the model never saw.
  *
@@ -83,89 +83,282 @@ static void level_profile(struct profile *p, char *const *levels, size_t n,
 	p->missing = missing;
 }
 
+/*
+ * Profiling a reference file in one streaming pass, in bounded memory:
+ * counts, missing values, mean, deviation, extremes and category counts
+ * are exact; the quantiles come from a systematic sample of at most
+ * REF_SAMPLE rows (every stride-th line, the stride doubling as the file
+ * grows), which pins the reference CDF to within about 0.01.
+ * Column nf of each array is the prediction.
+ */
+#define REF_SAMPLE 32768
+
+struct ref_stats {
+	uint64_t count, missing;
+	double sum, sumsq, min, max;
+	uint64_t *levels;	/* categorical: n_levels + 1 (unseen last) */
+};
+
+struct ref_slot {
+	struct ref_stats *st;	/* nf + 1 */
+	double *vals;		/* sampled rows x (nf + 1) */
+	unsigned long *line;
+	size_t n, alloc;
+};
+
+struct ref_run {
+	const struct model *m;
+	size_t nf, n_cats_pred;
+	struct ref_slot *slots;
+	size_t n_slots;
+	struct ref_stats *total;
+	double *vals;
+	unsigned long *line;
+	size_t n;
+	unsigned long stride;
+};
+
+static void stats_init(struct ref_stats *st, size_t n_levels)
+{
+	memset(st, 0, sizeof(*st));
+	st->min = INFINITY;
+	st->max = -INFINITY;
+	if (n_levels)
+		st->levels = xcalloc(n_levels + 1, sizeof(uint64_t));
+}
+
+static void stats_add(struct ref_stats *st, double x)
+{
+	if (x != x) {
+		st->missing++;
+		return;
+	}
+	st->count++;
+	st->sum += x;
+	st->sumsq += x * x;
+	if (x < st->min)
+		st->min = x;
+	if (x > st->max)
+		st->max = x;
+}
+
+static void stats_merge(struct ref_stats *a, struct ref_stats *b,
+			size_t n_levels)
+{
+	size_t k;
+
+	a->count += b->count;
+	a->missing += b->missing;
+	a->sum += b->sum;
+	a->sumsq += b->sumsq;
+	if (b->min < a->min)
+		a->min = b->min;
+	if (b->max > a->max)
+		a->max = b->max;
+	for (k = 0; a->levels && k <= n_levels; k++)
+		a->levels[k] += b->levels[k];
+	free(b->levels);
+	stats_init(b, n_levels);
+}
+
+/* Levels of column j: the feature's, or the classes for a multiclass prediction. */
+static size_t col_levels(const struct ref_run *rr, size_t j)
+{
+	if (j == rr->nf)
+		return rr->n_cats_pred;
+	return rr->m->features[j].kind == FEATURE_CATEGORICAL ?
+	       rr->m->features[j].n_levels : 0;
+}
+
+static int ref_block(void *arg, size_t slot, const struct score_block *b,
+		     struct mlops_err *err)
+{
+	struct ref_run *rr = arg;
+	struct ref_slot *sl = &rr->slots[slot];
+	const struct model *m = rr->m;
+	size_t nf = rr->nf, w = score_width(m), i, j;
+
+	(void)err;
+	for (i = 0; i < b->n; i++) {
+		int sampled = b->line[i] % rr->stride == 0;
+		double *row = NULL;
+
+		if (sampled) {
+			if (sl->n == sl->alloc) {
+				sl->alloc = sl->alloc ? 2 * sl->alloc : 1024;
+				sl->vals = xreallocarray(sl->vals, sl->alloc,
+							 (nf + 1) * sizeof(double));
+				sl->line = xreallocarray(sl->line, sl->alloc,
+							 sizeof(unsigned long));
+			}
+			sl->line[sl->n] = b->line[i];
+			row = sl->vals + sl->n++ * (nf + 1);
+		}
+		for (j = 0; j < nf; j++) {
+			int32_t lv = b->level[i * nf + j];
+
+			if (m->features[j].kind == FEATURE_NUMERIC) {
+				stats_add(&sl->st[j], b->raw[i * nf + j]);
+			} else if (lv == -1) {
+				sl->st[j].missing++;
+			} else {
+				sl->st[j].count++;
+				sl->st[j].levels[lv < 0 ? m->features[j].n_levels :
+						 (size_t)lv]++;
+			}
+			if (row)
+				row[j] = b->raw[i * nf + j];
+		}
+		if (m->task == TASK_MULTICLASS) {
+			sl->st[nf].count++;
+			sl->st[nf].levels[score_argmax(m, b->pred + i * w)]++;
+		} else {
+			stats_add(&sl->st[nf], b->pred[i]);
+			if (row)
+				row[nf] = b->pred[i];
+		}
+	}
+	return 0;
+}
+
+/* Keep only the sampled rows on the current stride. */
+static void ref_thin(struct ref_run *rr)
+{
+	size_t i, k = 0, c = rr->nf + 1;
+
+	for (i = 0; i < rr->n; i++) {
+		if (rr->line[i] % rr->stride)
+			continue;
+		memmove(rr->vals + k * c, rr->vals + i * c, c * sizeof(double));
+		rr->line[k++] = rr->line[i];
+	}
+	rr->n = k;
+}
+
+static int ref_done(void *arg, size_t slot, struct mlops_err *err)
+{
+	struct ref_run *rr = arg;
+	struct ref_slot *sl = &rr->slots[slot];
+	size_t i, j, c = rr->nf + 1;
+
+	(void)err;
+	for (j = 0; j < c; j++)
+		stats_merge(&rr->total[j], &sl->st[j], col_levels(rr, j));
+	for (i = 0; i < sl->n; i++) {
+		if (sl->line[i] % rr->stride)
+			continue;
+		if (rr->n == REF_SAMPLE) {
+			rr->stride *= 2;
+			ref_thin(rr);
+			if (sl->line[i] % rr->stride)
+				continue;
+		}
+		memcpy(rr->vals + rr->n * c, sl->vals + i * c, c * sizeof(double));
+		rr->line[rr->n++] = sl->line[i];
+	}
+	sl->n = 0;
+	return 0;
+}
+
+/* Numeric profile: exact moments and extremes, quantiles of the sample. */
+static void sampled_profile(struct profile *p, const struct ref_stats *st,
+			    const struct ref_run *rr, size_t j)
+{
+	double *v = xmallocarray(rr->n + 1, sizeof(double)), mean;
+	size_t i, k, c = rr->nf + 1;
+
+	for (i = 0; i < rr->n; i++)
+		v[i] = rr->vals[i * c + j];
+	profile_numeric(p, v, rr->n);
+	free(v);
+	p->count = st->count;
+	p->missing = st->missing;
+	if (!st->count)
+		return;
+	mean = st->sum / (double)st->count;
+	p->mean = mean;
+	p->std = sqrt(fmax(st->sumsq / (double)st->count - mean * mean, 0));
+	p->min = st->min;
+	p->max = st->max;
+	if (!p->quantiles) {
+		/* No sampled value: a straight grid between the extremes. */
+		p->quantiles = xmallocarray(PROFILE_QUANTILES + 1, sizeof(double));
+		for (k = 0; k <= PROFILE_QUANTILES; k++)
+			p->quantiles[k] = st->min + (st->max - st->min) *
+					  (double)k / PROFILE_QUANTILES;
+		return;
+	}
+	p->quantiles[0] = st->min;
+	p->quantiles[PROFILE_QUANTILES] = st->max;
+	for (k = 1; k < PROFILE_QUANTILES; k++)
+		p->quantiles[k] = fmin(fmax(p->quantiles[k], st->min), st->max);
+}
+
 /* Profile a reference file through the model's encoding. */
 static int build_reference(const struct model *m, const char *path,
 			   struct reference *ref, struct mlops_err *err)
 {
-	size_t nf = m->n_features, w = score_width(m), i, j, n = 0, alloc = 0;
-	double **vals = xcalloc(nf + 1, sizeof(double *)), *pred = NULL;
-	uint64_t **counts = xcalloc(nf + 1, sizeof(uint64_t *));
-	uint64_t *missing = xcalloc(nf + 1, sizeof(uint64_t));
-	uint64_t *pcounts = xcalloc(m->n_classes + 2, sizeof(uint64_t));
+	struct ref_run rr = { 0 };
 	struct score_stream *ss = NULL;
-	struct score_block b;
+	size_t nf = m->n_features, c = nf + 1, i, j;
 	int ret;
 
-	for (j = 0; j < nf; j++)
-		if (m->features[j].kind == FEATURE_CATEGORICAL)
-			counts[j] = xcalloc(m->features[j].n_levels + 1,
-					    sizeof(uint64_t));
+	rr.m = m;
+	rr.nf = nf;
+	rr.n_cats_pred = m->task == TASK_MULTICLASS ? m->n_classes : 0;
+	rr.stride = 1;
 	if ((ret = score_stream_open(m, path, NULL, &ss, err)))
-		goto out;
-	for (;;) {
-		if ((ret = score_stream_next(ss, &b, err)))
-			goto out;
-		if (!b.n)
-			break;
-		if (n + b.n > alloc) {
-			alloc = 2 * (n + b.n);
-			for (j = 0; j < nf; j++)
-				if (!counts[j])
-					vals[j] = xreallocarray(vals[j], alloc,
-								sizeof(double));
-			pred = xreallocarray(pred, alloc, sizeof(double));
-		}
-		for (i = 0; i < b.n; i++, n++) {
-			for (j = 0; j < nf; j++) {
-				int32_t lv = b.level[i * nf + j];
-
-				if (!counts[j])
-					vals[j][n] = b.raw[i * nf + j];
-				else if (lv == -1)
-					missing[j]++;
-				else if (lv < 0)
-					counts[j][m->features[j].n_levels]++;
-				else
-					counts[j][lv]++;
-			}
-			if (m->task == TASK_MULTICLASS)
-				pcounts[score_argmax(m, b.pred + i * w)]++;
-			else
-				pred[n] = b.pred[i];
-		}
+		return ret;
+	rr.n_slots = score_stream_slots(ss);
+	rr.slots = xcalloc(rr.n_slots, sizeof(*rr.slots));
+	for (i = 0; i < rr.n_slots; i++) {
+		rr.slots[i].st = xcalloc(c, sizeof(struct ref_stats));
+		for (j = 0; j < c; j++)
+			stats_init(&rr.slots[i].st[j], col_levels(&rr, j));
 	}
-	ref->rows = n;
+	rr.total = xcalloc(c, sizeof(struct ref_stats));
+	for (j = 0; j < c; j++)
+		stats_init(&rr.total[j], col_levels(&rr, j));
+	rr.vals = xmallocarray(REF_SAMPLE, c * sizeof(double));
+	rr.line = xmallocarray(REF_SAMPLE, sizeof(unsigned long));
+	if ((ret = score_stream_run(ss, ref_block, ref_done, &rr, err)))
+		goto out;
+	ref->rows = score_stream_rows(ss);
 	ref->features = xcalloc(nf + 1, sizeof(struct profile));
 	for (j = 0; j < nf; j++) {
 		const struct feature *f = &m->features[j];
 
-		if (!counts[j])
-			profile_numeric(&ref->features[j], vals[j], n);
+		if (f->kind == FEATURE_NUMERIC)
+			sampled_profile(&ref->features[j], &rr.total[j], &rr, j);
 		else
-			level_profile(&ref->features[j], f->levels,
-				      f->n_levels, counts[j], missing[j]);
+			level_profile(&ref->features[j], f->levels, f->n_levels,
+				      rr.total[j].levels, rr.total[j].missing);
 	}
 	if (m->task == TASK_MULTICLASS) {
 		profile_categorical(&ref->pred, NULL, 0, m->classes,
 				    m->n_classes);
 		for (j = 0; j < m->n_classes; j++) {
-			ref->pred.level_counts[j] = pcounts[j];
-			ref->pred.count += pcounts[j];
+			ref->pred.level_counts[j] = rr.total[nf].levels[j];
+			ref->pred.count += rr.total[nf].levels[j];
 		}
 	} else {
-		profile_numeric(&ref->pred, pred, n);
+		sampled_profile(&ref->pred, &rr.total[nf], &rr, nf);
 	}
 out:
 	score_stream_close(ss);
-	for (j = 0; j < nf; j++) {
-		free(vals[j]);
-		free(counts[j]);
+	for (i = 0; i < rr.n_slots; i++) {
+		for (j = 0; j < c; j++)
+			free(rr.slots[i].st[j].levels);
+		free(rr.slots[i].st);
+		free(rr.slots[i].vals);
+		free(rr.slots[i].line);
 	}
-	free(vals);
-	free(counts);
-	free(missing);
-	free(pred);
-	free(pcounts);
+	free(rr.slots);
+	for (j = 0; rr.total && j < c; j++)
+		free(rr.total[j].levels);
+	free(rr.total);
+	free(rr.vals);
+	free(rr.line);
 	return ret;
 }
 
