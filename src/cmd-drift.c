@@ -195,10 +195,10 @@ static int ref_block(void *arg, size_t slot, const struct score_block *b,
 			row = sl->vals + sl->n++ * (nf + 1);
 		}
 		for (j = 0; j < nf; j++) {
-			int32_t lv = b->level[i * nf + j];
+			int32_t lv = b->level[j * b->ld + i];
 
 			if (m->features[j].kind == FEATURE_NUMERIC) {
-				stats_add(&sl->st[j], b->raw[i * nf + j]);
+				stats_add(&sl->st[j], b->raw[j * b->ld + i]);
 			} else if (lv == -1) {
 				sl->st[j].missing++;
 			} else {
@@ -207,7 +207,7 @@ static int ref_block(void *arg, size_t slot, const struct score_block *b,
 						 (size_t)lv]++;
 			}
 			if (row)
-				row[j] = b->raw[i * nf + j];
+				row[j] = b->raw[j * b->ld + i];
 		}
 		if (m->task == TASK_MULTICLASS) {
 			sl->st[nf].count++;

@@ -94,33 +94,17 @@ void drift_acc_release(struct drift_acc *a)
 	memset(a, 0, sizeof(*a));
 }
 
-void drift_acc_numeric(struct drift_acc *a, double x)
+/*
+ * k1: the first grid index with q[k] >= x.  The bucket's table entry is
+ * almost always the answer; two short scans correct it either way (and
+ * absorb rounding at bucket edges) without a data-dependent binary
+ * search.
+ */
+static inline size_t grid_index(const struct drift_acc *a, const double *q,
+				double x)
 {
-	const double *q = a->ref->quantiles;
 	size_t lo, hi;
 
-	if (isnan(x)) {
-		a->missing++;
-		return;
-	}
-	a->count++;
-	a->sum += x;
-	a->sumsq += x * x;
-	if (x < a->min)
-		a->min = x;
-	if (x > a->max)
-		a->max = x;
-	if (!q)
-		return;
-	if (x < q[0])
-		a->below += q[0] - x;
-	else if (x > q[Q])
-		a->above += x - q[Q];
-	/*
-	 * k1: first q[k] >= x.  The bucket's table entry is almost always
-	 * the answer; two short scans correct it either way (and absorb
-	 * rounding at bucket edges) without a data-dependent binary search.
-	 */
 	if (a->lut && x >= q[0] && x <= q[Q]) {
 		size_t b = (size_t)((x - a->lut_lo) * a->lut_scale);
 
@@ -129,23 +113,69 @@ void drift_acc_numeric(struct drift_acc *a, double x)
 			lo--;
 		while (lo <= Q && q[lo] < x)
 			lo++;
-	} else {
-		lo = 0;
-		hi = Q + 1;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (q[mid] < x)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		return lo;
 	}
-	a->le[lo]++;
-	/* k2: first q[k] > x; the same unless x sits on the grid. */
-	while (lo <= Q && q[lo] <= x)
-		lo++;
-	a->lt[lo]++;
+	lo = 0;
+	hi = Q + 1;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (q[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void drift_acc_numeric_many(struct drift_acc *a, const double *x, size_t n,
+			    size_t stride)
+{
+	const double *q = a->ref->quantiles;
+	/* Running sums in registers, written back once. */
+	uint64_t count = 0, missing = 0;
+	double sum = 0, sumsq = 0, mn = a->min, mx = a->max;
+	double below = 0, above = 0;
+	size_t i, lo;
+
+	for (i = 0; i < n; i++) {
+		double v = x[i * stride];
+
+		if (v != v) {
+			missing++;
+			continue;
+		}
+		count++;
+		sum += v;
+		sumsq += v * v;
+		mn = v < mn ? v : mn;
+		mx = v > mx ? v : mx;
+		if (!q)
+			continue;
+		if (v < q[0])
+			below += q[0] - v;
+		else if (v > q[Q])
+			above += v - q[Q];
+		lo = grid_index(a, q, v);
+		a->le[lo]++;
+		/* k2: first q[k] > v; the same unless v sits on the grid. */
+		while (lo <= Q && q[lo] <= v)
+			lo++;
+		a->lt[lo]++;
+	}
+	a->count += count;
+	a->missing += missing;
+	a->sum += sum;
+	a->sumsq += sumsq;
+	a->min = mn;
+	a->max = mx;
+	a->below += below;
+	a->above += above;
+}
+
+void drift_acc_numeric(struct drift_acc *a, double x)
+{
+	drift_acc_numeric_many(a, &x, 1, 1);
 }
 
 void drift_acc_level(struct drift_acc *a, long level)
@@ -504,12 +534,11 @@ void drift_set_add(struct drift_set *s, const struct score_block *b)
 		struct drift_acc *a = &s->features[j];
 
 		if (f->kind == FEATURE_NUMERIC) {
-			for (i = 0; i < b->n; i++)
-				drift_acc_numeric(a, b->raw[i * nf + j]);
+			drift_acc_numeric_many(a, b->raw + j * b->ld, b->n, 1);
 			continue;
 		}
 		for (i = 0; i < b->n; i++) {
-			int32_t lv = b->level[i * nf + j];
+			int32_t lv = b->level[j * b->ld + i];
 
 			drift_acc_level(a, lv == -2 ? (long)f->n_levels : lv);
 		}

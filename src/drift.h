@@ -63,6 +63,10 @@ void drift_acc_release(struct drift_acc *a);
 /* Add one numeric value (NAN = missing). */
 void drift_acc_numeric(struct drift_acc *a, double x);
 
+/* Add n values x[0], x[stride], ... (NAN = missing). */
+void drift_acc_numeric_many(struct drift_acc *a, const double *x, size_t n,
+			    size_t stride);
+
 /* Add one category: its reference level index, -1 missing, -2 unseen. */
 void drift_acc_level(struct drift_acc *a, long level);
 

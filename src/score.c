@@ -156,8 +156,8 @@ static const char *record_where(const struct csv_record *rec, char *buf,
 
 /* scorer_encode() with the unseen-category counts kept by the caller. */
 static int encode(const struct scorer *s, const struct csv_record *rec,
-		  double *row, double *raw, int32_t *level, uint64_t *unseen,
-		  struct mlops_err *err)
+		  double *row, double *raw, int32_t *level, size_t ld,
+		  uint64_t *unseen, struct mlops_err *err)
 {
 	const struct model *m = s->m;
 	char where[48];
@@ -192,16 +192,16 @@ static int encode(const struct scorer *s, const struct csv_record *rec,
 			if (f->indicator)
 				row[f->offset + 1] = x != x;
 			if (raw)
-				raw[i] = x;
+				raw[i * ld] = x;
 			continue;
 		}
 		if (raw)
-			raw[i] = NAN;
+			raw[i * ld] = NAN;
 		memset(row + f->offset, 0, f->n_levels * sizeof(double));
 		if (csv_is_missing(v, len)) {
 			lv = f->impute_level;
 			if (level)
-				level[i] = -1;
+				level[i * ld] = -1;
 		} else {
 			lv = strmap_get(s->levels[i], v, len);
 			if (lv < 0 && f->strict)
@@ -214,7 +214,7 @@ static int encode(const struct scorer *s, const struct csv_record *rec,
 			if (lv < 0)
 				unseen[i]++;
 			if (level)
-				level[i] = lv < 0 ? -2 : (int32_t)lv;
+				level[i * ld] = lv < 0 ? -2 : (int32_t)lv;
 		}
 		if (lv >= 0)
 			row[f->offset + (size_t)lv] = 1;
@@ -225,7 +225,7 @@ static int encode(const struct scorer *s, const struct csv_record *rec,
 int scorer_encode(struct scorer *s, const struct csv_record *rec, double *row,
 		  double *raw, int32_t *level, struct mlops_err *err)
 {
-	return encode(s, rec, row, raw, level, s->unseen, err);
+	return encode(s, rec, row, raw, level, 1, s->unseen, err);
 }
 
 size_t scorer_column(const struct scorer *s, size_t feature)
@@ -488,6 +488,7 @@ static int slot_flush(struct score_stream *ss, struct slot *sl, size_t slot,
 				 &sl->err)))
 		return ret;
 	b.n = n;
+	b.ld = STREAM_BLOCK;
 	b.pred = sl->pred;
 	b.raw = sl->raw;
 	b.level = sl->level;
@@ -506,7 +507,7 @@ static int slot_work(void *arg, size_t worker, size_t slot)
 	const struct model *m = ss->m;
 	struct csv_chunk_parser p;
 	struct csv_record rec;
-	size_t n = 0, nf = m->n_features, i;
+	size_t n = 0, i;
 	int eof = 0, ret = 0;
 
 	(void)worker;
@@ -517,8 +518,8 @@ static int slot_work(void *arg, size_t worker, size_t slot)
 		if (eof)
 			break;
 		ret = encode(ss->scorer, &rec, sl->x + n * m->n_inputs,
-			     sl->raw + n * nf, sl->level + n * nf, sl->unseen,
-			     &sl->err);
+			     sl->raw + n, sl->level + n, STREAM_BLOCK,
+			     sl->unseen, &sl->err);
 		if (ret == MLOPS_EINPUT) {
 			/* The limit is applied in order by the main thread. */
 			if (!sl->rejected++)
@@ -639,7 +640,7 @@ int score_stream_next(struct score_stream *ss, struct score_block *b,
 	const struct model *m = ss->m;
 	struct csv_chunk_parser *p = &ss->serial_parser;
 	struct csv_record rec;
-	size_t n = 0, nf = m->n_features, i;
+	size_t n = 0, i;
 	int eof, ret;
 
 	memset(b, 0, sizeof(*b));
@@ -662,7 +663,7 @@ int score_stream_next(struct score_stream *ss, struct score_block *b,
 			if (eof)
 				break;
 			ret = encode(ss->scorer, &rec, sl->x + n * m->n_inputs,
-				     sl->raw + n * nf, sl->level + n * nf,
+				     sl->raw + n, sl->level + n, STREAM_BLOCK,
 				     ss->unseen, err);
 			if (ret == MLOPS_EINPUT) {
 				if (++ss->rejected > ss->max_errors) {
@@ -707,6 +708,7 @@ int score_stream_next(struct score_stream *ss, struct score_block *b,
 		return ret;
 	ss->rows += n;
 	b->n = n;
+	b->ld = STREAM_BLOCK;
 	b->pred = sl->pred;
 	b->raw = sl->raw;
 	b->level = sl->level;

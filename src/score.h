@@ -85,8 +85,10 @@ struct score_stream;
 struct score_block {
 	size_t n;		/* rows in this block */
 	const double *pred;	/* n x score_width(m) */
-	const double *raw;	/* n x n_features: numeric value or NAN */
-	const int32_t *level;	/* n x n_features: level, -1 missing, -2 unseen */
+	size_t ld;		/* leading dimension of raw and level */
+	/* By column: feature j of row i is at [j * ld + i]. */
+	const double *raw;	/* numeric value or NAN */
+	const int32_t *level;	/* level, -1 missing, -2 unseen */
 	const unsigned long *line;	/* n: physical line of each row (0 in a shard) */
 	char *const *extra;	/* n x n_extra copies of the extra fields */
 };
