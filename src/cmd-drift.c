@@ -93,14 +93,13 @@ static void level_profile(struct profile *p, char *const *levels, size_t n,
  */
 #define REF_SAMPLE 32768
 
-struct ref_stats {
-	uint64_t count, missing;
-	double sum, sumsq, min, max;
-	uint64_t *levels;	/* categorical: n_levels + 1 (unseen last) */
-};
-
+/*
+ * The exact part is a drift accumulator against a bare profile (no
+ * quantile grid: moments only; or the category list), so the moments
+ * are kept by the same code as everywhere else.
+ */
 struct ref_slot {
-	struct ref_stats *st;	/* nf + 1 */
+	struct drift_acc *st;	/* nf + 1 */
 	double *vals;		/* sampled rows x (nf + 1) */
 	unsigned long *line;
 	size_t n, alloc;
@@ -108,67 +107,16 @@ struct ref_slot {
 
 struct ref_run {
 	const struct model *m;
-	size_t nf, n_cats_pred;
+	size_t nf;
+	struct profile *bare;	/* nf + 1 bare reference profiles */
 	struct ref_slot *slots;
 	size_t n_slots;
-	struct ref_stats *total;
+	struct drift_acc *total;
 	double *vals;
 	unsigned long *line;
 	size_t n;
 	unsigned long stride;
 };
-
-static void stats_init(struct ref_stats *st, size_t n_levels)
-{
-	memset(st, 0, sizeof(*st));
-	st->min = INFINITY;
-	st->max = -INFINITY;
-	if (n_levels)
-		st->levels = xcalloc(n_levels + 1, sizeof(uint64_t));
-}
-
-static void stats_add(struct ref_stats *st, double x)
-{
-	if (x != x) {
-		st->missing++;
-		return;
-	}
-	st->count++;
-	st->sum += x;
-	st->sumsq += x * x;
-	if (x < st->min)
-		st->min = x;
-	if (x > st->max)
-		st->max = x;
-}
-
-static void stats_merge(struct ref_stats *a, struct ref_stats *b,
-			size_t n_levels)
-{
-	size_t k;
-
-	a->count += b->count;
-	a->missing += b->missing;
-	a->sum += b->sum;
-	a->sumsq += b->sumsq;
-	if (b->min < a->min)
-		a->min = b->min;
-	if (b->max > a->max)
-		a->max = b->max;
-	for (k = 0; a->levels && k <= n_levels; k++)
-		a->levels[k] += b->levels[k];
-	free(b->levels);
-	stats_init(b, n_levels);
-}
-
-/* Levels of column j: the feature's, or the classes for a multiclass prediction. */
-static size_t col_levels(const struct ref_run *rr, size_t j)
-{
-	if (j == rr->nf)
-		return rr->n_cats_pred;
-	return rr->m->features[j].kind == FEATURE_CATEGORICAL ?
-	       rr->m->features[j].n_levels : 0;
-}
 
 static int ref_block(void *arg, size_t slot, const struct score_block *b,
 		     struct mlops_err *err)
@@ -180,43 +128,38 @@ static int ref_block(void *arg, size_t slot, const struct score_block *b,
 
 	(void)err;
 	for (i = 0; i < b->n; i++) {
-		int sampled = b->line[i] % rr->stride == 0;
-		double *row = NULL;
+		double *row;
 
-		if (sampled) {
-			if (sl->n == sl->alloc) {
-				sl->alloc = sl->alloc ? 2 * sl->alloc : 1024;
-				sl->vals = xreallocarray(sl->vals, sl->alloc,
-							 (nf + 1) * sizeof(double));
-				sl->line = xreallocarray(sl->line, sl->alloc,
-							 sizeof(unsigned long));
-			}
-			sl->line[sl->n] = b->line[i];
-			row = sl->vals + sl->n++ * (nf + 1);
+		if (b->line[i] % rr->stride)
+			continue;
+		if (sl->n == sl->alloc) {
+			sl->alloc = sl->alloc ? 2 * sl->alloc : 1024;
+			sl->vals = xreallocarray(sl->vals, sl->alloc,
+						 (nf + 1) * sizeof(double));
+			sl->line = xreallocarray(sl->line, sl->alloc,
+						 sizeof(unsigned long));
 		}
-		for (j = 0; j < nf; j++) {
-			int32_t lv = b->level[j * b->ld + i];
-
-			if (m->features[j].kind == FEATURE_NUMERIC) {
-				stats_add(&sl->st[j], b->raw[j * b->ld + i]);
-			} else if (lv == -1) {
-				sl->st[j].missing++;
-			} else {
-				sl->st[j].count++;
-				sl->st[j].levels[lv < 0 ? m->features[j].n_levels :
-						 (size_t)lv]++;
-			}
-			if (row)
-				row[j] = b->raw[j * b->ld + i];
+		sl->line[sl->n] = b->line[i];
+		row = sl->vals + sl->n++ * (nf + 1);
+		for (j = 0; j < nf; j++)
+			row[j] = b->raw[j * b->ld + i];
+		row[nf] = m->task == TASK_MULTICLASS ? NAN : b->pred[i * w];
+	}
+	for (j = 0; j < nf; j++) {
+		if (m->features[j].kind == FEATURE_NUMERIC) {
+			drift_acc_numeric_many(&sl->st[j], b->raw + j * b->ld,
+					       b->n, 1);
+			continue;
 		}
-		if (m->task == TASK_MULTICLASS) {
-			sl->st[nf].count++;
-			sl->st[nf].levels[score_argmax(m, b->pred + i * w)]++;
-		} else {
-			stats_add(&sl->st[nf], b->pred[i]);
-			if (row)
-				row[nf] = b->pred[i];
-		}
+		for (i = 0; i < b->n; i++)
+			drift_acc_level(&sl->st[j], b->level[j * b->ld + i]);
+	}
+	for (i = 0; i < b->n; i++) {
+		if (m->task == TASK_MULTICLASS)
+			drift_acc_level(&sl->st[nf],
+					(long)score_argmax(m, b->pred + i * w));
+		else
+			drift_acc_numeric(&sl->st[nf], b->pred[i]);
 	}
 	return 0;
 }
@@ -242,8 +185,10 @@ static int ref_done(void *arg, size_t slot, struct mlops_err *err)
 	size_t i, j, c = rr->nf + 1;
 
 	(void)err;
-	for (j = 0; j < c; j++)
-		stats_merge(&rr->total[j], &sl->st[j], col_levels(rr, j));
+	for (j = 0; j < c; j++) {
+		drift_acc_merge(&rr->total[j], &sl->st[j]);
+		drift_acc_clear(&sl->st[j]);
+	}
 	for (i = 0; i < sl->n; i++) {
 		if (sl->line[i] % rr->stride)
 			continue;
@@ -261,7 +206,7 @@ static int ref_done(void *arg, size_t slot, struct mlops_err *err)
 }
 
 /* Numeric profile: exact moments and extremes, quantiles of the sample. */
-static void sampled_profile(struct profile *p, const struct ref_stats *st,
+static void sampled_profile(struct profile *p, const struct drift_acc *st,
 			    const struct ref_run *rr, size_t j)
 {
 	double *v = xmallocarray(rr->n + 1, sizeof(double)), mean;
@@ -305,20 +250,30 @@ static int build_reference(const struct model *m, const char *path,
 
 	rr.m = m;
 	rr.nf = nf;
-	rr.n_cats_pred = m->task == TASK_MULTICLASS ? m->n_classes : 0;
 	rr.stride = 1;
 	if ((ret = score_stream_open(m, path, NULL, &ss, err)))
 		return ret;
+	/* Bare references: moments only for numbers, the levels for categories. */
+	rr.bare = xcalloc(c, sizeof(struct profile));
+	for (j = 0; j < c; j++) {
+		size_t levels = j == nf ? (m->task == TASK_MULTICLASS ?
+					   m->n_classes : 0) :
+				m->features[j].kind == FEATURE_CATEGORICAL ?
+				m->features[j].n_levels : 0;
+
+		rr.bare[j].kind = levels ? PROFILE_CATEGORICAL : PROFILE_NUMERIC;
+		rr.bare[j].n_levels = levels;
+	}
 	rr.n_slots = score_stream_slots(ss);
 	rr.slots = xcalloc(rr.n_slots, sizeof(*rr.slots));
 	for (i = 0; i < rr.n_slots; i++) {
-		rr.slots[i].st = xcalloc(c, sizeof(struct ref_stats));
+		rr.slots[i].st = xcalloc(c, sizeof(struct drift_acc));
 		for (j = 0; j < c; j++)
-			stats_init(&rr.slots[i].st[j], col_levels(&rr, j));
+			drift_acc_init(&rr.slots[i].st[j], &rr.bare[j]);
 	}
-	rr.total = xcalloc(c, sizeof(struct ref_stats));
+	rr.total = xcalloc(c, sizeof(struct drift_acc));
 	for (j = 0; j < c; j++)
-		stats_init(&rr.total[j], col_levels(&rr, j));
+		drift_acc_init(&rr.total[j], &rr.bare[j]);
 	rr.vals = xmallocarray(REF_SAMPLE, c * sizeof(double));
 	rr.line = xmallocarray(REF_SAMPLE, sizeof(unsigned long));
 	if ((ret = score_stream_run(ss, ref_block, ref_done, &rr, err)))
@@ -347,16 +302,17 @@ static int build_reference(const struct model *m, const char *path,
 out:
 	score_stream_close(ss);
 	for (i = 0; i < rr.n_slots; i++) {
-		for (j = 0; j < c; j++)
-			free(rr.slots[i].st[j].levels);
+		for (j = 0; rr.slots[i].st && j < c; j++)
+			drift_acc_release(&rr.slots[i].st[j]);
 		free(rr.slots[i].st);
 		free(rr.slots[i].vals);
 		free(rr.slots[i].line);
 	}
 	free(rr.slots);
 	for (j = 0; rr.total && j < c; j++)
-		free(rr.total[j].levels);
+		drift_acc_release(&rr.total[j]);
 	free(rr.total);
+	free(rr.bare);
 	free(rr.vals);
 	free(rr.line);
 	return ret;

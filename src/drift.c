@@ -450,7 +450,8 @@ static void categorical_tests(const struct drift_acc *a,
 		double pe = e < PSI_FLOOR ? PSI_FLOOR : e;
 		double po = o < PSI_FLOOR ? PSI_FLOOR : o;
 
-		if (k == n && a->levels[n] == 0)
+		/* A level absent on both sides says nothing. */
+		if (e == 0 && o == 0)
 			continue;
 		psi += (po - pe) * log(po / pe);
 		if (e > 0)
