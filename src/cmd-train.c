@@ -237,36 +237,37 @@ static cJSON *metrics_json(const struct model *m)
 	return o;
 }
 
-static void print_human(const struct model *m, const struct train_report *rep)
+static void print_human(FILE *fp, const struct model *m,
+			const struct train_report *rep)
 {
 	size_t i, j;
 
-	printf("trained %s (%s) on %zu rows of '%s'", model_algo_name(m->algo),
+	fprintf(fp, "trained %s (%s) on %zu rows of '%s'", model_algo_name(m->algo),
 	       model_task_name(m->task), rep->n_train, m->target);
 	if (rep->n_holdout)
-		printf(", %zu held out", rep->n_holdout);
-	printf("; %s after %ld iteration%s\n",
+		fprintf(fp, ", %zu held out", rep->n_holdout);
+	fprintf(fp, "; %s after %ld iteration%s\n",
 	       m->converged ? "converged" : "NOT converged", m->n_iter,
 	       m->n_iter == 1 ? "" : "s");
-	printf("features: %zu (%zu model inputs)\n", m->n_features,
+	fprintf(fp, "features: %zu (%zu model inputs)\n", m->n_features,
 	       m->n_inputs);
 	if (!m->n_metrics)
 		return;
-	printf("\nholdout metrics:\n");
+	fprintf(fp, "\nholdout metrics:\n");
 	for (i = 0; i < m->n_metrics; i++)
-		printf("  %-10s %.6f\n", m->metrics[i].name, m->metrics[i].value);
+		fprintf(fp, "  %-10s %.6f\n", m->metrics[i].name, m->metrics[i].value);
 	if (!rep->confusion)
 		return;
-	printf("\nconfusion matrix (rows: true class, columns: predicted):\n");
-	printf("  %-12s", "");
+	fprintf(fp, "\nconfusion matrix (rows: true class, columns: predicted):\n");
+	fprintf(fp, "  %-12s", "");
 	for (j = 0; j < m->n_classes; j++)
-		printf(" %10.10s", m->classes[j]);
-	printf("\n");
+		fprintf(fp, " %10.10s", m->classes[j]);
+	fprintf(fp, "\n");
 	for (i = 0; i < m->n_classes; i++) {
-		printf("  %-12.12s", m->classes[i]);
+		fprintf(fp, "  %-12.12s", m->classes[i]);
 		for (j = 0; j < m->n_classes; j++)
-			printf(" %10zu", rep->confusion[i * m->n_classes + j]);
-		printf("\n");
+			fprintf(fp, " %10zu", rep->confusion[i * m->n_classes + j]);
+		fprintf(fp, "\n");
 	}
 }
 
@@ -329,6 +330,11 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	if (!a.data || !a.target) {
 		ret = err_set(err, MLOPS_EUSAGE,
 			      "--data and --target are required (see 'mlops train --help')");
+		goto out;
+	}
+	if (ctx->json && a.output && !strcmp(a.output, "-")) {
+		ret = err_set(err, MLOPS_EUSAGE,
+			      "--json needs stdout; write the artefact to a file with -o");
 		goto out;
 	}
 	if (a.features.n && a.exclude.n) {
@@ -515,14 +521,17 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		}
 		cmd_print_json(o);
 	} else if (!ctx->quiet) {
-		print_human(m, &rep);
-		printf("\n");
+		/* With the artefact on stdout, the report goes to stderr. */
+		FILE *fp = a.output && !strcmp(a.output, "-") ? stderr : stdout;
+
+		print_human(fp, m, &rep);
+		fprintf(fp, "\n");
 		if (a.output && strcmp(a.output, "-"))
-			printf("wrote %s\n", a.output);
+			fprintf(fp, "wrote %s\n", a.output);
 		if (version)
-			printf("%s %s:%d (sha256:%.12s)\n",
-			       existed ? "already registered as" : "registered",
-			       a.reg_name, version, sha);
+			fprintf(fp, "%s %s:%d (sha256:%.12s)\n",
+				existed ? "already registered as" : "registered",
+				a.reg_name, version, sha);
 	}
 	ret = 0;
 out:

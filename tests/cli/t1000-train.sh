@@ -76,6 +76,14 @@ test_expect_success 'compressed input is read (gzip, xz, zstd)' '
 	fi
 '
 
+test_expect_success '-o - writes the artefact to stdout and the report to stderr' '
+	"$MLOPS" train --data bin.csv --target y --exclude id -o - >out.json 2>report &&
+	test_grep "trained logistic" report &&
+	"$MLOPS" score-batch ./out.json -i bin.csv -o scored.csv &&
+	test_expect_code 2 "$MLOPS" --json train --data bin.csv --target y -o - 2>err &&
+	test_one_line err
+'
+
 test_expect_success 'stdin is read with --data -' '
 	"$MLOPS" -q train --data - --target y --exclude id -o stdin.json <bin.csv &&
 	test -s stdin.json
