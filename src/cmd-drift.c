@@ -642,6 +642,11 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 			      method_name);
 		goto out;
 	}
+	if (!isnan(threshold) && !(threshold > 0)) {
+		ret = err_set(err, MLOPS_EUSAGE,
+			      "--threshold must be positive (a p-value for ks and chi2, a distance otherwise)");
+		goto out;
+	}
 	if (!(share >= 0 && share <= 1)) {
 		ret = err_set(err, MLOPS_EUSAGE, "--drift-share must be between 0 and 1");
 		goto out;
