@@ -152,6 +152,16 @@ test_expect_success '--impute median and --add-indicator are stored in the artef
 	test "$(wc -l <ind.csv)" = "$(wc -l <bin.csv)"
 '
 
+test_expect_success '--impute median is numpy'"'"'s median, also past the profile sample' '
+	printf "x,y\n1,0\n2,1\n,0\n10,1\n3,0\n" >med.csv &&
+	"$MLOPS" -q train --data med.csv --target y --impute median --holdout 0 -o med.json &&
+	test_grep "\"impute\":	2.5," med.json &&
+	awk "BEGIN { print \"x,y\"; for (i = 0; i < 300000; i++) print (i % 7 ? (i * 37) % 1000 : \"\") \",\" i % 2 }" >big.csv &&
+	"$MLOPS" -q train --data big.csv --target y --impute median --holdout 0 -o bigm.json &&
+	want=$(awk -F, "NR > 1 && \$1 != \"\" { print \$1 }" big.csv | sort -n | awk "{ v[NR] = \$1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }") &&
+	test_grep "\"impute\":	$want," bigm.json
+'
+
 test_expect_success '--strict makes unseen categories bad input at scoring (5)' '
 	"$MLOPS" -q train --data bin.csv --target y --exclude id --strict -o strict.json &&
 	sed "2s/,[a-d],/,zzz,/" bin.csv >unseen.csv &&
