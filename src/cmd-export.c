@@ -64,10 +64,7 @@ static cJSON *lineage_json(const struct model *m,
 	cmd_json_str(obj, "data_path", m->data_path);
 	cJSON_AddNumberToObject(obj, "rows", (double)m->n_rows);
 	cmd_json_str(obj, "git_commit", *m->git_commit ? m->git_commit : NULL);
-	if (m->git_dirty >= 0)
-		cJSON_AddBoolToObject(obj, "git_dirty", m->git_dirty);
-	else
-		cJSON_AddNullToObject(obj, "git_dirty");
+	cmd_json_bool(obj, "git_dirty", m->git_dirty);
 	cmd_json_str(obj, "tool_version", m->tool_version);
 	cmd_json_str(obj, "trained_at", m->created_at);
 	cmd_json_id(obj, "run_id", v->run_id);
@@ -78,19 +75,9 @@ static cJSON *event_json(const struct reg_event *e)
 {
 	cJSON *obj = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(obj, "at", e->at);
-	cJSON_AddStringToObject(obj, "stage", e->stage);
-	cmd_json_id(obj, "from_version", e->from_version);
-	cJSON_AddNumberToObject(obj, "to_version", e->to_version);
-	cJSON_AddStringToObject(obj, "action", e->action);
-	cJSON_AddBoolToObject(obj, "forced", e->forced);
-	cJSON_AddStringToObject(obj, "actor", e->actor);
-	cJSON_AddStringToObject(obj, "host", e->host);
-	cmd_json_str(obj, "git_identity", e->git_identity);
-	cmd_json_str(obj, "reason", e->reason);
+	cmd_json_event(obj, e);
 	return obj;
 }
-
 /* The manifest of version v, whose artefact `m` has been loaded. */
 static int build_manifest(struct registry *reg, const struct reg_version *v,
 			  const struct model *m, char **out,

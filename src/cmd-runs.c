@@ -70,10 +70,7 @@ static void print_run_json(const struct reg_run_row *r)
 	cJSON_AddStringToObject(obj, "started_at", r->started_at);
 	cJSON_AddNumberToObject(obj, "duration_s", r->duration_s);
 	cJSON_AddNumberToObject(obj, "exit_status", r->exit_status);
-	if (r->passed >= 0)
-		cJSON_AddBoolToObject(obj, "passed", r->passed);
-	else
-		cJSON_AddNullToObject(obj, "passed");
+	cmd_json_bool(obj, "passed", r->passed);
 	add_json(obj, "params", r->params_json);
 	add_json(obj, "inputs", r->inputs_json);
 	add_json(obj, "metrics", r->metrics_json);

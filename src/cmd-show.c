@@ -86,10 +86,7 @@ static cJSON *show_json(const struct model *m, const struct modelref_info *info,
 	cJSON_AddStringToObject(x, "data", m->data_path);
 	cJSON_AddStringToObject(x, "data_sha256", m->data_sha256);
 	cJSON_AddStringToObject(x, "git_commit", m->git_commit);
-	if (m->git_dirty < 0)
-		cJSON_AddNullToObject(x, "git_dirty");
-	else
-		cJSON_AddBoolToObject(x, "git_dirty", m->git_dirty);
+	cmd_json_bool(x, "git_dirty", m->git_dirty);
 	cJSON_AddStringToObject(x, "tool_version", m->tool_version);
 	cJSON_AddStringToObject(x, "created_at", m->created_at);
 	cJSON_AddItemToObject(o, "lineage", x);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "registry.h"
 
 void cmd_print_json(struct cJSON *obj)
 {
@@ -33,4 +34,29 @@ void cmd_json_id(struct cJSON *obj, const char *key, long long v)
 		cJSON_AddNumberToObject(obj, key, (double)v);
 	else
 		cJSON_AddNullToObject(obj, key);
+}
+
+void cmd_json_bool(struct cJSON *obj, const char *key, int v)
+{
+	if (v < 0)
+		cJSON_AddNullToObject(obj, key);
+	else
+		cJSON_AddBoolToObject(obj, key, v);
+}
+
+void cmd_json_event(struct cJSON *obj, const struct reg_event *e)
+{
+	cJSON_AddNumberToObject(obj, "id", (double)e->id);
+	cJSON_AddStringToObject(obj, "at", e->at);
+	cJSON_AddStringToObject(obj, "model", e->model);
+	cJSON_AddStringToObject(obj, "stage", e->stage);
+	cmd_json_id(obj, "from_version", e->from_version);
+	cJSON_AddNumberToObject(obj, "to_version", e->to_version);
+	cJSON_AddStringToObject(obj, "action", e->action);
+	cJSON_AddBoolToObject(obj, "forced", e->forced);
+	cJSON_AddStringToObject(obj, "actor", e->actor);
+	cJSON_AddStringToObject(obj, "host", e->host);
+	cmd_json_str(obj, "git_identity", e->git_identity);
+	cmd_json_str(obj, "reason", e->reason);
+	cmd_json_id(obj, "validation_run_id", e->validation_run_id);
 }

@@ -53,6 +53,12 @@ void cmd_json_str(struct cJSON *obj, const char *key, const char *s);
 /* Add a positive id (a run, a version) as a number, or null when <= 0. */
 void cmd_json_id(struct cJSON *obj, const char *key, long long v);
 
+/* Add a boolean member, or null when `v` < 0 (unknown). */
+void cmd_json_bool(struct cJSON *obj, const char *key, int v);
+/* Add the members of one ledger event, as history --json and bundles show it. */
+struct reg_event;
+void cmd_json_event(struct cJSON *obj, const struct reg_event *e);
+
 /* The table, for help and completion (main.c owns it). */
 extern const struct cmd_struct mlops_commands[];
 
