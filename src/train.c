@@ -81,8 +81,11 @@ static void design_fill(const struct design *d, const size_t *rows, size_t n,
 		double *o = out + f->offset;
 
 		if (f->kind == FEATURE_NUMERIC) {
-			for (i = 0; i < n; i++)
+			for (i = 0; i < n; i++) {
+				if (i + 32 < n)
+					__builtin_prefetch(&c->num[rows[i + 32]]);
 				o[i * stride] = score_encode_numeric(f, c->num[rows[i]]);
+			}
 			if (f->indicator)
 				for (i = 0; i < n; i++)
 					o[i * stride + 1] = c->num[rows[i]] !=
@@ -358,6 +361,13 @@ static int prep_feature(void *arg, size_t worker, size_t j)
 #define CHUNK_ROWS (16 * BLOCK_ROWS)
 #define NEWTON_MAX_DIM 400
 #define LBFGS_MEMORY 10
+/* Newton skips the Hessian of a trial point when the gradient is within
+ * this factor of the stopping test. */
+#define NEWTON_NEAR 30
+/* Tables of WARM_MIN_ROWS rows (by default) start from a sample's solution. */
+#define WARM_MIN_ROWS (1 << 17)
+#define WARM_STEP 8
+#define WARM_RUN 16
 
 enum pass_kind { PASS_LOGISTIC, PASS_SOFTMAX, PASS_GRAM };
 
@@ -376,6 +386,7 @@ struct fit {
 	size_t K;		/* outputs */
 	double lambda;		/* penalty on all but the last column */
 	size_t n_workers;
+	size_t warm_min_rows;	/* solve_warm() samples from this many rows */
 	struct scratch *scr;	/* per worker */
 	/* the pass being run */
 	enum pass_kind kind;
@@ -680,12 +691,31 @@ static int stalled(double f, double fn)
 }
 
 /*
- * Newton's method with a backtracking (Armijo) line search: one pass per
- * trial point, Hessian and gradient together, solved by Cholesky.
+ * The solvers' first point: w as given, unless its loss is not below
+ * f_reset (or not finite), in which case w = 0.
+ */
+static int start_at(struct fit *ft, eval_fn eval, size_t D, double *w,
+		    double f_reset, double *f, double *g, double *h,
+		    struct mlops_err *err)
+{
+	int ret = eval(ft, w, f, g, h, err);
+
+	if (ret || *f < f_reset)
+		return ret;
+	memset(w, 0, D * sizeof(*w));
+	return eval(ft, w, f, g, h, err);
+}
+
+/*
+ * Newton's method with a backtracking (Armijo) line search, solved by
+ * Cholesky, from the w it is given.  A trial point costs one pass.  Near
+ * the optimum, where the next point will likely pass the gradient test,
+ * the trial pass skips the Hessian (most of a pass's work) and a second
+ * pass computes it only if the test fails after all.
  */
 static int solve_newton(struct fit *ft, struct model *m, eval_fn eval,
 			size_t D, double tol, long max_iter, double *w,
-			struct mlops_err *err)
+			double f_reset, struct mlops_err *err)
 {
 	double *g = xcalloc(D, sizeof(double)), *h = xcalloc(D * D, sizeof(double));
 	double *d = xcalloc(D, sizeof(double)), *wn = xcalloc(D, sizeof(double));
@@ -693,11 +723,10 @@ static int solve_newton(struct fit *ft, struct model *m, eval_fn eval,
 	double f, fn = 0, scale = weight_total(ft), t, slope;
 	size_t j;
 	long it;
-	int ret;
+	int ret, cheap;
 
-	memset(w, 0, D * sizeof(*w));
 	m->converged = 0;
-	if ((ret = eval(ft, w, &f, g, h, err)))
+	if ((ret = start_at(ft, eval, D, w, f_reset, &f, g, h, err)))
 		goto out;
 	for (it = 0; ; it++) {
 		if (max_abs(g, D) <= tol * scale) {
@@ -706,6 +735,7 @@ static int solve_newton(struct fit *ft, struct model *m, eval_fn eval,
 		}
 		if (it >= max_iter)
 			break;
+		cheap = max_abs(g, D) <= NEWTON_NEAR * tol * scale;
 		memcpy(d, g, D * sizeof(*d));
 		if ((ret = matrix_cholesky_solve(h, D, d, err)))
 			goto out;
@@ -728,7 +758,7 @@ static int solve_newton(struct fit *ft, struct model *m, eval_fn eval,
 		for (t = 1; ; t /= 2) {
 			for (j = 0; j < D; j++)
 				wn[j] = w[j] - t * d[j];
-			if ((ret = eval(ft, wn, &fn, gn, hn, err)))
+			if ((ret = eval(ft, wn, &fn, gn, cheap ? NULL : hn, err)))
 				goto out;
 			if (fn <= f - 1e-4 * t * slope || t < 1e-10)
 				break;
@@ -737,13 +767,17 @@ static int solve_newton(struct fit *ft, struct model *m, eval_fn eval,
 			break;		/* no progress possible in floating point */
 		memcpy(w, wn, D * sizeof(*w));
 		memcpy(g, gn, D * sizeof(*g));
-		memcpy(h, hn, D * D * sizeof(*h));
 		if (stalled(f, fn) && max_abs(g, D) <= 1e3 * tol * scale) {
 			it++;
 			m->converged = 1;
 			break;
 		}
 		f = fn;
+		if (!cheap)
+			memcpy(h, hn, D * D * sizeof(*h));
+		else if (max_abs(g, D) > tol * scale &&
+			 (ret = eval(ft, w, &f, g, h, err)))
+			goto out;
 	}
 	m->n_iter = it;
 out:
@@ -759,7 +793,7 @@ out:
 /* L-BFGS with a backtracking line search, for problems too wide for Newton. */
 static int solve_lbfgs(struct fit *ft, struct model *m, eval_fn eval,
 		       size_t D, double tol, long max_iter, double *w,
-		       struct mlops_err *err)
+		       double f_reset, struct mlops_err *err)
 {
 	size_t mem = LBFGS_MEMORY, n_hist = 0, head = 0;
 	double *s = xcalloc(mem * D, sizeof(double));
@@ -772,9 +806,8 @@ static int solve_lbfgs(struct fit *ft, struct model *m, eval_fn eval,
 	long it;
 	int ret;
 
-	memset(w, 0, D * sizeof(*w));
 	m->converged = 0;
-	if ((ret = eval(ft, w, &f, g, NULL, err)))
+	if ((ret = start_at(ft, eval, D, w, f_reset, &f, g, NULL, err)))
 		goto out;
 	for (it = 0; ; it++) {
 		if (max_abs(g, D) <= tol * scale) {
@@ -866,6 +899,59 @@ out:
 	free(d);
 	free(wn);
 	return ret;
+}
+
+typedef int (*solve_fn)(struct fit *ft, struct model *m, eval_fn eval,
+			size_t D, double tol, long max_iter, double *w,
+			double f_reset, struct mlops_err *err);
+
+/*
+ * A solver from a warm start.  On a long table the solver first runs on a
+ * systematic sample of one row in WARM_STEP (runs of WARM_RUN rows spread
+ * evenly over the table), with the penalty scaled by
+ * the sample's share so that its optimum is the full one up to sampling
+ * error; from there the full data need only the last iteration or two
+ * (Newton converges quadratically).  The answer is the full problem's
+ * optimum, to the same tolerance, whatever the start.  The start is kept
+ * only if it beats w = 0, whose loss needs no pass: every row then has
+ * probability 1/K, loss log K.
+ */
+static int solve_warm(struct fit *ft, struct model *m, solve_fn solve,
+		      eval_fn eval, size_t D, double tol, long max_iter,
+		      double *w, struct mlops_err *err)
+{
+	struct fit sub = *ft;
+	struct model scratch;
+	size_t i, n = ft->n / WARM_STEP;
+	double f0;
+	uint32_t *cls;
+	size_t *rows;
+	int ret;
+
+	memset(w, 0, D * sizeof(*w));
+	if (ft->n < ft->warm_min_rows || n < 2)
+		return solve(ft, m, eval, D, tol, max_iter, w, INFINITY, err);
+	rows = xmallocarray(n, sizeof(size_t));
+	cls = xmallocarray(n, sizeof(uint32_t));
+	/* Runs of WARM_RUN rows: each cache line read is then used whole. */
+	for (i = 0; i < n; i++) {
+		size_t k = i / WARM_RUN * WARM_RUN * WARM_STEP + i % WARM_RUN;
+
+		rows[i] = ft->rows[k];
+		cls[i] = ft->cls[k];
+	}
+	sub.rows = rows;
+	sub.cls = cls;
+	sub.n = n;
+	sub.lambda = ft->lambda * (double)n / (double)ft->n;
+	memset(&scratch, 0, sizeof(scratch));
+	ret = solve(&sub, &scratch, eval, D, tol, max_iter, w, INFINITY, err);
+	free(rows);
+	free(cls);
+	if (ret)
+		return ret;
+	f0 = weight_total(ft) * log((double)(ft->K > 1 ? ft->K : 2));
+	return solve(ft, m, eval, D, tol, max_iter, w, f0, err);
 }
 
 static int solve_least_squares(struct fit *ft, struct model *m, int ridge,
@@ -1326,6 +1412,7 @@ int train_fit(const struct dataset *ds, const struct train_opts *o,
 	ft.K = m->n_outputs;
 	ft.lambda = 1 / o->C;
 	ft.n_workers = parallel_cpus();
+	ft.warm_min_rows = o->warm_min_rows ? o->warm_min_rows : WARM_MIN_ROWS;
 	matrix_single_threaded();
 	if (o->balanced && m->task != TASK_REGRESSION) {
 		size_t cnt[1024] = { 0 };
@@ -1348,14 +1435,11 @@ int train_fit(const struct dataset *ds, const struct train_opts *o,
 	switch (algo) {
 	case TRAIN_LOGISTIC:
 	case TRAIN_SOFTMAX:
-		if (ft.K * ft.p <= NEWTON_MAX_DIM)
-			ret = solve_newton(&ft, m, algo == TRAIN_LOGISTIC ?
-					   logistic_eval : softmax_eval,
-					   ft.K * ft.p, o->tol, o->max_iter, w, err);
-		else
-			ret = solve_lbfgs(&ft, m, algo == TRAIN_LOGISTIC ?
-					  logistic_eval : softmax_eval,
-					  ft.K * ft.p, o->tol, o->max_iter, w, err);
+		ret = solve_warm(&ft, m, ft.K * ft.p <= NEWTON_MAX_DIM ?
+				 solve_newton : solve_lbfgs,
+				 algo == TRAIN_LOGISTIC ? logistic_eval :
+				 softmax_eval, ft.K * ft.p, o->tol, o->max_iter,
+				 w, err);
 		break;
 	default:
 		ret = solve_least_squares(&ft, m, algo == TRAIN_RIDGE,

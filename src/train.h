@@ -38,6 +38,10 @@ struct train_opts {
 	int impute_median;		/* numbers: median instead of mean */
 	int add_indicator;		/* numbers with gaps: a 0/1 input */
 	int strict;			/* unseen categories: error at scoring */
+	/* Logistic and softmax on at least this many training rows start
+	 * from the solution on a sample of them (the optimum reached is the
+	 * same); 0 means the default, 131072.  Tests set it. */
+	size_t warm_min_rows;
 };
 
 /* Defaults: auto, holdout 0.2, seed 1, C 1, alpha 1, tol 1e-8, 100 iterations. */

@@ -626,6 +626,84 @@ static void test_dropped(void)
 	free(path);
 }
 
+/*
+ * A long table starts from a sample's solution: the model must be the one
+ * a cold start reaches.  Rows in runs that differ from each other, so
+ * that a sample of runs is not the whole story.
+ */
+static void test_warm_start(void)
+{
+	static const struct {
+		const char *name, *target;
+	} tasks[] = { { "logistic", "y" }, { "softmax", "k" } };
+	char *path = xasprintf("%s/long.csv", tmpdir);
+	FILE *fp = fopen(path, "w");
+	uint64_t state = 42;
+	struct dataset *ds = NULL;
+	size_t i, t, j;
+
+	if (!fp) {
+		ok(0, "warm start: write %s", path);
+		free(path);
+		return;
+	}
+	fputs("a,b,c,g,y,k\n", fp);
+	for (i = 0; i < 3000; i++) {
+		double x[3], z;
+
+		for (j = 0; j < 3; j++) {
+			state = state * 6364136223846793005u + 1442695040888963407u;
+			x[j] = (double)(state >> 11) / 9007199254740992.0 * 4 - 2;
+		}
+		z = 1.5 * x[0] - x[1] + 0.5 * x[2] + (i / 64 % 3 == 0 ? 0.8 : -0.3);
+		state = state * 6364136223846793005u + 1442695040888963407u;
+		fprintf(fp, "%.4f,%.4f,%.4f,%s,%d,%s\n", x[0], x[1], x[2],
+			i % 3 == 0 ? "u" : i % 3 == 1 ? "v" : "w",
+			(double)(state >> 11) / 9007199254740992.0 <
+			1 / (1 + exp(-z)),
+			z > 1 ? "hi" : z > -1 ? "mid" : "lo");
+	}
+	fclose(fp);
+	ds = load(path);
+	for (t = 0; ds && t < sizeof(tasks) / sizeof(tasks[0]); t++) {
+		struct train_opts o;
+		struct mlops_err err;
+		struct model *warm, *cold;
+		double rel = 0;
+		int ret;
+
+		train_opts_init(&o);
+		o.target = tasks[t].target;
+		o.algo = algo_of(tasks[t].name);
+		o.exclude = (const char *const[]){ t ? "y" : "k" };
+		o.n_exclude = 1;
+		o.warm_min_rows = 1000;
+		warm = fit(ds, &o, &ret, &err);
+		o.warm_min_rows = SIZE_MAX;
+		cold = fit(ds, &o, &ret, &err);
+		if (ok(warm && cold, "warm start, %s: both fit", tasks[t].name)) {
+			ok(warm->converged && cold->converged,
+			   "warm start, %s: both converged (%ld, %ld iterations)",
+			   tasks[t].name, warm->n_iter, cold->n_iter);
+			for (i = 0; i < warm->n_outputs * warm->n_inputs; i++)
+				coef_close(warm->coef[i], cold->coef[i], &rel);
+			for (i = 0; i < warm->n_outputs; i++)
+				coef_close(warm->intercept[i], cold->intercept[i],
+					   &rel);
+			/* Both stop within --tol of the optimum; the sample's
+			 * own optimum is about 1e-2 away. */
+			ok(rel < 1e-5,
+			   "warm start, %s: the cold start's coefficients (max relative difference %.2g)",
+			   tasks[t].name, rel);
+		}
+		model_free(warm);
+		model_free(cold);
+	}
+	dataset_free(ds);
+	unlink(path);
+	free(path);
+}
+
 int main(void)
 {
 	struct dataset *bin, *multi;
@@ -650,6 +728,7 @@ int main(void)
 		test_errors(bin);
 	}
 	test_dropped();
+	test_warm_start();
 	dataset_free(bin);
 	dataset_free(multi);
 	free(parity_dir);
