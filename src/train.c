@@ -125,11 +125,11 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /*
- * The baseline quantiles of a long column come from a systematic sample
- * of PROFILE_SAMPLE rows (every k-th training row): that pins its CDF to
- * well within 0.01 while sorting a fraction of the data.  Counts, mean,
- * deviation and extremes are always exact, and so is the median used
- * for imputation.
+ * The baseline quantiles of a long column (and of the predictions) come
+ * from a systematic sample of PROFILE_SAMPLE rows (every k-th training
+ * row): that pins its CDF to well within 0.01 while sorting a fraction of
+ * the data.  Counts, mean, deviation and extremes are always exact, and
+ * so is the median used for imputation.
  */
 #define PROFILE_SAMPLE 131072
 
@@ -198,6 +198,64 @@ static double exact_median(const struct ds_column *c, const size_t *rows,
 }
 
 /*
+ * The baseline profile of x[rows[i]] (of x[i] when rows is NULL), i < n:
+ * quantiles from a systematic sample of PROFILE_SAMPLE values, counts,
+ * mean, deviation and extremes over all of them.
+ */
+static void profile_long(struct profile *p, const double *x,
+			 const size_t *rows, size_t n)
+{
+	size_t step = n > PROFILE_SAMPLE ? (n + PROFILE_SAMPLE - 1) /
+		      PROFILE_SAMPLE : 1;
+	double *v = xmallocarray(n / step + 1, sizeof(double));
+	double sum = 0, sq = 0, mn = INFINITY, mx = -INFINITY, mean;
+	size_t i, k, m = 0, count = 0;
+
+	for (i = 0; i < n; i++) {
+		double xi = rows ? x[rows[i]] : x[i];
+
+		if (!isnan(xi)) {
+			count++;
+			sum += xi;
+			mn = xi < mn ? xi : mn;
+			mx = xi > mx ? xi : mx;
+		}
+		if (i % step == 0)
+			v[m++] = xi;
+	}
+	profile_numeric(p, v, m);
+	free(v);
+	mean = count ? sum / (double)count : 0;
+	for (i = 0; i < n; i++) {
+		double xi = rows ? x[rows[i]] : x[i];
+
+		if (!isnan(xi))
+			sq += (xi - mean) * (xi - mean);
+	}
+	p->count = count;
+	p->missing = n - count;
+	if (!count)
+		return;
+	p->mean = mean;
+	p->std = sqrt(sq / (double)count);
+	p->min = mn;
+	p->max = mx;
+	if (p->quantiles) {
+		p->quantiles[0] = mn;
+		p->quantiles[PROFILE_QUANTILES] = mx;
+		for (k = 1; k < PROFILE_QUANTILES; k++)
+			p->quantiles[k] = fmin(fmax(p->quantiles[k], mn), mx);
+	} else {
+		/* Every sampled value was missing: a straight grid. */
+		p->quantiles = xmallocarray(PROFILE_QUANTILES + 1,
+					    sizeof(double));
+		for (k = 0; k <= PROFILE_QUANTILES; k++)
+			p->quantiles[k] = mn + (mx - mn) * (double)k /
+					  PROFILE_QUANTILES;
+	}
+}
+
+/*
  * Numeric preprocessing: the baseline profile of the raw values, the
  * imputation value (mean, or the median as numpy computes it), then
  * standardisation of the imputed column, as SimpleImputer followed by
@@ -208,65 +266,23 @@ static void fit_numeric(struct feature *f, const struct ds_column *c,
 			const size_t *rows, size_t n, int median,
 			int indicator)
 {
-	size_t step = n > PROFILE_SAMPLE ? (n + PROFILE_SAMPLE - 1) /
-		      PROFILE_SAMPLE : 1;
-	double *v = xmallocarray(n / step + 1, sizeof(double));
-	double sum = 0, sq = 0, sq_known = 0, mn = INFINITY, mx = -INFINITY;
-	double mean, known_mean, imp;
-	size_t i, k, m = 0, count = 0;
 	struct profile *p = &f->profile;
+	double sq = 0, mean, imp;
+	size_t i, count;
 
 	f->kind = FEATURE_NUMERIC;
-	for (i = 0; i < n; i++) {
-		double x = c->num[rows[i]];
-
-		if (!isnan(x)) {
-			count++;
-			sum += x;
-			mn = x < mn ? x : mn;
-			mx = x > mx ? x : mx;
-		}
-		if (i % step == 0)
-			v[m++] = x;
-	}
-	profile_numeric(p, v, m);
-	free(v);
-	known_mean = count ? sum / (double)count : 0;
-	imp = !count ? 0 : median ? exact_median(c, rows, n) : known_mean;
+	profile_long(p, c->num, rows, n);
+	count = p->count;
+	imp = !count ? 0 : median ? exact_median(c, rows, n) : p->mean;
 	/* Mean of the imputed column, then its population deviation. */
-	mean = n ? (known_mean * (double)count +
+	mean = n ? (p->mean * (double)count +
 		    imp * (double)(n - count)) / (double)n : 0;
 	for (i = 0; i < n; i++) {
 		double x = c->num[rows[i]];
 
-		if (isnan(x)) {
+		if (isnan(x))
 			x = imp;
-		} else {
-			sq_known += (x - known_mean) * (x - known_mean);
-		}
 		sq += (x - mean) * (x - mean);
-	}
-	/* The profile's moments and extremes over every row, not the sample. */
-	p->count = count;
-	p->missing = n - count;
-	if (count) {
-		p->mean = known_mean;
-		p->std = sqrt(sq_known / (double)count);
-		p->min = mn;
-		p->max = mx;
-		if (p->quantiles) {
-			p->quantiles[0] = mn;
-			p->quantiles[PROFILE_QUANTILES] = mx;
-			for (k = 1; k < PROFILE_QUANTILES; k++)
-				p->quantiles[k] = fmin(fmax(p->quantiles[k], mn), mx);
-		} else {
-			/* Every sampled row was missing: a straight grid. */
-			p->quantiles = xmallocarray(PROFILE_QUANTILES + 1,
-						    sizeof(double));
-			for (k = 0; k <= PROFILE_QUANTILES; k++)
-				p->quantiles[k] = mn + (mx - mn) * (double)k /
-						  PROFILE_QUANTILES;
-		}
 	}
 	f->impute = imp;
 	f->center = mean;
@@ -1040,13 +1056,6 @@ struct label {
 	size_t code;
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static int cmp_label_str(const void *a, const void *b)
 {
 	return strcmp(((const struct label *)a)->text,
@@ -1066,28 +1075,45 @@ static int make_classes(struct model *m, const struct ds_column *t,
 	char buf[40];
 
 	if (t->type == DS_NUMERIC) {
-		/* Distinct values by sorting a copy. */
-		double *v = xmallocarray(n ? n : 1, sizeof(double));
+		/*
+		 * Distinct values, kept sorted as they come: a binary search
+		 * per row (at most 1000 of them, and the previous row's value
+		 * is usually the answer), no sort of the column.
+		 */
+		size_t last = 0;
 
-		for (i = 0; i < n; i++)
-			v[i] = t->num[rows[i]];
-		qsort(v, n, sizeof(double), cmp_double);
 		for (i = 0; i < n; i++) {
-			if (n_lab && lab[n_lab - 1].value == v[i])
+			double x = t->num[rows[i]];
+			size_t lo = 0, hi = n_lab;
+
+			if (n_lab && lab[last].value == x)
 				continue;
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+
+				if (lab[mid].value < x)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < n_lab && lab[lo].value == x) {
+				last = lo;
+				continue;
+			}
 			if (n_lab >= 1000) {
-				free(v);
 				free(lab);
 				return err_set(err, MLOPS_EUSAGE,
 					       "target '%s' has more than 1000 distinct values; use --model linear or ridge",
 					       t->name);
 			}
 			XGROW(lab, alloc, n_lab + 1);
-			lab[n_lab].value = v[i];
-			lab[n_lab].text = NULL;
+			memmove(lab + lo + 1, lab + lo,
+				(n_lab - lo) * sizeof(*lab));
+			lab[lo].value = x;
+			lab[lo].text = NULL;
 			n_lab++;
+			last = lo;
 		}
-		free(v);
 		m->classes = xcalloc(n_lab + 1, sizeof(char *));
 		for (k = 0; k < n_lab; k++) {
 			csv_format_double(buf, lab[k].value);
@@ -1249,7 +1275,7 @@ static void profile_predictions(struct model *m, const double *pred, size_t n)
 	size_t i;
 
 	if (m->task != TASK_MULTICLASS) {
-		profile_numeric(&m->pred_profile, pred, n);
+		profile_long(&m->pred_profile, pred, NULL, n);
 		return;
 	}
 	codes = xmallocarray(n ? n : 1, sizeof(int32_t));
