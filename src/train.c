@@ -958,6 +958,7 @@ static int solve_warm(struct fit *ft, struct model *m, solve_fn solve,
 	}
 	sub.rows = rows;
 	sub.cls = cls;
+	sub.yv = NULL;		/* classifiers only; not sampled */
 	sub.n = n;
 	sub.lambda = ft->lambda * (double)n / (double)ft->n;
 	memset(&scratch, 0, sizeof(scratch));
