@@ -589,6 +589,7 @@ static void lend_record(struct csv_reader *r, struct csv_record *rec,
 	rec->lens = r->lens;
 	rec->line = line;
 	rec->offset = offset;
+	rec->num = NULL;
 }
 
 static int shard_misaligned(const struct csv_reader *r, struct mlops_err *err)
@@ -986,23 +987,82 @@ void csv_chunk_parser_release(struct csv_chunk_parser *p)
 		return;
 	free(p->fields);
 	free(p->lens);
+	free(p->num);
 	p->fields = NULL;
 	p->lens = NULL;
+	p->num = NULL;
 	p->fields_cap = 0;
 }
 
-static void parser_add(struct csv_chunk_parser *p, size_t n, char *s,
-		       size_t len)
+static void parser_grow(struct csv_chunk_parser *p)
 {
-	if (n == p->fields_cap) {
-		p->fields_cap = p->fields_cap ? 2 * p->fields_cap : 64;
-		p->fields = xreallocarray(p->fields, p->fields_cap,
-					  sizeof(*p->fields));
-		p->lens = xreallocarray(p->lens, p->fields_cap,
-					sizeof(*p->lens));
-	}
+	p->fields_cap = p->fields_cap ? 2 * p->fields_cap : 64;
+	p->fields = xreallocarray(p->fields, p->fields_cap, sizeof(*p->fields));
+	p->lens = xreallocarray(p->lens, p->fields_cap, sizeof(*p->lens));
+	p->num = xreallocarray(p->num, p->fields_cap, sizeof(*p->num));
+}
+
+static inline void parser_add(struct csv_chunk_parser *p, size_t n, char *s,
+			      size_t len, double v)
+{
+	if (n == p->fields_cap)
+		parser_grow(p);
 	p->fields[n] = s;
 	p->lens[n] = len;
+	p->num[n] = v;
+}
+
+/* Powers of ten exactly representable as doubles. */
+static const double pow10_exact[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+/*
+ * Read [-+]digits[.digits] at s, stopping at the first other byte, and
+ * return where it stopped.  *out is the number when the bytes read form
+ * one that parse_plain() below takes (at least one digit, at most 19,
+ * mantissa at most 2^53, at most 22 after the point), else NAN; whether
+ * the field ends where the scan stopped is the caller's to check.  The
+ * chunk's NUL after its end stops the scan.
+ */
+static inline char *number_scan(char *s, double *out)
+{
+	char *p = s, *d0;
+	uint64_t w = 0;
+	int neg = 0;
+	size_t digits, frac = 0;
+	double v;
+
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	d0 = p;
+	while ((unsigned)(*p - '0') < 10)
+		w = w * 10 + (unsigned)(*p++ - '0');
+	digits = (size_t)(p - d0);
+	if (*p == '.') {
+		d0 = ++p;
+		while ((unsigned)(*p - '0') < 10)
+			w = w * 10 + (unsigned)(*p++ - '0');
+		frac = (size_t)(p - d0);
+		digits += frac;
+	}
+#if FLT_EVAL_METHOD == 0
+	if (!digits || digits > 19 || w > (uint64_t)1 << 53 || frac > 22) {
+		*out = NAN;
+		return p;
+	}
+	v = (double)w;
+	if (frac)
+		v /= pow10_exact[frac];
+	*out = neg ? -v : v;
+#else
+	/* Extended precision would round twice: leave it to strtod. */
+	(void)v;
+	(void)neg;
+	*out = NAN;
+#endif
+	return p;
 }
 
 /*
@@ -1095,6 +1155,7 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 		   int *eof, struct mlops_err *err)
 {
 	char *s, *q, *field, pos[32];
+	double v;
 	unsigned long line0, qline = 0;
 	uint64_t off0;
 	size_t n, len = 0;
@@ -1115,8 +1176,18 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 			if (quoted) {
 				qline = p->line;
 				q = parse_quoted(p, s, &delim, &field, &len);
+				v = NAN;
 			} else {
-				q = field_scan(s, p->end);
+				/*
+				 * Most fields are plain numbers: read one
+				 * while looking for the field's end, and scan
+				 * on only if something else follows.
+				 */
+				q = number_scan(s, &v);
+				if (*q != ',' && *q != '\n' && q != p->end) {
+					q = field_scan(q, p->end);
+					v = NAN;
+				}
 				field = s;
 				len = (size_t)(q - s);
 				if (q == p->end) {
@@ -1148,7 +1219,7 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 				parser_skip(p, 0);
 				return MLOPS_EINPUT;
 			}
-			parser_add(p, n++, field, len);
+			parser_add(p, n++, field, len, v);
 			s = q;
 		} while (delim == ',');
 		p->pos = s;
@@ -1160,6 +1231,7 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 	rec->n_fields = n;
 	rec->fields = p->fields;
 	rec->lens = p->lens;
+	rec->num = p->num;
 	rec->line = line0;
 	rec->offset = off0;
 	return MLOPS_OK;
@@ -1335,12 +1407,6 @@ int csv_is_missing(const char *s, size_t len)
 			return 1;
 	return 0;
 }
-
-/* Powers of ten exactly representable as doubles. */
-static const double pow10_exact[] = {
-	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
-};
 
 static int parse_slow(const char *s, size_t len, double *out)
 {

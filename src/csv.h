@@ -27,6 +27,13 @@ struct csv_record {
 	uint64_t offset;	/* byte offset of the record's first byte in
 				 * the input (after decompression; a BOM
 				 * counts), in every mode */
+	const double *num;	/* NULL, or per field the number it holds if
+				 * it is a plain decimal ([-+]digits[.digits],
+				 * at most 19 digits, unquoted) read exactly as
+				 * csv_parse_double() would, else NAN: the
+				 * chunk parser reads such numbers while it
+				 * splits the record; other fields still need
+				 * csv_parse_double() */
 };
 
 /*
@@ -114,6 +121,7 @@ struct csv_chunk_parser {
 	uint64_t offset;	/* input offset of base[0] */
 	char **fields;		/* record storage, reused */
 	size_t *lens;
+	double *num;
 	size_t fields_cap;
 };
 

@@ -334,7 +334,7 @@ static void start_chunk_col(const struct load_col *c, struct chunk_col *cc)
  */
 static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
 		      size_t i, unsigned long line, const char *s,
-		      size_t len)
+		      size_t len, double num)
 {
 	const struct load_col *c = &ld->cols[j];
 	struct chunk_col *cc = &sl->cols[j];
@@ -369,6 +369,10 @@ static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
 		cc->n_coded = i;
 	}
 	/* No missing value parses as a number: try the number first. */
+	if (num == num) {
+		*out = num;
+		return MLOPS_OK;
+	}
 	if (!csv_parse_double(s, len, out))
 		return MLOPS_OK;
 	if (csv_is_missing(s, len)) {
@@ -409,7 +413,8 @@ static void parse_slot(const struct loader *ld, struct slot *sl)
 		for (j = 0; j < ld->n_cols; j++)
 			if ((ret = chunk_cell(ld, sl, j, i, rec.line,
 					      rec.fields[ld->cols[j].src],
-					      rec.lens[ld->cols[j].src])))
+					      rec.lens[ld->cols[j].src],
+					      rec.num[ld->cols[j].src])))
 				break;
 		if (ret) {
 			sl->err_col = (long)j;

@@ -178,7 +178,9 @@ static int encode(const struct scorer *s, const struct csv_record *rec,
 
 		if (f->kind == FEATURE_NUMERIC) {
 			/* Numbers first: a missing value is the rare case. */
-			if (csv_parse_double(v, len, &x)) {
+			if (rec->num && rec->num[c] == rec->num[c])
+				x = rec->num[c];
+			else if (csv_parse_double(v, len, &x)) {
 				if (!csv_is_missing(v, len))
 					return err_set(err, MLOPS_EINPUT,
 						       "'%s' %s, column %zu ('%s'): '%.*s' is not a number",
