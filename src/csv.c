@@ -1029,13 +1029,12 @@ static const double pow10_exact[] = {
 static inline char *number_scan(char *s, double *out)
 {
 	char *p = s, *d0;
-	uint64_t w = 0;
-	int neg = 0;
+	uint64_t w = 0, neg = *p == '-', bits;
 	size_t digits, frac = 0;
 	double v;
 
-	if (*p == '-' || *p == '+')
-		neg = *p++ == '-';
+	/* Signs are data, as unpredictable as the digits: no branch. */
+	p += neg | (*p == '+');
 	d0 = p;
 	while ((unsigned)(*p - '0') < 10)
 		w = w * 10 + (unsigned)(*p++ - '0');
@@ -1052,13 +1051,14 @@ static inline char *number_scan(char *s, double *out)
 		*out = NAN;
 		return p;
 	}
-	v = (double)w;
-	if (frac)
-		v /= pow10_exact[frac];
-	*out = neg ? -v : v;
+	v = (double)w / pow10_exact[frac];
+	memcpy(&bits, &v, sizeof(bits));
+	bits |= neg << 63;
+	memcpy(out, &bits, sizeof(bits));
 #else
 	/* Extended precision would round twice: leave it to strtod. */
 	(void)v;
+	(void)bits;
 	(void)neg;
 	*out = NAN;
 #endif

@@ -22,7 +22,7 @@
 
 #define Q PROFILE_QUANTILES
 #define PSI_FLOOR 1e-4
-#define LUT_BUCKETS 1024
+#define LUT_BUCKETS 2048
 
 static const char *const method_names[] = {
 	"auto", "psi", "ks", "wasserstein", "chi2", "js"
@@ -44,27 +44,47 @@ int drift_method_parse(const char *s)
 }
 
 /*
- * A lookup table over [q0, qQ] in LUT_BUCKETS equal buckets: lut[b] is
- * the first grid index whose quantile reaches bucket b, so a value's
- * position is found by a binary search between lut[b] and lut[b + 1],
- * usually a range of one or two.
+ * A lookup table over [q0, qQ] in LUT_BUCKETS equal buckets.  bucket()
+ * is monotone in x (a rounded subtraction and product, then truncation),
+ * so a quantile in an earlier bucket than x's is below x and one in a
+ * later bucket above it.  For bucket b the table holds A, the number of
+ * quantiles in earlier buckets, and C, that number plus those in b.  When
+ * b's own quantiles are all one value u (or there are none), the grid
+ * positions of x are A or C by one comparison with u = q[A]: the first
+ * k with q[k] >= x is A if x <= u, else C.  A bucket holding two
+ * distinct quantiles is flagged (LUT_MIXED) and searched instead.
  */
+#define LUT_MIXED 0x80000000u
+
+static inline size_t bucket(const struct drift_acc *a, double x)
+{
+	size_t b = (size_t)((x - a->lut_lo) * a->lut_scale);
+
+	return b < LUT_BUCKETS ? b : LUT_BUCKETS - 1;
+}
+
 static void build_lut(struct drift_acc *a)
 {
 	const double *q = a->ref->quantiles;
-	size_t b, k = 0;
+	size_t b, k = 0, lo;
 
 	if (!q || !(q[Q] > q[0]))
 		return;
-	a->lut = xcalloc(LUT_BUCKETS + 2, sizeof(uint16_t));
+	a->lut = xcalloc(LUT_BUCKETS, sizeof(*a->lut));
 	a->lut_lo = q[0];
 	a->lut_scale = LUT_BUCKETS / (q[Q] - q[0]);
-	for (b = 0; b <= LUT_BUCKETS + 1; b++) {
-		double start = q[0] + (double)b / a->lut_scale;
-
-		while (k <= Q && q[k] < start)
+	if (!isfinite(a->lut_scale) || a->lut_scale <= 0) {
+		free(a->lut);
+		a->lut = NULL;
+		return;
+	}
+	for (b = 0; b < LUT_BUCKETS; b++) {
+		lo = k;
+		while (k <= Q && bucket(a, q[k]) == b)
 			k++;
-		a->lut[b] = (uint16_t)k;
+		a->lut[b] = (uint32_t)lo | (uint32_t)k << 16;
+		if (k > lo + 1 && q[k - 1] != q[lo])
+			a->lut[b] |= LUT_MIXED;
 	}
 }
 
@@ -94,29 +114,11 @@ void drift_acc_release(struct drift_acc *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/*
- * k1: the first grid index with q[k] >= x.  The bucket's table entry is
- * almost always the answer; two short scans correct it either way (and
- * absorb rounding at bucket edges) without a data-dependent binary
- * search.
- */
-static inline size_t grid_index(const struct drift_acc *a, const double *q,
-				double x)
+/* k1: the first grid index with q[k] >= x, by binary search. */
+static inline size_t grid_search(const double *q, double x)
 {
-	size_t lo, hi;
+	size_t lo = 0, hi = Q + 1;
 
-	if (a->lut && x >= q[0] && x <= q[Q]) {
-		size_t b = (size_t)((x - a->lut_lo) * a->lut_scale);
-
-		lo = a->lut[b > LUT_BUCKETS ? LUT_BUCKETS : b];
-		while (lo > 0 && q[lo - 1] >= x)
-			lo--;
-		while (lo <= Q && q[lo] < x)
-			lo++;
-		return lo;
-	}
-	lo = 0;
-	hi = Q + 1;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
@@ -152,11 +154,23 @@ void drift_acc_numeric_many(struct drift_acc *a, const double *x, size_t n,
 		mx = v > mx ? v : mx;
 		if (!q)
 			continue;
+		if (a->lut && v >= q[0] && v <= q[Q]) {
+			uint32_t e = a->lut[bucket(a, v)];
+
+			if (!(e & LUT_MIXED)) {
+				size_t A = e & 0xffff, C = (e >> 16) & 0x7fff;
+				double u = q[A];
+
+				a->le[v <= u ? A : C]++;
+				a->lt[v < u ? A : C]++;
+				continue;
+			}
+		}
 		if (v < q[0])
 			below += q[0] - v;
 		else if (v > q[Q])
 			above += v - q[Q];
-		lo = grid_index(a, q, v);
+		lo = grid_search(q, v);
 		a->le[lo]++;
 		/* k2: first q[k] > v; the same unless v sits on the grid. */
 		while (lo <= Q && q[lo] <= v)

@@ -40,7 +40,8 @@ struct drift_acc {
 	/* numeric: counts by reference grid position (see drift.c) */
 	uint64_t *le, *lt;
 	double below, above;	/* sum of distances outside [q0, qQ] */
-	uint16_t *lut;		/* numeric: grid search start per bucket */
+	uint32_t *lut;		/* numeric: grid positions per bucket of
+				 * [q0, qQ] (see drift.c) */
 	double lut_lo, lut_scale;
 	/* categorical: per reference level, then [n_levels] = unseen */
 	uint64_t *levels;

@@ -286,6 +286,12 @@ struct score_stream {
 	int eof;
 	size_t n_workers, n_slots;
 	struct slot *slots;
+	/* chunks read ahead while the slots' are scored */
+	struct csv_chunk *ahead;
+	size_t n_ahead;
+	int reading;		/* this round's task 0 reads ahead */
+	int ahead_status;	/* reading failed after the n_ahead chunks */
+	struct mlops_err ahead_err;
 	/* the run in progress */
 	score_block_fn on_block;
 	void *arg;
@@ -356,6 +362,7 @@ int score_stream_open(const struct model *m, const char *path,
 	ss->slots = xcalloc(ss->n_slots, sizeof(*ss->slots));
 	for (i = 0; i < ss->n_slots; i++)
 		slot_alloc(ss, &ss->slots[i]);
+	ss->ahead = xcalloc(ss->n_slots, sizeof(*ss->ahead));
 	ss->unseen = xcalloc(m->n_features + 1, sizeof(uint64_t));
 	*out = ss;
 	return 0;
@@ -380,7 +387,10 @@ void score_stream_close(struct score_stream *ss)
 	free(ss->extra_cols);
 	for (i = 0; ss->slots && i < ss->n_slots; i++)
 		slot_release(&ss->slots[i]);
+	for (i = 0; ss->ahead && i < ss->n_slots; i++)
+		csv_chunk_release(&ss->ahead[i]);
 	free(ss->slots);
+	free(ss->ahead);
 	free(ss->unseen);
 	free(ss);
 }
@@ -599,37 +609,85 @@ static int slot_settle(struct score_stream *ss, struct slot *sl,
 	return 0;
 }
 
+/* Read up to n_slots chunks ahead; a failure waits for its turn. */
+static void read_ahead(struct score_stream *ss)
+{
+	struct csv_chunk *c;
+
+	ss->n_ahead = 0;
+	ss->ahead_status = 0;
+	while (ss->n_ahead < ss->n_slots && !ss->eof) {
+		c = &ss->ahead[ss->n_ahead];
+		ss->ahead_status = csv_read_chunk(ss->csv, c, CHUNK_BYTES,
+						  &ss->eof, &ss->ahead_err);
+		if (ss->ahead_status || !c->len)
+			return;
+		ss->n_ahead++;
+	}
+}
+
+/* One round: task 0 reads the next batch, the others score this one. */
+static int round_task(void *arg, size_t worker, size_t task)
+{
+	struct score_stream *ss = arg;
+
+	if (!task) {
+		if (ss->reading)
+			read_ahead(ss);
+		return 0;
+	}
+	return slot_work(arg, worker, task - 1);
+}
+
 int score_stream_run(struct score_stream *ss, score_block_fn on_block,
 		     score_done_fn on_done, void *arg, struct mlops_err *err)
 {
+	struct csv_chunk tmp;
+	struct mlops_err read_err;
 	size_t n, i;
-	int ret;
+	int ret, read_status;
 
 	ss->on_block = on_block;
 	ss->arg = arg;
-	while (!ss->eof) {
-		/* Read a batch of chunks, score them in parallel, settle in order. */
-		for (n = 0; n < ss->n_slots && !ss->eof; n++) {
-			struct slot *sl = &ss->slots[n];
+	/*
+	 * Reading is serial (one input, one hash), so it overlaps with
+	 * scoring: while the workers score a batch of chunks, one of them
+	 * reads the next.  Results are settled in input order, and a read
+	 * error comes after the records before it, as it would serially.
+	 */
+	read_ahead(ss);
+	for (;;) {
+		n = ss->n_ahead;
+		read_status = ss->ahead_status;
+		read_err = ss->ahead_err;
+		for (i = 0; i < n; i++) {
+			struct slot *sl = &ss->slots[i];
 
-			if ((ret = csv_read_chunk(ss->csv, &sl->chunk, CHUNK_BYTES,
-						  &ss->eof, err)))
-				return ret;
-			if (!sl->chunk.len)
-				break;
+			tmp = sl->chunk;
+			sl->chunk = ss->ahead[i];
+			ss->ahead[i] = tmp;
 			sl->status = 0;
 			sl->rows = sl->rejected = 0;
 			sl->rejects_len = 0;
 		}
+		ss->n_ahead = 0;
+		ss->ahead_status = 0;
 		if (!n)
 			break;
-		parallel_run(n, ss->n_workers, slot_work, ss);
+		ss->reading = !read_status && !ss->eof;
+		parallel_run(n + 1, ss->n_workers, round_task, ss);
 		for (i = 0; i < n; i++) {
 			if ((ret = slot_settle(ss, &ss->slots[i], err)))
 				return ret;
 			if (on_done && (ret = on_done(arg, i, err)))
 				return ret;
 		}
+		if (read_status)
+			break;
+	}
+	if (read_status) {
+		*err = read_err;
+		return read_status;
 	}
 	return 0;
 }

@@ -297,6 +297,79 @@ static void test_numeric_sketch(void)
 	free(ref);
 }
 
+/*
+ * The grid counts against a plain search, on references where the
+ * lookup table's buckets hold no quantile, one, repeated ones (integer
+ * data) or many distinct ones (a heavy tail), with current values on
+ * the grid, between it, on bucket edges and outside it.
+ */
+static void test_grid_positions(void)
+{
+	enum { N = 20000 };
+	static const char *names[] = {
+		"normal", "integers with ties", "heavy tail", "two values",
+		"tiny range",
+	};
+	double *ref = xmallocarray(N, sizeof(double));
+	double *cur = xmallocarray(4 * N, sizeof(double));
+	uint64_t le[PROFILE_QUANTILES + 2], lt[PROFILE_QUANTILES + 2];
+	size_t c, i, k, n_cur;
+
+	for (c = 0; c < sizeof(names) / sizeof(names[0]); c++) {
+		struct profile p;
+		struct drift_acc a;
+		const double *q;
+		long wrong = 0;
+
+		rng_state = 7 + c;
+		for (i = 0; i < N; i++) {
+			double z = rng_normal();
+
+			switch (c) {
+			case 0: ref[i] = z; break;
+			case 1: ref[i] = floor(40 + 12 * z); break;
+			case 2: ref[i] = exp(3 * z); break;
+			case 3: ref[i] = i % 3 ? 1.5 : -2; break;
+			default: ref[i] = 1 + 1e-13 * z; break;
+			}
+		}
+		profile_numeric(&p, ref, N);
+		q = p.quantiles;
+		n_cur = 0;
+		for (k = 0; k <= PROFILE_QUANTILES; k++) {
+			cur[n_cur++] = q[k];
+			cur[n_cur++] = nextafter(q[k], -INFINITY);
+			cur[n_cur++] = nextafter(q[k], INFINITY);
+		}
+		for (i = 0; i < N; i++)
+			cur[n_cur++] = ref[(i * 7919) % N] * (1 + 0.3 *
+							     rng_normal());
+		for (i = 0; i <= 64; i++)	/* bucket edges, roughly */
+			cur[n_cur++] = q[0] + (q[PROFILE_QUANTILES] - q[0]) *
+				       (double)i / 64;
+		drift_acc_init(&a, &p);
+		drift_acc_numeric_many(&a, cur, n_cur, 1);
+		memset(le, 0, sizeof(le));
+		memset(lt, 0, sizeof(lt));
+		for (i = 0; i < n_cur; i++) {
+			for (k = 0; k <= PROFILE_QUANTILES && q[k] < cur[i]; k++)
+				;
+			le[k]++;
+			for (; k <= PROFILE_QUANTILES && q[k] <= cur[i]; k++)
+				;
+			lt[k]++;
+		}
+		for (k = 0; k < PROFILE_QUANTILES + 2; k++)
+			wrong += a.le[k] != le[k] || a.lt[k] != lt[k];
+		is_int(wrong, 0, "%s: grid counts of %zu values equal a plain "
+		       "search's", names[c], n_cur);
+		drift_acc_release(&a);
+		profile_release(&p);
+	}
+	free(ref);
+	free(cur);
+}
+
 /* Splitting a stream in two and merging gives the same counts. */
 static void test_merge(void)
 {
@@ -529,6 +602,7 @@ int main(void)
 	test_ks_pvalue();
 	test_chi2_sf();
 	test_numeric_sketch();
+	test_grid_positions();
 	test_merge();
 	test_small_and_empty();
 	test_categorical_by_hand();
