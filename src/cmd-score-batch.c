@@ -84,9 +84,8 @@ static cJSON *acc_json(const struct drift_acc *a)
 
 /* Per-chunk state: the chunk's output rows and input profile. */
 struct sb_slot {
-	FILE *fp;
 	char *buf;
-	size_t len;
+	size_t len, cap;
 	struct drift_set prof;
 };
 
@@ -101,39 +100,43 @@ struct sb_run {
 	struct progress progress;
 };
 
-static void write_row(FILE *fp, const struct model *m,
+/* Append row i of b to the slot's output. */
+static void write_row(struct sb_slot *sl, const struct model *m,
 		      const struct score_block *b, size_t i, size_t n_keep)
 {
-	size_t k, w = score_width(m);
+	size_t k, w = score_width(m), need = 2 + 34 * (w + 1);
 	const double *p = b->pred + i * w;
-	char buf[40];
-	int len;
+	const char *label;
+	char *d;
 
+	for (k = 0; k < n_keep; k++)
+		need += 2 * strlen(b->extra[i * n_keep + k]) + 3;
+	if (m->task != TASK_REGRESSION)
+		need += 2 * strlen(m->classes[score_argmax(m, p)]) + 3;
+	XGROW(sl->buf, sl->cap, sl->len + need);
+	d = sl->buf + sl->len;
 	for (k = 0; k < n_keep; k++) {
 		const char *v = b->extra[i * n_keep + k];
 
-		csv_write_field(fp, v, strlen(v));
-		fputc(',', fp);
+		d += csv_put_field(d, v, strlen(v));
+		*d++ = ',';
 	}
 	if (m->task == TASK_REGRESSION) {
-		len = csv_format_double(buf, p[0]);
-		fwrite(buf, 1, (size_t)len, fp);
+		d += csv_format_double(d, p[0]);
 	} else {
-		const char *label = m->classes[score_argmax(m, p)];
-
-		csv_write_field(fp, label, strlen(label));
+		label = m->classes[score_argmax(m, p)];
+		d += csv_put_field(d, label, strlen(label));
 		if (m->task == TASK_BINARY) {
-			fputc(',', fp);
-			len = csv_format_double(buf, 1 - p[0]);
-			fwrite(buf, 1, (size_t)len, fp);
+			*d++ = ',';
+			d += csv_format_double(d, 1 - p[0]);
 		}
 		for (k = 0; k < w; k++) {
-			fputc(',', fp);
-			len = csv_format_double(buf, p[k]);
-			fwrite(buf, 1, (size_t)len, fp);
+			*d++ = ',';
+			d += csv_format_double(d, p[k]);
 		}
 	}
-	fputc('\n', fp);
+	*d++ = '\n';
+	sl->len = (size_t)(d - sl->buf);
 }
 
 static int sb_block(void *arg, size_t slot, const struct score_block *b,
@@ -145,7 +148,7 @@ static int sb_block(void *arg, size_t slot, const struct score_block *b,
 
 	(void)err;
 	for (i = 0; i < b->n; i++)
-		write_row(sl->fp, run->m, b, i, run->n_keep);
+		write_row(sl, run->m, b, i, run->n_keep);
 	drift_set_add(&sl->prof, b);
 	return 0;
 }
@@ -155,16 +158,10 @@ static int sb_done(void *arg, size_t slot, struct mlops_err *err)
 	struct sb_run *run = arg;
 	struct sb_slot *sl = &run->slots[slot];
 
-	if (fclose(sl->fp))
-		return err_set(err, MLOPS_EIO, "out of memory formatting output");
 	if (sl->len && fwrite(sl->buf, 1, sl->len, run->out) != sl->len)
 		return err_set(err, MLOPS_EIO, "cannot write '%s': %s",
 			       run->output, strerror(errno));
-	free(sl->buf);
-	sl->buf = NULL;
 	sl->len = 0;
-	if (!(sl->fp = open_memstream(&sl->buf, &sl->len)))
-		return err_set(err, MLOPS_EIO, "out of memory");
 	drift_set_merge(&run->prof, &sl->prof);
 	drift_set_clear(&sl->prof);
 	progress_update(&run->progress, score_stream_rows(run->ss),
@@ -401,11 +398,6 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	have_prof = 1;
 	for (i = 0; i < n_slots; i++) {
 		drift_set_init(&sr.slots[i].prof, m, NULL, NULL);
-		sr.slots[i].fp = open_memstream(&sr.slots[i].buf, &sr.slots[i].len);
-		if (!sr.slots[i].fp) {
-			ret = err_set(err, MLOPS_EIO, "out of memory");
-			goto out;
-		}
 	}
 	sr.ss = ss;
 	progress_start(&sr.progress, ctx->progress, "scored", input);
@@ -501,8 +493,6 @@ out:
 		atomic_abort(&rejects);
 	}
 	for (i = 0; sr.slots && i < n_slots; i++) {
-		if (sr.slots[i].fp)
-			fclose(sr.slots[i].fp);
 		free(sr.slots[i].buf);
 		drift_set_release(&sr.slots[i].prof);
 	}

@@ -1550,18 +1550,24 @@ int csv_parse_double(const char *s, size_t len, double *out)
 	return parse_slow(num, (size_t)(e - num), out);
 }
 
-void csv_write_field(FILE *fp, const char *s, size_t len)
+/* Whether a field must be quoted to read back as itself. */
+static int needs_quotes(const char *s, size_t len)
 {
-	const char *p, *q, *e = s + len;
-	int quote = 0;
 	size_t i;
 
 	if (len && (is_space(s[0]) || is_space(s[len - 1])))
-		quote = 1;
-	for (i = 0; i < len && !quote; i++)
+		return 1;
+	for (i = 0; i < len; i++)
 		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
-			quote = 1;
-	if (!quote) {
+			return 1;
+	return 0;
+}
+
+void csv_write_field(FILE *fp, const char *s, size_t len)
+{
+	const char *p, *q, *e = s + len;
+
+	if (!needs_quotes(s, len)) {
 		fwrite(s, 1, len, fp);
 		return;
 	}
@@ -1576,6 +1582,25 @@ void csv_write_field(FILE *fp, const char *s, size_t len)
 		putc('"', fp);
 	}
 	putc('"', fp);
+}
+
+size_t csv_put_field(char *dst, const char *s, size_t len)
+{
+	char *d = dst;
+	size_t i;
+
+	if (!needs_quotes(s, len)) {
+		memcpy(dst, s, len);
+		return len;
+	}
+	*d++ = '"';
+	for (i = 0; i < len; i++) {
+		*d++ = s[i];
+		if (s[i] == '"')
+			*d++ = '"';
+	}
+	*d++ = '"';
+	return (size_t)(d - dst);
 }
 
 /*

@@ -218,6 +218,12 @@ int csv_parse_double(const char *s, size_t len, double *out);
 void csv_write_field(FILE *fp, const char *s, size_t len);
 
 /*
+ * csv_write_field() into memory: write the field to dst, which must hold
+ * 2 * len + 2 bytes, and return the bytes written (no NUL).
+ */
+size_t csv_put_field(char *dst, const char *s, size_t len);
+
+/*
  * Format `v` as the shortest decimal that reads back to the same double
  * (17 significant digits at worst; the nearest to v among the shortest),
  * into buf (at least 32 bytes); returns its length.  Laid out as

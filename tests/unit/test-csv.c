@@ -1199,6 +1199,12 @@ static void test_write_field(void)
 		fclose(fp);
 		is_str(buf, cases[i].out, "write field '%s'", cases[i].in);
 		free(buf);
+		len = strlen(cases[i].in);
+		buf = xmalloc(2 * len + 3);
+		len = csv_put_field(buf, cases[i].in, len);
+		buf[len] = '\0';
+		is_str(buf, cases[i].out, "put field '%s'", cases[i].in);
+		free(buf);
 	}
 }
 
