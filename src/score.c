@@ -250,8 +250,8 @@ uint64_t scorer_unseen(const struct scorer *s, size_t feature)
  * in input order.  Up to 2 chunks per worker are in flight, so memory is
  * bounded by a few chunks whatever the file's size.
  */
-#define STREAM_BLOCK 2048
-#define CHUNK_BYTES (2 << 20)
+#define STREAM_BLOCK 512
+#define CHUNK_BYTES (1 << 20)
 
 struct slot {
 	struct csv_chunk chunk;
@@ -358,7 +358,7 @@ int score_stream_open(const struct model *m, const char *path,
 	if ((ret = scorer_new(m, &rec, csv_name(ss->csv), &ss->scorer, err)))
 		goto fail;
 	ss->n_workers = opts && opts->threads ? opts->threads : parallel_cpus();
-	ss->n_slots = 2 * ss->n_workers;
+	ss->n_slots = 4 * ss->n_workers;
 	ss->slots = xcalloc(ss->n_slots, sizeof(*ss->slots));
 	for (i = 0; i < ss->n_slots; i++)
 		slot_alloc(ss, &ss->slots[i]);
