@@ -251,7 +251,7 @@ uint64_t scorer_unseen(const struct scorer *s, size_t feature)
  * bounded by a few chunks whatever the file's size.
  */
 #define STREAM_BLOCK 512
-#define CHUNK_BYTES (1 << 20)
+#define CHUNK_BYTES (512 << 10)
 
 struct slot {
 	struct csv_chunk chunk;
