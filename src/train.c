@@ -1034,11 +1034,30 @@ static void shuffle(size_t *v, size_t n, unsigned long seed)
 	}
 }
 
-static int cmp_size(const void *a, const void *b)
+/*
+ * Rows [0, n) of rows (ascending, below n_rows) become a random holdout
+ * of n_hold rows then the training rows, each part in ascending order:
+ * the holdout is the first n_hold after a shuffle by `seed`, and a mark
+ * per row puts both parts back in order without sorting.
+ */
+static void holdout_split(size_t *rows, size_t n, size_t n_hold,
+			  size_t n_rows, unsigned long seed)
 {
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	unsigned char *mark = xcalloc(n_rows + 1, 1);
+	size_t i, h = 0, t = n_hold;
 
-	return (x > y) - (x < y);
+	for (i = 0; i < n; i++)
+		mark[rows[i]] = 1;
+	shuffle(rows, n, seed);
+	for (i = 0; i < n_hold; i++)
+		mark[rows[i]] = 2;
+	for (i = 0; i < n_rows; i++) {
+		if (mark[i] == 2)
+			rows[h++] = i;
+		else if (mark[i] == 1)
+			rows[t++] = i;
+	}
+	free(mark);
 }
 
 static int in_names(const char *const *names, size_t n, const char *s)
@@ -1250,24 +1269,63 @@ static void profile_features(struct model *m, const struct design *d,
 }
 
 /* Predict rows (by dataset index) into out (n x score_width). */
+struct predict_job {
+	const struct model *m;
+	const struct design *d;
+	const size_t *rows;
+	size_t n;
+	double *out;
+	double **block, **work;	/* per worker */
+};
+
+/* Task: CHUNK_ROWS rows, block by block, into their place in out. */
+static int predict_chunk(void *arg, size_t worker, size_t task)
+{
+	struct predict_job *pj = arg;
+	const struct model *m = pj->m;
+	size_t start = task * CHUNK_ROWS, end = start + CHUNK_ROWS, b, nb;
+	size_t w = score_width(m);
+	int ret = 0;
+
+	if (end > pj->n)
+		end = pj->n;
+	for (b = start; b < end && !ret; b += nb) {
+		nb = end - b < BLOCK_ROWS ? end - b : BLOCK_ROWS;
+		design_fill(pj->d, pj->rows + b, nb, pj->block[worker],
+			    m->n_inputs, 0);
+		ret = score_predict(m, pj->block[worker], nb, pj->work[worker],
+				    pj->out + b * w, NULL);
+	}
+	return ret;
+}
+
 static int predict_rows(const struct model *m, const struct design *d,
 			const size_t *rows, size_t n, double *out,
 			struct mlops_err *err)
 {
-	double *block = xmallocarray(BLOCK_ROWS * (m->n_inputs + 1), sizeof(double));
-	double *work = xmallocarray(BLOCK_ROWS * m->n_outputs, sizeof(double));
-	size_t start, w = score_width(m);
-	int ret = 0;
+	struct predict_job pj = { m, d, rows, n, out, NULL, NULL };
+	size_t nw = parallel_cpus(), i;
+	int ret;
 
-	for (start = 0; start < n && !ret; start += BLOCK_ROWS) {
-		size_t nb = n - start < BLOCK_ROWS ? n - start : BLOCK_ROWS;
-
-		design_fill(d, rows + start, nb, block, m->n_inputs, 0);
-		ret = score_predict(m, block, nb, work, out + start * w, err);
+	pj.block = xcalloc(nw, sizeof(double *));
+	pj.work = xcalloc(nw, sizeof(double *));
+	for (i = 0; i < nw; i++) {
+		pj.block[i] = xmallocarray(BLOCK_ROWS * (m->n_inputs + 1),
+					   sizeof(double));
+		pj.work[i] = xmallocarray(BLOCK_ROWS * m->n_outputs,
+					  sizeof(double));
 	}
-	free(block);
-	free(work);
-	return ret;
+	ret = parallel_run((n + CHUNK_ROWS - 1) / CHUNK_ROWS, nw,
+			   predict_chunk, &pj);
+	for (i = 0; i < nw; i++) {
+		free(pj.block[i]);
+		free(pj.work[i]);
+	}
+	free(pj.block);
+	free(pj.work);
+	if (ret)
+		return err_set(err, ret, "predicting the training rows failed");
+	return 0;
 }
 
 static void profile_predictions(struct model *m, const double *pred, size_t n)
@@ -1343,9 +1401,7 @@ int train_fit(const struct dataset *ds, const struct train_opts *o,
 		 * A random holdout, but each part in file order: the solvers
 		 * then read the columns sequentially.
 		 */
-		shuffle(rows, n, o->seed);
-		qsort(rows, n_hold, sizeof(size_t), cmp_size);
-		qsort(rows + n_hold, n - n_hold, sizeof(size_t), cmp_size);
+		holdout_split(rows, n, n_hold, ds->n_rows, o->seed);
 	}
 	hold_rows = rows;
 	train_rows = rows + n_hold;
