@@ -380,6 +380,8 @@ static int prep_feature(void *arg, size_t worker, size_t j)
 /* Newton skips the Hessian of a trial point when the gradient is within
  * this factor of the stopping test. */
 #define NEWTON_NEAR 30
+/* The warm start's tolerance on the sample (see solve_warm). */
+#define WARM_TOL 1e-4
 /* Tables of WARM_MIN_ROWS rows (by default) start from a sample's solution. */
 #define WARM_MIN_ROWS (1 << 17)
 #define WARM_STEP 8
@@ -403,6 +405,13 @@ struct fit {
 	double lambda;		/* penalty on all but the last column */
 	size_t n_workers;
 	size_t warm_min_rows;	/* solve_warm() samples from this many rows */
+	/*
+	 * Newton only: h_keep, if set, receives the last Hessian computed;
+	 * h_start, if set, is a Hessian to take steps with while they
+	 * make good progress, instead of computing one (see solve_newton).
+	 */
+	double *h_keep;
+	const double *h_start;
 	struct scratch *scr;	/* per worker */
 	/* the pass being run */
 	enum pass_kind kind;
@@ -728,7 +737,51 @@ static int start_at(struct fit *ft, eval_fn eval, size_t D, double *w,
  * the optimum, where the next point will likely pass the gradient test,
  * the trial pass skips the Hessian (most of a pass's work) and a second
  * pass computes it only if the test fails after all.
+ *
+ * Given ft->h_start (a Hessian estimated near w, from a sample), the
+ * steps use it instead, and no pass computes a Hessian, for as long as
+ * each full step cuts the gradient at least FROZEN_GAIN-fold: near the
+ * optimum a good estimate makes that a fast linear convergence at the
+ * price of gradient passes only.  The first step that does worse (or a
+ * start that falls back to w = 0) computes the true Hessian and goes on
+ * as plain Newton, so the optimum and the test are the same either way.
  */
+#define FROZEN_GAIN 4
+
+/*
+ * BFGS's update of a Hessian estimate h (D x D) by the step w -> wn and
+ * the gradient change g -> gn, so that h maps the step to the change;
+ * skipped unless the curvature along the step is positive.  `work`
+ * holds D doubles.
+ */
+static void bfgs_update(double *h, size_t D, const double *w,
+			const double *wn, const double *g, const double *gn,
+			double *work)
+{
+	double *hs = work, sy = 0, shs = 0, s_i, y_i, y_j;
+	size_t i, j;
+
+	for (i = 0; i < D; i++) {
+		hs[i] = 0;
+		for (j = 0; j < D; j++)
+			hs[i] += h[i * D + j] * (wn[j] - w[j]);
+	}
+	for (i = 0; i < D; i++) {
+		s_i = wn[i] - w[i];
+		sy += s_i * (gn[i] - g[i]);
+		shs += s_i * hs[i];
+	}
+	if (!(sy > 0) || !(shs > 0))
+		return;
+	for (i = 0; i < D; i++) {
+		y_i = gn[i] - g[i];
+		for (j = 0; j < D; j++) {
+			y_j = gn[j] - g[j];
+			h[i * D + j] += y_i * y_j / sy - hs[i] * hs[j] / shs;
+		}
+	}
+}
+
 static int solve_newton(struct fit *ft, struct model *m, eval_fn eval,
 			size_t D, double tol, long max_iter, double *w,
 			double f_reset, struct mlops_err *err)
@@ -736,24 +789,48 @@ static int solve_newton(struct fit *ft, struct model *m, eval_fn eval,
 	double *g = xcalloc(D, sizeof(double)), *h = xcalloc(D * D, sizeof(double));
 	double *d = xcalloc(D, sizeof(double)), *wn = xcalloc(D, sizeof(double));
 	double *gn = xcalloc(D, sizeof(double)), *hn = xcalloc(D * D, sizeof(double));
-	double f, fn = 0, scale = weight_total(ft), t, slope;
+	double *hf = xcalloc(D * D, sizeof(double));
+	double f, fn = 0, scale = weight_total(ft), t, slope, gmax;
 	size_t j;
 	long it;
-	int ret, cheap;
+	int ret, cheap, frozen = ft->h_start != NULL;
 
 	m->converged = 0;
-	if ((ret = start_at(ft, eval, D, w, f_reset, &f, g, h, err)))
+	if (frozen) {
+		memcpy(h, ft->h_start, D * D * sizeof(*h));
+		if ((ret = eval(ft, w, &f, g, NULL, err)))
+			goto out;
+		if (!(f < f_reset)) {
+			frozen = 0;
+			memset(w, 0, D * sizeof(*w));
+			if ((ret = eval(ft, w, &f, g, h, err)))
+				goto out;
+		}
+	} else if ((ret = start_at(ft, eval, D, w, f_reset, &f, g, h, err))) {
 		goto out;
+	}
 	for (it = 0; ; it++) {
-		if (max_abs(g, D) <= tol * scale) {
+		gmax = max_abs(g, D);
+		if (gmax <= tol * scale) {
 			m->converged = 1;
 			break;
 		}
 		if (it >= max_iter)
 			break;
-		cheap = max_abs(g, D) <= NEWTON_NEAR * tol * scale;
+		cheap = frozen || gmax <= NEWTON_NEAR * tol * scale;
+		/* The solve factors its matrix in place: h stays a Hessian. */
 		memcpy(d, g, D * sizeof(*d));
-		if ((ret = matrix_cholesky_solve(h, D, d, err)))
+		memcpy(hf, h, D * D * sizeof(*h));
+		ret = matrix_cholesky_solve(hf, D, d, err);
+		if (ret && frozen) {
+			/* The estimate is not positive definite here. */
+			frozen = 0;
+			if ((ret = eval(ft, w, &f, g, h, err)))
+				goto out;
+			it--;
+			continue;
+		}
+		if (ret)
 			goto out;
 		if (ft->K > 1) {
 			/*
@@ -781,6 +858,8 @@ static int solve_newton(struct fit *ft, struct model *m, eval_fn eval,
 		}
 		if (t < 1e-10 && fn > f)
 			break;		/* no progress possible in floating point */
+		if (frozen)
+			bfgs_update(h, D, w, wn, g, gn, hf);
 		memcpy(w, wn, D * sizeof(*w));
 		memcpy(g, gn, D * sizeof(*g));
 		if (stalled(f, fn) && max_abs(g, D) <= 1e3 * tol * scale) {
@@ -789,6 +868,9 @@ static int solve_newton(struct fit *ft, struct model *m, eval_fn eval,
 			break;
 		}
 		f = fn;
+		if (frozen && t == 1 && max_abs(g, D) * FROZEN_GAIN <= gmax)
+			continue;	/* the estimate still serves */
+		frozen = 0;
 		if (!cheap)
 			memcpy(h, hn, D * D * sizeof(*h));
 		else if (max_abs(g, D) > tol * scale &&
@@ -796,6 +878,8 @@ static int solve_newton(struct fit *ft, struct model *m, eval_fn eval,
 			goto out;
 	}
 	m->n_iter = it;
+	if (ft->h_keep)
+		memcpy(ft->h_keep, h, D * D * sizeof(*h));
 out:
 	free(g);
 	free(h);
@@ -803,6 +887,7 @@ out:
 	free(wn);
 	free(gn);
 	free(hn);
+	free(hf);
 	return ret;
 }
 
@@ -962,13 +1047,29 @@ static int solve_warm(struct fit *ft, struct model *m, solve_fn solve,
 	sub.n = n;
 	sub.lambda = ft->lambda * (double)n / (double)ft->n;
 	memset(&scratch, 0, sizeof(scratch));
-	ret = solve(&sub, &scratch, eval, D, tol, max_iter, w, INFINITY, err);
+	/* Newton's last Hessian on the sample, scaled up, guides the polish. */
+	if (solve == solve_newton)
+		sub.h_keep = xcalloc(D * D, sizeof(double));
+	/*
+	 * The sample's optimum is off the full one by sampling error, far
+	 * more than 1e-4 of a gradient per row: solving it closer is waste.
+	 */
+	ret = solve(&sub, &scratch, eval, D, fmax(tol, WARM_TOL), max_iter, w,
+		    INFINITY, err);
 	free(rows);
 	free(cls);
-	if (ret)
-		return ret;
-	f0 = weight_total(ft) * log((double)(ft->K > 1 ? ft->K : 2));
-	return solve(ft, m, eval, D, tol, max_iter, w, f0, err);
+	if (!ret && sub.h_keep) {
+		for (i = 0; i < D * D; i++)
+			sub.h_keep[i] *= (double)ft->n / (double)n;
+		ft->h_start = sub.h_keep;
+	}
+	if (!ret) {
+		f0 = weight_total(ft) * log((double)(ft->K > 1 ? ft->K : 2));
+		ret = solve(ft, m, eval, D, tol, max_iter, w, f0, err);
+	}
+	ft->h_start = NULL;
+	free(sub.h_keep);
+	return ret;
 }
 
 static int solve_least_squares(struct fit *ft, struct model *m, int ridge,
