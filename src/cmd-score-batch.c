@@ -106,13 +106,13 @@ static void write_row(struct sb_slot *sl, const struct model *m,
 {
 	size_t k, w = score_width(m), need = 2 + 34 * (w + 1);
 	const double *p = b->pred + i * w;
-	const char *label;
+	const char *label = m->task == TASK_REGRESSION ? "" :
+			    m->classes[score_argmax(m, p)];
 	char *d;
 
+	need += 2 * strlen(label) + 3;
 	for (k = 0; k < n_keep; k++)
 		need += 2 * strlen(b->extra[i * n_keep + k]) + 3;
-	if (m->task != TASK_REGRESSION)
-		need += 2 * strlen(m->classes[score_argmax(m, p)]) + 3;
 	XGROW(sl->buf, sl->cap, sl->len + need);
 	d = sl->buf + sl->len;
 	for (k = 0; k < n_keep; k++) {
@@ -124,7 +124,6 @@ static void write_row(struct sb_slot *sl, const struct model *m,
 	if (m->task == TASK_REGRESSION) {
 		d += csv_format_double(d, p[0]);
 	} else {
-		label = m->classes[score_argmax(m, p)];
 		d += csv_put_field(d, label, strlen(label));
 		if (m->task == TASK_BINARY) {
 			*d++ = ',';

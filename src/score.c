@@ -247,8 +247,9 @@ uint64_t scorer_unseen(const struct scorer *s, size_t feature)
  * chunk is parsed, encoded and predicted by one worker into its own slot,
  * together with whatever the caller does per block (format output rows,
  * update profiles).  The main thread then hands the slots to the caller
- * in input order.  Up to 2 chunks per worker are in flight, so memory is
- * bounded by a few chunks whatever the file's size.
+ * in input order.  A round scores 4 chunks per worker while the next 4
+ * per worker are read, so memory is bounded by a few chunks whatever the
+ * file's size.
  */
 #define STREAM_BLOCK 512
 #define CHUNK_BYTES (512 << 10)
@@ -643,7 +644,7 @@ int score_stream_run(struct score_stream *ss, score_block_fn on_block,
 		     score_done_fn on_done, void *arg, struct mlops_err *err)
 {
 	struct csv_chunk tmp;
-	struct mlops_err read_err;
+	struct mlops_err read_err = MLOPS_ERR_INIT;
 	size_t n, i;
 	int ret, read_status;
 
@@ -659,7 +660,8 @@ int score_stream_run(struct score_stream *ss, score_block_fn on_block,
 	for (;;) {
 		n = ss->n_ahead;
 		read_status = ss->ahead_status;
-		read_err = ss->ahead_err;
+		if (read_status)
+			read_err = ss->ahead_err;
 		for (i = 0; i < n; i++) {
 			struct slot *sl = &ss->slots[i];
 

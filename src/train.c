@@ -742,9 +742,10 @@ static int start_at(struct fit *ft, eval_fn eval, size_t D, double *w,
  * steps use it instead, and no pass computes a Hessian, for as long as
  * each full step cuts the gradient at least FROZEN_GAIN-fold: near the
  * optimum a good estimate makes that a fast linear convergence at the
- * price of gradient passes only.  The first step that does worse (or a
- * start that falls back to w = 0) computes the true Hessian and goes on
- * as plain Newton, so the optimum and the test are the same either way.
+ * price of gradient passes only.  The first step that does worse (as
+ * from a start that fell back to w = 0) computes the true Hessian and
+ * goes on as plain Newton, so the optimum and the test are the same
+ * either way.
  */
 #define FROZEN_GAIN 4
 
@@ -796,19 +797,11 @@ static int solve_newton(struct fit *ft, struct model *m, eval_fn eval,
 	int ret, cheap, frozen = ft->h_start != NULL;
 
 	m->converged = 0;
-	if (frozen) {
+	if (frozen)
 		memcpy(h, ft->h_start, D * D * sizeof(*h));
-		if ((ret = eval(ft, w, &f, g, NULL, err)))
-			goto out;
-		if (!(f < f_reset)) {
-			frozen = 0;
-			memset(w, 0, D * sizeof(*w));
-			if ((ret = eval(ft, w, &f, g, h, err)))
-				goto out;
-		}
-	} else if ((ret = start_at(ft, eval, D, w, f_reset, &f, g, h, err))) {
+	if ((ret = start_at(ft, eval, D, w, f_reset, &f, g, frozen ? NULL : h,
+			    err)))
 		goto out;
-	}
 	for (it = 0; ; it++) {
 		gmax = max_abs(g, D);
 		if (gmax <= tol * scale) {
