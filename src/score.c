@@ -253,6 +253,12 @@ uint64_t scorer_unseen(const struct scorer *s, size_t feature)
  */
 #define STREAM_BLOCK 512
 #define CHUNK_BYTES (512 << 10)
+/*
+ * Rows apart in the column-major raw values and levels: not a power of
+ * two, so that one row's writes to its 50 columns do not all fall in the
+ * same cache set (512 doubles apart is 4 KiB).
+ */
+#define STREAM_LD (STREAM_BLOCK + 8)
 
 struct slot {
 	struct csv_chunk chunk;
@@ -305,8 +311,8 @@ static void slot_alloc(struct score_stream *ss, struct slot *sl)
 	sl->x = xmallocarray(STREAM_BLOCK * (m->n_inputs + 1), sizeof(double));
 	sl->work = xmallocarray(STREAM_BLOCK * m->n_outputs, sizeof(double));
 	sl->pred = xmallocarray(STREAM_BLOCK * score_width(m), sizeof(double));
-	sl->raw = xmallocarray(STREAM_BLOCK * (m->n_features + 1), sizeof(double));
-	sl->level = xmallocarray(STREAM_BLOCK * (m->n_features + 1), sizeof(int32_t));
+	sl->raw = xmallocarray(STREAM_LD * (m->n_features + 1), sizeof(double));
+	sl->level = xmallocarray(STREAM_LD * (m->n_features + 1), sizeof(int32_t));
 	sl->line = xmallocarray(STREAM_BLOCK, sizeof(unsigned long));
 	sl->unseen = xcalloc(m->n_features + 1, sizeof(uint64_t));
 }
@@ -501,7 +507,7 @@ static int slot_flush(struct score_stream *ss, struct slot *sl, size_t slot,
 				 &sl->err)))
 		return ret;
 	b.n = n;
-	b.ld = STREAM_BLOCK;
+	b.ld = STREAM_LD;
 	b.pred = sl->pred;
 	b.raw = sl->raw;
 	b.level = sl->level;
@@ -531,7 +537,7 @@ static int slot_work(void *arg, size_t worker, size_t slot)
 		if (eof)
 			break;
 		ret = encode(ss->scorer, &rec, sl->x + n * m->n_inputs,
-			     sl->raw + n, sl->level + n, STREAM_BLOCK,
+			     sl->raw + n, sl->level + n, STREAM_LD,
 			     sl->unseen, &sl->err);
 		if (ret == MLOPS_EINPUT) {
 			/* The limit is applied in order by the main thread. */
@@ -725,7 +731,7 @@ int score_stream_next(struct score_stream *ss, struct score_block *b,
 			if (eof)
 				break;
 			ret = encode(ss->scorer, &rec, sl->x + n * m->n_inputs,
-				     sl->raw + n, sl->level + n, STREAM_BLOCK,
+				     sl->raw + n, sl->level + n, STREAM_LD,
 				     ss->unseen, err);
 			if (ret == MLOPS_EINPUT) {
 				if (++ss->rejected > ss->max_errors) {
@@ -770,7 +776,7 @@ int score_stream_next(struct score_stream *ss, struct score_block *b,
 		return ret;
 	ss->rows += n;
 	b->n = n;
-	b->ld = STREAM_BLOCK;
+	b->ld = STREAM_LD;
 	b->pred = sl->pred;
 	b->raw = sl->raw;
 	b->level = sl->level;
