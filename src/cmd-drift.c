@@ -244,6 +244,7 @@ static int build_reference(const struct model *m, const char *path,
 			   struct reference *ref, struct mlops_err *err)
 {
 	struct ref_run rr = { 0 };
+	struct score_stream_opts so = { 0 };
 	struct score_stream *ss = NULL;
 	size_t nf = m->n_features, c = nf + 1, i, j;
 	int ret;
@@ -251,7 +252,9 @@ static int build_reference(const struct model *m, const char *path,
 	rr.m = m;
 	rr.nf = nf;
 	rr.stride = 1;
-	if ((ret = score_stream_open(m, path, NULL, &ss, err)))
+	/* The reference's hash is recorded nowhere: skip it. */
+	so.no_hash = 1;
+	if ((ret = score_stream_open(m, path, &so, &ss, err)))
 		return ret;
 	/* Bare references: moments only for numbers, the levels for categories. */
 	rr.bare = xcalloc(c, sizeof(struct profile));

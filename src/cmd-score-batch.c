@@ -304,7 +304,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	};
 	struct atomic_file out = { 0 }, rejects = { 0 };
 	struct score_stream *ss = NULL;
-	struct score_stream_opts so = { 0, 0, 0 };
+	struct score_stream_opts so = { 0 };
 	struct model *m = NULL;
 	struct sb_run sr = { 0 };
 	size_t n_slots = 0;

@@ -104,8 +104,10 @@ static int evaluate(struct scored_set *s, const char *path,
 	long c;
 	int ret;
 	struct timespec ts;
+	struct score_stream_opts so = { 0 };
 
-	if ((ret = score_stream_open(m, path, NULL, &ss, err)))
+	so.no_hash = 1;		/* the data's hash is not reported */
+	if ((ret = score_stream_open(m, path, &so, &ss, err)))
 		return ret;
 	c = score_stream_find(ss, m->target);
 	if (c < 0) {

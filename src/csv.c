@@ -66,6 +66,7 @@ struct csv_reader {
 	int raw_eof;		/* read(2) has returned 0 */
 	struct archive *a;
 	struct sha256_ctx sha;
+	int no_hash;		/* csv_skip_hash(): no SHA-256 wanted */
 	uint64_t raw_bytes;
 	unsigned char *raw;	/* read callback's block */
 
@@ -103,6 +104,13 @@ struct csv_reader {
 	int last_quoted;	/* whether the last field was quoted */
 };
 
+/* The input's SHA-256, unless the caller said it does not want it. */
+static inline void hash_update(struct csv_reader *r, const void *p, size_t n)
+{
+	if (!r->no_hash)
+		sha256_update(&r->sha, p, n);
+}
+
 static la_ssize_t read_cb(struct archive *a, void *data, const void **block)
 {
 	struct csv_reader *r = data;
@@ -118,7 +126,7 @@ static la_ssize_t read_cb(struct archive *a, void *data, const void **block)
 	}
 	if (n == 0)
 		r->raw_eof = 1;
-	sha256_update(&r->sha, r->raw, (size_t)n);
+	hash_update(r, r->raw, (size_t)n);
 	r->raw_bytes += (uint64_t)n;
 	*block = r->raw;
 	return n;
@@ -140,7 +148,7 @@ static void drain(struct csv_reader *r)
 			r->raw_eof = 1;
 			break;
 		}
-		sha256_update(&r->sha, r->raw, (size_t)n);
+		hash_update(r, r->raw, (size_t)n);
 		r->raw_bytes += (uint64_t)n;
 	}
 }
@@ -293,6 +301,11 @@ uint64_t csv_raw_bytes(const struct csv_reader *r)
 	return r->raw_bytes;
 }
 
+void csv_skip_hash(struct csv_reader *r)
+{
+	r->no_hash = 1;
+}
+
 void csv_sha256_hex(const struct csv_reader *r, char hex[65])
 {
 	struct sha256_ctx c = r->sha;
@@ -311,7 +324,7 @@ static void hash_window(struct csv_reader *r, const char *p, uint64_t off,
 
 	if (lo >= hi)
 		return;
-	sha256_update(&r->sha, p + (lo - off), (size_t)(hi - lo));
+	hash_update(r, p + (lo - off), (size_t)(hi - lo));
 	r->raw_bytes += hi - lo;
 }
 
@@ -1289,7 +1302,7 @@ static int hash_span(struct csv_reader *r, uint64_t from, uint64_t to,
 			return ret;
 		if (!got)
 			break;
-		sha256_update(&r->sha, r->buf, got);
+		hash_update(r, r->buf, got);
 		r->raw_bytes += got;
 		from += got;
 	}

@@ -351,6 +351,8 @@ int score_stream_open(const struct model *m, const char *path,
 		ret = csv_open(path, &ss->csv, err);
 	if (ret)
 		goto fail;
+	if (opts && opts->no_hash)
+		csv_skip_hash(ss->csv);
 	if ((ret = csv_next(ss->csv, &rec, &eof, err)))
 		goto fail;
 	if (eof) {
