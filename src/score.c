@@ -20,6 +20,18 @@
 #include "strmap.h"
 #include "xalloc.h"
 
+/*
+ * A numeric feature as the hot loop wants it: everything in one place,
+ * the numeric features one after another.
+ */
+struct num_plan {
+	size_t col;		/* CSV column */
+	size_t offset;		/* in the design row */
+	size_t feature;
+	double impute, center, scale;
+	int indicator;
+};
+
 struct scorer {
 	const struct model *m;
 	char *file;
@@ -27,6 +39,10 @@ struct scorer {
 	size_t *column;		/* per feature: CSV column index */
 	struct strmap **levels;	/* per categorical feature */
 	uint64_t *unseen;	/* per feature */
+	struct num_plan *num;	/* the numeric features, in order */
+	size_t n_num;
+	size_t *cat;		/* the categorical features, in order */
+	size_t n_cat;
 };
 
 size_t score_width(const struct model *m)
@@ -94,6 +110,8 @@ void scorer_free(struct scorer *s)
 		strmap_free(s->levels[i]);
 	free(s->levels);
 	free(s->column);
+	free(s->num);
+	free(s->cat);
 	free(s->unseen);
 	free(s->file);
 	free(s);
@@ -113,6 +131,8 @@ int scorer_new(const struct model *m, const struct csv_record *header,
 	s->column = xcalloc(m->n_features + 1, sizeof(size_t));
 	s->levels = xcalloc(m->n_features + 1, sizeof(struct strmap *));
 	s->unseen = xcalloc(m->n_features + 1, sizeof(uint64_t));
+	s->num = xcalloc(m->n_features + 1, sizeof(*s->num));
+	s->cat = xcalloc(m->n_features + 1, sizeof(*s->cat));
 	/* The first column of a name wins, as pandas would warn and do. */
 	for (j = header->n_fields; j-- > 0;)
 		strmap_put(names, header->fields[j], header->lens[j], (long)j);
@@ -127,6 +147,19 @@ int scorer_new(const struct model *m, const struct csv_record *header,
 			goto out;
 		}
 		s->column[i] = (size_t)col;
+		if (f->kind == FEATURE_NUMERIC) {
+			struct num_plan *e = &s->num[s->n_num++];
+
+			e->col = (size_t)col;
+			e->offset = f->offset;
+			e->feature = i;
+			e->impute = f->impute;
+			e->center = f->center;
+			e->scale = f->scale;
+			e->indicator = f->indicator;
+		} else {
+			s->cat[s->n_cat++] = i;
+		}
 		if (f->kind == FEATURE_CATEGORICAL) {
 			s->levels[i] = strmap_new();
 			for (j = 0; j < f->n_levels; j++)
@@ -154,73 +187,113 @@ static const char *record_where(const struct csv_record *rec, char *buf,
 	return buf;
 }
 
-/* scorer_encode() with the unseen-category counts kept by the caller. */
+/*
+ * One feature of a record into its design inputs, raw value and level:
+ * encode()'s work for any field, missing or bad ones included.
+ */
+static int encode_feature(const struct scorer *s, const struct csv_record *rec,
+			  size_t i, double *row, double *raw, int32_t *level,
+			  size_t ld, uint64_t *unseen, struct mlops_err *err)
+{
+	const struct feature *f = &s->m->features[i];
+	size_t c = s->column[i];
+	const char *v = rec->fields[c];
+	size_t len = rec->lens[c];
+	double x = NAN;
+	char where[48];
+	long lv;
+
+	if (f->kind == FEATURE_NUMERIC) {
+		/* Numbers first: a missing value is the rare case. */
+		if (rec->num && rec->num[c] == rec->num[c])
+			x = rec->num[c];
+		else if (csv_parse_double(v, len, &x)) {
+			if (!csv_is_missing(v, len))
+				return err_set(err, MLOPS_EINPUT,
+					       "'%s' %s, column %zu ('%s'): '%.*s' is not a number",
+					       s->file,
+					       record_where(rec, where, sizeof(where)),
+					       c + 1, f->name,
+					       (int)(len > 40 ? 40 : len), v);
+			x = NAN;
+		}
+		row[f->offset] = score_encode_numeric(f, x);
+		if (f->indicator)
+			row[f->offset + 1] = x != x;
+		if (raw)
+			raw[i * ld] = x;
+		return 0;
+	}
+	if (raw)
+		raw[i * ld] = NAN;
+	memset(row + f->offset, 0, f->n_levels * sizeof(double));
+	if (csv_is_missing(v, len)) {
+		lv = f->impute_level;
+		if (level)
+			level[i * ld] = -1;
+	} else {
+		lv = strmap_get(s->levels[i], v, len);
+		if (lv < 0 && f->strict)
+			return err_set(err, MLOPS_EINPUT,
+				       "'%s' %s, column %zu ('%s'): category '%.*s' was never seen in training",
+				       s->file,
+				       record_where(rec, where, sizeof(where)),
+				       c + 1, f->name,
+				       (int)(len > 40 ? 40 : len), v);
+		if (lv < 0)
+			unseen[i]++;
+		if (level)
+			level[i * ld] = lv < 0 ? -2 : (int32_t)lv;
+	}
+	if (lv >= 0)
+		row[f->offset + (size_t)lv] = 1;
+	return 0;
+}
+
+/*
+ * scorer_encode() with the unseen-category counts kept by the caller.
+ * The numeric features go first, from the numbers the parser read; a
+ * field it could not read (a missing value, an exponent, garbage) sends
+ * the row down the feature-by-feature path, which finds the first
+ * error in column order.  The categorical features come after: none of
+ * them fails before a numeric one could have.
+ */
 static int encode(const struct scorer *s, const struct csv_record *rec,
 		  double *row, double *raw, int32_t *level, size_t ld,
 		  uint64_t *unseen, struct mlops_err *err)
 {
-	const struct model *m = s->m;
 	char where[48];
-	size_t i;
+	size_t k;
+	int ret;
 
 	if (rec->n_fields != s->n_header)
 		return err_set(err, MLOPS_EINPUT,
 			       "'%s' %s: expected %zu fields, found %zu",
 			       s->file, record_where(rec, where, sizeof(where)),
 			       s->n_header, rec->n_fields);
-	for (i = 0; i < m->n_features; i++) {
-		const struct feature *f = &m->features[i];
-		size_t c = s->column[i];
-		const char *v = rec->fields[c];
-		size_t len = rec->lens[c];
-		double x = NAN;
-		long lv;
+	for (k = 0; k < s->n_num && rec->num; k++) {
+		const struct num_plan *e = &s->num[k];
+		double x = rec->num[e->col];
 
-		if (f->kind == FEATURE_NUMERIC) {
-			/* Numbers first: a missing value is the rare case. */
-			if (rec->num && rec->num[c] == rec->num[c])
-				x = rec->num[c];
-			else if (csv_parse_double(v, len, &x)) {
-				if (!csv_is_missing(v, len))
-					return err_set(err, MLOPS_EINPUT,
-						       "'%s' %s, column %zu ('%s'): '%.*s' is not a number",
-						       s->file,
-						       record_where(rec, where, sizeof(where)),
-						       c + 1, f->name,
-						       (int)(len > 40 ? 40 : len), v);
-				x = NAN;
-			}
-			row[f->offset] = score_encode_numeric(f, x);
-			if (f->indicator)
-				row[f->offset + 1] = x != x;
-			if (raw)
-				raw[i * ld] = x;
-			continue;
-		}
+		if (x != x)
+			break;
+		row[e->offset] = (x - e->center) / e->scale;
+		if (e->indicator)
+			row[e->offset + 1] = 0;
 		if (raw)
-			raw[i * ld] = NAN;
-		memset(row + f->offset, 0, f->n_levels * sizeof(double));
-		if (csv_is_missing(v, len)) {
-			lv = f->impute_level;
-			if (level)
-				level[i * ld] = -1;
-		} else {
-			lv = strmap_get(s->levels[i], v, len);
-			if (lv < 0 && f->strict)
-				return err_set(err, MLOPS_EINPUT,
-					       "'%s' %s, column %zu ('%s'): category '%.*s' was never seen in training",
-					       s->file,
-					       record_where(rec, where, sizeof(where)),
-					       c + 1, f->name,
-					       (int)(len > 40 ? 40 : len), v);
-			if (lv < 0)
-				unseen[i]++;
-			if (level)
-				level[i * ld] = lv < 0 ? -2 : (int32_t)lv;
-		}
-		if (lv >= 0)
-			row[f->offset + (size_t)lv] = 1;
+			raw[e->feature * ld] = x;
 	}
+	if (k < s->n_num) {
+		for (k = 0; k < s->m->n_features; k++)
+			if ((ret = encode_feature(s, rec, k, row, raw, level,
+						  ld, unseen, err)))
+				return ret;
+		return 0;
+	}
+	for (k = 0; k < s->n_cat; k++)
+		if ((ret = encode_feature(s, rec, s->cat[k], row, raw, level,
+					  ld, unseen, err)))
+			return ret;
 	return 0;
 }
 
