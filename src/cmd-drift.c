@@ -678,8 +678,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	dr.n_slots = score_stream_slots(ss);
 	dr.slots = xcalloc(dr.n_slots, sizeof(*dr.slots));
 	for (i = 0; i < dr.n_slots; i++)
-		drift_set_init(&dr.slots[i], m, reference ? ref.features : NULL,
-			       ref_pred);
+		drift_set_init_like(&dr.slots[i], &cur);
 	dr.total = &cur;
 	dr.ss = ss;
 	progress_start(&dr.progress, ctx->progress, "read", input);

@@ -395,9 +395,8 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	sr.slots = xcalloc(n_slots, sizeof(*sr.slots));
 	drift_set_init(&sr.prof, m, NULL, NULL);
 	have_prof = 1;
-	for (i = 0; i < n_slots; i++) {
-		drift_set_init(&sr.slots[i].prof, m, NULL, NULL);
-	}
+	for (i = 0; i < n_slots; i++)
+		drift_set_init_like(&sr.slots[i].prof, &sr.prof);
 	sr.ss = ss;
 	progress_start(&sr.progress, ctx->progress, "scored", input);
 	ret = score_stream_run(ss, sb_block, sb_done, &sr, err);

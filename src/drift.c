@@ -88,7 +88,7 @@ static void build_lut(struct drift_acc *a)
 	}
 }
 
-void drift_acc_init(struct drift_acc *a, const struct profile *ref)
+static void acc_init(struct drift_acc *a, const struct profile *ref)
 {
 	memset(a, 0, sizeof(*a));
 	a->ref = ref;
@@ -97,10 +97,25 @@ void drift_acc_init(struct drift_acc *a, const struct profile *ref)
 	if (ref->kind == PROFILE_NUMERIC) {
 		a->le = xcalloc(Q + 2, sizeof(uint64_t));
 		a->lt = xcalloc(Q + 2, sizeof(uint64_t));
-		build_lut(a);
 	} else {
 		a->levels = xcalloc(ref->n_levels + 1, sizeof(uint64_t));
 	}
+}
+
+void drift_acc_init(struct drift_acc *a, const struct profile *ref)
+{
+	acc_init(a, ref);
+	if (ref->kind == PROFILE_NUMERIC)
+		build_lut(a);
+}
+
+void drift_acc_init_like(struct drift_acc *a, const struct drift_acc *proto)
+{
+	acc_init(a, proto->ref);
+	a->lut = proto->lut;
+	a->lut_lo = proto->lut_lo;
+	a->lut_scale = proto->lut_scale;
+	a->lut_borrowed = 1;
 }
 
 void drift_acc_release(struct drift_acc *a)
@@ -110,7 +125,8 @@ void drift_acc_release(struct drift_acc *a)
 	free(a->le);
 	free(a->lt);
 	free(a->levels);
-	free(a->lut);
+	if (!a->lut_borrowed)
+		free(a->lut);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -536,6 +552,17 @@ void drift_set_init(struct drift_set *s, const struct model *m,
 		drift_acc_init(&s->features[j], features ? &features[j] :
 			       &m->features[j].profile);
 	drift_acc_init(&s->pred, pred ? pred : &m->pred_profile);
+}
+
+void drift_set_init_like(struct drift_set *s, const struct drift_set *proto)
+{
+	size_t j;
+
+	s->m = proto->m;
+	s->features = xcalloc(s->m->n_features + 1, sizeof(*s->features));
+	for (j = 0; j < s->m->n_features; j++)
+		drift_acc_init_like(&s->features[j], &proto->features[j]);
+	drift_acc_init_like(&s->pred, &proto->pred);
 }
 
 void drift_set_add(struct drift_set *s, const struct score_block *b)

@@ -43,6 +43,7 @@ struct drift_acc {
 	uint32_t *lut;		/* numeric: grid positions per bucket of
 				 * [q0, qQ] (see drift.c) */
 	double lut_lo, lut_scale;
+	int lut_borrowed;	/* lut is another accumulator's */
 	/* categorical: per reference level, then [n_levels] = unseen */
 	uint64_t *levels;
 };
@@ -59,6 +60,12 @@ struct drift_result {
 
 /* Start accumulating against `ref` (borrowed; must outlive acc). */
 void drift_acc_init(struct drift_acc *a, const struct profile *ref);
+/*
+ * Start an accumulator against proto's reference, sharing its lookup
+ * table (per-thread accumulators of one column: one table in the cache,
+ * not one per thread).  proto must outlive a.
+ */
+void drift_acc_init_like(struct drift_acc *a, const struct drift_acc *proto);
 void drift_acc_release(struct drift_acc *a);
 
 /* Add one numeric value (NAN = missing). */
@@ -104,6 +111,8 @@ struct drift_set {
  */
 void drift_set_init(struct drift_set *s, const struct model *m,
 		    const struct profile *features, const struct profile *pred);
+/* A set against proto's references, sharing its lookup tables. */
+void drift_set_init_like(struct drift_set *s, const struct drift_set *proto);
 void drift_set_add(struct drift_set *s, const struct score_block *b);
 void drift_set_merge(struct drift_set *a, const struct drift_set *b);
 void drift_set_clear(struct drift_set *s);
