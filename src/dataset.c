@@ -45,6 +45,7 @@
 #include "csv.h"
 #include "dataset.h"
 #include "parallel.h"
+#include "smallmap.h"
 #include "strmap.h"
 #include "xalloc.h"
 
@@ -88,6 +89,7 @@ struct chunk_col {
 	size_t n_coded;		/* rows [0, n_coded) hold chunk-local codes
 				 * (-1 missing), later ones numbers */
 	struct strmap *map;	/* value -> chunk-local code */
+	struct smallmap small;	/* its short keys, looked up first */
 	struct chunk_level *levels;
 	size_t n_levels, levels_cap;
 	size_t n_missing;
@@ -317,6 +319,7 @@ static void start_chunk_col(const struct load_col *c, struct chunk_col *cc)
 {
 	strmap_free(cc->map);
 	cc->map = c->interning ? strmap_new() : NULL;
+	smallmap_init(&cc->small);
 	cc->interned = c->interning;
 	cc->coding = c->interning;
 	cc->parse_levels = c->interning && c->all_numeric;
@@ -343,12 +346,17 @@ static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
 	long code;
 
 	if (cc->coding) {
+		/* Missing values are never levels: a level found is one. */
+		if ((code = smallmap_get(&cc->small, s, len)) >= 0) {
+			*out = (double)code;
+			return MLOPS_OK;
+		}
 		if (csv_is_missing(s, len)) {
 			*out = -1;
 			cc->n_missing++;
 			return MLOPS_OK;
 		}
-		code = strmap_get(cc->map, s, len);
+		code = cc->small.complete ? -1 : strmap_get(cc->map, s, len);
 		if (code >= 0) {
 			*out = (double)code;
 			return MLOPS_OK;
@@ -362,6 +370,7 @@ static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
 			    csv_parse_double(s, len, &lv->val))
 				lv->val = NAN;
 			strmap_put(cc->map, s, len, (long)cc->n_levels);
+			smallmap_add(&cc->small, s, len, (long)cc->n_levels);
 			*out = (double)cc->n_levels++;
 			return MLOPS_OK;
 		}

@@ -17,6 +17,7 @@
 #include "matrix.h"
 #include "parallel.h"
 #include "score.h"
+#include "smallmap.h"
 #include "strmap.h"
 #include "xalloc.h"
 
@@ -38,6 +39,7 @@ struct scorer {
 	size_t n_header;
 	size_t *column;		/* per feature: CSV column index */
 	struct strmap **levels;	/* per categorical feature */
+	struct smallmap *small;	/* per categorical feature: its short levels */
 	uint64_t *unseen;	/* per feature */
 	struct num_plan *num;	/* the numeric features, in order */
 	size_t n_num;
@@ -109,6 +111,7 @@ void scorer_free(struct scorer *s)
 	for (i = 0; i < s->m->n_features; i++)
 		strmap_free(s->levels[i]);
 	free(s->levels);
+	free(s->small);
 	free(s->column);
 	free(s->num);
 	free(s->cat);
@@ -130,6 +133,7 @@ int scorer_new(const struct model *m, const struct csv_record *header,
 	s->n_header = header->n_fields;
 	s->column = xcalloc(m->n_features + 1, sizeof(size_t));
 	s->levels = xcalloc(m->n_features + 1, sizeof(struct strmap *));
+	s->small = xcalloc(m->n_features + 1, sizeof(*s->small));
 	s->unseen = xcalloc(m->n_features + 1, sizeof(uint64_t));
 	s->num = xcalloc(m->n_features + 1, sizeof(*s->num));
 	s->cat = xcalloc(m->n_features + 1, sizeof(*s->cat));
@@ -165,6 +169,20 @@ int scorer_new(const struct model *m, const struct csv_record *header,
 			for (j = 0; j < f->n_levels; j++)
 				strmap_put(s->levels[i], f->levels[j],
 					   strlen(f->levels[j]), (long)j);
+			/*
+			 * What the map answers, level by level; a level
+			 * that reads as missing is never looked up.
+			 */
+			smallmap_init(&s->small[i]);
+			for (j = 0; j < f->n_levels; j++) {
+				const char *l = f->levels[j];
+				size_t len = strlen(l);
+
+				if (!csv_is_missing(l, len))
+					smallmap_add(&s->small[i], l, len,
+						     strmap_get(s->levels[i],
+								l, len));
+			}
 		}
 	}
 out:
@@ -227,12 +245,17 @@ static int encode_feature(const struct scorer *s, const struct csv_record *rec,
 	if (raw)
 		raw[i * ld] = NAN;
 	memset(row + f->offset, 0, f->n_levels * sizeof(double));
-	if (csv_is_missing(v, len)) {
+	if ((lv = smallmap_get(&s->small[i], v, len)) >= 0) {
+		/* A level found is not a missing value (see scorer_new). */
+		if (level)
+			level[i * ld] = (int32_t)lv;
+	} else if (csv_is_missing(v, len)) {
 		lv = f->impute_level;
 		if (level)
 			level[i * ld] = -1;
 	} else {
-		lv = strmap_get(s->levels[i], v, len);
+		if (!s->small[i].complete)
+			lv = strmap_get(s->levels[i], v, len);
 		if (lv < 0 && f->strict)
 			return err_set(err, MLOPS_EINPUT,
 				       "'%s' %s, column %zu ('%s'): category '%.*s' was never seen in training",

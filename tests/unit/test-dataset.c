@@ -565,6 +565,58 @@ static void test_chunk_tables(void)
 			  "c\n1\n2\n1\n2\nNA\n3\n4\n2\n", &o);
 }
 
+/*
+ * Levels found through the short-key front (up to 16 keys of at most 7
+ * bytes) and past it: codes in order of first appearance, keys that
+ * differ only in length or in their last byte kept apart.
+ */
+static void test_many_levels(void)
+{
+	static const char *const keys[] = {
+		"a", "b", "a ", "ab", "abcdefg", "abcdefh", "abcdefgh",
+		"Adelie", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8",
+		"x9", "y", "yy", "yyy", "a long level name",
+	};
+	size_t nk = sizeof(keys) / sizeof(keys[0]), n = 600, i, bad = 0;
+	size_t first[32], seen = 0;
+	long code_of[32];
+	struct mlops_err err;
+	struct dataset *ds;
+	const struct ds_column *c;
+	char *data = xstrdup("id,k\n"), *t;
+
+	for (i = 0; i < nk; i++)
+		code_of[i] = -1;
+	for (i = 0; i < n; i++) {
+		size_t k = (i * 7 + i / 5) % nk;
+
+		if (code_of[k] < 0) {
+			code_of[k] = (long)seen;
+			first[seen++] = k;
+		}
+		t = xasprintf("%s%zu,%s\n", data, i, i % 50 == 3 ? "NA" : keys[k]);
+		free(data);
+		data = t;
+	}
+	ds = load(data, NULL, &err);
+	free(data);
+	if (!ok(ds != NULL, "load 21 levels: %s", err.msg))
+		return;
+	c = &ds->cols[dataset_find(ds, "k")];
+	ok(c->type == DS_CATEGORICAL && c->n_levels == seen,
+	   "21 levels, %zu of them seen", seen);
+	for (i = 0; i < seen && i < c->n_levels; i++)
+		bad += strcmp(c->levels[i], keys[first[i]]) != 0;
+	for (i = 0; i < n; i++) {
+		size_t k = (i * 7 + i / 5) % nk;
+		long want = i % 50 == 3 ? -1 : code_of[k];
+
+		bad += c->code[i] != want;
+	}
+	is_int((long long)bad, 0, "every row's code and every level as written");
+	dataset_free(ds);
+}
+
 int main(void)
 {
 	char *cmd;
@@ -577,6 +629,7 @@ int main(void)
 	test_inference();
 	test_forced();
 	test_levels();
+	test_many_levels();
 	test_errors();
 	test_only_and_gzip();
 	test_chunk_types();
