@@ -205,6 +205,19 @@ static const char *record_where(const struct csv_record *rec, char *buf,
 	return buf;
 }
 
+/* "FILE line L, column C ('NAME'): <before>'VALUE'<after>", for cell c. */
+static int bad_cell(const struct scorer *s, const struct csv_record *rec,
+		    size_t c, const char *name, const char *before,
+		    const char *v, size_t len, const char *after,
+		    struct mlops_err *err)
+{
+	char where[48];
+
+	return err_set(err, MLOPS_EINPUT, "'%s' %s, column %zu ('%s'): %s'%.*s'%s",
+		       s->file, record_where(rec, where, sizeof(where)), c + 1,
+		       name, before, (int)(len > 40 ? 40 : len), v, after);
+}
+
 /*
  * One feature of a record into its design inputs, raw value and level:
  * encode()'s work for any field, missing or bad ones included.
@@ -218,7 +231,6 @@ static int encode_feature(const struct scorer *s, const struct csv_record *rec,
 	const char *v = rec->fields[c];
 	size_t len = rec->lens[c];
 	double x = NAN;
-	char where[48];
 	long lv;
 
 	if (f->kind == FEATURE_NUMERIC) {
@@ -227,12 +239,8 @@ static int encode_feature(const struct scorer *s, const struct csv_record *rec,
 			x = rec->num[c];
 		else if (csv_parse_double(v, len, &x)) {
 			if (!csv_is_missing(v, len))
-				return err_set(err, MLOPS_EINPUT,
-					       "'%s' %s, column %zu ('%s'): '%.*s' is not a number",
-					       s->file,
-					       record_where(rec, where, sizeof(where)),
-					       c + 1, f->name,
-					       (int)(len > 40 ? 40 : len), v);
+				return bad_cell(s, rec, c, f->name, "", v, len,
+						" is not a number", err);
 			x = NAN;
 		}
 		row[f->offset] = score_encode_numeric(f, x);
@@ -257,12 +265,8 @@ static int encode_feature(const struct scorer *s, const struct csv_record *rec,
 		if (!s->small[i].complete)
 			lv = strmap_get(s->levels[i], v, len);
 		if (lv < 0 && f->strict)
-			return err_set(err, MLOPS_EINPUT,
-				       "'%s' %s, column %zu ('%s'): category '%.*s' was never seen in training",
-				       s->file,
-				       record_where(rec, where, sizeof(where)),
-				       c + 1, f->name,
-				       (int)(len > 40 ? 40 : len), v);
+			return bad_cell(s, rec, c, f->name, "category ", v,
+					len, " was never seen in training", err);
 		if (lv < 0)
 			unseen[i]++;
 		if (level)
