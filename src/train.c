@@ -105,25 +105,29 @@ static void encode_run(const struct feature *f, const double *x, size_t n,
 #endif
 
 /*
- * Fill n design rows of `stride` doubles; with `augment`, the last
- * column is the intercept's 1.  Encoding goes through the same
- * score_encode_numeric() as scoring does.
+ * Fill the design inputs of n rows: input k of row i goes to
+ * out[i * rs + k * cs].  Rows one after another (rs = width, cs = 1) is
+ * what BLAS products over rows want; input by input (rs = 1, cs = n)
+ * lets a pass needing only X w and X' r read each column and write each
+ * input in one sequential run.  With `augment`, input n_inputs is the
+ * intercept's 1.  Encoding goes through score_encode_numeric(), as
+ * scoring does.
  */
 static void design_fill(const struct design *d, const size_t *rows, size_t n,
-			double *out, size_t stride, int augment)
+			double *out, size_t rs, size_t cs, int augment)
 {
 	const struct model *m = d->m;
 	size_t t, nt, i, j, k;
 
 	/*
 	 * A tile of FILL_TILE rows at a time, feature by feature within it:
-	 * the tile's rows stay in L1 while each column is read in order.
-	 * (Feature by feature over the whole block wrote each of its rows
-	 * once per column, a cache miss each time.)
+	 * rows one after another stay in L1 while each column is read in
+	 * order.  (Feature by feature over the whole block wrote each of its
+	 * rows once per column, a cache miss each time.)
 	 */
 	for (t = 0; t < n; t += nt) {
 		const size_t *r = rows + t;
-		double *tile = out + t * stride;
+		double *tile = out + t * rs;
 		int dense = 1;
 
 		nt = n - t < FILL_TILE ? n - t : FILL_TILE;
@@ -132,7 +136,7 @@ static void design_fill(const struct design *d, const size_t *rows, size_t n,
 		for (j = 0; j < m->n_features; j++) {
 			const struct feature *f = &m->features[j];
 			const struct ds_column *c = &d->ds->cols[d->col[j]];
-			double *o = tile + f->offset;
+			double *o = tile + f->offset * cs;
 
 			if (f->kind == FEATURE_NUMERIC) {
 				const double *x = c->num + r[0];
@@ -146,80 +150,32 @@ static void design_fill(const struct design *d, const size_t *rows, size_t n,
 					for (k = 2 * FILL_TILE; k < 3 * FILL_TILE; k += 8)
 						__builtin_prefetch(x + k);
 				if (dense)
-					encode_run(f, x, nt, o, stride);
+					encode_run(f, x, nt, o, rs);
 				else
 					for (i = 0; i < nt; i++)
-						o[i * stride] = score_encode_numeric(f, c->num[r[i]]);
+						o[i * rs] = score_encode_numeric(f, c->num[r[i]]);
 				if (f->indicator)
 					for (i = 0; i < nt; i++)
-						o[i * stride + 1] = c->num[r[i]] !=
-								    c->num[r[i]];
+						o[i * rs + cs] = c->num[r[i]] !=
+								 c->num[r[i]];
 				continue;
 			}
 			for (i = 0; i < nt; i++) {
 				int32_t code = c->code[r[i]];
 				long lv = code < 0 ? f->impute_level :
 						     d->code_map[j][code];
-				double *e = o + i * stride;
+				double *e = o + i * rs;
 
 				for (k = 0; k < f->n_levels; k++)
-					e[k] = 0;
+					e[k * cs] = 0;
 				if (lv >= 0)
-					e[lv] = 1;
+					e[(size_t)lv * cs] = 1;
 			}
 		}
 		if (augment)
 			for (i = 0; i < nt; i++)
-				tile[i * stride + stride - 1] = 1;
+				tile[i * rs + m->n_inputs * cs] = 1;
 	}
-}
-
-/*
- * The rows design_fill() makes with `augment`, stored input by input:
- * t[j * n + i] is input j of row i.  Each column is then read and each
- * input written in one sequential run, which is what a pass needing only
- * X w and X' r wants (two matrix-vector products on t).
- */
-static void design_fill_t(const struct design *d, const size_t *rows,
-			  size_t n, double *t)
-{
-	const struct model *m = d->m;
-	size_t p = m->n_inputs + 1, i, j;
-	int dense = 1;
-	double *o;
-
-	for (i = 1; i < n && dense; i++)
-		dense = rows[i] == rows[0] + i;
-	for (j = 0; j < m->n_features; j++) {
-		const struct feature *f = &m->features[j];
-		const struct ds_column *c = &d->ds->cols[d->col[j]];
-
-		o = t + f->offset * n;
-		if (f->kind == FEATURE_NUMERIC) {
-			const double *x = n ? c->num + rows[0] : c->num;
-
-			if (dense)
-				encode_run(f, x, n, o, 1);
-			else
-				for (i = 0; i < n; i++)
-					o[i] = score_encode_numeric(f, c->num[rows[i]]);
-			if (f->indicator)
-				for (i = 0; i < n; i++)
-					o[n + i] = c->num[rows[i]] != c->num[rows[i]];
-			continue;
-		}
-		memset(o, 0, f->n_levels * n * sizeof(double));
-		for (i = 0; i < n; i++) {
-			int32_t code = c->code[rows[i]];
-			long lv = code < 0 ? f->impute_level : d->code_map[j][code];
-
-			if (lv >= 0)
-				o[(size_t)lv * n + i] = 1;
-		}
-	}
-	o = t + (p - 1) * n;
-	for (i = 0; i < n; i++)
-		o[i] = 1;
 }
 
 static void design_release(struct design *d)
@@ -593,7 +549,7 @@ static int block_logistic(struct fit *ft, struct scratch *sc, size_t start,
 }
 
 /*
- * Logistic loss and gradient of one block, from design_fill_t()'s layout:
+ * Logistic loss and gradient of one block filled input by input:
  * the passes of Newton's frozen-Hessian steps and of L-BFGS.
  */
 static int block_logistic_grad(struct fit *ft, struct scratch *sc,
@@ -717,11 +673,11 @@ static int pass_chunk(void *arg, size_t worker, size_t task)
 		size_t nb = end - b < BLOCK_ROWS ? end - b : BLOCK_ROWS;
 
 		if (ft->kind == PASS_LOGISTIC && !ft->want_h) {
-			design_fill_t(ft->d, ft->rows + b, nb, sc->block);
+			design_fill(ft->d, ft->rows + b, nb, sc->block, 1, nb, 1);
 			ret = block_logistic_grad(ft, sc, b, nb, out);
 			continue;
 		}
-		design_fill(ft->d, ft->rows + b, nb, sc->block, ft->p, 1);
+		design_fill(ft->d, ft->rows + b, nb, sc->block, ft->p, 1, 1);
 		switch (ft->kind) {
 		case PASS_LOGISTIC:
 			ret = block_logistic(ft, sc, b, nb, out);
@@ -1536,7 +1492,7 @@ static int predict_chunk(void *arg, size_t worker, size_t task)
 	for (b = start; b < end && !ret; b += nb) {
 		nb = end - b < BLOCK_ROWS ? end - b : BLOCK_ROWS;
 		design_fill(pj->d, pj->rows + b, nb, pj->block[worker],
-			    m->n_inputs, 0);
+			    m->n_inputs, 1, 0);
 		ret = score_predict(m, pj->block[worker], nb, pj->work[worker],
 				    pj->out + b * w, NULL);
 	}
