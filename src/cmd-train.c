@@ -377,6 +377,8 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	to.add_indicator = a.add_indicator;
 	to.strict = a.strict;
+	/* The dataset is freed right after: its columns can be reused. */
+	to.reuse_columns = 1;
 	if (a.holdout != UNSET_D)
 		to.holdout = a.holdout;
 	if (a.C != UNSET_D)

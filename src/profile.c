@@ -30,48 +30,70 @@ void profile_release(struct profile *p)
 }
 
 /*
- * Sort finite doubles ascending by LSD radix sort on their bit patterns
- * (four 16-bit digits): O(n), several times faster than qsort on the
- * million-row columns profiles are built from.
+ * Sort doubles (no NaN) ascending by LSD radix sort on their bit
+ * patterns, in six 11-bit digits: O(n), several times faster than qsort
+ * on the large samples profiles are built from.  One pass counts every
+ * digit; a digit all keys share is skipped.  2048 buckets keep the
+ * counts in L1 and the scatter's write positions in L2.
  */
+#define RADIX_BITS 11
+#define RADIX_DIGITS ((64 + RADIX_BITS - 1) / RADIX_BITS)
+#define RADIX_SIZE (1u << RADIX_BITS)
+
+static uint64_t sort_key(double x)
+{
+	uint64_t b;
+
+	memcpy(&b, &x, sizeof(b));
+	/* Negative numbers reverse; positives go above them. */
+	return b >> 63 ? ~b : b | 0x8000000000000000ULL;
+}
+
+static double sort_value(uint64_t k)
+{
+	uint64_t b = k >> 63 ? k & 0x7fffffffffffffffULL : ~k;
+	double x;
+
+	memcpy(&x, &b, sizeof(x));
+	return x;
+}
+
 static void sort_doubles(double *v, size_t n)
 {
 	uint64_t *key = xmallocarray(n ? n : 1, sizeof(uint64_t));
 	uint64_t *tmp = xmallocarray(n ? n : 1, sizeof(uint64_t));
-	size_t *count = xmallocarray(65536, sizeof(size_t));
+	size_t *count = xcalloc(RADIX_DIGITS * RADIX_SIZE, sizeof(size_t));
 	size_t i, d;
 
 	for (i = 0; i < n; i++) {
-		uint64_t b;
+		uint64_t k = sort_key(v[i]);
 
-		memcpy(&b, &v[i], sizeof(b));
-		/* Negative numbers reverse; positives go above them. */
-		key[i] = b >> 63 ? ~b : b | 0x8000000000000000ULL;
+		key[i] = k;
+		for (d = 0; d < RADIX_DIGITS; d++)
+			count[d * RADIX_SIZE +
+			      ((k >> (d * RADIX_BITS)) & (RADIX_SIZE - 1))]++;
 	}
-	for (d = 0; d < 64; d += 16) {
-		size_t sum = 0;
+	for (d = 0; d < RADIX_DIGITS; d++) {
+		size_t *c = count + d * RADIX_SIZE, sum = 0, b;
+		unsigned shift = (unsigned)(d * RADIX_BITS);
 		uint64_t *t;
 
-		memset(count, 0, 65536 * sizeof(size_t));
-		for (i = 0; i < n; i++)
-			count[(key[i] >> d) & 0xffff]++;
-		for (i = 0; i < 65536; i++) {
-			size_t c = count[i];
+		if (n && c[(key[0] >> shift) & (RADIX_SIZE - 1)] == n)
+			continue;
+		for (b = 0; b < RADIX_SIZE; b++) {
+			size_t k = c[b];
 
-			count[i] = sum;
-			sum += c;
+			c[b] = sum;
+			sum += k;
 		}
 		for (i = 0; i < n; i++)
-			tmp[count[(key[i] >> d) & 0xffff]++] = key[i];
+			tmp[c[(key[i] >> shift) & (RADIX_SIZE - 1)]++] = key[i];
 		t = key;
 		key = tmp;
 		tmp = t;
 	}
-	for (i = 0; i < n; i++) {
-		uint64_t b = key[i] >> 63 ? key[i] & 0x7fffffffffffffffULL : ~key[i];
-
-		memcpy(&v[i], &b, sizeof(b));
-	}
+	for (i = 0; i < n; i++)
+		v[i] = sort_value(key[i]);
 	free(key);
 	free(tmp);
 	free(count);

@@ -62,6 +62,9 @@ struct design {
 	const struct dataset *ds;
 	size_t *col;		/* per feature: dataset column */
 	int32_t **code_map;	/* per categorical feature: ds code -> level */
+	/* per feature: its column already holds the encoded values (see
+	 * encode_columns) */
+	unsigned char *encoded;
 };
 
 /*
@@ -149,7 +152,15 @@ static void design_fill(const struct design *d, const size_t *rows, size_t n,
 				if (dense && t + 3 * FILL_TILE <= n)
 					for (k = 2 * FILL_TILE; k < 3 * FILL_TILE; k += 8)
 						__builtin_prefetch(x + k);
-				if (dense)
+				if (d->encoded[j] && dense && rs == 1)
+					memcpy(o, x, nt * sizeof(*o));
+				else if (d->encoded[j] && dense)
+					for (i = 0; i < nt; i++)
+						o[i * rs] = x[i];
+				else if (d->encoded[j])
+					for (i = 0; i < nt; i++)
+						o[i * rs] = c->num[r[i]];
+				else if (dense)
 					encode_run(f, x, nt, o, rs);
 				else
 					for (i = 0; i < nt; i++)
@@ -186,6 +197,7 @@ static void design_release(struct design *d)
 		for (j = 0; j < d->m->n_features; j++)
 			free(d->code_map[j]);
 	free(d->code_map);
+	free(d->encoded);
 	free(d->col);
 }
 
@@ -272,16 +284,23 @@ static double exact_median(const struct ds_column *c, const size_t *rows,
 /*
  * The baseline profile of x[rows[i]] (of x[i] when rows is NULL), i < n:
  * quantiles from a systematic sample of PROFILE_SAMPLE values, counts,
- * mean, deviation and extremes over all of them.
+ * mean, deviation and extremes over all of them.  Two passes: the first
+ * (profile_scan) samples and sums, the second adds the squares around
+ * the mean, which profile_finish() turns into the deviation.
  */
-static void profile_long(struct profile *p, const double *x,
-			 const size_t *rows, size_t n)
+struct scan {
+	size_t count;
+	double sum, min, max;
+};
+
+static void profile_scan(struct profile *p, const double *x,
+			 const size_t *rows, size_t n, struct scan *s)
 {
 	size_t step = n > PROFILE_SAMPLE ? (n + PROFILE_SAMPLE - 1) /
 		      PROFILE_SAMPLE : 1;
 	double *v = xmallocarray(n / step + 1, sizeof(double));
-	double sum = 0, sq = 0, mn = INFINITY, mx = -INFINITY, mean;
-	size_t i, k, m = 0, count = 0;
+	double sum = 0, mn = INFINITY, mx = -INFINITY;
+	size_t i, m = 0, count = 0, left = 0;
 
 	for (i = 0; i < n; i++) {
 		double xi = rows ? x[rows[i]] : x[i];
@@ -292,24 +311,39 @@ static void profile_long(struct profile *p, const double *x,
 			mn = xi < mn ? xi : mn;
 			mx = xi > mx ? xi : mx;
 		}
-		if (i % step == 0)
+		/* Every step-th value, from the first. */
+		if (!left) {
 			v[m++] = xi;
+			left = step;
+		}
+		left--;
 	}
 	profile_numeric(p, v, m);
 	free(v);
-	mean = count ? sum / (double)count : 0;
-	for (i = 0; i < n; i++) {
-		double xi = rows ? x[rows[i]] : x[i];
+	s->count = count;
+	s->sum = sum;
+	s->min = mn;
+	s->max = mx;
+}
 
-		if (!isnan(xi))
-			sq += (xi - mean) * (xi - mean);
-	}
-	p->count = count;
-	p->missing = n - count;
-	if (!count)
+static double scan_mean(const struct scan *s)
+{
+	return s->count ? s->sum / (double)s->count : 0;
+}
+
+/* sq: the sum of squares of the non-missing values around scan_mean(). */
+static void profile_finish(struct profile *p, const struct scan *s,
+			   size_t n, double sq)
+{
+	double mn = s->min, mx = s->max;
+	size_t k;
+
+	p->count = s->count;
+	p->missing = n - s->count;
+	if (!s->count)
 		return;
-	p->mean = mean;
-	p->std = sqrt(sq / (double)count);
+	p->mean = scan_mean(s);
+	p->std = sqrt(sq / (double)s->count);
 	p->min = mn;
 	p->max = mx;
 	if (p->quantiles) {
@@ -327,35 +361,60 @@ static void profile_long(struct profile *p, const double *x,
 	}
 }
 
+static void profile_long(struct profile *p, const double *x,
+			 const size_t *rows, size_t n)
+{
+	struct scan s;
+	double sq = 0, mean;
+	size_t i;
+
+	profile_scan(p, x, rows, n, &s);
+	mean = scan_mean(&s);
+	for (i = 0; i < n; i++) {
+		double xi = rows ? x[rows[i]] : x[i];
+
+		if (!isnan(xi))
+			sq += (xi - mean) * (xi - mean);
+	}
+	profile_finish(p, &s, n, sq);
+}
+
 /*
  * Numeric preprocessing: the baseline profile of the raw values, the
  * imputation value (mean, or the median as numpy computes it), then
  * standardisation of the imputed column, as SimpleImputer followed by
  * StandardScaler.  With `indicator`, a column that had missing values
- * gains a 0/1 input marking them (SimpleImputer's add_indicator).
+ * gains a 0/1 input marking them (SimpleImputer's add_indicator).  The
+ * second pass sums both the raw values' squares (for the profile) and
+ * the imputed ones' (for the scale).
  */
 static void fit_numeric(struct feature *f, const struct ds_column *c,
 			const size_t *rows, size_t n, int median,
 			int indicator)
 {
 	struct profile *p = &f->profile;
-	double sq = 0, mean, imp;
-	size_t i, count;
+	struct scan s;
+	double sq = 0, sq_raw = 0, raw_mean, mean, imp;
+	size_t i;
 
 	f->kind = FEATURE_NUMERIC;
-	profile_long(p, c->num, rows, n);
-	count = p->count;
-	imp = !count ? 0 : median ? exact_median(c, rows, n) : p->mean;
+	profile_scan(p, c->num, rows, n, &s);
+	raw_mean = scan_mean(&s);
+	imp = !s.count ? 0 : median ? exact_median(c, rows, n) : raw_mean;
 	/* Mean of the imputed column, then its population deviation. */
-	mean = n ? (p->mean * (double)count +
-		    imp * (double)(n - count)) / (double)n : 0;
+	mean = n ? (raw_mean * (double)s.count +
+		    imp * (double)(n - s.count)) / (double)n : 0;
 	for (i = 0; i < n; i++) {
 		double x = c->num[rows[i]];
 
-		if (isnan(x))
+		if (isnan(x)) {
 			x = imp;
+		} else {
+			sq_raw += (x - raw_mean) * (x - raw_mean);
+		}
 		sq += (x - mean) * (x - mean);
 	}
+	profile_finish(p, &s, n, sq_raw);
 	f->impute = imp;
 	f->center = mean;
 	f->scale = n ? sqrt(sq / (double)n) : 0;
@@ -429,6 +488,45 @@ static int prep_feature(void *arg, size_t worker, size_t j)
 		f->strict = pr->o->strict;
 	}
 	return 0;
+}
+
+/*
+ * Encode the numeric features' columns in place, once, so that passes
+ * copy values instead of dividing them again: the same bits, as
+ * score_encode_numeric() gives them.  A feature with an indicator keeps
+ * its raw column (the indicator reads the gaps), and so does a column a
+ * second feature also uses.
+ */
+struct encode_job {
+	struct dataset *ds;
+	struct design *d;
+};
+
+static int encode_column(void *arg, size_t worker, size_t j)
+{
+	struct encode_job *ej = arg;
+	const struct feature *f = &ej->d->m->features[j];
+	struct ds_column *c = &ej->ds->cols[ej->d->col[j]];
+
+	(void)worker;
+	if (ej->d->encoded[j])
+		encode_run(f, c->num, ej->ds->n_rows, c->num, 1);
+	return 0;
+}
+
+static void encode_columns(struct dataset *ds, struct design *d)
+{
+	struct encode_job ej = { ds, d };
+	size_t j, k, n = d->m->n_features;
+
+	for (j = 0; j < n; j++) {
+		d->encoded[j] = d->m->features[j].kind == FEATURE_NUMERIC &&
+				!d->m->features[j].indicator;
+		for (k = 0; k < n && d->encoded[j]; k++)
+			if (k != j && d->col[k] == d->col[j])
+				d->encoded[j] = 0;
+	}
+	parallel_run(n, parallel_cpus(), encode_column, &ej);
 }
 
 /* ---- the solvers ---- */
@@ -1431,6 +1529,10 @@ static int pick_features(const struct dataset *ds, const struct train_opts *o,
 				return err_set(err, MLOPS_EUSAGE,
 					       "the target '%s' cannot also be a feature",
 					       o->target);
+			if (in_names(o->features, i, o->features[i]))
+				return err_set(err, MLOPS_EUSAGE,
+					       "--features: '%s' is named twice",
+					       o->features[i]);
 			if (!in_names(o->exclude, o->n_exclude, o->features[i]))
 				(*cols)[n++] = (size_t)c;
 		}
@@ -1545,7 +1647,7 @@ static void profile_predictions(struct model *m, const double *pred, size_t n)
 	free(codes);
 }
 
-int train_fit(const struct dataset *ds, const struct train_opts *o,
+int train_fit(struct dataset *ds, const struct train_opts *o,
 	      struct model **out, struct train_report *rep,
 	      struct mlops_err *err)
 {
@@ -1665,11 +1767,14 @@ int train_fit(const struct dataset *ds, const struct train_opts *o,
 	d.col = cols;
 	cols = NULL;
 	d.code_map = xcalloc(n_cols, sizeof(int32_t *));
+	d.encoded = xcalloc(n_cols, sizeof(*d.encoded));
 	{
 		struct prep pr = { m, ds, &d, train_rows, n_train, o };
 
 		parallel_run(n_cols, parallel_cpus(), prep_feature, &pr);
 	}
+	if (o->reuse_columns)
+		encode_columns(ds, &d);
 	for (j = 0; j < n_cols; j++) {
 		struct feature *f = &m->features[j];
 

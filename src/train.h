@@ -42,6 +42,10 @@ struct train_opts {
 	 * from the solution on a sample of them (the optimum reached is the
 	 * same); 0 means the default, 131072.  Tests set it. */
 	size_t warm_min_rows;
+	/* train_fit may overwrite the numeric feature columns of the
+	 * dataset with their standardised values (faster); the dataset is
+	 * then good only for dataset_free() and its other columns. */
+	int reuse_columns;
 };
 
 /* Defaults: auto, holdout 0.2, seed 1, C 1, alpha 1, tol 1e-8, 100 iterations. */
@@ -62,7 +66,7 @@ void train_report_release(struct train_report *r);
  * no rows), MLOPS_ENUMERIC when the solver fails outright.  Hitting
  * max_iter is not an error: the model records converged = 0.
  */
-int train_fit(const struct dataset *ds, const struct train_opts *o,
+int train_fit(struct dataset *ds, const struct train_opts *o,
 	      struct model **out, struct train_report *rep,
 	      struct mlops_err *err);
 

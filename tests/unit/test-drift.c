@@ -217,6 +217,61 @@ struct numeric_case {
 	int drifted;
 };
 
+/*
+ * The profile's quantiles are numpy's linear ones of the sorted values,
+ * exactly, whatever the values: signs, ties, zeros of both signs,
+ * infinities, subnormals, NaNs left out, a single value.
+ */
+static void test_profile_quantiles(void)
+{
+	static const double special[] = {
+		0.0, -0.0, 1.0, -1.0, INFINITY, -INFINITY, 5e-324, -5e-324,
+		2.2250738585072014e-308, 1.7976931348623157e308,
+		-1.7976931348623157e308, 0.1, -0.1, 3.0, 3.0, 3.0,
+	};
+	static const size_t sizes[] = { 1, 2, 3, 17, 201, 5000, 200003 };
+	size_t s, i, k;
+
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		size_t n = sizes[s], m = 0, bad = 0;
+		double *v = normal_sample(40 + s, 0, 1e3, n);
+		double *sorted = xmallocarray(n, sizeof(double));
+		struct profile p;
+
+		for (i = 0; i < n; i++) {
+			if (i % 7 == 3)
+				v[i] = special[(i / 7) % (sizeof(special) /
+							  sizeof(special[0]))];
+			else if (i % 11 == 5)
+				v[i] = NAN;
+			else if (i % 5 == 1)
+				v[i] = floor(v[i]);	/* ties */
+			if (!isnan(v[i]))
+				sorted[m++] = v[i];
+		}
+		profile_numeric(&p, v, n);
+		qsort(sorted, m, sizeof(double), cmp_double);
+		is_int((long long)p.count, (long long)m, "n=%zu: count", n);
+		for (k = 0; m && k <= PROFILE_QUANTILES; k++) {
+			double pos = (double)k * (double)(m - 1) /
+				     PROFILE_QUANTILES;
+			size_t lo = (size_t)pos;
+			double want = lo + 1 < m ? sorted[lo] + (pos - (double)lo) *
+				      (sorted[lo + 1] - sorted[lo]) : sorted[m - 1];
+
+			if (memcmp(&want, &p.quantiles[k], sizeof(want)) &&
+			    !(isnan(want) && isnan(p.quantiles[k])) &&
+			    want != p.quantiles[k] && !bad++)
+				printf("# n=%zu q[%zu]: got %.17g, want %.17g\n",
+				       n, k, p.quantiles[k], want);
+		}
+		ok(!bad, "n=%zu: every quantile as numpy's of the sorted values", n);
+		profile_release(&p);
+		free(sorted);
+		free(v);
+	}
+}
+
 static void test_numeric_sketch(void)
 {
 	static const struct numeric_case cases[] = {
@@ -601,6 +656,7 @@ int main(void)
 {
 	test_ks_pvalue();
 	test_chi2_sf();
+	test_profile_quantiles();
 	test_numeric_sketch();
 	test_grid_positions();
 	test_merge();

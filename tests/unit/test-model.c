@@ -88,7 +88,7 @@ static char *write_csv(void)
 	return path;
 }
 
-static struct model *train(const struct dataset *ds, const char *target,
+static struct model *train(struct dataset *ds, const char *target,
 			   int algo)
 {
 	static const char *const feats[] = { "x1", "x2", "city" };

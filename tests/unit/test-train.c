@@ -407,7 +407,7 @@ next:
 
 /* ---- the contract ---- */
 
-static struct model *fit(const struct dataset *ds, struct train_opts *o,
+static struct model *fit(struct dataset *ds, struct train_opts *o,
 			 int *ret, struct mlops_err *err)
 {
 	struct train_report rep;
@@ -431,7 +431,7 @@ static char *bytes_of(const struct model *m)
 	return bytes;
 }
 
-static void test_determinism(const struct dataset *ds)
+static void test_determinism(struct dataset *ds)
 {
 	struct mlops_err err;
 	struct train_opts o;
@@ -470,8 +470,8 @@ out:
 	model_free(c);
 }
 
-static void test_no_convergence(const struct dataset *bin,
-				const struct dataset *multi)
+static void test_no_convergence(struct dataset *bin,
+				struct dataset *multi)
 {
 	struct mlops_err err;
 	struct train_opts o;
@@ -515,7 +515,7 @@ static char *write_tmp(const char *name, const char *data)
 	return path;
 }
 
-static void expect_fail(const struct dataset *ds, struct train_opts *o,
+static void expect_fail(struct dataset *ds, struct train_opts *o,
 			int code, const char *needle, const char *what)
 {
 	struct mlops_err err;
@@ -531,10 +531,11 @@ static void expect_fail(const struct dataset *ds, struct train_opts *o,
 	model_free(m);
 }
 
-static void test_errors(const struct dataset *bin)
+static void test_errors(struct dataset *bin)
 {
 	static const char *const unknown[] = { "x1", "nope" };
 	static const char *const with_target[] = { "x1", "y" };
+	static const char *const twice[] = { "x1", "x2", "x1" };
 	char *one = write_tmp("one.csv",
 			      "a,b,y\n1,2,yes\n3,4,yes\n5,6,yes\n7,8,\n");
 	char *three = write_tmp("three.csv",
@@ -568,6 +569,10 @@ static void test_errors(const struct dataset *bin)
 	o.features = with_target;
 	expect_fail(bin, &o, MLOPS_EUSAGE, "target",
 		    "target among the features");
+	o.features = twice;
+	o.n_features = 3;
+	expect_fail(bin, &o, MLOPS_EUSAGE, "'x1' is named twice",
+		    "a --features column named twice");
 	o.features = NULL;
 	o.n_features = 0;
 	o.exclude = unknown;
@@ -705,6 +710,81 @@ static void test_warm_start(void)
 	free(path);
 }
 
+/*
+ * reuse_columns (what the CLI sets) encodes numeric feature columns in
+ * place; the model must be the same, bit for bit, as without it: with a
+ * holdout (rows gathered) and without (rows in runs), with missing values
+ * under mean and median imputation, an indicator and categories.
+ */
+static void test_reuse_columns(void)
+{
+	char *path = xasprintf("%s/reuse.csv", tmpdir);
+	FILE *fp = fopen(path, "w");
+	uint64_t state = 5;
+	size_t i, v;
+
+	if (!fp) {
+		ok(0, "reuse: write %s", path);
+		free(path);
+		return;
+	}
+	fputs("a,b,c,g,y,r\n", fp);
+	for (i = 0; i < 2000; i++) {
+		double x[3];
+
+		for (v = 0; v < 3; v++) {
+			state = state * 6364136223846793005u + 1442695040888963407u;
+			x[v] = (double)(state >> 11) / 9007199254740992.0 * 10 - 3;
+		}
+		if (i % 13 == 4)
+			fprintf(fp, "NA,");
+		else
+			fprintf(fp, "%.3f,", x[0]);
+		fprintf(fp, "%.2f,%s,%s,%d,%.3f\n", x[1],
+			i % 17 == 2 ? "" : i % 2 ? "7" : "-2.5",
+			i % 3 == 0 ? "u" : i % 3 == 1 ? "v" : "w",
+			x[0] - 0.5 * x[1] + (i % 3 == 0) > 0.3,
+			2 * x[0] + x[1] - (i % 3 == 1));
+	}
+	fclose(fp);
+	for (v = 0; v < 8; v++) {
+		struct dataset *d1 = load(path), *d2 = load(path);
+		struct train_opts o;
+		struct mlops_err err;
+		struct model *a = NULL, *b = NULL;
+		char *ba = NULL, *bb = NULL;
+		int ret;
+
+		train_opts_init(&o);
+		o.target = v & 4 ? "r" : "y";
+		o.exclude = (const char *const[]){ v & 4 ? "y" : "r" };
+		o.n_exclude = 1;
+		o.algo = v & 4 ? TRAIN_RIDGE : TRAIN_LOGISTIC;
+		o.holdout = v & 1 ? 0.2 : 0;
+		o.impute_median = (v & 2) != 0;
+		o.add_indicator = (v & 2) != 0;
+		if (d1 && d2) {
+			a = fit(d1, &o, &ret, &err);
+			o.reuse_columns = 1;
+			b = fit(d2, &o, &ret, &err);
+		}
+		ba = a ? bytes_of(a) : NULL;
+		bb = b ? bytes_of(b) : NULL;
+		ok(ba && bb && !strcmp(ba, bb),
+		   "reuse_columns: the same model (%s, holdout %g%s)",
+		   v & 4 ? "ridge" : "logistic", o.holdout,
+		   v & 2 ? ", median, indicator" : "");
+		free(ba);
+		free(bb);
+		model_free(a);
+		model_free(b);
+		dataset_free(d1);
+		dataset_free(d2);
+	}
+	unlink(path);
+	free(path);
+}
+
 int main(void)
 {
 	struct dataset *bin, *multi;
@@ -730,6 +810,7 @@ int main(void)
 	}
 	test_dropped();
 	test_warm_start();
+	test_reuse_columns();
 	dataset_free(bin);
 	dataset_free(multi);
 	free(parity_dir);
