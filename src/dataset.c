@@ -103,6 +103,11 @@ struct slot {
 	size_t max_rows;	/* rows reserved for it in the columns */
 	size_t n_rows;		/* whole rows stored */
 	struct chunk_col *cols;	/* per loaded column */
+	/* The chunk's plan: columns numeric from its start (their field and
+	 * where their values go), then the others */
+	size_t *plain_src, *other;
+	double **plain_dst;
+	size_t n_plain, n_other;
 	int status;		/* first error, at row err_row (of the chunk) */
 	size_t err_row;
 	long err_col;		/* loaded column, or -1: the record itself */
@@ -392,16 +397,85 @@ static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
 	return not_a_number(ld, c, line, s, len, &sl->err);
 }
 
+/*
+ * Store row i's cells the general way, column by column, stopping at the
+ * first error; *bad is then its column.
+ */
+static int row_cells(const struct loader *ld, struct slot *sl, size_t i,
+		     const struct csv_record *rec, size_t *bad)
+{
+	size_t j;
+	int ret;
+
+	for (j = 0; j < ld->n_cols; j++) {
+		size_t f = ld->cols[j].src;
+
+		if ((ret = chunk_cell(ld, sl, j, i, rec->line, rec->fields[f],
+				      rec->lens[f], rec->num[f]))) {
+			*bad = j;
+			return ret;
+		}
+	}
+	return MLOPS_OK;
+}
+
+/*
+ * Row i, the fast way: the columns numeric from the chunk's start take
+ * the parser's numbers as they are when every one of them parsed (none
+ * can then fail), and the other columns go through chunk_cell() in order.
+ * A row with a field the parser did not read as a number (a missing
+ * value, an exponent, garbage) goes the general way.
+ */
+static int row_planned(const struct loader *ld, struct slot *sl, size_t i,
+		       const struct csv_record *rec, size_t *bad)
+{
+	size_t k, j, f;
+	int all = 1, ret;
+
+	for (k = 0; k < sl->n_plain; k++) {
+		double v = rec->num[sl->plain_src[k]];
+
+		sl->plain_dst[k][i] = v;
+		all &= v == v;
+	}
+	if (!all)
+		return row_cells(ld, sl, i, rec, bad);
+	for (k = 0; k < sl->n_other; k++) {
+		j = sl->other[k];
+		f = ld->cols[j].src;
+		if ((ret = chunk_cell(ld, sl, j, i, rec->line, rec->fields[f],
+				      rec->lens[f], rec->num[f]))) {
+			*bad = j;
+			return ret;
+		}
+	}
+	return MLOPS_OK;
+}
+
 /* Parse a chunk until its end or its first error. */
 static void parse_slot(const struct loader *ld, struct slot *sl)
 {
 	struct csv_record rec;
-	size_t i, j;
+	size_t i, j, bad = 0;
 	int eof, ret;
 
 	csv_chunk_parser_reset(&sl->parser, &sl->chunk, ld->name);
-	for (j = 0; j < ld->n_cols; j++)
+	if (!sl->plain_src) {
+		sl->plain_src = xmallocarray(ld->n_cols + 1, sizeof(size_t));
+		sl->other = xmallocarray(ld->n_cols + 1, sizeof(size_t));
+		sl->plain_dst = xmallocarray(ld->n_cols + 1, sizeof(double *));
+	}
+	sl->n_plain = sl->n_other = 0;
+	for (j = 0; j < ld->n_cols; j++) {
 		start_chunk_col(&ld->cols[j], &sl->cols[j]);
+		if (sl->cols[j].coding) {
+			sl->other[sl->n_other++] = j;
+		} else {
+			sl->plain_src[sl->n_plain] = ld->cols[j].src;
+			sl->plain_dst[sl->n_plain++] = ld->cols[j].val +
+						       sl->row0;
+		}
+	}
 	sl->status = 0;
 	sl->err_col = -1;
 	for (i = 0;; i++) {
@@ -419,14 +493,8 @@ static void parse_slot(const struct loader *ld, struct slot *sl)
 		if (i == sl->max_rows)
 			BUG("chunk holds more records than reserved");
 		ld->line[sl->row0 + i] = rec.line;
-		for (j = 0; j < ld->n_cols; j++)
-			if ((ret = chunk_cell(ld, sl, j, i, rec.line,
-					      rec.fields[ld->cols[j].src],
-					      rec.lens[ld->cols[j].src],
-					      rec.num[ld->cols[j].src])))
-				break;
-		if (ret) {
-			sl->err_col = (long)j;
+		if ((ret = row_planned(ld, sl, i, &rec, &bad))) {
+			sl->err_col = (long)bad;
 			break;
 		}
 	}
@@ -660,6 +728,9 @@ static void batch_release(struct loader *ld, struct batch *b)
 			free(sl->cols[j].levels);
 		}
 		free(sl->cols);
+		free(sl->plain_src);
+		free(sl->plain_dst);
+		free(sl->other);
 	}
 	free(b->slots);
 	b->slots = NULL;
