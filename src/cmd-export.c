@@ -162,12 +162,8 @@ int cmd_export(int argc, char **argv, struct cmd_ctx *ctx,
 
 	if ((ret = opt_parse(argc, argv, opts, &export_usage, &n, err)))
 		goto out;
-	if (n != 1) {
-		ret = err_set(err, MLOPS_EUSAGE, "%s; usage: %s",
-			      n < 1 ? "missing operand" : "too many operands",
-			      export_synopsis[0]);
+	if ((ret = cmd_operands(n, 1, export_synopsis[0], err)))
 		goto out;
-	}
 	if (!output) {
 		ret = err_set(err, MLOPS_EUSAGE, "missing -o FILE; usage: %s",
 			      export_synopsis[0]);

@@ -114,10 +114,8 @@ int cmd_history(int argc, char **argv, struct cmd_ctx *ctx,
 
 	if ((ret = opt_parse(argc, argv, opts, &history_usage, &n, err)))
 		return ret;
-	if (n != 1)
-		return err_set(err, MLOPS_EUSAGE, "%s; usage: %s",
-			       n < 1 ? "missing operand" : "too many operands",
-			       history_synopsis[0]);
+	if ((ret = cmd_operands(n, 1, history_synopsis[0], err)))
+		return ret;
 	if (limit < 0)
 		return err_set(err, MLOPS_EUSAGE,
 			       "option '--limit' expects a count, got %ld",

@@ -182,20 +182,11 @@ int cmd_import(int argc, char **argv, struct cmd_ctx *ctx,
 
 	if ((ret = opt_parse(argc, argv, opts, &import_usage, &n, err)))
 		goto out;
-	if (n != 1) {
-		ret = err_set(err, MLOPS_EUSAGE, "%s; usage: %s",
-			      n < 1 ? "missing operand" : "too many operands",
-			      import_synopsis[0]);
+	if ((ret = cmd_operands(n, 1, import_synopsis[0], err)))
 		goto out;
-	}
 	path = argv[0];
-	if (as && !modelref_valid_name(as)) {
-		ret = err_set(err, MLOPS_EUSAGE,
-			      "invalid model name '%s': use letters, digits, "
-			      "'_' and '-', starting with a letter or digit",
-			      as);
+	if (as && (ret = cmd_check_name(as, err)))
 		goto out;
-	}
 	if ((ret = bundle_read(path, allowed, 2, BUNDLE_MAX_ENTRY, &files,
 			       &n_files, err)))
 		goto out;

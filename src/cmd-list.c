@@ -129,9 +129,8 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx,
 			       list_synopsis[0]);
 	if (n == 1) {
 		name = argv[0];
-		if (!modelref_valid_name(name))
-			return err_set(err, MLOPS_EUSAGE,
-				       "invalid model name '%s'", name);
+		if ((ret = cmd_check_name(name, err)))
+			return ret;
 	}
 	if ((ret = registry_list_versions(reg, name, &versions, &n_versions,
 					  err)) ||

@@ -181,12 +181,8 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 
 	if ((ret = opt_parse(argc, argv, opts, &promote_usage, &n, err)))
 		goto out;
-	if (n != 1) {
-		ret = err_set(err, MLOPS_EUSAGE, "%s; usage: %s",
-			      n < 1 ? "missing operand" : "too many operands",
-			      promote_synopsis[0]);
+	if ((ret = cmd_operands(n, 1, promote_synopsis[0], err)))
 		goto out;
-	}
 	if (!stage) {
 		ret = err_set(err, MLOPS_EUSAGE,
 			      "missing --to STAGE; usage: %s",

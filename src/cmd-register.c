@@ -133,21 +133,12 @@ int cmd_register(int argc, char **argv, struct cmd_ctx *ctx,
 
 	if ((ret = opt_parse(argc, argv, opts, &register_usage, &n, err)))
 		goto out;
-	if (n != 2) {
-		ret = err_set(err, MLOPS_EUSAGE, "%s; usage: %s",
-			      n < 2 ? "missing operand" : "too many operands",
-			      register_synopsis[0]);
+	if ((ret = cmd_operands(n, 2, register_synopsis[0], err)))
 		goto out;
-	}
 	name = argv[0];
 	path = argv[1];
-	if (!modelref_valid_name(name)) {
-		ret = err_set(err, MLOPS_EUSAGE,
-			      "invalid model name '%s': use letters, digits, "
-			      "'_' and '-', starting with a letter or digit",
-			      name);
+	if ((ret = cmd_check_name(name, err)))
 		goto out;
-	}
 	if (run_id < 0) {
 		ret = err_set(err, MLOPS_EUSAGE,
 			      "option '--run' expects a run id, got %ld",

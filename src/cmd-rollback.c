@@ -86,12 +86,8 @@ int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx,
 
 	if ((ret = opt_parse(argc, argv, opts, &rollback_usage, &n, err)))
 		goto out;
-	if (n != 1) {
-		ret = err_set(err, MLOPS_EUSAGE, "%s; usage: %s",
-			      n < 1 ? "missing operand" : "too many operands",
-			      rollback_synopsis[0]);
+	if ((ret = cmd_operands(n, 1, rollback_synopsis[0], err)))
 		goto out;
-	}
 	if ((ret = modelref_parse(argv[0], &ref, err)))
 		goto out;
 	if (!ref.name || !ref.stage) {

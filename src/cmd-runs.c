@@ -110,9 +110,8 @@ int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx,
 		return err_set(err, MLOPS_EUSAGE,
 			       "too many operands; usage: %s",
 			       runs_synopsis[0]);
-	if (model && !modelref_valid_name(model))
-		return err_set(err, MLOPS_EUSAGE, "invalid model name '%s'",
-			       model);
+	if (model && (ret = cmd_check_name(model, err)))
+		return ret;
 	if (kind) {
 		for (k = run_kinds; *k && strcmp(*k, kind); k++)
 			;

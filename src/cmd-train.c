@@ -342,12 +342,8 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 			      "--features and --exclude cannot be used together");
 		goto out;
 	}
-	if (a.reg_name && !modelref_valid_name(a.reg_name)) {
-		ret = err_set(err, MLOPS_EUSAGE,
-			      "invalid model name '%s': use letters, digits, '_' and '-', starting with a letter or digit",
-			      a.reg_name);
+	if (a.reg_name && (ret = cmd_check_name(a.reg_name, err)))
 		goto out;
-	}
 	if (a.reg_name && !ctx->repo) {
 		ret = err_set(err, MLOPS_ENOTFOUND,
 			      "--register needs an mlops repository here or above (run 'mlops init')");

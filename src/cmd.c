@@ -1,5 +1,6 @@
 /*
- * Helpers shared by the cmd-*.c files for their --json output: one
+ * Helpers shared by the cmd-*.c files: checks of operands and model names
+ * that read the same in every command, and their --json output: one
  * compact JSON object per line on stdout, and members that are null when
  * a value is absent.
  */
@@ -8,7 +9,27 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "modelref.h"
 #include "registry.h"
+
+int cmd_operands(int n, int want, const char *synopsis,
+		 struct mlops_err *err)
+{
+	if (n == want)
+		return 0;
+	return err_set(err, MLOPS_EUSAGE, "%s; usage: %s",
+		       n < want ? "missing operand" : "too many operands",
+		       synopsis);
+}
+
+int cmd_check_name(const char *name, struct mlops_err *err)
+{
+	if (modelref_valid_name(name))
+		return 0;
+	return err_set(err, MLOPS_EUSAGE,
+		       "invalid model name '%s': use letters, digits, '_' and "
+		       "'-', starting with a letter or digit", name);
+}
 
 void cmd_print_json(struct cJSON *obj)
 {

@@ -44,6 +44,15 @@ struct cmd_struct {
 	const char *summary;
 };
 
+/*
+ * MLOPS_EUSAGE unless there are exactly `want` operands: "missing operand"
+ * or "too many operands", then the synopsis.
+ */
+int cmd_operands(int n, int want, const char *synopsis,
+		 struct mlops_err *err);
+/* MLOPS_EUSAGE, with the naming rule, unless `name` is a valid model name. */
+int cmd_check_name(const char *name, struct mlops_err *err);
+
 struct cJSON;
 
 /* Print `obj` as one line of compact JSON on stdout, then free it. */
