@@ -131,6 +131,9 @@ static void design_fill(const struct design *d, const size_t *rows, size_t n,
 	for (t = 0; t < n; t += nt) {
 		const size_t *r = rows + t;
 		double *tile = out + t * rs;
+		/* The first row of the tile after next, to prefetch. */
+		size_t ahead = t + 3 * FILL_TILE <= n ? rows[t + 2 * FILL_TILE] :
+			       SIZE_MAX;
 		int dense = 1;
 
 		nt = n - t < FILL_TILE ? n - t : FILL_TILE;
@@ -149,9 +152,9 @@ static void design_fill(const struct design *d, const size_t *rows, size_t n,
 				 * hardware prefetcher follows: ask for the
 				 * tile after next.
 				 */
-				if (dense && t + 3 * FILL_TILE <= n)
-					for (k = 2 * FILL_TILE; k < 3 * FILL_TILE; k += 8)
-						__builtin_prefetch(x + k);
+				if (ahead != SIZE_MAX)
+					for (k = 0; k < FILL_TILE; k += 8)
+						__builtin_prefetch(c->num + ahead + k);
 				if (d->encoded[j] && dense && rs == 1)
 					memcpy(o, x, nt * sizeof(*o));
 				else if (d->encoded[j] && dense)
@@ -555,7 +558,7 @@ static void encode_columns(struct dataset *ds, struct design *d)
 /* Tables of WARM_MIN_ROWS rows (by default) start from a sample's solution. */
 #define WARM_MIN_ROWS (1 << 17)
 #define WARM_STEP 8
-#define WARM_RUN 16
+#define WARM_RUN FILL_TILE
 
 enum pass_kind { PASS_LOGISTIC, PASS_SOFTMAX, PASS_GRAM };
 
@@ -595,9 +598,16 @@ struct fit {
 typedef int (*eval_fn)(struct fit *ft, const double *w, double *f, double *g,
 		       double *h, struct mlops_err *err);
 
-static double softplus(double z)
+/*
+ * Row loss log(1 + e^z) and probability 1 / (1 + e^-z), from one
+ * exponential: e = e^-|z| never overflows.
+ */
+static double softplus_prob(double z, double *pr)
 {
-	return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+	double e = exp(-fabs(z));
+
+	*pr = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+	return z > 0 ? z + log1p(e) : log1p(e);
 }
 
 static double penalty(const struct fit *ft, const double *w, double *g)
@@ -629,9 +639,9 @@ static int block_logistic(struct fit *ft, struct scratch *sc, size_t start,
 	for (i = 0; i < nb; i++) {
 		double z = sc->z[i], y = ft->cls[start + i] == 1;
 		double s = ft->sw ? ft->sw[ft->cls[start + i]] : 1;
-		double pr = 1 / (1 + exp(-z)), dd;
+		double pr, dd;
 
-		out[0] += s * (softplus(z) - y * z);
+		out[0] += s * (softplus_prob(z, &pr) - y * z);
 		sc->z[i] = s * (pr - y);
 		if (ft->want_h) {
 			dd = sqrt(s * pr * (1 - pr));
@@ -663,9 +673,9 @@ static int block_logistic_grad(struct fit *ft, struct scratch *sc,
 	for (i = 0; i < nb; i++) {
 		double y = ft->cls[start + i] == 1;
 		double s = ft->sw ? ft->sw[ft->cls[start + i]] : 1;
-		double pr = 1 / (1 + exp(-z[i]));
+		double pr;
 
-		out[0] += s * (softplus(z[i]) - y * z[i]);
+		out[0] += s * (softplus_prob(z[i], &pr) - y * z[i]);
 		z[i] = s * (pr - y);
 	}
 	if ((ret = matrix_gemm_abt(sc->block, p, nb, z, 1, gb, NULL)))
@@ -1231,7 +1241,10 @@ static int solve_warm(struct fit *ft, struct model *m, solve_fn solve,
 		return solve(ft, m, eval, D, tol, max_iter, w, INFINITY, err);
 	rows = xmallocarray(n, sizeof(size_t));
 	cls = xmallocarray(n, sizeof(uint32_t));
-	/* Runs of WARM_RUN rows: each cache line read is then used whole. */
+	/*
+	 * Runs of WARM_RUN rows: each cache line read is then used whole,
+	 * and each fill tile is one run.
+	 */
 	for (i = 0; i < n; i++) {
 		size_t k = i / WARM_RUN * WARM_RUN * WARM_STEP + i % WARM_RUN;
 
