@@ -397,6 +397,16 @@ static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
 	return not_a_number(ld, c, line, s, len, &sl->err);
 }
 
+/* Store column j of row i from its field of the record. */
+static int record_cell(const struct loader *ld, struct slot *sl, size_t j,
+		       size_t i, const struct csv_record *rec)
+{
+	size_t f = ld->cols[j].src;
+
+	return chunk_cell(ld, sl, j, i, rec->line, rec->fields[f],
+			  rec->lens[f], rec->num[f]);
+}
+
 /*
  * Store row i's cells the general way, column by column, stopping at the
  * first error; *bad is then its column.
@@ -407,15 +417,11 @@ static int row_cells(const struct loader *ld, struct slot *sl, size_t i,
 	size_t j;
 	int ret;
 
-	for (j = 0; j < ld->n_cols; j++) {
-		size_t f = ld->cols[j].src;
-
-		if ((ret = chunk_cell(ld, sl, j, i, rec->line, rec->fields[f],
-				      rec->lens[f], rec->num[f]))) {
+	for (j = 0; j < ld->n_cols; j++)
+		if ((ret = record_cell(ld, sl, j, i, rec))) {
 			*bad = j;
 			return ret;
 		}
-	}
 	return MLOPS_OK;
 }
 
@@ -429,7 +435,7 @@ static int row_cells(const struct loader *ld, struct slot *sl, size_t i,
 static int row_planned(const struct loader *ld, struct slot *sl, size_t i,
 		       const struct csv_record *rec, size_t *bad)
 {
-	size_t k, j, f;
+	size_t k;
 	int all = 1, ret;
 
 	for (k = 0; k < sl->n_plain; k++) {
@@ -440,15 +446,11 @@ static int row_planned(const struct loader *ld, struct slot *sl, size_t i,
 	}
 	if (!all)
 		return row_cells(ld, sl, i, rec, bad);
-	for (k = 0; k < sl->n_other; k++) {
-		j = sl->other[k];
-		f = ld->cols[j].src;
-		if ((ret = chunk_cell(ld, sl, j, i, rec->line, rec->fields[f],
-				      rec->lens[f], rec->num[f]))) {
-			*bad = j;
+	for (k = 0; k < sl->n_other; k++)
+		if ((ret = record_cell(ld, sl, sl->other[k], i, rec))) {
+			*bad = sl->other[k];
 			return ret;
 		}
-	}
 	return MLOPS_OK;
 }
 

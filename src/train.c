@@ -497,8 +497,8 @@ static int prep_feature(void *arg, size_t worker, size_t j)
  * Encode the numeric features' columns in place, once, so that passes
  * copy values instead of dividing them again: the same bits, as
  * score_encode_numeric() gives them.  A feature with an indicator keeps
- * its raw column (the indicator reads the gaps), and so does a column a
- * second feature also uses.
+ * its raw column (the indicator reads the gaps).  No two features share
+ * a column (pick_features() sees to it), so none is encoded twice.
  */
 struct encode_job {
 	struct dataset *ds;
@@ -520,15 +520,11 @@ static int encode_column(void *arg, size_t worker, size_t j)
 static void encode_columns(struct dataset *ds, struct design *d)
 {
 	struct encode_job ej = { ds, d };
-	size_t j, k, n = d->m->n_features;
+	size_t j, n = d->m->n_features;
 
-	for (j = 0; j < n; j++) {
+	for (j = 0; j < n; j++)
 		d->encoded[j] = d->m->features[j].kind == FEATURE_NUMERIC &&
 				!d->m->features[j].indicator;
-		for (k = 0; k < n && d->encoded[j]; k++)
-			if (k != j && d->col[k] == d->col[j])
-				d->encoded[j] = 0;
-	}
 	parallel_run(n, parallel_cpus(), encode_column, &ej);
 }
 

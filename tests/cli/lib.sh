@@ -28,6 +28,19 @@ GEN=${TEST_BUILDDIR:-$TEST_SRCDIR}/../examples/gen-data
 
 say() { printf '# %s\n' "$*"; }
 
+# For scripts running many mlops processes at once: one BLAS thread each,
+# and, on an AVX2 machine, the kernels main would pick, sparing the
+# restart it does to pick them.
+single_blas_thread() {
+	OPENBLAS_NUM_THREADS=1
+	export OPENBLAS_NUM_THREADS
+	if test -z "${OPENBLAS_CORETYPE:-}" &&
+	   grep -q " avx2 .* fma \| fma .* avx2 " /proc/cpuinfo 2>/dev/null; then
+		OPENBLAS_CORETYPE=Haswell
+		export OPENBLAS_CORETYPE
+	fi
+}
+
 test_ok_() {
 	test_count=$((test_count + 1))
 	printf 'ok %d - %s\n' "$test_count" "$1"

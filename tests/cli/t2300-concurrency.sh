@@ -8,14 +8,8 @@
 test_description='concurrent register and promote'
 . "$TEST_SRCDIR/cli/lib.sh"
 
-# One BLAS thread per process: 8 writers on a small machine.  Name the
-# kernels main would pick on an AVX2 machine, sparing 800 restarts.
-OPENBLAS_NUM_THREADS=1
-export OPENBLAS_NUM_THREADS
-if test -z "${OPENBLAS_CORETYPE:-}" && grep -q " avx2 .* fma \| fma .* avx2 " /proc/cpuinfo 2>/dev/null; then
-	OPENBLAS_CORETYPE=Haswell
-	export OPENBLAS_CORETYPE
-fi
+# One BLAS thread per process: 8 writers on a small machine.
+single_blas_thread
 
 N_PROC=8
 N_EACH=50

@@ -6,12 +6,7 @@
 test_description='SIGKILL during register, promote and import'
 . "$TEST_SRCDIR/cli/lib.sh"
 
-OPENBLAS_NUM_THREADS=1
-export OPENBLAS_NUM_THREADS
-if test -z "${OPENBLAS_CORETYPE:-}" && grep -q " avx2 .* fma \| fma .* avx2 " /proc/cpuinfo 2>/dev/null; then
-	OPENBLAS_CORETYPE=Haswell
-	export OPENBLAS_CORETYPE
-fi
+single_blas_thread
 
 N_KILLS=200
 N_ART=24

@@ -503,16 +503,36 @@ static void test_no_convergence(struct dataset *bin,
 	model_free(m);
 }
 
+/* A new file in the test folder, open to write; failing is a hard error. */
+static FILE *create_tmp(const char *name, char **path)
+{
+	FILE *fp;
+
+	*path = xasprintf("%s/%s", tmpdir, name);
+	if (!(fp = fopen(*path, "w"))) {
+		perror(*path);
+		exit(99);
+	}
+	return fp;
+}
+
 static char *write_tmp(const char *name, const char *data)
 {
-	char *path = xasprintf("%s/%s", tmpdir, name);
-	FILE *fp = fopen(path, "w");
+	char *path;
+	FILE *fp = create_tmp(name, &path);
 
-	if (!fp || fputs(data, fp) == EOF || fclose(fp)) {
+	if (fputs(data, fp) == EOF || fclose(fp)) {
 		perror(path);
 		exit(99);
 	}
 	return path;
+}
+
+/* The next value of a 64-bit LCG, as a double in [0, 1). */
+static double uniform(uint64_t *state)
+{
+	*state = *state * 6364136223846793005u + 1442695040888963407u;
+	return (double)(*state >> 11) / 9007199254740992.0;
 }
 
 static void expect_fail(struct dataset *ds, struct train_opts *o,
@@ -641,30 +661,22 @@ static void test_warm_start(void)
 	static const struct {
 		const char *name, *target;
 	} tasks[] = { { "logistic", "y" }, { "softmax", "k" } };
-	char *path = xasprintf("%s/long.csv", tmpdir);
-	FILE *fp = fopen(path, "w");
+	char *path;
+	FILE *fp = create_tmp("long.csv", &path);
 	uint64_t state = 42;
 	struct dataset *ds = NULL;
 	size_t i, t, j;
 
-	if (!fp) {
-		ok(0, "warm start: write %s", path);
-		free(path);
-		return;
-	}
 	fputs("a,b,c,g,y,k\n", fp);
 	for (i = 0; i < 3000; i++) {
 		double x[3], z;
 
-		for (j = 0; j < 3; j++) {
-			state = state * 6364136223846793005u + 1442695040888963407u;
-			x[j] = (double)(state >> 11) / 9007199254740992.0 * 4 - 2;
-		}
+		for (j = 0; j < 3; j++)
+			x[j] = uniform(&state) * 4 - 2;
 		z = 1.5 * x[0] - x[1] + 0.5 * x[2] + (i / 64 % 3 == 0 ? 0.8 : -0.3);
-		state = state * 6364136223846793005u + 1442695040888963407u;
 		fprintf(fp, "%.4f,%.4f,%.4f,%s,%d,%s\n", x[0], x[1], x[2],
 			i % 3 == 0 ? "u" : i % 3 == 1 ? "v" : "w",
-			(double)(state >> 11) / 9007199254740992.0 <
+			uniform(&state) <
 			1 / (1 + exp(-z)),
 			z > 1 ? "hi" : z > -1 ? "mid" : "lo");
 	}
@@ -718,24 +730,17 @@ static void test_warm_start(void)
  */
 static void test_reuse_columns(void)
 {
-	char *path = xasprintf("%s/reuse.csv", tmpdir);
-	FILE *fp = fopen(path, "w");
+	char *path;
+	FILE *fp = create_tmp("reuse.csv", &path);
 	uint64_t state = 5;
 	size_t i, v;
 
-	if (!fp) {
-		ok(0, "reuse: write %s", path);
-		free(path);
-		return;
-	}
 	fputs("a,b,c,g,y,r\n", fp);
 	for (i = 0; i < 2000; i++) {
 		double x[3];
 
-		for (v = 0; v < 3; v++) {
-			state = state * 6364136223846793005u + 1442695040888963407u;
-			x[v] = (double)(state >> 11) / 9007199254740992.0 * 10 - 3;
-		}
+		for (v = 0; v < 3; v++)
+			x[v] = uniform(&state) * 10 - 3;
 		if (i % 13 == 4)
 			fprintf(fp, "NA,");
 		else
