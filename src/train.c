@@ -63,7 +63,7 @@ struct design {
 	size_t *col;		/* per feature: dataset column */
 	int32_t **code_map;	/* per categorical feature: ds code -> level */
 	/* per feature: its column already holds the encoded values (see
-	 * encode_columns) */
+	 * reuse_columns) */
 	unsigned char *encoded;
 };
 
@@ -494,38 +494,71 @@ static int prep_feature(void *arg, size_t worker, size_t j)
 }
 
 /*
- * Encode the numeric features' columns in place, once, so that passes
- * copy values instead of dividing them again: the same bits, as
- * score_encode_numeric() gives them.  A feature with an indicator keeps
- * its raw column (the indicator reads the gaps).  No two features share
- * a column (pick_features() sees to it), so none is encoded twice.
+ * With reuse_columns the dataset's feature columns are the fit's to
+ * change, once preprocessing is fitted:
+ * - each is put in the order of `rows` (the holdout, then the training
+ *   rows), so that row i of the fit is position i and every later pass
+ *   copies runs of values instead of gathering them row by row;
+ * - a numeric feature's values are encoded on the way, so that passes
+ *   copy them instead of dividing them again: the same bits, as
+ *   score_encode_numeric() gives them.  One with an indicator keeps its
+ *   raw values (the indicator reads the gaps).
+ * No two features share a column (pick_features() sees to it), so none
+ * is moved or encoded twice.  Positions from n on are left as they were.
  */
-struct encode_job {
+struct reuse_job {
 	struct dataset *ds;
-	struct design *d;
+	const struct design *d;
+	const size_t *rows;
+	size_t n;
+	double **tmp;		/* per worker: n values */
 };
 
-static int encode_column(void *arg, size_t worker, size_t j)
+static int reuse_column(void *arg, size_t worker, size_t j)
 {
-	struct encode_job *ej = arg;
-	const struct feature *f = &ej->d->m->features[j];
-	struct ds_column *c = &ej->ds->cols[ej->d->col[j]];
+	struct reuse_job *rj = arg;
+	const struct feature *f = &rj->d->m->features[j];
+	struct ds_column *c = &rj->ds->cols[rj->d->col[j]];
+	const size_t *rows = rj->rows;
+	size_t i, n = rj->n;
 
-	(void)worker;
-	if (ej->d->encoded[j])
-		encode_run(f, c->num, ej->ds->n_rows, c->num, 1);
+	if (c->num) {
+		double *t = rj->tmp[worker];
+
+		for (i = 0; i < n; i++)
+			t[i] = c->num[rows[i]];
+		if (rj->d->encoded[j])
+			encode_run(f, t, n, c->num, 1);
+		else
+			memcpy(c->num, t, n * sizeof(*t));
+	} else {
+		int32_t *t = (int32_t *)rj->tmp[worker];
+
+		for (i = 0; i < n; i++)
+			t[i] = c->code[rows[i]];
+		memcpy(c->code, t, n * sizeof(*t));
+	}
 	return 0;
 }
 
-static void encode_columns(struct dataset *ds, struct design *d)
+static void reuse_columns(struct dataset *ds, struct design *d, size_t *rows,
+			  size_t n)
 {
-	struct encode_job ej = { ds, d };
-	size_t j, n = d->m->n_features;
+	struct reuse_job rj = { ds, d, rows, n, NULL };
+	size_t i, nw = parallel_cpus(), nf = d->m->n_features;
 
-	for (j = 0; j < n; j++)
-		d->encoded[j] = d->m->features[j].kind == FEATURE_NUMERIC &&
-				!d->m->features[j].indicator;
-	parallel_run(n, parallel_cpus(), encode_column, &ej);
+	for (i = 0; i < nf; i++)
+		d->encoded[i] = d->m->features[i].kind == FEATURE_NUMERIC &&
+				!d->m->features[i].indicator;
+	rj.tmp = xcalloc(nw, sizeof(*rj.tmp));
+	for (i = 0; i < nw; i++)
+		rj.tmp[i] = xmallocarray(n + 1, sizeof(double));
+	parallel_run(nf, nw, reuse_column, &rj);
+	for (i = 0; i < nw; i++)
+		free(rj.tmp[i]);
+	free(rj.tmp);
+	for (i = 0; i < n; i++)
+		rows[i] = i;
 }
 
 /* ---- the solvers ---- */
@@ -1783,7 +1816,7 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 		parallel_run(n_cols, parallel_cpus(), prep_feature, &pr);
 	}
 	if (o->reuse_columns)
-		encode_columns(ds, &d);
+		reuse_columns(ds, &d, rows, n);
 	for (j = 0; j < n_cols; j++) {
 		struct feature *f = &m->features[j];
 

@@ -42,9 +42,10 @@ struct train_opts {
 	 * from the solution on a sample of them (the optimum reached is the
 	 * same); 0 means the default, 131072.  Tests set it. */
 	size_t warm_min_rows;
-	/* train_fit may overwrite the numeric feature columns of the
-	 * dataset with their standardised values (faster); the dataset is
-	 * then good only for dataset_free() and its other columns. */
+	/* train_fit may reorder the feature columns of the dataset (the
+	 * rows it fits on first, in its order) and overwrite the numeric
+	 * ones with their standardised values (faster); the dataset is then
+	 * good only for dataset_free() and its other columns. */
 	int reuse_columns;
 };
 
