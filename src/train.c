@@ -509,7 +509,7 @@ static int prep_feature(void *arg, size_t worker, size_t j)
 struct reuse_job {
 	struct dataset *ds;
 	const struct design *d;
-	const size_t *rows;
+	const size_t *rows;	/* NULL: already in order */
 	size_t n;
 	double **tmp;		/* per worker: n values */
 };
@@ -522,16 +522,21 @@ static int reuse_column(void *arg, size_t worker, size_t j)
 	const size_t *rows = rj->rows;
 	size_t i, n = rj->n;
 
-	if (c->num) {
-		double *t = rj->tmp[worker];
+	if (c->type == DS_NUMERIC) {
+		const double *src = c->num;
 
-		for (i = 0; i < n; i++)
-			t[i] = c->num[rows[i]];
+		if (rows) {
+			double *t = rj->tmp[worker];
+
+			for (i = 0; i < n; i++)
+				t[i] = c->num[rows[i]];
+			src = t;
+		}
 		if (rj->d->encoded[j])
-			encode_run(f, t, n, c->num, 1);
-		else
-			memcpy(c->num, t, n * sizeof(*t));
-	} else {
+			encode_run(f, src, n, c->num, 1);
+		else if (src != c->num)
+			memcpy(c->num, src, n * sizeof(*src));
+	} else if (rows) {
 		int32_t *t = (int32_t *)rj->tmp[worker];
 
 		for (i = 0; i < n; i++)
@@ -544,16 +549,24 @@ static int reuse_column(void *arg, size_t worker, size_t j)
 static void reuse_columns(struct dataset *ds, struct design *d, size_t *rows,
 			  size_t n)
 {
-	struct reuse_job rj = { ds, d, rows, n, NULL };
+	struct reuse_job rj = { ds, d, NULL, n, NULL };
 	size_t i, nw = parallel_cpus(), nf = d->m->n_features;
 
 	for (i = 0; i < nf; i++)
 		d->encoded[i] = d->m->features[i].kind == FEATURE_NUMERIC &&
 				!d->m->features[i].indicator;
-	rj.tmp = xcalloc(nw, sizeof(*rj.tmp));
-	for (i = 0; i < nw; i++)
-		rj.tmp[i] = xmallocarray(n + 1, sizeof(double));
+	/* No holdout and every row with a target: nothing to move. */
+	for (i = 0; i < n && rows[i] == i; i++)
+		;
+	if (i < n) {
+		rj.rows = rows;
+		rj.tmp = xcalloc(nw, sizeof(*rj.tmp));
+		for (i = 0; i < nw; i++)
+			rj.tmp[i] = xmallocarray(n + 1, sizeof(double));
+	}
 	parallel_run(nf, nw, reuse_column, &rj);
+	if (!rj.rows)
+		return;
 	for (i = 0; i < nw; i++)
 		free(rj.tmp[i]);
 	free(rj.tmp);

@@ -726,7 +726,8 @@ static void test_warm_start(void)
  * reuse_columns (what the CLI sets) puts the feature columns in the
  * fit's row order and encodes the numeric ones in place; the model must
  * be the same, bit for bit, as without it: with a holdout and without,
- * with rows dropped for a missing target, with missing values under mean
+ * with rows dropped for a missing target and with rows left in order
+ * (ridge without a holdout), with missing values under mean
  * and median imputation, an indicator and categories, with and without
  * the warm start from a sample.
  */
@@ -750,13 +751,17 @@ static void test_reuse_columns(void)
 		fprintf(fp, "%.2f,%s,%s,", x[1],
 			i % 17 == 2 ? "" : i % 2 ? "7" : "-2.5",
 			i % 3 == 0 ? "u" : i % 3 == 1 ? "v" : "w");
-		/* Every 29th row has no target: the fit skips it. */
+		/*
+		 * Every 29th row has no class: logistic skips it.  Every
+		 * row has r, so ridge without a holdout keeps the rows in
+		 * file order and the columns are encoded where they are.
+		 */
 		if (i % 29 == 7)
-			fputs(",\n", fp);
+			fputs(",", fp);
 		else
-			fprintf(fp, "%d,%.3f\n",
-				x[0] - 0.5 * x[1] + (i % 3 == 0) > 0.3,
-				2 * x[0] + x[1] - (i % 3 == 1));
+			fprintf(fp, "%d,",
+				x[0] - 0.5 * x[1] + (i % 3 == 0) > 0.3);
+		fprintf(fp, "%.3f\n", 2 * x[0] + x[1] - (i % 3 == 1));
 	}
 	fclose(fp);
 	for (v = 0; v < 16; v++) {
