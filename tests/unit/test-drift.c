@@ -217,10 +217,43 @@ struct numeric_case {
 	int drifted;
 };
 
+/* The profile of v[0, n) has numpy's linear quantiles of its values. */
+static void check_quantiles(const double *v, size_t n, const char *what)
+{
+	double *sorted = xmallocarray(n ? n : 1, sizeof(double));
+	size_t i, k, m = 0, bad = 0;
+	struct profile p;
+
+	for (i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			sorted[m++] = v[i];
+	profile_numeric(&p, v, n);
+	qsort(sorted, m, sizeof(double), cmp_double);
+	is_int((long long)p.count, (long long)m, "%s n=%zu: count", what, n);
+	for (k = 0; m && k <= PROFILE_QUANTILES; k++) {
+		double pos = (double)k * (double)(m - 1) / PROFILE_QUANTILES;
+		size_t lo = (size_t)pos;
+		double want = lo + 1 < m ? sorted[lo] + (pos - (double)lo) *
+			      (sorted[lo + 1] - sorted[lo]) : sorted[m - 1];
+
+		if (memcmp(&want, &p.quantiles[k], sizeof(want)) &&
+		    !(isnan(want) && isnan(p.quantiles[k])) &&
+		    want != p.quantiles[k] && !bad++)
+			printf("# %s n=%zu q[%zu]: got %.17g, want %.17g\n",
+			       what, n, k, p.quantiles[k], want);
+	}
+	ok(!bad, "%s n=%zu: every quantile as numpy's of the sorted values",
+	   what, n);
+	profile_release(&p);
+	free(sorted);
+}
+
 /*
  * The profile's quantiles are numpy's linear ones of the sorted values,
  * exactly, whatever the values: signs, ties, zeros of both signs,
- * infinities, subnormals, NaNs left out, a single value.
+ * infinities, subnormals, NaNs left out, a single value; and values that
+ * agree in their leading bits (the sort orders those by their low bits
+ * apart), in long runs and short.
  */
 static void test_profile_quantiles(void)
 {
@@ -230,13 +263,11 @@ static void test_profile_quantiles(void)
 		-1.7976931348623157e308, 0.1, -0.1, 3.0, 3.0, 3.0,
 	};
 	static const size_t sizes[] = { 1, 2, 3, 17, 201, 5000, 200003 };
-	size_t s, i, k;
+	size_t s, i;
 
 	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-		size_t n = sizes[s], m = 0, bad = 0;
+		size_t n = sizes[s];
 		double *v = normal_sample(40 + s, 0, 1e3, n);
-		double *sorted = xmallocarray(n, sizeof(double));
-		struct profile p;
 
 		for (i = 0; i < n; i++) {
 			if (i % 7 == 3)
@@ -246,28 +277,22 @@ static void test_profile_quantiles(void)
 				v[i] = NAN;
 			else if (i % 5 == 1)
 				v[i] = floor(v[i]);	/* ties */
-			if (!isnan(v[i]))
-				sorted[m++] = v[i];
 		}
-		profile_numeric(&p, v, n);
-		qsort(sorted, m, sizeof(double), cmp_double);
-		is_int((long long)p.count, (long long)m, "n=%zu: count", n);
-		for (k = 0; m && k <= PROFILE_QUANTILES; k++) {
-			double pos = (double)k * (double)(m - 1) /
-				     PROFILE_QUANTILES;
-			size_t lo = (size_t)pos;
-			double want = lo + 1 < m ? sorted[lo] + (pos - (double)lo) *
-				      (sorted[lo + 1] - sorted[lo]) : sorted[m - 1];
+		check_quantiles(v, n, "mixed");
+		/*
+		 * Clustered: a third within a millionth of 1e9 (one long
+		 * run of shared leading bits), a third in runs of about 20
+		 * such values around -i, the rest spread out.
+		 */
+		for (i = 0; i < n; i++) {
+			double u = (double)((i * 7919) % (n + 1));
 
-			if (memcmp(&want, &p.quantiles[k], sizeof(want)) &&
-			    !(isnan(want) && isnan(p.quantiles[k])) &&
-			    want != p.quantiles[k] && !bad++)
-				printf("# n=%zu q[%zu]: got %.17g, want %.17g\n",
-				       n, k, p.quantiles[k], want);
+			if (i % 3 == 0)
+				v[i] = 1e9 + u * 1e-9;
+			else if (i % 3 == 1)
+				v[i] = -(double)(i / 60) - u * 1e-12;
 		}
-		ok(!bad, "n=%zu: every quantile as numpy's of the sorted values", n);
-		profile_release(&p);
-		free(sorted);
+		check_quantiles(v, n, "clustered");
 		free(v);
 	}
 }
