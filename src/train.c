@@ -648,6 +648,7 @@ struct fit {
 	 */
 	double *h_keep;
 	const double *h_start;
+	int h_freeze;		/* as h_start, with the Hessian at the start */
 	struct scratch *scr;	/* per worker */
 	/* the pass being run */
 	enum pass_kind kind;
@@ -1195,13 +1196,13 @@ static int solve_newton(struct fit *ft, struct model *m, eval_fn eval,
 	double f, fn = 0, scale = weight_total(ft), t, slope, gmax;
 	size_t j;
 	long it;
-	int ret, cheap, frozen = ft->h_start != NULL;
+	int ret, cheap, frozen = ft->h_start != NULL || ft->h_freeze;
 
 	m->converged = 0;
-	if (frozen)
+	if (ft->h_start)
 		memcpy(h, ft->h_start, D * D * sizeof(*h));
-	if ((ret = start_at(ft, eval, D, w, f_reset, &f, g, frozen ? NULL : h,
-			    err)))
+	if ((ret = start_at(ft, eval, D, w, f_reset, &f, g,
+			    ft->h_start ? NULL : h, err)))
 		goto out;
 	for (it = 0; ; it++) {
 		gmax = max_abs(g, D);
@@ -1401,69 +1402,107 @@ typedef int (*solve_fn)(struct fit *ft, struct model *m, eval_fn eval,
 			double f_reset, struct mlops_err *err);
 
 /*
- * A solver from a warm start.  On a long table the solver first runs on a
- * systematic sample of one row in WARM_STEP (runs of WARM_RUN rows spread
- * evenly over the table), with the penalty scaled by
- * the sample's share so that its optimum is the full one up to sampling
- * error; from there the full data need only the last iteration or two
- * (Newton converges quadratically).  The answer is the full problem's
- * optimum, to the same tolerance, whatever the start.  The start is kept
- * only if it beats w = 0, whose loss needs no pass: every row then has
- * probability 1/K, loss log K.
+ * A systematic sample of ft: one row in WARM_STEP, in runs of WARM_RUN
+ * rows spread evenly over the table (each cache line read is then used
+ * whole, and each fill tile is one run), with the penalty scaled by the
+ * sample's share of `full`'s rows.  sub->rows and sub->cls are the
+ * caller's to free.
  */
-static int solve_warm(struct fit *ft, struct model *m, solve_fn solve,
-		      eval_fn eval, size_t D, double tol, long max_iter,
-		      double *w, struct mlops_err *err)
+static void warm_sample(const struct fit *ft, const struct fit *full,
+			struct fit *sub)
 {
-	struct fit sub = *ft;
-	struct model scratch;
 	size_t i, n = ft->n / WARM_STEP;
-	double f0;
-	uint32_t *cls;
-	size_t *rows;
-	int ret;
+	size_t *rows = xmallocarray(n ? n : 1, sizeof(size_t));
+	uint32_t *cls = xmallocarray(n ? n : 1, sizeof(uint32_t));
 
-	memset(w, 0, D * sizeof(*w));
-	if (ft->n < ft->warm_min_rows || n < 2)
-		return solve(ft, m, eval, D, tol, max_iter, w, INFINITY, err);
-	rows = xmallocarray(n, sizeof(size_t));
-	cls = xmallocarray(n, sizeof(uint32_t));
-	/*
-	 * Runs of WARM_RUN rows: each cache line read is then used whole,
-	 * and each fill tile is one run.
-	 */
 	for (i = 0; i < n; i++) {
 		size_t k = i / WARM_RUN * WARM_RUN * WARM_STEP + i % WARM_RUN;
 
 		rows[i] = ft->rows[k];
 		cls[i] = ft->cls[k];
 	}
-	sub.rows = rows;
-	sub.cls = cls;
-	sub.yv = NULL;		/* classifiers only; not sampled */
-	sub.n = n;
-	sub.lambda = ft->lambda * (double)n / (double)ft->n;
+	*sub = *ft;
+	sub->rows = rows;
+	sub->cls = cls;
+	sub->yv = NULL;		/* classifiers only; not sampled */
+	sub->n = n;
+	sub->lambda = full->lambda * (double)n / (double)full->n;
+	sub->h_keep = NULL;
+	sub->h_start = NULL;
+	sub->h_freeze = 0;
+}
+
+static void warm_sample_free(struct fit *sub)
+{
+	free((void *)sub->rows);
+	free((void *)sub->cls);
+}
+
+/*
+ * A solver from a warm start.  On a long table the solver first runs on a
+ * systematic sample of one row in WARM_STEP (warm_sample), so that its
+ * optimum is the full one up to sampling error; from there the full data
+ * need only the last iteration or two (Newton converges quadratically).
+ * Newton's sample starts in turn from a sample of its own when that has
+ * warm_min_rows / 16 rows or more: its first iterations, from w = 0,
+ * are most of its passes and need no precision.  The answer is the full
+ * problem's optimum, to the same tolerance, whatever the start.  Each
+ * start is kept only if it beats w = 0, whose loss needs no pass: every
+ * row then has probability 1/K, loss log K.
+ */
+static double zero_loss(const struct fit *ft)
+{
+	return weight_total(ft) * log((double)(ft->K > 1 ? ft->K : 2));
+}
+
+static int solve_warm(struct fit *ft, struct model *m, solve_fn solve,
+		      eval_fn eval, size_t D, double tol, long max_iter,
+		      double *w, struct mlops_err *err)
+{
+	struct fit sub, pre;
+	struct model scratch;
+	double f_sub = INFINITY, wtol = fmax(tol, WARM_TOL);
+	size_t i;
+	int ret = 0;
+
+	memset(w, 0, D * sizeof(*w));
+	if (ft->n < ft->warm_min_rows || ft->n / WARM_STEP < 2)
+		return solve(ft, m, eval, D, tol, max_iter, w, INFINITY, err);
+	warm_sample(ft, ft, &sub);
 	memset(&scratch, 0, sizeof(scratch));
-	/* Newton's last Hessian on the sample, scaled up, guides the polish. */
-	if (solve == solve_newton)
+	if (solve == solve_newton &&
+	    sub.n / WARM_STEP >= ft->warm_min_rows / 16) {
+		warm_sample(&sub, ft, &pre);
+		ret = solve(&pre, &scratch, eval, D, wtol, max_iter, w,
+			    INFINITY, err);
+		warm_sample_free(&pre);
+		f_sub = zero_loss(&sub);
+	}
+	/*
+	 * Newton's last Hessian on the sample, scaled up, guides the polish.
+	 * From a sample's start the sample's Hessian there is close enough
+	 * to take the sample's own steps with.
+	 */
+	if (solve == solve_newton) {
 		sub.h_keep = xcalloc(D * D, sizeof(double));
+		sub.h_freeze = f_sub < INFINITY;
+	}
 	/*
 	 * The sample's optimum is off the full one by sampling error, far
 	 * more than 1e-4 of a gradient per row: solving it closer is waste.
 	 */
-	ret = solve(&sub, &scratch, eval, D, fmax(tol, WARM_TOL), max_iter, w,
-		    INFINITY, err);
-	free(rows);
-	free(cls);
+	if (!ret)
+		ret = solve(&sub, &scratch, eval, D, wtol, max_iter, w, f_sub,
+			    err);
+	warm_sample_free(&sub);
 	if (!ret && sub.h_keep) {
 		for (i = 0; i < D * D; i++)
-			sub.h_keep[i] *= (double)ft->n / (double)n;
+			sub.h_keep[i] *= (double)ft->n / (double)sub.n;
 		ft->h_start = sub.h_keep;
 	}
-	if (!ret) {
-		f0 = weight_total(ft) * log((double)(ft->K > 1 ? ft->K : 2));
-		ret = solve(ft, m, eval, D, tol, max_iter, w, f0, err);
-	}
+	if (!ret)
+		ret = solve(ft, m, eval, D, tol, max_iter, w, zero_loss(ft),
+			    err);
 	ft->h_start = NULL;
 	free(sub.h_keep);
 	return ret;
