@@ -649,6 +649,12 @@ struct fit {
 	double *h_keep;
 	const double *h_start;
 	int h_freeze;		/* as h_start, with the Hessian at the start */
+	/*
+	 * Logistic: if z_keep is set, each gradient pass leaves X w there
+	 * (by position) and its w in z_at; z_ok says the last pass did.
+	 */
+	double *z_keep, *z_at;
+	int z_ok;
 	struct scratch *scr;	/* per worker */
 	/* the pass being run */
 	enum pass_kind kind;
@@ -860,6 +866,8 @@ static int block_logistic_grad(struct fit *ft, struct scratch *sc,
 	double *z = sc->z;
 
 	view_times(sc->view, q, nb, ft->w, z);
+	if (ft->z_keep)
+		memcpy(ft->z_keep + start, z, nb * sizeof(*z));
 	for (i = 0; i < nb; i++) {
 		double y = ft->cls[start + i] == 1;
 		double s = ft->sw ? ft->sw[ft->cls[start + i]] : 1;
@@ -1004,6 +1012,10 @@ static int run_pass(struct fit *ft, enum pass_kind kind, const double *w,
 	ft->kind = kind;
 	ft->w = w;
 	ft->want_h = want_h;
+	if (ft->z_keep) {
+		ft->z_ok = kind == PASS_LOGISTIC && !want_h;
+		memcpy(ft->z_at, w, ft->p * sizeof(*w));
+	}
 	ft->out_len = out_len;
 	ft->out = xcalloc(batch * out_len + 1, sizeof(double));
 	memset(sum, 0, out_len * sizeof(*sum));
@@ -1430,6 +1442,7 @@ static void warm_sample(const struct fit *ft, const struct fit *full,
 	sub->h_keep = NULL;
 	sub->h_start = NULL;
 	sub->h_freeze = 0;
+	sub->z_keep = NULL;
 }
 
 static void warm_sample_free(struct fit *sub)
@@ -2060,6 +2073,10 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 		ft.scr[i].hk = xmallocarray(ft.p * ft.p, sizeof(double));
 	}
 	w = xcalloc(ft.K * ft.p, sizeof(double));
+	if (algo == TRAIN_LOGISTIC) {
+		ft.z_keep = xmallocarray(n_train ? n_train : 1, sizeof(double));
+		ft.z_at = xmallocarray(ft.p, sizeof(double));
+	}
 	switch (algo) {
 	case TRAIN_LOGISTIC:
 	case TRAIN_SOFTMAX:
@@ -2106,8 +2123,18 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 				m->metrics, rep->confusion);
 		}
 	}
-	if ((ret = predict_rows(m, &d, train_rows, n_train, pred, err)))
+	/*
+	 * The training rows' predictions feed only their profile, a sketch:
+	 * when the solver's last pass was at the final w, its X w serves
+	 * (the same sums as scoring's, added in another order).
+	 */
+	if (ft.z_ok && !memcmp(ft.z_at, w, ft.p * sizeof(*w))) {
+		for (i = 0; i < n_train; i++)
+			pred[i] = 1 / (1 + exp(-ft.z_keep[i]));
+	} else if ((ret = predict_rows(m, &d, train_rows, n_train, pred,
+				       err))) {
 		goto out;
+	}
 	profile_predictions(m, pred, n_train);
 	profile_features(m, &d, train_rows, n_train);
 	m->n_rows = n_train;
@@ -2122,6 +2149,8 @@ out:
 		free(ft.scr[i].view);
 	}
 	free(ft.scr);
+	free(ft.z_keep);
+	free(ft.z_at);
 	free(w);
 	free(pred);
 	free(rows);

@@ -731,6 +731,88 @@ static void test_warm_start(void)
 }
 
 /*
+ * The predictions' baseline profile is that of what scoring the training
+ * rows gives, whichever pass produced the values: the solver's last
+ * gradient pass (a warm start ends on one) or a scoring pass (a cold
+ * start here ends on one with the Hessian).
+ */
+static void test_prediction_profile(void)
+{
+	char *path;
+	FILE *fp = create_tmp("pred.csv", &path);
+	uint64_t state = 7;
+	struct dataset *ds = NULL;
+	size_t i, j, v;
+
+	fputs("a,b,c,y\n", fp);
+	for (i = 0; i < 3000; i++) {
+		double x[3], z;
+
+		for (j = 0; j < 3; j++)
+			x[j] = uniform(&state) * 4 - 2;
+		z = 1.2 * x[0] - x[1] + 0.4 * x[2] - 0.2;
+		fprintf(fp, "%.4f,%.4f,%.4f,%d\n", x[0], x[1], x[2],
+			uniform(&state) < 1 / (1 + exp(-z)));
+	}
+	fclose(fp);
+	ds = load(path);
+	for (v = 0; ds && v < 2; v++) {
+		struct mlops_err err = MLOPS_ERR_INIT;
+		struct score_stream *ss = NULL;
+		struct score_block b;
+		struct train_opts o;
+		struct model *m;
+		struct profile want;
+		double *pred = xmallocarray(3000, sizeof(double)), rel = 0;
+		size_t n = 0, k, bad = 0;
+		int ret;
+
+		train_opts_init(&o);
+		o.target = "y";
+		o.algo = algo_of("logistic");
+		o.holdout = 0;
+		o.warm_min_rows = v ? 256 : SIZE_MAX;
+		m = fit(ds, &o, &ret, &err);
+		if (!ok(m && !score_stream_open(m, path, NULL, &ss, &err),
+			"prediction profile (%s start): fit and score",
+			v ? "warm" : "cold")) {
+			model_free(m);
+			free(pred);
+			continue;
+		}
+		while (!score_stream_next(ss, &b, &err) && b.n && n + b.n <= 3000) {
+			memcpy(pred + n, b.pred, b.n * sizeof(double));
+			n += b.n;
+		}
+		score_stream_close(ss);
+		profile_numeric(&want, pred, n);
+		is_int((long long)m->pred_profile.count, (long long)n,
+		       "prediction profile (%s start): every training row",
+		       v ? "warm" : "cold");
+		for (k = 0; k <= PROFILE_QUANTILES; k++) {
+			double d = fabs(m->pred_profile.quantiles[k] -
+					want.quantiles[k]) / want.quantiles[k];
+
+			rel = d > rel ? d : rel;
+			bad += !(d < 1e-12);
+		}
+		rel = fmax(rel, fabs(m->pred_profile.mean - want.mean) /
+				want.mean);
+		rel = fmax(rel, fabs(m->pred_profile.std - want.std) /
+				want.std);
+		ok(!bad && rel < 1e-12,
+		   "prediction profile (%s start): scoring's quantiles, mean and deviation (max relative difference %.2g)",
+		   v ? "warm" : "cold", rel);
+		profile_release(&want);
+		model_free(m);
+		free(pred);
+	}
+	dataset_free(ds);
+	unlink(path);
+	free(path);
+}
+
+/*
  * reuse_columns (what the CLI sets) puts the feature columns in the
  * fit's row order and encodes the numeric ones in place; the model must
  * be the same, bit for bit, as without it: with a holdout and without,
@@ -837,6 +919,7 @@ int main(void)
 	}
 	test_dropped();
 	test_warm_start();
+	test_prediction_profile();
 	test_reuse_columns();
 	dataset_free(bin);
 	dataset_free(multi);
