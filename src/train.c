@@ -1451,6 +1451,12 @@ static void warm_sample_free(struct fit *sub)
 	free((void *)sub->cls);
 }
 
+/* The loss at w = 0: every row has probability 1/K, loss log K. */
+static double zero_loss(const struct fit *ft)
+{
+	return weight_total(ft) * log((double)(ft->K > 1 ? ft->K : 2));
+}
+
 /*
  * A solver from a warm start.  On a long table the solver first runs on a
  * systematic sample of one row in WARM_STEP (warm_sample), so that its
@@ -1460,23 +1466,20 @@ static void warm_sample_free(struct fit *sub)
  * warm_min_rows / 16 rows or more: its first iterations, from w = 0,
  * are most of its passes and need no precision.  The answer is the full
  * problem's optimum, to the same tolerance, whatever the start.  Each
- * start is kept only if it beats w = 0, whose loss needs no pass: every
- * row then has probability 1/K, loss log K.
+ * start is kept only if it beats w = 0, whose loss needs no pass; a
+ * sample the solver fails on (a Hessian singular on so few rows) only
+ * means no start.
  */
-static double zero_loss(const struct fit *ft)
-{
-	return weight_total(ft) * log((double)(ft->K > 1 ? ft->K : 2));
-}
-
 static int solve_warm(struct fit *ft, struct model *m, solve_fn solve,
 		      eval_fn eval, size_t D, double tol, long max_iter,
 		      double *w, struct mlops_err *err)
 {
 	struct fit sub, pre;
 	struct model scratch;
-	double f_sub = INFINITY, wtol = fmax(tol, WARM_TOL);
+	struct mlops_err ignored = MLOPS_ERR_INIT;
+	double f_sub = INFINITY, f_full = INFINITY, wtol = fmax(tol, WARM_TOL);
 	size_t i;
-	int ret = 0;
+	int ret;
 
 	memset(w, 0, D * sizeof(*w));
 	if (ft->n < ft->warm_min_rows || ft->n / WARM_STEP < 2)
@@ -1486,10 +1489,12 @@ static int solve_warm(struct fit *ft, struct model *m, solve_fn solve,
 	if (solve == solve_newton &&
 	    sub.n / WARM_STEP >= ft->warm_min_rows / 16) {
 		warm_sample(&sub, ft, &pre);
-		ret = solve(&pre, &scratch, eval, D, wtol, max_iter, w,
-			    INFINITY, err);
+		if (solve(&pre, &scratch, eval, D, wtol, max_iter, w,
+			  INFINITY, &ignored))
+			memset(w, 0, D * sizeof(*w));
+		else
+			f_sub = zero_loss(&sub);
 		warm_sample_free(&pre);
-		f_sub = zero_loss(&sub);
 	}
 	/*
 	 * Newton's last Hessian on the sample, scaled up, guides the polish.
@@ -1504,18 +1509,17 @@ static int solve_warm(struct fit *ft, struct model *m, solve_fn solve,
 	 * The sample's optimum is off the full one by sampling error, far
 	 * more than 1e-4 of a gradient per row: solving it closer is waste.
 	 */
-	if (!ret)
-		ret = solve(&sub, &scratch, eval, D, wtol, max_iter, w, f_sub,
-			    err);
-	warm_sample_free(&sub);
-	if (!ret && sub.h_keep) {
-		for (i = 0; i < D * D; i++)
+	if (solve(&sub, &scratch, eval, D, wtol, max_iter, w, f_sub,
+		  &ignored)) {
+		memset(w, 0, D * sizeof(*w));
+	} else {
+		f_full = zero_loss(ft);
+		for (i = 0; sub.h_keep && i < D * D; i++)
 			sub.h_keep[i] *= (double)ft->n / (double)sub.n;
 		ft->h_start = sub.h_keep;
 	}
-	if (!ret)
-		ret = solve(ft, m, eval, D, tol, max_iter, w, zero_loss(ft),
-			    err);
+	warm_sample_free(&sub);
+	ret = solve(ft, m, eval, D, tol, max_iter, w, f_full, err);
 	ft->h_start = NULL;
 	free(sub.h_keep);
 	return ret;
@@ -1908,9 +1912,9 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 	struct fit ft = { 0 };
 	const struct ds_column *t;
 	size_t *rows = NULL, *cols = NULL, n_cols = 0, n = 0, n_hold, n_train;
-	size_t i, j, *train_rows, *hold_rows;
+	size_t i, j, *train_rows, *hold_rows, width;
 	uint32_t *cls = NULL;
-	double *yv = NULL, *w = NULL, *pred = NULL, sw[1024];
+	double *yv = NULL, *w = NULL, *pred = NULL, *pred_train, sw[1024];
 	int target, ret, algo = o->algo;
 
 	memset(rep, 0, sizeof(*rep));
@@ -2073,8 +2077,12 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 		ft.scr[i].hk = xmallocarray(ft.p * ft.p, sizeof(double));
 	}
 	w = xcalloc(ft.K * ft.p, sizeof(double));
+	/* Predictions: the holdout's, then the training rows'. */
+	width = score_width(m);
+	pred = xmallocarray((n ? n : 1) * width, sizeof(double));
+	pred_train = pred + n_hold * width;
 	if (algo == TRAIN_LOGISTIC) {
-		ft.z_keep = xmallocarray(n_train ? n_train : 1, sizeof(double));
+		ft.z_keep = pred_train;
 		ft.z_at = xmallocarray(ft.p, sizeof(double));
 	}
 	switch (algo) {
@@ -2108,7 +2116,6 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 		}
 
 	/* Holdout metrics, then the baselines on the training rows. */
-	pred = xmallocarray((n ? n : 1) * score_width(m), sizeof(double));
 	if (n_hold) {
 		if ((ret = predict_rows(m, &d, hold_rows, n_hold, pred, err)))
 			goto out;
@@ -2130,12 +2137,12 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 	 */
 	if (ft.z_ok && !memcmp(ft.z_at, w, ft.p * sizeof(*w))) {
 		for (i = 0; i < n_train; i++)
-			pred[i] = 1 / (1 + exp(-ft.z_keep[i]));
-	} else if ((ret = predict_rows(m, &d, train_rows, n_train, pred,
-				       err))) {
+			pred_train[i] = 1 / (1 + exp(-pred_train[i]));
+	} else if ((ret = predict_rows(m, &d, train_rows, n_train,
+				       pred_train, err))) {
 		goto out;
 	}
-	profile_predictions(m, pred, n_train);
+	profile_predictions(m, pred_train, n_train);
 	profile_features(m, &d, train_rows, n_train);
 	m->n_rows = n_train;
 	memcpy(m->data_sha256, ds->sha256, sizeof(m->data_sha256));
@@ -2149,7 +2156,6 @@ out:
 		free(ft.scr[i].view);
 	}
 	free(ft.scr);
-	free(ft.z_keep);
 	free(ft.z_at);
 	free(w);
 	free(pred);
