@@ -30,20 +30,15 @@ void profile_release(struct profile *p)
 }
 
 /*
- * Sort doubles (no NaN) ascending by radix sort on their bit patterns:
- * O(n), several times faster than qsort on the large samples profiles
- * are built from.  LSD passes of 11-bit digits (2048 buckets keep the
- * counts in L1 and the scatter's write positions in L2), first over the
- * top 33 bits only: sign, exponent and 21 bits of mantissa leave few
- * keys tied, and each run of ties is then put in order by its low bits,
- * by insertion when short, by the same passes when long.  Half the
- * passes of sorting all 64 bits for data with noisy low bits, and no
- * worse when a digit is shared by every key: such a digit is skipped.
+ * Sort doubles (no NaN) ascending by LSD radix sort on their bit
+ * patterns, in six 11-bit digits: O(n), several times faster than qsort
+ * on the large samples profiles are built from.  One pass counts every
+ * digit; a digit all keys share is skipped.  2048 buckets keep the
+ * counts in L1 and the scatter's write positions in L2.
  */
 #define RADIX_BITS 11
+#define RADIX_DIGITS ((64 + RADIX_BITS - 1) / RADIX_BITS)
 #define RADIX_SIZE (1u << RADIX_BITS)
-#define RADIX_SPLIT 31		/* low bits, sorted within ties */
-#define RADIX_SHORT 16		/* runs up to this long: insertion */
 
 static uint64_t sort_key(double x)
 {
@@ -63,79 +58,39 @@ static double sort_value(uint64_t k)
 	return x;
 }
 
-/* Digit d of key k for a sort on bits [lo, hi). */
-static size_t radix_digit(uint64_t k, unsigned lo, unsigned hi, size_t d)
-{
-	unsigned shift = lo + (unsigned)d * RADIX_BITS;
-	unsigned bits = hi - shift < RADIX_BITS ? hi - shift : RADIX_BITS;
-
-	return (size_t)((k >> shift) & ((1u << bits) - 1));
-}
-
-/*
- * LSD radix sort of key[0, n) on bits [lo, hi), 11 at a time, with tmp
- * as room for n keys; the result ends in key.  `count` holds 3 digits'
- * buckets (hi - lo <= 33).
- */
-static void radix_bits(uint64_t *key, uint64_t *tmp, size_t n, unsigned lo,
-		       unsigned hi, size_t *count)
-{
-	uint64_t *src = key, *dst = tmp, *t;
-	size_t i, d, nd = (hi - lo + RADIX_BITS - 1) / RADIX_BITS;
-
-	if (n < 2)
-		return;
-	memset(count, 0, nd * RADIX_SIZE * sizeof(*count));
-	for (i = 0; i < n; i++)
-		for (d = 0; d < nd; d++)
-			count[d * RADIX_SIZE + radix_digit(key[i], lo, hi, d)]++;
-	for (d = 0; d < nd; d++) {
-		size_t *c = count + d * RADIX_SIZE, sum = 0, b, k;
-
-		if (c[radix_digit(src[0], lo, hi, d)] == n)
-			continue;
-		for (b = 0; b < RADIX_SIZE; b++) {
-			k = c[b];
-			c[b] = sum;
-			sum += k;
-		}
-		for (i = 0; i < n; i++)
-			dst[c[radix_digit(src[i], lo, hi, d)]++] = src[i];
-		t = src;
-		src = dst;
-		dst = t;
-	}
-	if (src != key)
-		memcpy(key, src, n * sizeof(*key));
-}
-
 static void sort_doubles(double *v, size_t n)
 {
 	uint64_t *key = xmallocarray(n ? n : 1, sizeof(uint64_t));
 	uint64_t *tmp = xmallocarray(n ? n : 1, sizeof(uint64_t));
-	size_t *count = xmallocarray(3 * RADIX_SIZE, sizeof(size_t));
-	size_t i, j, k;
+	size_t *count = xcalloc(RADIX_DIGITS * RADIX_SIZE, sizeof(size_t));
+	size_t i, d;
 
-	for (i = 0; i < n; i++)
-		key[i] = sort_key(v[i]);
-	radix_bits(key, tmp, n, RADIX_SPLIT, 64, count);
-	for (i = 0; i < n; i = j) {
-		uint64_t high = key[i] >> RADIX_SPLIT;
+	for (i = 0; i < n; i++) {
+		uint64_t k = sort_key(v[i]);
 
-		for (j = i + 1; j < n && key[j] >> RADIX_SPLIT == high; j++)
-			;
-		if (j - i > RADIX_SHORT) {
-			radix_bits(key + i, tmp, j - i, 0, RADIX_SPLIT, count);
+		key[i] = k;
+		for (d = 0; d < RADIX_DIGITS; d++)
+			count[d * RADIX_SIZE +
+			      ((k >> (d * RADIX_BITS)) & (RADIX_SIZE - 1))]++;
+	}
+	for (d = 0; d < RADIX_DIGITS; d++) {
+		size_t *c = count + d * RADIX_SIZE, sum = 0, b;
+		unsigned shift = (unsigned)(d * RADIX_BITS);
+		uint64_t *t;
+
+		if (n && c[(key[0] >> shift) & (RADIX_SIZE - 1)] == n)
 			continue;
-		}
-		for (k = i + 1; k < j; k++) {
-			uint64_t x = key[k];
-			size_t m = k;
+		for (b = 0; b < RADIX_SIZE; b++) {
+			size_t k = c[b];
 
-			for (; m > i && key[m - 1] > x; m--)
-				key[m] = key[m - 1];
-			key[m] = x;
+			c[b] = sum;
+			sum += k;
 		}
+		for (i = 0; i < n; i++)
+			tmp[c[(key[i] >> shift) & (RADIX_SIZE - 1)]++] = key[i];
+		t = key;
+		key = tmp;
+		tmp = t;
 	}
 	for (i = 0; i < n; i++)
 		v[i] = sort_value(key[i]);
