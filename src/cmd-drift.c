@@ -130,7 +130,12 @@ static int ref_block(void *arg, size_t slot, const struct score_block *b,
 	for (i = 0; i < b->n; i++) {
 		double *row;
 
-		if (b->line[i] % rr->stride)
+		/*
+		 * The stride only doubles (in ref_done, which may run
+		 * meanwhile), so an older one keeps a superset: ref_done
+		 * filters again.
+		 */
+		if (b->line[i] % __atomic_load_n(&rr->stride, __ATOMIC_RELAXED))
 			continue;
 		if (sl->n == sl->alloc) {
 			sl->alloc = sl->alloc ? 2 * sl->alloc : 1024;
@@ -193,7 +198,8 @@ static int ref_done(void *arg, size_t slot, struct mlops_err *err)
 		if (sl->line[i] % rr->stride)
 			continue;
 		if (rr->n == REF_SAMPLE) {
-			rr->stride *= 2;
+			__atomic_store_n(&rr->stride, rr->stride * 2,
+					 __ATOMIC_RELAXED);
 			ref_thin(rr);
 			if (sl->line[i] % rr->stride)
 				continue;

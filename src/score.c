@@ -10,6 +10,7 @@
  */
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,12 +394,8 @@ struct score_stream {
 	int eof;
 	size_t n_workers, n_slots;
 	struct slot *slots;
-	/* chunks read ahead while the slots' are scored */
-	struct csv_chunk *ahead;
-	size_t n_ahead;
-	int reading;		/* this round's task 0 reads ahead */
-	int ahead_status;	/* reading failed after the n_ahead chunks */
-	struct mlops_err ahead_err;
+	int running;		/* score_stream_run() is under way */
+	uint64_t raw_bytes;	/* read so far, while running */
 	/* the run in progress */
 	score_block_fn on_block;
 	void *arg;
@@ -471,7 +468,6 @@ int score_stream_open(const struct model *m, const char *path,
 	ss->slots = xcalloc(ss->n_slots, sizeof(*ss->slots));
 	for (i = 0; i < ss->n_slots; i++)
 		slot_alloc(ss, &ss->slots[i]);
-	ss->ahead = xcalloc(ss->n_slots, sizeof(*ss->ahead));
 	ss->unseen = xcalloc(m->n_features + 1, sizeof(uint64_t));
 	*out = ss;
 	return 0;
@@ -496,10 +492,7 @@ void score_stream_close(struct score_stream *ss)
 	free(ss->extra_cols);
 	for (i = 0; ss->slots && i < ss->n_slots; i++)
 		slot_release(&ss->slots[i]);
-	for (i = 0; ss->ahead && i < ss->n_slots; i++)
-		csv_chunk_release(&ss->ahead[i]);
 	free(ss->slots);
-	free(ss->ahead);
 	free(ss->unseen);
 	free(ss);
 }
@@ -645,7 +638,9 @@ static int slot_work(void *arg, size_t worker, size_t slot)
 			/* The limit is applied in order by the main thread. */
 			if (!sl->rejected++)
 				sl->first_bad_line = rec.line;
-			if (sl->rejected + ss->rejected > ss->max_errors)
+			if (sl->rejected + __atomic_load_n(&ss->rejected,
+							   __ATOMIC_RELAXED) >
+			    ss->max_errors)
 				break;
 			slot_reject(sl, &rec, sl->err.msg);
 			ret = 0;
@@ -692,7 +687,9 @@ static int slot_settle(struct score_stream *ss, struct slot *sl,
 		sl->unseen[j] = 0;
 	}
 	if (sl->rejected) {
-		ss->rejected += sl->rejected;
+		/* Workers read it to stop early (slot_work). */
+		__atomic_store_n(&ss->rejected, ss->rejected + sl->rejected,
+				 __ATOMIC_RELAXED);
 		if (ss->rejects && sl->rejects_len)
 			fwrite(sl->rejects, 1, sl->rejects_len, ss->rejects);
 		/*
@@ -718,86 +715,162 @@ static int slot_settle(struct score_stream *ss, struct slot *sl,
 	return 0;
 }
 
-/* Read up to n_slots chunks ahead; a failure waits for its turn. */
-static void read_ahead(struct score_stream *ss)
-{
-	struct csv_chunk *c;
+/*
+ * The pipeline.  Chunk number s lives in slot s % n_slots and goes
+ * through three steps: read (serial: one input, one hash), scored (any
+ * worker, in parallel) and settled (serial, in input order: counts,
+ * rejects, the caller's on_done).  Every worker loops over whatever step
+ * can run next, settling first (it frees a slot), then reading while
+ * fewer chunks wait than there are workers, then scoring; so the read
+ * and the settle of one chunk overlap with the scoring of others, and
+ * no worker waits for a batch to finish.  Only the order of settling is
+ * fixed, which keeps outputs and profiles the same for any thread count.
+ */
+enum { SLOT_FREE, SLOT_READY, SLOT_BUSY, SLOT_SCORED };
 
-	ss->n_ahead = 0;
-	ss->ahead_status = 0;
-	while (ss->n_ahead < ss->n_slots && !ss->eof) {
-		c = &ss->ahead[ss->n_ahead];
-		ss->ahead_status = csv_read_chunk(ss->csv, c, CHUNK_BYTES,
-						  &ss->eof, &ss->ahead_err);
-		if (ss->ahead_status || !c->len)
-			return;
-		ss->n_ahead++;
+struct pipe {
+	struct score_stream *ss;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	unsigned char *state;	/* per slot */
+	uint64_t next_read, next_take, next_settle;
+	int reading, settling;	/* a worker holds the role */
+	int read_done;		/* the input is read, or reading failed */
+	int read_status;	/* reading failed after the chunks read */
+	struct mlops_err read_err;
+	int status;		/* a settle failed: everyone stops */
+	struct mlops_err *err;	/* the caller's, written by the settler */
+	score_done_fn on_done;
+	void *arg;
+};
+
+/* Read the next chunk into slot i; called with the lock not held. */
+static void pipe_read(struct pipe *pp, size_t i)
+{
+	struct score_stream *ss = pp->ss;
+	struct slot *sl = &ss->slots[i];
+	int status, eof = 0;
+
+	status = csv_read_chunk(ss->csv, &sl->chunk, CHUNK_BYTES, &eof,
+				&pp->read_err);
+	sl->status = 0;
+	sl->rows = sl->rejected = 0;
+	sl->rejects_len = 0;
+	pthread_mutex_lock(&pp->lock);
+	pp->reading = 0;
+	__atomic_store_n(&ss->raw_bytes, csv_raw_bytes(ss->csv),
+			 __ATOMIC_RELAXED);
+	if (status) {
+		pp->read_status = status;
+		pp->read_done = 1;
+	} else {
+		if (sl->chunk.len) {
+			pp->state[i] = SLOT_READY;
+			pp->next_read++;
+		}
+		if (eof || !sl->chunk.len)
+			pp->read_done = 1;
 	}
+	pthread_cond_broadcast(&pp->wake);
+	pthread_mutex_unlock(&pp->lock);
 }
 
-/* One round: task 0 reads the next batch, the others score this one. */
-static int round_task(void *arg, size_t worker, size_t task)
+static void *pipe_work(void *arg)
 {
-	struct score_stream *ss = arg;
+	struct pipe *pp = arg;
+	struct score_stream *ss = pp->ss;
+	size_t n = ss->n_slots, i;
+	int ret;
 
-	if (!task) {
-		if (ss->reading)
-			read_ahead(ss);
-		return 0;
+	pthread_mutex_lock(&pp->lock);
+	while (!pp->status) {
+		uint64_t ready = pp->next_read - pp->next_take;
+		int can_read = !pp->reading && !pp->read_done &&
+			       pp->next_read < pp->next_settle + n;
+
+		i = pp->next_settle % n;
+		if (!pp->settling && pp->next_settle < pp->next_take &&
+		    pp->state[i] == SLOT_SCORED) {
+			pp->settling = 1;
+			pthread_mutex_unlock(&pp->lock);
+			ret = slot_settle(ss, &ss->slots[i], pp->err);
+			if (!ret && pp->on_done)
+				ret = pp->on_done(pp->arg, i, pp->err);
+			pthread_mutex_lock(&pp->lock);
+			pp->settling = 0;
+			pp->state[i] = SLOT_FREE;
+			pp->next_settle++;
+			if (ret)
+				pp->status = ret;
+			pthread_cond_broadcast(&pp->wake);
+		} else if (can_read && ready < ss->n_workers) {
+			pp->reading = 1;
+			pthread_mutex_unlock(&pp->lock);
+			pipe_read(pp, pp->next_read % n);
+			pthread_mutex_lock(&pp->lock);
+		} else if (ready) {
+			i = pp->next_take++ % n;
+			pp->state[i] = SLOT_BUSY;
+			pthread_mutex_unlock(&pp->lock);
+			slot_work(ss, 0, i);
+			pthread_mutex_lock(&pp->lock);
+			pp->state[i] = SLOT_SCORED;
+			pthread_cond_broadcast(&pp->wake);
+		} else if (can_read) {
+			pp->reading = 1;
+			pthread_mutex_unlock(&pp->lock);
+			pipe_read(pp, pp->next_read % n);
+			pthread_mutex_lock(&pp->lock);
+		} else if (pp->read_done && !pp->reading &&
+			   pp->next_settle == pp->next_read) {
+			break;
+		} else {
+			pthread_cond_wait(&pp->wake, &pp->lock);
+		}
 	}
-	return slot_work(arg, worker, task - 1);
+	pthread_cond_broadcast(&pp->wake);
+	pthread_mutex_unlock(&pp->lock);
+	return NULL;
 }
 
 int score_stream_run(struct score_stream *ss, score_block_fn on_block,
 		     score_done_fn on_done, void *arg, struct mlops_err *err)
 {
-	struct csv_chunk tmp;
-	struct mlops_err read_err = MLOPS_ERR_INIT;
-	size_t n, i;
-	int ret, read_status;
+	struct pipe pp;
+	pthread_t *threads;
+	size_t i, started = 0;
 
+	memset(&pp, 0, sizeof(pp));
+	pp.ss = ss;
+	pthread_mutex_init(&pp.lock, NULL);
+	pthread_cond_init(&pp.wake, NULL);
+	pp.state = xcalloc(ss->n_slots, 1);
+	pp.err = err;
+	pp.on_done = on_done;
+	pp.arg = arg;
+	pp.read_err = (struct mlops_err)MLOPS_ERR_INIT;
 	ss->on_block = on_block;
 	ss->arg = arg;
-	/*
-	 * Reading is serial (one input, one hash), so it overlaps with
-	 * scoring: while the workers score a batch of chunks, one of them
-	 * reads the next.  Results are settled in input order, and a read
-	 * error comes after the records before it, as it would serially.
-	 */
-	read_ahead(ss);
-	for (;;) {
-		n = ss->n_ahead;
-		read_status = ss->ahead_status;
-		if (read_status)
-			read_err = ss->ahead_err;
-		for (i = 0; i < n; i++) {
-			struct slot *sl = &ss->slots[i];
-
-			tmp = sl->chunk;
-			sl->chunk = ss->ahead[i];
-			ss->ahead[i] = tmp;
-			sl->status = 0;
-			sl->rows = sl->rejected = 0;
-			sl->rejects_len = 0;
-		}
-		ss->n_ahead = 0;
-		ss->ahead_status = 0;
-		if (!n)
-			break;
-		ss->reading = !read_status && !ss->eof;
-		parallel_run(n + 1, ss->n_workers, round_task, ss);
-		for (i = 0; i < n; i++) {
-			if ((ret = slot_settle(ss, &ss->slots[i], err)))
-				return ret;
-			if (on_done && (ret = on_done(arg, i, err)))
-				return ret;
-		}
-		if (read_status)
-			break;
+	ss->running = 1;
+	threads = xcalloc(ss->n_workers, sizeof(*threads));
+	for (i = 1; i < ss->n_workers; i++) {
+		if (pthread_create(&threads[i], NULL, pipe_work, &pp))
+			break;	/* fewer threads is still correct */
+		started = i;
 	}
-	if (read_status) {
-		*err = read_err;
-		return read_status;
+	pipe_work(&pp);
+	for (i = 1; i <= started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	ss->running = 0;
+	free(pp.state);
+	pthread_cond_destroy(&pp.wake);
+	pthread_mutex_destroy(&pp.lock);
+	if (pp.status)
+		return pp.status;
+	if (pp.read_status) {
+		*err = pp.read_err;
+		return pp.read_status;
 	}
 	return 0;
 }
@@ -904,6 +977,9 @@ uint64_t score_stream_unseen(const struct score_stream *ss, size_t feature)
 
 uint64_t score_stream_raw_bytes(const struct score_stream *ss)
 {
+	/* While running, the reader moves on: what it had read last. */
+	if (ss->running)
+		return __atomic_load_n(&ss->raw_bytes, __ATOMIC_RELAXED);
 	return csv_raw_bytes(ss->csv);
 }
 

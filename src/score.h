@@ -130,8 +130,11 @@ void score_stream_set_rejects(struct score_stream *ss, uint64_t max_errors,
  * threads for each block of a chunk, with `slot` in
  * [0, score_stream_slots()) naming the caller's per-chunk state (a slot
  * is used by one thread at a time); on_done(arg, slot, err) is then
- * called on the calling thread for each chunk, in input order, to
- * consume that state.  A non-zero return from either stops the run with
+ * called for each chunk, one call at a time and in input order, to
+ * consume that state.  on_done runs on any of the threads, while other
+ * chunks' on_block calls go on: it may touch the run's shared state,
+ * on_block only its slot's (or shared state read atomically).  A
+ * non-zero return from either stops the run with
  * that status.  MLOPS_EINPUT for a bad row past the allowance, reported
  * for the first such row in input order.
  */
