@@ -585,13 +585,12 @@ void drift_set_add(struct drift_set *s, const struct score_block *b)
 			drift_acc_level(a, lv == -2 ? (long)f->n_levels : lv);
 		}
 	}
-	for (i = 0; i < b->n; i++) {
-		if (m->task == TASK_MULTICLASS)
-			drift_acc_level(&s->pred,
-					(long)score_argmax(m, b->pred + i * w));
-		else
-			drift_acc_numeric(&s->pred, b->pred[i]);
+	if (m->task != TASK_MULTICLASS) {
+		drift_acc_numeric_many(&s->pred, b->pred, b->n, 1);
+		return;
 	}
+	for (i = 0; i < b->n; i++)
+		drift_acc_level(&s->pred, (long)score_argmax(m, b->pred + i * w));
 }
 
 void drift_set_merge(struct drift_set *a, const struct drift_set *b)
