@@ -65,13 +65,12 @@ size_t score_argmax(const struct model *m, const double *row)
 	return best;
 }
 
-int score_predict(const struct model *m, const double *x, size_t n,
-		  double *work, double *out, struct mlops_err *err)
+/* Outputs from the linear parts z (n x n_outputs, changed in place). */
+static void predict_finish(const struct model *m, double *work, size_t n,
+			   double *out)
 {
 	size_t i, k, K = m->n_outputs;
 
-	(void)err;
-	matrix_rows_dot(x, n, m->n_inputs, m->coef, K, work);
 	for (i = 0; i < n; i++) {
 		double *z = work + i * K, *o = out + i * score_width(m);
 
@@ -100,7 +99,111 @@ int score_predict(const struct model *m, const double *x, size_t n,
 		}
 		}
 	}
+}
+
+int score_predict(const struct model *m, const double *x, size_t n,
+		  double *work, double *out, struct mlops_err *err)
+{
+	(void)err;
+	matrix_rows_dot(x, n, m->n_inputs, m->coef, m->n_outputs, work);
+	predict_finish(m, work, n, out);
 	return 0;
+}
+
+/*
+ * score_predict() for n rows given as their raw values and levels, one
+ * feature after another ld apart (what encode() leaves in raw and level),
+ * without the design rows in between.  The bits are score_predict()'s:
+ * each input's term x_j w_j goes to partial sum j % 4 (the last p % 4
+ * inputs to sum 0), in input order, and the sums are added as
+ * matrix_rows_dot() adds them.  The terms of the design's zeros (one-hot
+ * levels not taken, indicators of present values) are left out: adding
+ * +-0 to a sum that starts at +0 changes no bit.  `acc` holds 4 n
+ * doubles.
+ */
+#if defined(__GNUC__) && (defined(__SSE2__) || defined(__aarch64__))
+typedef double v2df __attribute__((vector_size(16)));
+typedef long long v2di __attribute__((vector_size(16)));
+
+/* d[r] += score_encode_numeric(f, x[r]) * w, two rows at a time. */
+static void add_numeric(const struct feature *f, const double *x, size_t n,
+			double w, double *d)
+{
+	const v2df imp = { f->impute, f->impute };
+	const v2df cen = { f->center, f->center };
+	const v2df sc = { f->scale, f->scale };
+	const v2df wv = { w, w };
+	size_t r;
+
+	for (r = 0; r + 2 <= n; r += 2) {
+		v2df a, s;
+		v2di nan;
+
+		memcpy(&a, x + r, sizeof(a));
+		memcpy(&s, d + r, sizeof(s));
+		nan = a != a;
+		a = (v2df)(((v2di)a & ~nan) | ((v2di)imp & nan));
+		s += (a - cen) / sc * wv;
+		memcpy(d + r, &s, sizeof(s));
+	}
+	for (; r < n; r++)
+		d[r] += score_encode_numeric(f, x[r]) * w;
+}
+#else
+static void add_numeric(const struct feature *f, const double *x, size_t n,
+			double w, double *d)
+{
+	size_t r;
+
+	for (r = 0; r < n; r++)
+		d[r] += score_encode_numeric(f, x[r]) * w;
+}
+#endif
+
+static void predict_columns(const struct model *m, const double *raw,
+			    const int32_t *level, size_t ld, size_t n,
+			    double *acc, double *work, double *out)
+{
+	size_t p = m->n_inputs, tail = p - p % 4, K = m->n_outputs, o, i, r;
+	double *s[4];
+
+#define PART(j) s[(j) < tail ? (j) % 4 : 0]
+	for (i = 0; i < 4; i++)
+		s[i] = acc + i * n;
+	for (o = 0; o < K; o++) {
+		const double *w = m->coef + o * p;
+
+		memset(acc, 0, 4 * n * sizeof(double));
+		for (i = 0; i < m->n_features; i++) {
+			const struct feature *f = &m->features[i];
+			size_t j = f->offset;
+
+			if (f->kind == FEATURE_NUMERIC) {
+				const double *x = raw + i * ld;
+
+				add_numeric(f, x, n, w[j], PART(j));
+				if (f->indicator) {
+					double *d = PART(j + 1), wi = w[j + 1];
+
+					for (r = 0; r < n; r++)
+						if (x[r] != x[r])
+							d[r] += wi;
+				}
+				continue;
+			}
+			for (r = 0; r < n; r++) {
+				int32_t c = level[i * ld + r];
+				long lv = c >= 0 ? c : c == -1 ? f->impute_level : -1;
+
+				if (lv >= 0)
+					PART(j + (size_t)lv)[r] += w[j + (size_t)lv];
+			}
+		}
+		for (r = 0; r < n; r++)
+			work[r * K + o] = (s[0][r] + s[1][r]) + (s[2][r] + s[3][r]);
+	}
+#undef PART
+	predict_finish(m, work, n, out);
 }
 
 void scorer_free(struct scorer *s)
@@ -244,16 +347,19 @@ static int encode_feature(const struct scorer *s, const struct csv_record *rec,
 						" is not a number", err);
 			x = NAN;
 		}
-		row[f->offset] = score_encode_numeric(f, x);
-		if (f->indicator)
-			row[f->offset + 1] = x != x;
+		if (row) {
+			row[f->offset] = score_encode_numeric(f, x);
+			if (f->indicator)
+				row[f->offset + 1] = x != x;
+		}
 		if (raw)
 			raw[i * ld] = x;
 		return 0;
 	}
 	if (raw)
 		raw[i * ld] = NAN;
-	memset(row + f->offset, 0, f->n_levels * sizeof(double));
+	if (row)
+		memset(row + f->offset, 0, f->n_levels * sizeof(double));
 	if ((lv = smallmap_get(&s->small[i], v, len)) >= 0) {
 		/* A level found is not a missing value (see scorer_new). */
 		if (level)
@@ -273,7 +379,7 @@ static int encode_feature(const struct scorer *s, const struct csv_record *rec,
 		if (level)
 			level[i * ld] = lv < 0 ? -2 : (int32_t)lv;
 	}
-	if (lv >= 0)
+	if (row && lv >= 0)
 		row[f->offset + (size_t)lv] = 1;
 	return 0;
 }
@@ -305,9 +411,11 @@ static int encode(const struct scorer *s, const struct csv_record *rec,
 
 		if (x != x)
 			break;
-		row[e->offset] = (x - e->center) / e->scale;
-		if (e->indicator)
-			row[e->offset + 1] = 0;
+		if (row) {
+			row[e->offset] = (x - e->center) / e->scale;
+			if (e->indicator)
+				row[e->offset + 1] = 0;
+		}
 		if (raw)
 			raw[e->feature * ld] = x;
 	}
@@ -363,7 +471,7 @@ uint64_t scorer_unseen(const struct scorer *s, size_t feature)
 
 struct slot {
 	struct csv_chunk chunk;
-	double *x, *work, *pred, *raw;
+	double *acc, *work, *pred, *raw;	/* acc: predict_columns()'s */
 	int32_t *level;
 	unsigned long *line;
 	char **extra;
@@ -405,7 +513,7 @@ static void slot_alloc(struct score_stream *ss, struct slot *sl)
 {
 	const struct model *m = ss->m;
 
-	sl->x = xmallocarray(STREAM_BLOCK * (m->n_inputs + 1), sizeof(double));
+	sl->acc = xmallocarray(4 * STREAM_BLOCK, sizeof(double));
 	sl->work = xmallocarray(STREAM_BLOCK * m->n_outputs, sizeof(double));
 	sl->pred = xmallocarray(STREAM_BLOCK * score_width(m), sizeof(double));
 	sl->raw = xmallocarray(STREAM_LD * (m->n_features + 1), sizeof(double));
@@ -417,7 +525,7 @@ static void slot_alloc(struct score_stream *ss, struct slot *sl)
 static void slot_release(struct slot *sl)
 {
 	csv_chunk_release(&sl->chunk);
-	free(sl->x);
+	free(sl->acc);
 	free(sl->work);
 	free(sl->pred);
 	free(sl->raw);
@@ -594,13 +702,11 @@ static int slot_flush(struct score_stream *ss, struct slot *sl, size_t slot,
 {
 	struct score_block b;
 	size_t i;
-	int ret;
 
 	for (i = 0; i < n * ss->n_extra; i++)
 		sl->extra[i] = sl->arena + sl->extra_off[i];
-	if ((ret = score_predict(ss->m, sl->x, n, sl->work, sl->pred,
-				 &sl->err)))
-		return ret;
+	predict_columns(ss->m, sl->raw, sl->level, STREAM_LD, n, sl->acc,
+			sl->work, sl->pred);
 	b.n = n;
 	b.ld = STREAM_LD;
 	b.pred = sl->pred;
@@ -618,7 +724,6 @@ static int slot_work(void *arg, size_t worker, size_t slot)
 {
 	struct score_stream *ss = arg;
 	struct slot *sl = &ss->slots[slot];
-	const struct model *m = ss->m;
 	struct csv_chunk_parser p;
 	struct csv_record rec;
 	size_t n = 0, i;
@@ -631,9 +736,8 @@ static int slot_work(void *arg, size_t worker, size_t slot)
 			break;
 		if (eof)
 			break;
-		ret = encode(ss->scorer, &rec, sl->x + n * m->n_inputs,
-			     sl->raw + n, sl->level + n, STREAM_LD,
-			     sl->unseen, &sl->err);
+		ret = encode(ss->scorer, &rec, NULL, sl->raw + n,
+			     sl->level + n, STREAM_LD, sl->unseen, &sl->err);
 		if (ret == MLOPS_EINPUT) {
 			/* The limit is applied in order by the main thread. */
 			if (!sl->rejected++)
@@ -905,9 +1009,8 @@ int score_stream_next(struct score_stream *ss, struct score_block *b,
 				return ret;
 			if (eof)
 				break;
-			ret = encode(ss->scorer, &rec, sl->x + n * m->n_inputs,
-				     sl->raw + n, sl->level + n, STREAM_LD,
-				     ss->unseen, err);
+			ret = encode(ss->scorer, &rec, NULL, sl->raw + n,
+				     sl->level + n, STREAM_LD, ss->unseen, err);
 			if (ret == MLOPS_EINPUT) {
 				if (++ss->rejected > ss->max_errors) {
 					if (ss->max_errors)
@@ -947,8 +1050,8 @@ int score_stream_next(struct score_stream *ss, struct score_block *b,
 	}
 	for (i = 0; i < n * ss->n_extra; i++)
 		sl->extra[i] = sl->arena + sl->extra_off[i];
-	if ((ret = score_predict(m, sl->x, n, sl->work, sl->pred, err)))
-		return ret;
+	predict_columns(m, sl->raw, sl->level, STREAM_LD, n, sl->acc, sl->work,
+			sl->pred);
 	ss->rows += n;
 	b->n = n;
 	b->ld = STREAM_LD;

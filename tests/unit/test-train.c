@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "csv.h"
 #include "dataset.h"
 #include "metrics.h"
 #include "model.h"
@@ -813,6 +814,131 @@ static void test_prediction_profile(void)
 }
 
 /*
+ * Streams predict from raw values and levels (predict_columns), without
+ * design rows: the bits must be score_predict()'s on scorer_encode()'s
+ * rows, with gaps, indicators, unseen and missing levels, a level-less
+ * imputation and a width that is not a multiple of four, for each task.
+ */
+static void test_stream_bits(void)
+{
+	static const char *const algos[] = { "logistic", "softmax", "linear" };
+	static const char *const targets[] = { "yb", "y3", "yr" };
+	static const char *const levels[] = { "u", "v", "w", "x", "y" };
+	const char *exclude[2];
+	char *path, *spath;
+	FILE *fp = create_tmp("bits.csv", &path);
+	FILE *sp = create_tmp("bits-score.csv", &spath);
+	uint64_t state = 11;
+	struct dataset *ds;
+	size_t i, a, v;
+
+	fputs("a,b,c,d,yb,y3,yr\n", fp);
+	fputs("a,b,c,d,yb,y3,yr\n", sp);
+	for (i = 0; i < 2000; i++) {
+		double x = uniform(&state) * 4 - 2, y = uniform(&state) * 2;
+		double d = uniform(&state) - 0.5, z = x - y + 2 * d;
+		size_t c = (size_t)(uniform(&state) * 5);
+		char line[160];
+		int len = 0;
+
+		if (i % 7 == 3)
+			len += sprintf(line + len, ",");
+		else
+			len += sprintf(line + len, "%.5f,", x);
+		if (i % 11 == 5)
+			sprintf(line + len, ",");
+		else
+			sprintf(line + len, "%.5f,", y);
+		/* scored: every 17th row a level training never saw */
+		fprintf(sp, "%s%s,", line, i % 17 == 8 ? "zz" : i % 13 == 6 ?
+			"" : levels[c]);
+		fprintf(fp, "%s%s,", line, i % 13 == 6 ? "" : levels[c]);
+		sprintf(line, "%.5f,%d,%d,%.5f\n", d, z > 0.3,
+			z < -1 ? 0 : z < 1 ? 1 : 2, z + 0.1 * (double)c);
+		fputs(line, fp);
+		fputs(line, sp);
+	}
+	fclose(fp);
+	fclose(sp);
+	ds = load(path);
+	for (a = 0; ds && a < 3; a++)
+		for (v = 0; v < 2; v++) {
+			struct mlops_err err = MLOPS_ERR_INIT;
+			struct score_stream *ss = NULL;
+			struct csv_reader *r = NULL;
+			struct scorer *sc = NULL;
+			struct csv_record rec;
+			struct score_block b;
+			struct train_opts o;
+			struct model *m;
+			double *row, *raw, *work, want[8];
+			int32_t *lev;
+			size_t n = 0, bad = 0, k, w;
+			int ret, eof = 0;
+
+			train_opts_init(&o);
+			o.target = targets[a];
+			o.algo = algo_of(algos[a]);
+			o.add_indicator = 1;
+			exclude[0] = targets[(a + 1) % 3];
+			exclude[1] = targets[(a + 2) % 3];
+			o.exclude = exclude;
+			o.n_exclude = 2;
+			m = fit(ds, &o, &ret, &err);
+			if (!ok(m && !score_stream_open(m, spath, NULL, &ss, &err) &&
+				!csv_open(spath, &r, &err) &&
+				!csv_next(r, &rec, &eof, &err) &&
+				!scorer_new(m, &rec, spath, &sc, &err),
+				"stream bits (%s%s): fit and open", algos[a],
+				v ? ", no imputed level" : "")) {
+				printf("# %s\n", err.msg);
+				score_stream_close(ss);
+				csv_close(r);
+				model_free(m);
+				continue;
+			}
+			for (k = 0; v && k < m->n_features; k++)
+				if (m->features[k].kind == FEATURE_CATEGORICAL)
+					m->features[k].impute_level = -1;
+			w = score_width(m);
+			row = xcalloc(m->n_inputs + 1, sizeof(double));
+			raw = xcalloc(m->n_features + 1, sizeof(double));
+			lev = xcalloc(m->n_features + 1, sizeof(int32_t));
+			work = xcalloc(m->n_outputs + 1, sizeof(double));
+			while (!score_stream_next(ss, &b, &err) && b.n) {
+				for (i = 0; i < b.n; i++, n++) {
+					if (csv_next(r, &rec, &eof, &err) || eof ||
+					    scorer_encode(sc, &rec, row, raw, lev, &err) ||
+					    score_predict(m, row, 1, work, want, &err)) {
+						bad++;
+						continue;
+					}
+					bad += memcmp(want, b.pred + i * w,
+						      w * sizeof(double)) != 0;
+				}
+			}
+			is_int((long long)n, 2000, "stream bits (%s%s): every row",
+			       algos[a], v ? ", no imputed level" : "");
+			is_int((long long)bad, 0,
+			       "stream bits (%s%s): %zu inputs, each row's predictions the bits of score_predict()'s",
+			       algos[a], v ? ", no imputed level" : "", m->n_inputs);
+			free(row);
+			free(raw);
+			free(lev);
+			free(work);
+			scorer_free(sc);
+			csv_close(r);
+			score_stream_close(ss);
+			model_free(m);
+		}
+	dataset_free(ds);
+	unlink(path);
+	unlink(spath);
+	free(path);
+	free(spath);
+}
+
+/*
  * reuse_columns (what the CLI sets) puts the feature columns in the
  * fit's row order and encodes the numeric ones in place; the model must
  * be the same, bit for bit, as without it: with a holdout and without,
@@ -920,6 +1046,7 @@ int main(void)
 	test_dropped();
 	test_warm_start();
 	test_prediction_profile();
+	test_stream_bits();
 	test_reuse_columns();
 	dataset_free(bin);
 	dataset_free(multi);
