@@ -15,6 +15,9 @@
  * old file's mode or owner (outputs are new files, mode 0644 & ~umask).
  */
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* sync_file_range() */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -26,6 +29,7 @@
 #include "xalloc.h"
 
 #define STDIO_BUF (1 << 20)
+#define WRITEBACK_BYTES (8 << 20)
 
 static void release(struct atomic_file *af)
 {
@@ -205,6 +209,26 @@ int atomic_commit(struct atomic_file *af, struct mlops_err *err)
 	}
 	release(af);
 	return MLOPS_OK;
+}
+
+void atomic_writeback(struct atomic_file *af)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	off_t end;
+
+	if (!af->tmp_path || !af->fp)
+		return;
+	/* What stdio has written, not what it still buffers. */
+	end = lseek(fileno(af->fp), 0, SEEK_CUR);
+	if (end < 0 || end - af->flushed < WRITEBACK_BYTES)
+		return;
+	/* Only a hint: the fsync at commit is what makes the data safe. */
+	(void)sync_file_range(fileno(af->fp), af->flushed,
+			      end - af->flushed, SYNC_FILE_RANGE_WRITE);
+	af->flushed = end;
+#else
+	(void)af;
+#endif
 }
 
 void atomic_abort(struct atomic_file *af)

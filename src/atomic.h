@@ -21,6 +21,7 @@ struct atomic_file {
 	FILE *fp;		/* write here */
 	int is_stdout;
 	char *buf;		/* stdio buffer of fp, owned */
+	long long flushed;	/* handed to the disk by atomic_writeback() */
 };
 
 /*
@@ -30,6 +31,15 @@ struct atomic_file {
  */
 int atomic_open(struct atomic_file *af, const char *path,
 		struct mlops_err *err);
+
+/*
+ * Have the disk start writing what reached the file so far, without
+ * waiting, so that the fsync at commit finds little left to do.  Meant
+ * to be called as output grows; acts once per few MB, and only where
+ * the system can (Linux's sync_file_range).  Errors are commit's to
+ * find.
+ */
+void atomic_writeback(struct atomic_file *af);
 
 /*
  * Flush, fsync, close, rename over the target, fsync the folder.  Any

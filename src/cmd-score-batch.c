@@ -94,6 +94,7 @@ struct sb_run {
 	struct sb_slot *slots;
 	size_t n_keep;
 	FILE *out;
+	struct atomic_file *af;		/* out's */
 	struct drift_set prof;		/* the whole run */
 	const char *output;
 	struct score_stream *ss;
@@ -161,6 +162,7 @@ static int sb_done(void *arg, size_t slot, struct mlops_err *err)
 		return err_set(err, MLOPS_EIO, "cannot write '%s': %s",
 			       run->output, strerror(errno));
 	sl->len = 0;
+	atomic_writeback(run->af);
 	drift_set_merge(&run->prof, &sl->prof);
 	drift_set_clear(&sl->prof);
 	progress_update(&run->progress, score_stream_rows(run->ss),
@@ -391,6 +393,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	sr.m = m;
 	sr.n_keep = n_keep;
 	sr.out = out.fp;
+	sr.af = &out;
 	sr.output = output;
 	sr.slots = xcalloc(n_slots, sizeof(*sr.slots));
 	drift_set_init(&sr.prof, m, NULL, NULL);
