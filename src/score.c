@@ -482,7 +482,10 @@ struct slot {
 	uint64_t rows, rejected;
 	char *rejects;		/* formatted reject lines */
 	size_t rejects_len;
-	unsigned long first_bad_line;
+	/* the messages of its first bad rows, up to max_errors + 1 of them,
+	 * NUL after each */
+	char *bad;
+	size_t bad_len, bad_alloc, n_bad;
 	int status;
 	struct mlops_err err;
 };
@@ -536,6 +539,7 @@ static void slot_release(struct slot *sl)
 	free(sl->arena);
 	free(sl->unseen);
 	free(sl->rejects);
+	free(sl->bad);
 }
 
 int score_stream_open(const struct model *m, const char *path,
@@ -740,8 +744,14 @@ static int slot_work(void *arg, size_t worker, size_t slot)
 			     sl->level + n, STREAM_LD, sl->unseen, &sl->err);
 		if (ret == MLOPS_EINPUT) {
 			/* The limit is applied in order by the main thread. */
-			if (!sl->rejected++)
-				sl->first_bad_line = rec.line;
+			if (sl->n_bad++ <= ss->max_errors) {
+				size_t len = strlen(sl->err.msg) + 1;
+
+				XGROW(sl->bad, sl->bad_alloc, sl->bad_len + len);
+				memcpy(sl->bad + sl->bad_len, sl->err.msg, len);
+				sl->bad_len += len;
+			}
+			sl->rejected++;
 			if (sl->rejected + __atomic_load_n(&ss->rejected,
 							   __ATOMIC_RELAXED) >
 			    ss->max_errors)
@@ -791,19 +801,29 @@ static int slot_settle(struct score_stream *ss, struct slot *sl,
 		sl->unseen[j] = 0;
 	}
 	if (sl->rejected) {
+		uint64_t before = ss->rejected;
+
 		/* Workers read it to stop early (slot_work). */
-		__atomic_store_n(&ss->rejected, ss->rejected + sl->rejected,
+		__atomic_store_n(&ss->rejected, before + sl->rejected,
 				 __ATOMIC_RELAXED);
 		if (ss->rejects && sl->rejects_len)
 			fwrite(sl->rejects, 1, sl->rejects_len, ss->rejects);
 		/*
-		 * Past the allowance: this slot's own check may not have seen
-		 * the rejects of the chunks settled just before it, so the
-		 * total decides; the message is of its last bad row.
+		 * Past the allowance: the slot's own check may have gone on
+		 * past it (it sees the chunks settled before it late or not
+		 * at all), so the total decides, and the message is of the
+		 * bad row that went past: row max_errors - before of the
+		 * slot's (before <= max_errors, or an earlier chunk would
+		 * have failed), which the slot has kept.
 		 */
 		if (ss->rejected > ss->max_errors &&
 		    (sl->status == MLOPS_EINPUT || !sl->status)) {
-			*err = sl->err;
+			const char *msg = sl->bad;
+			uint64_t k;
+
+			for (k = 0; k < ss->max_errors - before; k++)
+				msg += strlen(msg) + 1;
+			err_set(err, MLOPS_EINPUT, "%s", msg);
 			if (ss->max_errors)
 				err_prefix(err, "more than %llu bad rows",
 					   (unsigned long long)ss->max_errors);
@@ -815,7 +835,7 @@ static int slot_settle(struct score_stream *ss, struct slot *sl,
 		return sl->status;
 	}
 	sl->rows = sl->rejected = 0;
-	sl->rejects_len = 0;
+	sl->rejects_len = sl->bad_len = sl->n_bad = 0;
 	return 0;
 }
 
@@ -859,7 +879,7 @@ static void pipe_read(struct pipe *pp, size_t i)
 				&pp->read_err);
 	sl->status = 0;
 	sl->rows = sl->rejected = 0;
-	sl->rejects_len = 0;
+	sl->rejects_len = sl->bad_len = sl->n_bad = 0;
 	pthread_mutex_lock(&pp->lock);
 	pp->reading = 0;
 	__atomic_store_n(&ss->raw_bytes, csv_raw_bytes(ss->csv),

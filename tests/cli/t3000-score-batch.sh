@@ -94,6 +94,15 @@ test_expect_success '--max-errors counts bad rows across chunks and threads' '
 	test "$(wc -l <mb.csv)" = "$(($(wc -l <many.csv) - 30))"
 '
 
+test_expect_success '--max-errors: the row past the allowance is named, whatever the threads' '
+	awk -F, -v OFS=, "NR > 1 && NR % 1000 == 0 { \$2 = \"bad\" } { print }" many.csv >dense.csv &&
+	for t in 1 2 4 4 4 4; do
+		test_expect_code 5 "$MLOPS" score-batch churn:1 -i dense.csv -o d.csv --max-errors 25 --threads $t 2>err &&
+		test_one_line err &&
+		test_grep "more than 25 bad rows: .* line 26000, column 2" err || return 1
+	done
+'
+
 test_expect_success 'an unseen category scores as all-zero with a warning' '
 	sed "2s/,[a-d],/,zzz,/" in.csv >unseen.csv &&
 	"$MLOPS" score-batch churn:1 -i unseen.csv -o unseen.out 2>err &&
