@@ -455,10 +455,9 @@ uint64_t scorer_unseen(const struct scorer *s, size_t feature)
  * The input is cut into chunks of whole records (csv_read_chunk); each
  * chunk is parsed, encoded and predicted by one worker into its own slot,
  * together with whatever the caller does per block (format output rows,
- * update profiles).  The main thread then hands the slots to the caller
- * in input order.  A round scores 4 chunks per worker while the next 4
- * per worker are read, so memory is bounded by a few chunks whatever the
- * file's size.
+ * update profiles).  The slots are then handed to the caller in input
+ * order (the pipeline below).  There are 4 slots per worker, so memory
+ * is bounded by a few chunks whatever the file's size.
  */
 #define STREAM_BLOCK 512
 #define CHUNK_BYTES (512 << 10)
@@ -743,7 +742,7 @@ static int slot_work(void *arg, size_t worker, size_t slot)
 		ret = encode(ss->scorer, &rec, NULL, sl->raw + n,
 			     sl->level + n, STREAM_LD, sl->unseen, &sl->err);
 		if (ret == MLOPS_EINPUT) {
-			/* The limit is applied in order by the main thread. */
+			/* The limit is applied in input order, at the settle. */
 			if (sl->n_bad++ <= ss->max_errors) {
 				size_t len = strlen(sl->err.msg) + 1;
 
@@ -782,7 +781,7 @@ static int slot_work(void *arg, size_t worker, size_t slot)
 		ret = slot_flush(ss, sl, slot, n);
 	csv_chunk_parser_release(&p);
 	sl->status = ret;
-	/* Errors are reported in input order by the main thread. */
+	/* Errors are reported in input order, at the settle. */
 	return 0;
 }
 
