@@ -927,9 +927,10 @@ static void *pipe_work(void *arg)
 				pp->status = ret;
 			pthread_cond_broadcast(&pp->wake);
 		} else if (can_read && ready < ss->n_workers) {
+			i = pp->next_read % n;
 			pp->reading = 1;
 			pthread_mutex_unlock(&pp->lock);
-			pipe_read(pp, pp->next_read % n);
+			pipe_read(pp, i);
 			pthread_mutex_lock(&pp->lock);
 		} else if (ready) {
 			i = pp->next_take++ % n;
@@ -940,9 +941,10 @@ static void *pipe_work(void *arg)
 			pp->state[i] = SLOT_SCORED;
 			pthread_cond_broadcast(&pp->wake);
 		} else if (can_read) {
+			i = pp->next_read % n;
 			pp->reading = 1;
 			pthread_mutex_unlock(&pp->lock);
-			pipe_read(pp, pp->next_read % n);
+			pipe_read(pp, i);
 			pthread_mutex_lock(&pp->lock);
 		} else if (pp->read_done && !pp->reading &&
 			   pp->next_settle == pp->next_read) {
