@@ -103,6 +103,21 @@ test_expect_success '--max-errors: the row past the allowance is named, whatever
 	done
 '
 
+test_expect_success 'a truncated compressed input exits 1 after the rows before it, leaving no output' '
+	gzip -c many.csv >many.csv.gz &&
+	head -c $(($(wc -c <many.csv.gz) / 2)) many.csv.gz >half.csv.gz &&
+	test_expect_code 1 "$MLOPS" score-batch churn:1 -i half.csv.gz -o half.out 2>err &&
+	test_one_line err &&
+	test_grep "half.csv.gz.*truncated" err &&
+	test ! -e half.out &&
+	awk -F, -v OFS=, "NR == 100 { \$2 = \"bad\" } { print }" many.csv | gzip -c >bad.csv.gz &&
+	head -c $(($(wc -c <bad.csv.gz) / 2)) bad.csv.gz >badhalf.csv.gz &&
+	test_expect_code 5 "$MLOPS" score-batch churn:1 -i badhalf.csv.gz -o half.out 2>err &&
+	test_one_line err &&
+	test_grep "line 100, column 2" err &&
+	test ! -e half.out
+'
+
 test_expect_success 'an unseen category scores as all-zero with a warning' '
 	sed "2s/,[a-d],/,zzz,/" in.csv >unseen.csv &&
 	"$MLOPS" score-batch churn:1 -i unseen.csv -o unseen.out 2>err &&
