@@ -93,8 +93,7 @@ struct sb_run {
 	const struct model *m;
 	struct sb_slot *slots;
 	size_t n_keep;
-	FILE *out;
-	struct atomic_file *af;		/* out's */
+	struct atomic_file *af;		/* the output */
 	struct drift_set prof;		/* the whole run */
 	const char *output;
 	struct score_stream *ss;
@@ -158,7 +157,7 @@ static int sb_done(void *arg, size_t slot, struct mlops_err *err)
 	struct sb_run *run = arg;
 	struct sb_slot *sl = &run->slots[slot];
 
-	if (sl->len && fwrite(sl->buf, 1, sl->len, run->out) != sl->len)
+	if (sl->len && fwrite(sl->buf, 1, sl->len, run->af->fp) != sl->len)
 		return err_set(err, MLOPS_EIO, "cannot write '%s': %s",
 			       run->output, strerror(errno));
 	sl->len = 0;
@@ -392,7 +391,6 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	n_slots = score_stream_slots(ss);
 	sr.m = m;
 	sr.n_keep = n_keep;
-	sr.out = out.fp;
 	sr.af = &out;
 	sr.output = output;
 	sr.slots = xcalloc(n_slots, sizeof(*sr.slots));
