@@ -65,7 +65,10 @@ test_run_() {
 
 # test_expect_success 'title' 'commands'
 test_expect_success() {
-	if test_run_ "$2"; then
+	# Not "if test_run_": inside an if condition the shell ignores set -e,
+	# so a failing command in the middle of a body would go unnoticed.
+	test_run_ "$2"
+	if test "$test_rc_" = 0; then
 		test_ok_ "$1"
 	else
 		test_failure_ "$1" "$2"
@@ -77,8 +80,8 @@ test_expect_success() {
 test_expect_code() {
 	want=$1
 	shift
-	"$@"
-	got=$?
+	got=0
+	"$@" || got=$?
 	if test "$got" = "$want"; then
 		return 0
 	fi
