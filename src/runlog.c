@@ -101,7 +101,10 @@ int runlog_hash_file(const char *path, char hex[65], struct mlops_err *err)
 	int ret = 0;
 
 	hex[0] = '\0';
-	if (!strcmp(path, "-") || stat(path, &st) || !S_ISREG(st.st_mode))
+	if (strcmp(path, "-") && stat(path, &st))
+		return err_set(err, MLOPS_EIO, "cannot open '%s': %s", path,
+			       strerror(errno));
+	if (!strcmp(path, "-") || !S_ISREG(st.st_mode))
 		return err_set(err, MLOPS_EUSAGE, "'%s' is not a regular file",
 			       path);
 	if (!(fp = fopen(path, "rb")))

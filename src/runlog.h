@@ -40,9 +40,9 @@ int runlog_record(struct repo *repo, const struct runlog *rl,
 
 /*
  * The hex SHA-256 of the regular file at `path`, read whole.  MLOPS_EIO
- * when it cannot be read; MLOPS_EUSAGE, with no message worth showing,
- * for "-" or anything that is not a regular file (a pipe cannot be read
- * twice): the caller records no hash then.
+ * when it does not exist or cannot be read; MLOPS_EUSAGE for "-" or
+ * anything that is not a regular file (a pipe cannot be read twice):
+ * callers recording a run then record no hash.
  */
 int runlog_hash_file(const char *path, char hex[65], struct mlops_err *err);
 
