@@ -90,6 +90,17 @@ int lineage_trace(struct repo *repo, const char *path, struct lineage *out,
 	if ((ret = registry_output_run(repo->reg, out->sha256, &run_id,
 				       &out->role, err)))
 		goto fail;
+	/*
+	 * An artefact made by train --register alone was never written as a
+	 * file, yet it is the train run's product: a copy of it (from the
+	 * store, or exported) traces to that run.
+	 */
+	if (!run_id &&
+	    (ret = registry_artifact_train_run(repo->reg, out->sha256, &run_id,
+					       err)))
+		goto fail;
+	if (run_id && !out->role)
+		out->role = xstrdup("artifact");
 	if (!run_id) {
 		ret = err_set(err, MLOPS_ENOTFOUND, "no recorded run wrote "
 			      "'%s' (sha256 %s)", path, out->sha256);

@@ -25,8 +25,10 @@ struct lineage {
 };
 
 /*
- * Trace the file at `path`.  MLOPS_ENOTFOUND "no recorded run wrote
- * 'PATH' (sha256 ...)" when no run recorded a file with its bytes;
+ * Trace the file at `path`: the newest run that wrote its bytes, or,
+ * for an artefact no run wrote as a file (train --register without -o),
+ * the train run that made it.  MLOPS_ENOTFOUND "no recorded run wrote
+ * 'PATH' (sha256 ...)" when there is neither;
  * MLOPS_EUSAGE for "-" or anything but a regular file; MLOPS_EIO when it
  * cannot be read.  A chain that stops early (an artefact never
  * registered, a training run from before lineage was recorded) is not

@@ -4,7 +4,9 @@
  * Tables: models; versions (immutable, one artefact hash each, unique per
  * model); version_tags; stages (the current pointer of each stage);
  * stage_events (the append-only ledger, guarded by triggers that refuse
- * UPDATE and DELETE); runs.  The schema lives in migrations[]: entry k
+ * UPDATE and DELETE); runs, each naming the artefact it used by hash
+ * (schema 3), and run_outputs, the files each run wrote, by hash, for
+ * lineage lookups.  The schema lives in migrations[]: entry k
  * takes PRAGMA user_version from k to k + 1, and opening a writable
  * registry applies the missing steps inside one BEGIN IMMEDIATE.
  *
@@ -28,7 +30,7 @@
  * triggers) is per backend by nature.
  *
  * Deliberately absent: knowledge of artefact files (repo.c owns them) and
- * of policy such as "production needs a passing validation" (commands).
+ * of policy such as "production needs a passing validation" (release.c).
  */
 
 #include <pwd.h>

@@ -110,6 +110,20 @@ test_expect_success 'the artefact train wrote traces to its own run' '
 	test_grep "^data  *train.csv sha256 $(hash train.csv) (800 rows)$" out
 '
 
+test_expect_success 'an artefact registered by train alone traces to its training run' '
+	"$MLOPS" -q train --data train.csv --target y --exclude id --C 2 \
+		--register churn &&
+	sha=$("$MLOPS" --json runs --kind train --limit 1 |
+		sed "s/.*\"artifact_sha256\":\"\([0-9a-f]*\)\".*/\1/") &&
+	cp .mlops/artifacts/sha256/$(echo $sha | cut -c1-2)/$(echo $sha | cut -c3-) stored.json &&
+	test "$(hash stored.json)" = "$sha" &&
+	"$MLOPS" runs --output stored.json >out &&
+	test_grep "^run  *[0-9]* (train, wrote it as artifact, " out &&
+	test_grep "^model  *churn:2$" out &&
+	test_grep "^artefact  *$sha$" out &&
+	test_grep "^data  *train.csv sha256 $(hash train.csv) (800 rows)$" out
+'
+
 test_expect_success 'a file no run wrote exits 1 with one line naming its hash' '
 	echo "a,b" >other.csv &&
 	test_expect_code 1 "$MLOPS" runs --output other.csv 2>err &&
