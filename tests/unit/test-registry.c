@@ -2,7 +2,8 @@
  * Unit tests for the registry (registry.c) and the artefact store
  * (repo.c): registration and its idempotency, resolution, stage moves,
  * the rollback stack, the append-only ledger, runs, locking, integrity,
- * and hash checking on read.  Each test works in a fresh temporary folder.
+ * lineage lookups, the stage policy in the config, and hash checking on
+ * read.  Each test works in a fresh temporary folder.
  */
 
 #include <stdio.h>
@@ -409,6 +410,41 @@ static void test_busy_and_integrity(void)
 	free(path);
 }
 
+/* The stage policy read from the config of the repository at `dir`. */
+static void test_stage_policy(struct repo *repo, const char *dir)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct repo_stage_policy p;
+	char *path = xasprintf("%s/config", dir);
+	FILE *fp;
+
+	ok(!repo_stage_policy(repo, "production", &p, &err) &&
+	   p.require_validation && p.require_gate && !p.require_against,
+	   "production: a gated validation by default, no comparison");
+	ok(!repo_stage_policy(repo, "staging", &p, &err) &&
+	   !p.require_validation && p.require_gate && !p.require_against,
+	   "other stages need no validation by default");
+	fp = fopen(path, "a");
+	fputs("[stage \"staging\"]\n\trequire-validation = yes\n"
+	      "\trequire-against\n[stage \"production\"]\n"
+	      "\trequire-gate = off\n", fp);
+	fclose(fp);
+	ok(!repo_stage_policy(repo, "staging", &p, &err) &&
+	   p.require_validation && p.require_gate && p.require_against,
+	   "a stage's settings are read, a bare key being true");
+	ok(!repo_stage_policy(repo, "production", &p, &err) &&
+	   p.require_validation && !p.require_gate && !p.require_against,
+	   "require-gate can be turned off");
+	fp = fopen(path, "a");
+	fputs("[stage \"qa\"]\n\trequire-against = often\n", fp);
+	fclose(fp);
+	is_int(repo_stage_policy(repo, "qa", &p, &err), MLOPS_ECORRUPT,
+	       "a value that is not a boolean is refused");
+	ok(strstr(err.msg, "stage.qa.require-against must be true or false")
+	   != NULL, "... naming the setting");
+	free(path);
+}
+
 static void test_store(void)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -454,6 +490,7 @@ static void test_store(void)
 	is_int(repo_read_artifact(repo, hex, &bytes, &len, &err),
 	       MLOPS_ENOTFOUND, "a missing artefact is not found");
 	free(path);
+	test_stage_policy(repo, dir);
 	repo_free(repo);
 	unsetenv("MLOPS_DIR");
 	free(dir);
