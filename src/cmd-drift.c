@@ -732,11 +732,23 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 
 	if (ctx->repo) {
 		cJSON *in = cJSON_CreateArray(), *o = cJSON_CreateObject();
+		char ref_sha[65];
 
+		cJSON_AddStringToObject(o, "role", "input");
 		cJSON_AddStringToObject(o, "path", input);
 		cJSON_AddStringToObject(o, "sha256", sha);
 		cJSON_AddNumberToObject(o, "rows", (double)score_stream_rows(ss));
 		cJSON_AddItemToArray(in, o);
+		if (reference) {
+			/* Read back: a pipe leaves the hash out. */
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "role", "reference");
+			cJSON_AddStringToObject(o, "path", reference);
+			if (!runlog_hash_file(reference, ref_sha, NULL))
+				cJSON_AddStringToObject(o, "sha256", ref_sha);
+			cJSON_AddNumberToObject(o, "rows", (double)ref_rows);
+			cJSON_AddItemToArray(in, o);
+		}
 		inputs_text = cJSON_PrintUnformatted(in);
 		cJSON_Delete(in);
 		metrics_text = cJSON_PrintUnformatted(report);
@@ -745,6 +757,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		run.version = info.version;
 		run.exit_status = verdict && !exit_zero ? 3 : 0;
 		run.passed = !verdict;
+		run.artifact_sha256 = info.sha256;
 		run.inputs_json = inputs_text;
 		run.metrics_json = metrics_text;
 		if ((ret = runlog_record(ctx->repo, &rl, &run, &run_id, err)))

@@ -25,6 +25,7 @@
 #include "registry.h"
 #include "repo.h"
 #include "runlog.h"
+#include "sha256.h"
 #include "train.h"
 #include "xalloc.h"
 
@@ -308,7 +309,8 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	struct reg_run run = { 0 };
 	cJSON *tree = NULL, *js = NULL, *params;
 	char *bytes = NULL, *params_json = NULL, *inputs_json = NULL;
-	char *metrics_text = NULL, sha[65] = "";
+	char *metrics_text = NULL, sha[65] = "", config_sha[65];
+	struct reg_run_output out_file;
 	const char **only = NULL;
 	size_t len = 0, i;
 	long long run_id = 0;
@@ -451,20 +453,40 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	cJSON_Delete(params);
 	js = cJSON_CreateArray();
 	params = cJSON_CreateObject();
+	cJSON_AddStringToObject(params, "role", "data");
 	cJSON_AddStringToObject(params, "path", a.data);
 	cJSON_AddStringToObject(params, "sha256", ds->sha256);
 	cJSON_AddNumberToObject(params, "rows", (double)ds->n_rows);
 	cJSON_AddItemToArray(js, params);
+	/* The training spec is an input too; the data's rows are above. */
+	if (a.config && !runlog_hash_file(a.config, config_sha, NULL)) {
+		params = cJSON_CreateObject();
+		cJSON_AddStringToObject(params, "role", "config");
+		cJSON_AddStringToObject(params, "path", a.config);
+		cJSON_AddStringToObject(params, "sha256", config_sha);
+		cJSON_AddItemToArray(js, params);
+	}
 	inputs_json = cJSON_PrintUnformatted(js);
 	cJSON_Delete(js);
 	js = metrics_json(m);
 	metrics_text = cJSON_PrintUnformatted(js);
 	cJSON_Delete(js);
 	js = NULL;
+	/* The artefact's name, stored or not: what -o wrote. */
+	sha256_hex(bytes, len, sha);
 	if (ctx->repo) {
 		struct repo *r = ctx->repo;
 
 		run.kind = "train";
+		run.artifact_sha256 = sha;
+		if (a.output) {
+			out_file.role = "artifact";
+			out_file.path = a.output;
+			out_file.sha256 = sha;
+			out_file.rows = -1;
+			run.outputs = &out_file;
+			run.n_outputs = 1;
+		}
 		run.model = a.reg_name;
 		run.exit_status = 0;
 		run.passed = -1;
@@ -482,10 +504,13 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 			goto out;
 		if ((ret = registry_add_run(r->reg, &run, &run_id, err)) ||
 		    (a.reg_name &&
-		     (ret = registry_register(r->reg, a.reg_name, sha,
-					      (long long)len, run_id,
-					      a.description, &version,
-					      &existed, err)))) {
+		     ((ret = registry_register(r->reg, a.reg_name, sha,
+					       (long long)len, run_id,
+					       a.description, &version,
+					       &existed, err)) ||
+		      (ret = registry_set_run_version(r->reg, run_id,
+						      a.reg_name, version,
+						      err))))) {
 			registry_rollback(r->reg);
 			goto out;
 		}

@@ -50,6 +50,7 @@ struct scored_set {
 	size_t *confusion;
 	double latency_us;
 	uint64_t rows;
+	char data_sha256[65];	/* of the data read, when hashed */
 };
 
 struct gate {
@@ -91,8 +92,11 @@ static long label_class(const struct model *m, const char *label)
 	return -1;
 }
 
-/* Score `path` with s->m, collecting labels and predictions, then metrics. */
-static int evaluate(struct scored_set *s, const char *path,
+/*
+ * Score `path` with s->m, collecting labels and predictions, then
+ * metrics; with `hash`, s->data_sha256 receives the data's hash.
+ */
+static int evaluate(struct scored_set *s, const char *path, int hash,
 		    struct mlops_err *err)
 {
 	const struct model *m = s->m;
@@ -106,7 +110,7 @@ static int evaluate(struct scored_set *s, const char *path,
 	struct timespec ts;
 	struct score_stream_opts so = { 0 };
 
-	so.no_hash = 1;		/* the data's hash is not reported */
+	so.no_hash = !hash;	/* a second pass over the same data */
 	if ((ret = score_stream_open(m, path, &so, &ss, err)))
 		return ret;
 	c = score_stream_find(ss, m->target);
@@ -164,6 +168,8 @@ static int evaluate(struct scored_set *s, const char *path,
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t1 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	s->rows = n;
+	if (hash)
+		score_stream_sha256(ss, s->data_sha256);
 	s->latency_us = score_stream_rows(ss) ?
 			(t1 - t0) * 1e6 / (double)score_stream_rows(ss) : 0;
 	if (!n) {
@@ -286,9 +292,9 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			goto out;
 		}
 	}
-	if ((ret = evaluate(&chal, data, err)))
+	if ((ret = evaluate(&chal, data, 1, err)))
 		goto out;
-	if (against && (ret = evaluate(&champ, data, err)))
+	if (against && (ret = evaluate(&champ, data, 0, err)))
 		goto out;
 
 	/* Apply the gates; the first failure becomes the error line. */
@@ -386,6 +392,7 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	cJSON_AddStringToObject(report, "sha256", chal.info.sha256);
 	cJSON_AddStringToObject(report, "data", data);
+	cJSON_AddStringToObject(report, "data_sha256", chal.data_sha256);
 	cJSON_AddNumberToObject(report, "rows", (double)chal.rows);
 	cJSON_AddItemToObject(report, "metrics", jm);
 	if (against) {
@@ -395,9 +402,15 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			cJSON_AddNumberToObject(cm, champ.metrics[i].name,
 						champ.metrics[i].value);
 		cJSON_AddStringToObject(report, "against", against);
-		if (champ.info.name)
+		if (champ.info.name) {
+			cJSON_AddStringToObject(report, "against_model",
+						champ.info.name);
 			cJSON_AddNumberToObject(report, "against_version",
 						champ.info.version);
+		}
+		/* What the stage policy compares with the stage's holder. */
+		cJSON_AddStringToObject(report, "against_sha256",
+					champ.info.sha256);
 		cJSON_AddItemToObject(report, "against_metrics", cm);
 	}
 	cJSON_AddItemToObject(report, "gates", jg);
@@ -407,7 +420,9 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 	if (ctx->repo) {
 		cJSON *in = cJSON_CreateArray(), *o = cJSON_CreateObject();
 
+		cJSON_AddStringToObject(o, "role", "data");
 		cJSON_AddStringToObject(o, "path", data);
+		cJSON_AddStringToObject(o, "sha256", chal.data_sha256);
 		cJSON_AddNumberToObject(o, "rows", (double)chal.rows);
 		cJSON_AddItemToArray(in, o);
 		inputs_text = cJSON_PrintUnformatted(in);
@@ -418,6 +433,7 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		run.version = chal.info.version;
 		run.exit_status = passed ? 0 : 3;
 		run.passed = passed;
+		run.artifact_sha256 = chal.info.sha256;
 		run.inputs_json = inputs_text;
 		run.metrics_json = metrics_text;
 		if ((ret = runlog_record(ctx->repo, &rl, &run, &run_id, err)))

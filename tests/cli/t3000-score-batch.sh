@@ -151,8 +151,11 @@ test_expect_success '--metrics-file writes Prometheus text' '
 '
 
 test_expect_success 'the run is recorded with the input hash' '
-	"$MLOPS" --json runs >runs &&
-	test_grep "score-batch" runs
+	"$MLOPS" score-batch churn:1 -i in.csv -o h.csv &&
+	sha=$(sha256sum <in.csv | cut -d" " -f1) &&
+	"$MLOPS" --json runs --kind score-batch --limit 1 >runs &&
+	test_grep "\"inputs\":\[{\"role\":\"input\",\"path\":\"in.csv\",\"sha256\":\"$sha\",\"rows\":500," runs &&
+	test_grep "\"path\":\"h.csv\",\"sha256\":\"$(sha256sum <h.csv | cut -d" " -f1)\"" runs
 '
 
 test_expect_success 'the output does not depend on --threads' '
