@@ -1788,8 +1788,11 @@ static void add_feature(struct dataset *ds, size_t c, int named,
 		return;
 	}
 	if (ds->cols[c].id_like && !named) {
-		XGROW(rep->id_columns, rep->n_id_columns, rep->n_id_columns + 1);
-		rep->id_columns[rep->n_id_columns - 1] = xstrdup(ds->cols[c].name);
+		rep->id_columns = xreallocarray(rep->id_columns,
+						rep->n_id_columns + 1,
+						sizeof(char *));
+		rep->id_columns[rep->n_id_columns++] =
+			xstrdup(ds->cols[c].name);
 		return;
 	}
 	cols[(*n)++] = c;
@@ -2149,10 +2152,11 @@ static void find_leaks(const struct model *m, const struct design *d,
 						    m->n_classes);
 		if (!leak)
 			continue;
-		XGROW(rep->leaks, rep->n_leaks, rep->n_leaks + 1);
-		rep->leaks[rep->n_leaks - 1] = xstrdup(m->features[j].source ?
-						       m->features[j].source :
-						       m->features[j].name);
+		rep->leaks = xreallocarray(rep->leaks, rep->n_leaks + 1,
+					   sizeof(char *));
+		rep->leaks[rep->n_leaks++] = xstrdup(m->features[j].source ?
+						     m->features[j].source :
+						     m->features[j].name);
 	}
 }
 
