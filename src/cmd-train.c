@@ -31,9 +31,8 @@
 static const char *const synopsis[] = {
 	"mlops train --data FILE --target COL [--model NAME] [--features COLS | --exclude COLS]",
 	"[--categorical COLS] [--numeric COLS] [--na-values TOKENS] [--holdout FRAC] [--seed N]",
-	"[--C C] [--alpha A]",
-	"[--class-weight balanced] [--impute mean|median] [--add-indicator] [--strict]",
-	"[--tol T] [--max-iter N] [--config FILE] [-o FILE]",
+	"[--C C] [--alpha A] [--class-weight balanced] [--impute mean|median] [--add-indicator]",
+	"[--strict] [--tol T] [--max-iter N] [--config FILE] [-o FILE]",
 	"[--register NAME] [--description TEXT]",
 	NULL
 };
@@ -43,6 +42,7 @@ static const struct opt_usage usage = {
 	"  mlops train --data train.csv --target churned\n"
 	"  mlops train --data train.csv.gz --target churned --exclude id --register churn\n"
 	"  mlops train --data cars.csv --target mpg --model ridge --alpha 10 -o mpg.json\n"
+	"  mlops train --data mpg.csv --target mpg --na-values '?'\n"
 	"  mlops train --config spec.json --seed 7\n",
 	"Fit a model on a CSV file, report holdout metrics and write its artefact."
 };

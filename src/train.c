@@ -2131,7 +2131,7 @@ static void find_leaks(const struct model *m, const struct design *d,
 	size_t j, k;
 
 	for (k = 0; n_hold && k < sizeof(perfect) / sizeof(perfect[0]); k++)
-		if (model_metric(m, perfect[k].name) == perfect[k].best) {
+		if (model_metric(m, perfect[k].name) >= perfect[k].best - 1e-12) {
 			rep->perfect = perfect[k].name;
 			break;
 		}
