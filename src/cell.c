@@ -126,6 +126,8 @@ int cell_is_nonfinite(const char *s, size_t len)
 {
 	double x;
 
+	if (csv_is_missing(s, len))
+		return 0;
 	trim(&s, &len);
 	if (len && (*s == '+' || *s == '-')) {
 		s++;
