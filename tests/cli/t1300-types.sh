@@ -242,4 +242,9 @@ test_expect_success '--keep-all with an input column named like an output column
 	"$MLOPS" -q score-batch lin.json -i clash.csv -o c.csv --keep x
 '
 
+test_expect_success 'an artefact from before timestamps and --na-values loads and scores the same' '
+	"$MLOPS" score-batch "$TEST_SRCDIR/data/v1-model.json" -i "$TEST_SRCDIR/data/v1-model.in.csv" -o v1.out &&
+	test_cmp "$TEST_SRCDIR/data/v1-model.expected" v1.out
+'
+
 test_done
