@@ -33,7 +33,7 @@
 
 static const char *const synopsis[] = {
 	"mlops drift MODEL -i FILE [--reference FILE] [--method METHOD] [--threshold X]",
-	"[--drift-share S] [--exit-zero]",
+	"[--drift-share S] [--na-values TOKENS] [--exit-zero]",
 	"mlops drift MODEL --runs N [--method METHOD] [--threshold X] [--drift-share S] [--exit-zero]",
 	NULL
 };
@@ -247,7 +247,8 @@ static void sampled_profile(struct profile *p, const struct drift_acc *st,
 
 /* Profile a reference file through the model's encoding. */
 static int build_reference(const struct model *m, const char *path,
-			   struct reference *ref, struct mlops_err *err)
+			   const struct opt_list *na, struct reference *ref,
+			   struct mlops_err *err)
 {
 	struct ref_run rr = { 0 };
 	struct score_stream_opts so = { 0 };
@@ -260,6 +261,8 @@ static int build_reference(const struct model *m, const char *path,
 	rr.stride = 1;
 	/* The reference's hash is recorded nowhere: skip it. */
 	so.no_hash = 1;
+	so.na_values = na->items;
+	so.n_na_values = na->n;
 	if ((ret = score_stream_open(m, path, &so, &ss, err)))
 		return ret;
 	/* Bare references: moments only for numbers, the levels for categories. */
@@ -605,6 +608,8 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	double threshold = NAN, share = 0.5;
 	int exit_zero = 0;
 	long n_runs = 0;
+	struct opt_list na = { 0 };
+	struct score_stream_opts so = { 0 };
 	struct opt opts[] = {
 		OPT_STRING('i', "input", &input, "FILE", "the current data (CSV, gzip/zstd/xz detected, - for stdin)"),
 		OPT_STRING(0, "reference", &reference, "FILE", "compare with this file instead of the training baseline"),
@@ -612,6 +617,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_DOUBLE(0, "threshold", &threshold, "X", "the method's drift threshold (p-value for ks and chi2)"),
 		OPT_DOUBLE(0, "drift-share", &share, "S", "dataset drift when this share of features drifted (default 0.5)"),
 		OPT_INT(0, "runs", &n_runs, "N", "test the last N recorded scoring runs instead of a file"),
+		OPT_CSV(0, "na-values", &na, "TOKENS", "also read these values as missing (besides the model's)"),
 		OPT_BOOL(0, "exit-zero", &exit_zero, "report drift but exit 0"),
 		OPT_END()
 	};
@@ -669,7 +675,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	nf = m->n_features;
 	if (reference) {
-		if ((ret = build_reference(m, reference, &ref, err)))
+		if ((ret = build_reference(m, reference, &na, &ref, err)))
 			goto out;
 		ref_pred = &ref.pred;
 		ref_rows = ref.rows;
@@ -679,7 +685,9 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	drift_set_init(&cur, m, reference ? ref.features : NULL, ref_pred);
 	have_cur = 1;
-	if ((ret = score_stream_open(m, input, NULL, &ss, err)))
+	so.na_values = na.items;
+	so.n_na_values = na.n;
+	if ((ret = score_stream_open(m, input, &so, &ss, err)))
 		goto out;
 	dr.n_slots = score_stream_slots(ss);
 	dr.slots = xcalloc(dr.n_slots, sizeof(*dr.slots));
@@ -809,5 +817,6 @@ out:
 	reference_release(&ref, nf);
 	model_free(m);
 	modelref_info_release(&info);
+	opt_list_release(&na);
 	return ret;
 }

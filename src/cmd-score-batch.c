@@ -34,7 +34,7 @@
 static const char *const synopsis[] = {
 	"mlops score-batch MODEL -i FILE|- -o FILE|- [--keep COLS | --keep-all]",
 	"[--threads N] [--shard I/N|auto] [--max-errors N] [--reject-file FILE]",
-	"[--metrics-file FILE]",
+	"[--metrics-file FILE] [--na-values TOKENS]",
 	NULL
 };
 
@@ -228,6 +228,34 @@ static int parse_shard(const char *s, unsigned *index, unsigned *count,
 	return 0;
 }
 
+/*
+ * A kept input column named like an output column ("prediction",
+ * "proba_CLASS") would give the output two columns of that name, and
+ * a reader would take the wrong one: refused, naming both.
+ */
+static int check_kept_names(const struct model *m,
+			    const struct score_stream *ss, const size_t *keep,
+			    size_t n_keep, struct mlops_err *err)
+{
+	size_t i, k;
+
+	for (i = 0; i < n_keep; i++) {
+		const char *name = score_stream_column(ss, keep[i]);
+		int clash = !strcmp(name, "prediction");
+
+		for (k = 0; !clash && m->task != TASK_REGRESSION &&
+		     k < m->n_classes; k++)
+			clash = !strncmp(name, "proba_", 6) &&
+				!strcmp(name + 6, m->classes[k]);
+		if (clash)
+			return err_set(err, MLOPS_EINPUT,
+				       "'%s' column %zu ('%s') has the name of an output column; "
+				       "rename it in the input, or keep other columns with --keep",
+				       score_stream_name(ss), keep[i] + 1, name);
+	}
+	return 0;
+}
+
 static void write_header(FILE *fp, const struct model *m,
 			 const struct score_stream *ss, const size_t *keep,
 			 size_t n_keep)
@@ -317,7 +345,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 {
 	const char *input = NULL, *output = NULL, *reject_path = NULL;
 	const char *metrics_path = NULL;
-	struct opt_list keep = { 0 };
+	struct opt_list keep = { 0 }, na = { 0 };
 	int keep_all = 0;
 	long max_errors = 0, threads = 0;
 	const char *shard = NULL;
@@ -331,6 +359,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_INT(0, "max-errors", &max_errors, "N", "skip up to N bad rows instead of stopping (default 0)"),
 		OPT_STRING(0, "reject-file", &reject_path, "FILE", "write skipped rows with their reason here"),
 		OPT_STRING(0, "metrics-file", &metrics_path, "FILE", "write Prometheus metrics here on success"),
+		OPT_CSV(0, "na-values", &na, "TOKENS", "also read these values as missing (besides the model's)"),
 		OPT_END()
 	};
 	struct atomic_file out = { 0 }, rejects = { 0 };
@@ -385,6 +414,8 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		goto out;
 	}
 	so.threads = (size_t)threads;
+	so.na_values = na.items;
+	so.n_na_values = na.n;
 	if (shard && (ret = parse_shard(shard, &so.shard_index, &so.shard_count, err)))
 		goto out;
 	if ((ret = score_stream_open(m, input, &so, &ss, err)))
@@ -408,6 +439,8 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 			cols[n_keep++] = (size_t)c;
 		}
 	}
+	if ((ret = check_kept_names(m, ss, cols, n_keep, err)))
+		goto out;
 	score_stream_set_extra(ss, cols, n_keep);
 	if (reject_path && (ret = atomic_open(&rejects, reject_path, err)))
 		goto out;
@@ -568,5 +601,6 @@ out:
 	cJSON_free(metrics_text);
 	free(prom_text);
 	opt_list_release(&keep);
+	opt_list_release(&na);
 	return ret;
 }

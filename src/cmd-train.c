@@ -31,9 +31,9 @@
 
 static const char *const synopsis[] = {
 	"mlops train --data FILE --target COL [--model NAME] [--features COLS | --exclude COLS]",
-	"[--categorical COLS] [--numeric COLS] [--holdout FRAC] [--seed N] [--C C] [--alpha A]",
-	"[--class-weight balanced] [--impute mean|median] [--add-indicator] [--strict]",
-	"[--tol T] [--max-iter N] [--config FILE] [-o FILE]",
+	"[--categorical COLS] [--numeric COLS] [--na-values TOKENS] [--holdout FRAC] [--seed N]",
+	"[--C C] [--alpha A] [--class-weight balanced] [--impute mean|median] [--add-indicator]",
+	"[--strict] [--tol T] [--max-iter N] [--config FILE] [-o FILE]",
 	"[--register NAME] [--description TEXT]",
 	NULL
 };
@@ -43,6 +43,7 @@ static const struct opt_usage usage = {
 	"  mlops train --data train.csv --target churned\n"
 	"  mlops train --data train.csv.gz --target churned --exclude id --register churn\n"
 	"  mlops train --data cars.csv --target mpg --model ridge --alpha 10 -o mpg.json\n"
+	"  mlops train --data mpg.csv --target mpg --na-values '?'\n"
 	"  mlops train --config spec.json --seed 7\n",
 	"Fit a model on a CSV file, report holdout metrics and write its artefact."
 };
@@ -51,7 +52,7 @@ struct train_args {
 	const char *data, *target, *model, *config, *output, *reg_name;
 	const char *description, *class_weight, *impute;
 	int add_indicator, strict;
-	struct opt_list features, exclude, categorical, numeric;
+	struct opt_list features, exclude, categorical, numeric, na_values;
 	double holdout, C, alpha, tol;
 	long seed, max_iter;
 };
@@ -135,7 +136,8 @@ static int read_config(struct train_args *a, cJSON **tree,
 		"data", "target", "model", "features", "exclude",
 		"categorical", "numeric", "holdout", "seed", "C", "alpha",
 		"tol", "max_iter", "class_weight", "output", "register",
-		"description", "impute", "add_indicator", "strict", NULL
+		"description", "impute", "add_indicator", "strict",
+		"na_values", NULL
 	};
 	double seed = UNSET_D, max_iter = UNSET_D;
 	const cJSON *v;
@@ -186,6 +188,7 @@ static int read_config(struct train_args *a, cJSON **tree,
 	    (ret = config_list(*tree, "exclude", &a->exclude, a->config, err)) ||
 	    (ret = config_list(*tree, "categorical", &a->categorical, a->config, err)) ||
 	    (ret = config_list(*tree, "numeric", &a->numeric, a->config, err)) ||
+	    (ret = config_list(*tree, "na_values", &a->na_values, a->config, err)) ||
 	    (ret = config_num(*tree, "holdout", &a->holdout, a->config, err)) ||
 	    (ret = config_num(*tree, "C", &a->C, a->config, err)) ||
 	    (ret = config_num(*tree, "alpha", &a->alpha, a->config, err)) ||
@@ -284,6 +287,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_CSV(0, "exclude", &a.exclude, "COLS", "use every column but these and the target"),
 		OPT_CSV(0, "categorical", &a.categorical, "COLS", "treat these columns as categories"),
 		OPT_CSV(0, "numeric", &a.numeric, "COLS", "treat these columns as numbers"),
+		OPT_CSV(0, "na-values", &a.na_values, "TOKENS", "also read these values as missing (comma-separated; kept in the model)"),
 		OPT_DOUBLE(0, "holdout", &a.holdout, "FRAC", "fraction of rows held out for metrics (default 0.2)"),
 		OPT_INT(0, "seed", &a.seed, "N", "seed of the holdout shuffle (default 1)"),
 		OPT_DOUBLE(0, "C", &a.C, "C", "logistic/softmax: inverse L2 strength, as sklearn's C (default 1)"),
@@ -396,8 +400,17 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		to.max_iter = a.max_iter;
 	to.features = a.features.n ? a.features.items : NULL;
 	to.n_features = a.features.n;
-	to.exclude = a.exclude.items;
-	to.n_exclude = a.exclude.n;
+	/* Excluded columns are not even loaded (see dataset_opts.skip). */
+	for (i = 0; i < a.exclude.n; i++)
+		if (!strcmp(a.exclude.items[i], a.target)) {
+			ret = err_set(err, MLOPS_EUSAGE,
+				      "--exclude names the target '%s'", a.target);
+			goto out;
+		}
+	dopts.skip = a.exclude.items;
+	dopts.n_skip = a.exclude.n;
+	dopts.na_values = a.na_values.items;
+	dopts.n_na_values = a.na_values.n;
 
 	/* Load only what is needed when the features are named. */
 	dopts.categorical = a.categorical.items;
@@ -417,6 +430,12 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	if ((ret = train_fit(ds, &to, &m, &rep, err)))
 		goto out;
 	m->data_path = xstrdup(a.data);
+	if (a.na_values.n) {
+		m->na_values = xcalloc(a.na_values.n, sizeof(char *));
+		for (i = 0; i < a.na_values.n; i++)
+			m->na_values[i] = xstrdup(a.na_values.items[i]);
+		m->n_na_values = a.na_values.n;
+	}
 	m->tool_version = xstrdup(MLOPS_VERSION);
 	m->created_at = xstrdup(rl.started_at);
 	if (rl.git.found) {
@@ -427,6 +446,15 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		fprintf(stderr, "mlops train: warning: ignored %zu row%s of '%s' with no value in '%s'\n",
 			rep.n_dropped, rep.n_dropped == 1 ? "" : "s", a.data,
 			a.target);
+	for (i = 0; i < rep.n_id_columns && !ctx->quiet; i++)
+		fprintf(stderr, "mlops train: warning: left out '%s': a different value on nearly every row, as an identifier has (keep it with --categorical '%s', or --exclude it)\n",
+			rep.id_columns[i], rep.id_columns[i]);
+	for (i = 0; i < rep.n_leaks && !ctx->quiet; i++)
+		fprintf(stderr, "mlops train: warning: feature '%s' alone predicts '%s' exactly on the training rows: a target leak? (leave it out with --exclude '%s')\n",
+			rep.leaks[i], a.target, rep.leaks[i]);
+	if (rep.perfect && !rep.n_leaks && !ctx->quiet)
+		fprintf(stderr, "mlops train: warning: the holdout %s is perfect: check the features for a target leak\n",
+			rep.perfect);
 	if (!m->converged && !ctx->quiet)
 		fprintf(stderr, "mlops train: warning: the solver did not converge in %ld iterations (raise --max-iter or --tol)\n",
 			m->max_iter);
@@ -571,5 +599,6 @@ out:
 	opt_list_release(&a.exclude);
 	opt_list_release(&a.categorical);
 	opt_list_release(&a.numeric);
+	opt_list_release(&a.na_values);
 	return ret;
 }

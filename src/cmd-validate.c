@@ -31,6 +31,7 @@
 static const char *const synopsis[] = {
 	"mlops validate MODEL --data FILE [--min METRIC=V]... [--max METRIC=V]...",
 	"[--against MODEL [--min-delta METRIC=D]...] [--max-latency-us N] [--max-size BYTES]",
+	"[--na-values TOKENS]",
 	NULL
 };
 
@@ -97,7 +98,7 @@ static long label_class(const struct model *m, const char *label)
  * metrics; with `hash`, s->data_sha256 receives the data's hash.
  */
 static int evaluate(struct scored_set *s, const char *path, int hash,
-		    struct mlops_err *err)
+		    const struct opt_list *na, struct mlops_err *err)
 {
 	const struct model *m = s->m;
 	struct score_stream *ss = NULL;
@@ -111,6 +112,8 @@ static int evaluate(struct scored_set *s, const char *path, int hash,
 	struct score_stream_opts so = { 0 };
 
 	so.no_hash = !hash;	/* a second pass over the same data */
+	so.na_values = na->items;
+	so.n_na_values = na->n;
 	if ((ret = score_stream_open(m, path, &so, &ss, err)))
 		return ret;
 	c = score_stream_find(ss, m->target);
@@ -133,7 +136,7 @@ static int evaluate(struct scored_set *s, const char *path, int hash,
 			const char *label = b.extra[i];
 			size_t len = strlen(label);
 
-			if (csv_is_missing(label, len))
+			if (score_stream_is_missing(ss, label, len))
 				continue;
 			if (n == alloc) {
 				alloc = alloc ? 2 * alloc : 4096;
@@ -231,7 +234,7 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		 struct mlops_err *err)
 {
 	const char *data = NULL, *against = NULL;
-	struct opt_list mins = { 0 }, maxs = { 0 }, deltas = { 0 };
+	struct opt_list mins = { 0 }, maxs = { 0 }, deltas = { 0 }, na = { 0 };
 	double max_latency = -1, max_size = -1;
 	struct opt opts[] = {
 		OPT_STRING('d', "data", &data, "FILE", "labelled CSV holding the model's features and target"),
@@ -241,6 +244,7 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_LIST(0, "min-delta", &deltas, "METRIC=D", "fail unless the improvement over --against is >= D"),
 		OPT_DOUBLE(0, "max-latency-us", &max_latency, "N", "fail if scoring takes more than N microseconds per row"),
 		OPT_DOUBLE(0, "max-size", &max_size, "BYTES", "fail if the artefact is larger than BYTES"),
+		OPT_CSV(0, "na-values", &na, "TOKENS", "also read these values as missing (besides the model's)"),
 		OPT_END()
 	};
 	struct scored_set chal = { 0 }, champ = { 0 };
@@ -292,9 +296,9 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			goto out;
 		}
 	}
-	if ((ret = evaluate(&chal, data, 1, err)))
+	if ((ret = evaluate(&chal, data, 1, &na, err)))
 		goto out;
-	if (against && (ret = evaluate(&champ, data, 0, err)))
+	if (against && (ret = evaluate(&champ, data, 0, &na, err)))
 		goto out;
 
 	/* Apply the gates; the first failure becomes the error line. */
@@ -503,6 +507,7 @@ out:
 	free(gates);
 	opt_list_release(&mins);
 	opt_list_release(&maxs);
+	opt_list_release(&na);
 	opt_list_release(&deltas);
 	return ret;
 }

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "atomic.h"
+#include "cell.h"
 #include "csv.h"
 #include "model.h"
 #include "sha256.h"
@@ -76,10 +77,12 @@ void model_free(struct model *m)
 	free_strings(m->classes, m->n_classes);
 	for (i = 0; i < m->n_features; i++) {
 		free(m->features[i].name);
+		free(m->features[i].source);
 		free_strings(m->features[i].levels, m->features[i].n_levels);
 		profile_release(&m->features[i].profile);
 	}
 	free(m->features);
+	free_strings(m->na_values, m->n_na_values);
 	free(m->coef);
 	free(m->intercept);
 	profile_release(&m->pred_profile);
@@ -173,6 +176,11 @@ static cJSON *feature_to_json(const struct feature *f)
 	cJSON_AddStringToObject(o, "name", f->name);
 	if (f->kind == FEATURE_NUMERIC) {
 		cJSON_AddStringToObject(o, "type", "numeric");
+		if (f->source) {
+			cJSON_AddStringToObject(o, "source", f->source);
+			cJSON_AddStringToObject(o, "part",
+						cell_part_name(f->part));
+		}
 		cJSON_AddItemToObject(o, "impute", num(f->impute));
 		cJSON_AddItemToObject(o, "center", num(f->center));
 		cJSON_AddItemToObject(o, "scale", num(f->scale));
@@ -207,6 +215,9 @@ static cJSON *model_to_json(const struct model *m)
 	for (i = 0; i < m->n_features; i++)
 		cJSON_AddItemToArray(a, feature_to_json(&m->features[i]));
 	cJSON_AddItemToObject(o, "features", a);
+	if (m->n_na_values)
+		cJSON_AddItemToObject(o, "na_values",
+				      str_array(m->na_values, m->n_na_values));
 	cJSON_AddItemToObject(o, "n_inputs", num((double)m->n_inputs));
 	a = cJSON_CreateArray();
 	for (i = 0; i < m->n_outputs; i++)
@@ -497,6 +508,21 @@ static int feature_from_json(struct reader *r, const cJSON *o,
 			goto out;
 		}
 		f->indicator = cJSON_IsTrue(v);
+		/* Absent in artefacts from before timestamps: its own column. */
+		f->part = -1;
+		if ((v = cJSON_GetObjectItemCaseSensitive(o, "source"))) {
+			if (!cJSON_IsString(v) || !*v->valuestring) {
+				ret = bad(r, "expected a column name in", "source");
+				goto out;
+			}
+			f->source = xstrdup(v->valuestring);
+			v = cJSON_GetObjectItemCaseSensitive(o, "part");
+			if (!cJSON_IsString(v) ||
+			    (f->part = cell_part_from_name(v->valuestring)) < 0) {
+				ret = bad(r, "unknown timestamp part in", "part");
+				goto out;
+			}
+		}
 	} else if (!strcmp(type, "categorical")) {
 		f->kind = FEATURE_CATEGORICAL;
 		if (!(v = member(r, o, "levels", &ret)))
@@ -614,6 +640,11 @@ static int model_from_json(struct reader *r, const cJSON *o, struct model *m)
 		m->n_inputs += f->kind == FEATURE_NUMERIC ? 1 + (f->indicator != 0) :
 			       f->n_levels;
 	}
+	/* Absent in artefacts trained without --na-values. */
+	if ((v = cJSON_GetObjectItemCaseSensitive(o, "na_values")) &&
+	    (ret = get_str_array(r, v, "na_values", &m->na_values,
+				 &m->n_na_values)))
+		return ret;
 	if ((ret = get_num(r, o, "n_inputs", &d)))
 		return ret;
 	if (d != (double)m->n_inputs)

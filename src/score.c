@@ -6,15 +6,24 @@
  *
  * Categories are matched by exact bytes; a value never seen in training
  * encodes as all zeros (scikit-learn's handle_unknown="ignore") and is
- * counted so the caller can warn.
+ * counted so the caller can warn.  A timestamp part is computed from its
+ * source column's ISO 8601 value.  Missing values are the default set
+ * plus the model's na_values plus the caller's.
+ *
+ * No prediction is ever non-finite: a numeric value so far from its
+ * training mean that the linear predictor could overflow (more than
+ * DBL_MAX / 4 / (1 + sum |w| + |b|) standard deviations away, the sum
+ * over the model's largest row of coefficients) is a bad row.
  */
 
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cell.h"
 #include "matrix.h"
 #include "parallel.h"
 #include "score.h"
@@ -31,6 +40,7 @@ struct num_plan {
 	size_t offset;		/* in the design row */
 	size_t feature;
 	double impute, center, scale;
+	double lo, hi;		/* raw values that cannot overflow */
 	int indicator;
 };
 
@@ -42,10 +52,12 @@ struct scorer {
 	struct strmap **levels;	/* per categorical feature */
 	struct smallmap *small;	/* per categorical feature: its short levels */
 	uint64_t *unseen;	/* per feature */
-	struct num_plan *num;	/* the numeric features, in order */
+	struct num_plan *num;	/* the plain numeric features, in order */
 	size_t n_num;
-	size_t *cat;		/* the categorical features, in order */
+	size_t *cat;		/* the others (categorical, timestamp parts) */
 	size_t n_cat;
+	double *lo, *hi;	/* per feature: see num_plan */
+	struct cell_na na;	/* missing tokens beyond the default set */
 };
 
 size_t score_width(const struct model *m)
@@ -220,16 +232,41 @@ void scorer_free(struct scorer *s)
 	free(s->num);
 	free(s->cat);
 	free(s->unseen);
+	free(s->lo);
+	free(s->hi);
+	cell_na_release(&s->na);
 	free(s->file);
 	free(s);
 }
 
-int scorer_new(const struct model *m, const struct csv_record *header,
-	       const char *file, struct scorer **out, struct mlops_err *err)
+/*
+ * Standardised values within +-limit keep every linear predictor below
+ * DBL_MAX / 4: one-hot and indicator inputs are at most 1.
+ */
+static double safe_limit(const struct model *m)
+{
+	double most = 0, sum;
+	size_t o, j;
+
+	for (o = 0; o < m->n_outputs; o++) {
+		sum = fabs(m->intercept[o]);
+		for (j = 0; j < m->n_inputs; j++)
+			sum += fabs(m->coef[o * m->n_inputs + j]);
+		if (sum > most)
+			most = sum;
+	}
+	return DBL_MAX / 4 / (1 + most);
+}
+
+static int scorer_create(const struct model *m,
+			 const struct csv_record *header, const char *file,
+			 const char *const *na, size_t n_na,
+			 struct scorer **out, struct mlops_err *err)
 {
 	struct scorer *s = xcalloc(1, sizeof(*s));
 	struct strmap *names = strmap_new();
 	size_t i, j;
+	double limit = safe_limit(m), span;
 	int ret = 0;
 
 	s->m = m;
@@ -241,21 +278,32 @@ int scorer_new(const struct model *m, const struct csv_record *header,
 	s->unseen = xcalloc(m->n_features + 1, sizeof(uint64_t));
 	s->num = xcalloc(m->n_features + 1, sizeof(*s->num));
 	s->cat = xcalloc(m->n_features + 1, sizeof(*s->cat));
+	s->lo = xcalloc(m->n_features + 1, sizeof(double));
+	s->hi = xcalloc(m->n_features + 1, sizeof(double));
+	cell_na_init(&s->na, (const char *const *)m->na_values,
+		     m->n_na_values);
+	cell_na_add(&s->na, na, n_na);
 	/* The first column of a name wins, as pandas would warn and do. */
 	for (j = header->n_fields; j-- > 0;)
 		strmap_put(names, header->fields[j], header->lens[j], (long)j);
 	for (i = 0; i < m->n_features; i++) {
 		const struct feature *f = &m->features[i];
-		long col = strmap_get(names, f->name, strlen(f->name));
+		const char *cname = f->source ? f->source : f->name;
+		long col = strmap_get(names, cname, strlen(cname));
 
 		if (col < 0) {
 			ret = err_set(err, MLOPS_EINPUT,
 				      "'%s': no column '%s' (a feature of the model)",
-				      file, f->name);
+				      file, cname);
 			goto out;
 		}
 		s->column[i] = (size_t)col;
-		if (f->kind == FEATURE_NUMERIC) {
+		/* |x - center| within DBL_MAX / 2 cannot overflow either. */
+		span = limit * f->scale < DBL_MAX / 2 ? limit * f->scale :
+		       DBL_MAX / 2;
+		s->lo[i] = f->center - span;
+		s->hi[i] = f->center + span;
+		if (f->kind == FEATURE_NUMERIC && !f->source) {
 			struct num_plan *e = &s->num[s->n_num++];
 
 			e->col = (size_t)col;
@@ -264,6 +312,8 @@ int scorer_new(const struct model *m, const struct csv_record *header,
 			e->impute = f->impute;
 			e->center = f->center;
 			e->scale = f->scale;
+			e->lo = s->lo[i];
+			e->hi = s->hi[i];
 			e->indicator = f->indicator;
 		} else {
 			s->cat[s->n_cat++] = i;
@@ -282,7 +332,7 @@ int scorer_new(const struct model *m, const struct csv_record *header,
 				const char *l = f->levels[j];
 				size_t len = strlen(l);
 
-				if (!csv_is_missing(l, len))
+				if (!cell_is_missing(&s->na, l, len))
 					smallmap_add(&s->small[i], l, len,
 						     strmap_get(s->levels[i],
 								l, len));
@@ -296,6 +346,12 @@ out:
 	else
 		*out = s;
 	return ret;
+}
+
+int scorer_new(const struct model *m, const struct csv_record *header,
+	       const char *file, struct scorer **out, struct mlops_err *err)
+{
+	return scorer_create(m, header, file, NULL, 0, out, err);
 }
 
 /* Where a record is, for messages: its line, or its byte offset in a shard. */
@@ -338,15 +394,32 @@ static int encode_feature(const struct scorer *s, const struct csv_record *rec,
 	long lv;
 
 	if (f->kind == FEATURE_NUMERIC) {
-		/* Numbers first: a missing value is the rare case. */
-		if (rec->num && rec->num[c] == rec->num[c])
+		if (f->source) {
+			if (cell_is_missing(&s->na, v, len))
+				x = NAN;
+			else if (cell_parse_timestamp(v, len, &x))
+				return bad_cell(s, rec, c, f->source, "", v,
+						len, " is not an ISO 8601 "
+						"timestamp", err);
+			else
+				x = cell_timestamp_part(x, f->part);
+		} else if (s->na.numeric && cell_is_missing(&s->na, v, len)) {
+			x = NAN;
+		} else if (rec->num && rec->num[c] == rec->num[c]) {
+			/* Numbers first: a missing value is the rare case. */
 			x = rec->num[c];
-		else if (csv_parse_double(v, len, &x)) {
-			if (!csv_is_missing(v, len))
+		} else if (csv_parse_double(v, len, &x)) {
+			if (!cell_is_missing(&s->na, v, len))
 				return bad_cell(s, rec, c, f->name, "", v, len,
+						cell_is_nonfinite(v, len) ?
+						" is not a finite number" :
 						" is not a number", err);
 			x = NAN;
 		}
+		if (x == x && !(x >= s->lo[i] && x <= s->hi[i]))
+			return bad_cell(s, rec, c, f->name, "", v, len,
+					" is too far out for the model: its "
+					"prediction would overflow", err);
 		if (row) {
 			row[f->offset] = score_encode_numeric(f, x);
 			if (f->indicator)
@@ -364,7 +437,7 @@ static int encode_feature(const struct scorer *s, const struct csv_record *rec,
 		/* A level found is not a missing value (see scorer_new). */
 		if (level)
 			level[i * ld] = (int32_t)lv;
-	} else if (csv_is_missing(v, len)) {
+	} else if (cell_is_missing(&s->na, v, len)) {
 		lv = f->impute_level;
 		if (level)
 			level[i * ld] = -1;
@@ -405,11 +478,13 @@ static int encode(const struct scorer *s, const struct csv_record *rec,
 			       "'%s' %s: expected %zu fields, found %zu",
 			       s->file, record_where(rec, where, sizeof(where)),
 			       s->n_header, rec->n_fields);
-	for (k = 0; k < s->n_num && rec->num; k++) {
+	/* A missing token that reads as a number: feature by feature. */
+	for (k = 0; k < s->n_num && rec->num && !s->na.numeric; k++) {
 		const struct num_plan *e = &s->num[k];
 		double x = rec->num[e->col];
 
-		if (x != x)
+		/* Also false for NAN: a value to look at more closely. */
+		if (!(x >= e->lo && x <= e->hi))
 			break;
 		if (row) {
 			row[e->offset] = (x - e->center) / e->scale;
@@ -572,7 +647,10 @@ int score_stream_open(const struct model *m, const char *path,
 	ss->header = xcalloc(rec.n_fields + 1, sizeof(char *));
 	for (i = 0; i < rec.n_fields; i++)
 		ss->header[i] = xstrndup(rec.fields[i], rec.lens[i]);
-	if ((ret = scorer_new(m, &rec, csv_name(ss->csv), &ss->scorer, err)))
+	if ((ret = scorer_create(m, &rec, csv_name(ss->csv),
+				 opts ? opts->na_values : NULL,
+				 opts ? opts->n_na_values : 0, &ss->scorer,
+				 err)))
 		goto fail;
 	ss->n_workers = opts && opts->threads ? opts->threads : parallel_cpus();
 	ss->n_slots = 4 * ss->n_workers;
@@ -616,6 +694,12 @@ size_t score_stream_n_columns(const struct score_stream *ss)
 const char *score_stream_column(const struct score_stream *ss, size_t i)
 {
 	return ss->header[i];
+}
+
+int score_stream_is_missing(const struct score_stream *ss, const char *s,
+			    size_t len)
+{
+	return cell_is_missing(&ss->scorer->na, s, len);
 }
 
 long score_stream_find(const struct score_stream *ss, const char *name)

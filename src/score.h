@@ -46,9 +46,10 @@ size_t score_argmax(const struct model *m, const double *row);
 struct scorer;
 
 /*
- * Map `header` (the CSV's first record) to the model's features by name.
- * MLOPS_EINPUT "'FILE': no column 'X' (a feature of the model)" when a
- * feature column is missing.  *out owned by the caller (scorer_free()).
+ * Map `header` (the CSV's first record) to the model's features by name
+ * (a timestamp part by its source column).  Missing values are the
+ * default set and the model's na_values.  MLOPS_EINPUT "'FILE': no
+ * column 'X' (a feature of the model)" when a feature column is missing.  *out owned by the caller (scorer_free()).
  */
 int scorer_new(const struct model *m, const struct csv_record *header,
 	       const char *file, struct scorer **out, struct mlops_err *err);
@@ -60,7 +61,9 @@ void scorer_free(struct scorer *s);
  * `raw` and the level index (-1 missing, -2 unseen) of each categorical
  * feature into `level` when they are non-NULL (n_features each), for
  * profiling.  MLOPS_EINPUT "'FILE' line L, column C ('name'): ..." for a
- * wrong field count or a value that is not a number.
+ * wrong field count, a value that is not a (finite) number, not a
+ * timestamp for a timestamp part, or so far out that the prediction
+ * could overflow.
  */
 int scorer_encode(struct scorer *s, const struct csv_record *rec, double *row,
 		  double *raw, int32_t *level, struct mlops_err *err);
@@ -97,6 +100,10 @@ struct score_stream_opts {
 	unsigned shard_index, shard_count;	/* count <= 1: whole input */
 	size_t threads;				/* 0: online CPUs */
 	int no_hash;		/* score_stream_sha256() is not wanted */
+	/* Tokens read as missing besides the default set and the model's
+	 * na_values (--na-values at scoring). */
+	const char *const *na_values;
+	size_t n_na_values;
 };
 
 /*
@@ -113,6 +120,10 @@ size_t score_stream_n_columns(const struct score_stream *ss);
 const char *score_stream_column(const struct score_stream *ss, size_t i);
 /* Index of a header column by name, or -1. */
 long score_stream_find(const struct score_stream *ss, const char *name);
+
+/* Whether a field is missing by the stream's rules (see the options). */
+int score_stream_is_missing(const struct score_stream *ss, const char *s,
+			    size_t len);
 
 /*
  * Copy these CSV columns of every row into block->extra (for --keep and

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cell.h"
 #include "matrix.h"
 #include "metrics.h"
 #include "parallel.h"
@@ -53,6 +54,14 @@ void train_report_release(struct train_report *r)
 		return;
 	free(r->confusion);
 	r->confusion = NULL;
+	while (r->n_id_columns)
+		free(r->id_columns[--r->n_id_columns]);
+	free(r->id_columns);
+	r->id_columns = NULL;
+	while (r->n_leaks)
+		free(r->leaks[--r->n_leaks]);
+	free(r->leaks);
+	r->leaks = NULL;
 }
 
 /* ---- the design: dataset rows to model input rows ---- */
@@ -503,6 +512,8 @@ static int prep_feature(void *arg, size_t worker, size_t j)
 
 	(void)worker;
 	f->name = xstrdup(c->name);
+	f->source = c->source ? xstrdup(c->source) : NULL;
+	f->part = c->part;
 	if (c->type == DS_NUMERIC) {
 		fit_numeric(f, c, pr->rows, pr->n, pr->o->impute_median,
 			    pr->o->add_indicator);
@@ -1761,14 +1772,42 @@ static int two_valued(const struct ds_column *t, const size_t *rows, size_t n)
 	return 1;
 }
 
-static int pick_features(const struct dataset *ds, const struct train_opts *o,
-			 int target, size_t **cols, size_t *n_cols,
-			 struct mlops_err *err)
+/*
+ * Column c as features: a timestamp column as its parts; an identifier
+ * not asked for by name is left out (and named in rep).
+ */
+static void add_feature(struct dataset *ds, size_t c, int named,
+			size_t *cols, size_t *n, struct train_report *rep)
 {
-	size_t i, n = 0;
+	size_t first, k, np;
+
+	if (ds->cols[c].type == DS_TIMESTAMP) {
+		dataset_timestamp_parts(ds, c, &first, &np);
+		for (k = 0; k < np; k++)
+			cols[(*n)++] = first + k;
+		return;
+	}
+	if (ds->cols[c].id_like && !named) {
+		rep->id_columns = xreallocarray(rep->id_columns,
+						rep->n_id_columns + 1,
+						sizeof(char *));
+		rep->id_columns[rep->n_id_columns++] =
+			xstrdup(ds->cols[c].name);
+		return;
+	}
+	cols[(*n)++] = c;
+}
+
+static int pick_features(struct dataset *ds, const struct train_opts *o,
+			 int target, size_t **cols, size_t *n_cols,
+			 struct train_report *rep, struct mlops_err *err)
+{
+	size_t i, n = 0, n_ds = ds->n_cols, cap = 0;
 	int c;
 
-	*cols = xcalloc(ds->n_cols + 1, sizeof(size_t));
+	for (i = 0; i < n_ds; i++)
+		cap += ds->cols[i].type == DS_TIMESTAMP ? CELL_N_PARTS : 1;
+	*cols = xcalloc(cap + 1, sizeof(size_t));
 	for (i = 0; i < o->n_exclude; i++)
 		if (dataset_find(ds, o->exclude[i]) < 0)
 			return err_set(err, MLOPS_EUSAGE,
@@ -1790,13 +1829,13 @@ static int pick_features(const struct dataset *ds, const struct train_opts *o,
 					       "--features: '%s' is named twice",
 					       o->features[i]);
 			if (!in_names(o->exclude, o->n_exclude, o->features[i]))
-				(*cols)[n++] = (size_t)c;
+				add_feature(ds, (size_t)c, 1, *cols, &n, rep);
 		}
 	} else {
-		for (i = 0; i < ds->n_cols; i++)
+		for (i = 0; i < n_ds; i++)
 			if ((int)i != target &&
 			    !in_names(o->exclude, o->n_exclude, ds->cols[i].name))
-				(*cols)[n++] = i;
+				add_feature(ds, i, 0, *cols, &n, rep);
 	}
 	if (!n)
 		return err_set(err, MLOPS_EUSAGE, "no feature columns left to train on");
@@ -1903,6 +1942,224 @@ static void profile_predictions(struct model *m, const double *pred, size_t n)
 	free(codes);
 }
 
+/*
+ * Numbers near the largest double (1e308) make a mean or a spread
+ * overflow: a clean error naming the column, not an infinity in the
+ * model.
+ */
+static int check_finite_prep(const struct model *m, const struct dataset *ds,
+			     struct mlops_err *err)
+{
+	size_t j;
+
+	for (j = 0; j < m->n_features; j++) {
+		const struct feature *f = &m->features[j];
+		const struct profile *p = &f->profile;
+
+		if (f->kind != FEATURE_NUMERIC)
+			continue;
+		if (isfinite(f->impute) && isfinite(f->center) &&
+		    isfinite(f->scale) && isfinite(p->mean) &&
+		    isfinite(p->std))
+			continue;
+		return err_set(err, MLOPS_EINPUT,
+			       "'%s': column '%s' holds numbers too large to "
+			       "fit: their mean or spread overflows a double "
+			       "(rescale the column)", ds->name, f->name);
+	}
+	return 0;
+}
+
+/* The same for a regression target's values. */
+static int check_finite_target(const double *y, size_t n, const char *file,
+			       const char *name, struct mlops_err *err)
+{
+	double sum = 0, sq = 0, mean;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum += y[i];
+	mean = n ? sum / (double)n : 0;
+	for (i = 0; i < n; i++)
+		sq += (y[i] - mean) * (y[i] - mean);
+	if (isfinite(mean) && isfinite(sq))
+		return 0;
+	return err_set(err, MLOPS_EINPUT,
+		       "'%s': target '%s' holds numbers too large to fit: "
+		       "their mean or spread overflows a double (rescale it)",
+		       file, name);
+}
+
+/*
+ * Predictions of rows (positions into the design) must be finite: a row
+ * whose prediction overflows names the feature with the largest
+ * standardised value in it.
+ */
+static int check_finite_pred(const struct model *m, const struct design *d,
+			     const size_t *rows, size_t n, const double *pred,
+			     struct mlops_err *err)
+{
+	size_t i, j, k, w = score_width(m), worst = SIZE_MAX;
+	double big = -1;
+
+	for (i = 0; i < n * w && isfinite(pred[i]); i++)
+		;
+	if (i == n * w)
+		return 0;
+	i /= w;
+	for (j = 0; j < m->n_features; j++) {
+		const struct feature *f = &m->features[j];
+		const struct ds_column *c = &d->ds->cols[d->col[j]];
+		double x;
+
+		if (f->kind != FEATURE_NUMERIC)
+			continue;
+		x = c->num[rows[i]];
+		if (!d->encoded[j])
+			x = score_encode_numeric(f, x);
+		if (fabs(x) > big) {
+			big = fabs(x);
+			worst = j;
+		}
+	}
+	k = worst == SIZE_MAX ? 0 : worst;
+	return err_set(err, MLOPS_EINPUT,
+		       "'%s': a prediction overflows a double; column '%s' "
+		       "holds a value %g standard deviations from its mean "
+		       "(rescale the column)", d->ds->name,
+		       m->features[k].name, big);
+}
+
+/* ---- leakage: one feature that alone gives away the target ---- */
+
+#define LEAK_MIN_ROWS 30
+
+/* Whether a categorical column maps each value (missing included) to one
+ * class, or one target value, over the rows, with few values. */
+static int leak_categorical(const struct ds_column *c, const size_t *rows,
+			    size_t n, const uint32_t *cls, const double *yv)
+{
+	double *seen = xmallocarray(c->n_levels + 2, sizeof(double));
+	size_t i, k;
+	int pure = c->n_levels + 1 <= n / 10;
+
+	for (k = 0; k < c->n_levels + 1; k++)
+		seen[k] = NAN;
+	for (i = 0; i < n && pure; i++) {
+		double v = cls ? (double)cls[i] : yv[i];
+
+		k = (size_t)(c->code[rows[i]] + 1);
+		if (seen[k] != seen[k])
+			seen[k] = v;
+		else if (seen[k] != v)
+			pure = 0;
+	}
+	free(seen);
+	return pure;
+}
+
+/* Whether a numeric column separates the classes into disjoint ranges. */
+static int leak_numeric_classes(const struct ds_column *c, const size_t *rows,
+				size_t n, const uint32_t *cls, size_t K)
+{
+	double *lo = xmallocarray(2 * K, sizeof(double)), *hi = lo + K;
+	size_t i, a, b;
+	int sep = 1;
+
+	for (a = 0; a < K; a++) {
+		lo[a] = INFINITY;
+		hi[a] = -INFINITY;
+	}
+	for (i = 0; i < n && sep; i++) {
+		double x = c->num[rows[i]];
+
+		if (x != x)
+			sep = 0;
+		if (x < lo[cls[i]])
+			lo[cls[i]] = x;
+		if (x > hi[cls[i]])
+			hi[cls[i]] = x;
+	}
+	for (a = 0; a < K && sep; a++)
+		for (b = a + 1; b < K && sep; b++)
+			if (lo[a] <= hi[a] && lo[b] <= hi[b] &&
+			    !(hi[a] < lo[b] || hi[b] < lo[a]))
+				sep = 0;
+	free(lo);
+	return sep;
+}
+
+/* Whether a numeric column is an exact linear function of the target. */
+static int leak_numeric_value(const struct ds_column *c, const size_t *rows,
+			      size_t n, const double *yv)
+{
+	double mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (c->num[rows[i]] != c->num[rows[i]])
+			return 0;
+		mx += c->num[rows[i]];
+		my += yv[i];
+	}
+	mx /= (double)n;
+	my /= (double)n;
+	for (i = 0; i < n; i++) {
+		double dx = c->num[rows[i]] - mx, dy = yv[i] - my;
+
+		sxx += dx * dx;
+		syy += dy * dy;
+		sxy += dx * dy;
+	}
+	return sxx > 0 && syy > 0 && sxy * sxy >= (1 - 1e-9) * sxx * syy;
+}
+
+/*
+ * Name in rep every feature that alone predicts the target exactly on
+ * the training rows (cls or yv by position), and a perfect holdout
+ * metric.
+ */
+static void find_leaks(const struct model *m, const struct design *d,
+		       const size_t *rows, size_t n, const uint32_t *cls,
+		       const double *yv, size_t n_hold,
+		       struct train_report *rep)
+{
+	static const struct {
+		const char *name;
+		double best;
+	} perfect[] = { { "auc", 1 }, { "accuracy", 1 }, { "r2", 1 } };
+	size_t j, k;
+
+	for (k = 0; n_hold && k < sizeof(perfect) / sizeof(perfect[0]); k++)
+		if (model_metric(m, perfect[k].name) >= perfect[k].best - 1e-12) {
+			rep->perfect = perfect[k].name;
+			break;
+		}
+	if (n < LEAK_MIN_ROWS)
+		return;
+	for (j = 0; j < m->n_features; j++) {
+		const struct ds_column *c = &d->ds->cols[d->col[j]];
+		int leak;
+
+		if (c->type == DS_CATEGORICAL)
+			leak = leak_categorical(c, rows, n,
+						m->task == TASK_REGRESSION ?
+						NULL : cls, yv);
+		else if (m->task == TASK_REGRESSION)
+			leak = leak_numeric_value(c, rows, n, yv);
+		else
+			leak = leak_numeric_classes(c, rows, n, cls,
+						    m->n_classes);
+		if (!leak)
+			continue;
+		rep->leaks = xreallocarray(rep->leaks, rep->n_leaks + 1,
+					   sizeof(char *));
+		rep->leaks[rep->n_leaks++] = xstrdup(m->features[j].source ?
+						     m->features[j].source :
+						     m->features[j].name);
+	}
+}
+
 int train_fit(struct dataset *ds, const struct train_opts *o,
 	      struct model **out, struct train_report *rep,
 	      struct mlops_err *err)
@@ -1937,9 +2194,16 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 			      ds->name, o->target);
 		goto out;
 	}
-	t = &ds->cols[target];
-	if ((ret = pick_features(ds, o, target, &cols, &n_cols, err)))
+	if (ds->cols[target].type == DS_TIMESTAMP) {
+		ret = err_set(err, MLOPS_EINPUT,
+			      "target '%s' holds timestamps; mlops predicts numbers and classes",
+			      o->target);
 		goto out;
+	}
+	if ((ret = pick_features(ds, o, target, &cols, &n_cols, rep, err)))
+		goto out;
+	/* Adding timestamp parts may have moved the columns. */
+	t = &ds->cols[target];
 
 	/* Rows with a target, shuffled, the holdout first. */
 	rows = xmallocarray(ds->n_rows + 1, sizeof(size_t));
@@ -2029,6 +2293,10 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 
 		parallel_run(n_cols, parallel_cpus(), prep_feature, &pr);
 	}
+	if ((ret = check_finite_prep(m, ds, err)) ||
+	    (yv && (ret = check_finite_target(yv + n_hold, n_train, ds->name,
+					      o->target, err))))
+		goto out;
 	if (o->reuse_columns)
 		reuse_columns(ds, &d, rows, n);
 	for (j = 0; j < n_cols; j++) {
@@ -2117,7 +2385,9 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 
 	/* Holdout metrics, then the baselines on the training rows. */
 	if (n_hold) {
-		if ((ret = predict_rows(m, &d, hold_rows, n_hold, pred, err)))
+		if ((ret = predict_rows(m, &d, hold_rows, n_hold, pred, err)) ||
+		    (ret = check_finite_pred(m, &d, hold_rows, n_hold, pred,
+					     err)))
 			goto out;
 		if (m->task == TASK_REGRESSION) {
 			m->n_metrics = metrics_regression(yv, pred, n_hold,
@@ -2142,6 +2412,11 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 				       pred_train, err))) {
 		goto out;
 	}
+	if ((ret = check_finite_pred(m, &d, train_rows, n_train, pred_train,
+				     err)))
+		goto out;
+	find_leaks(m, &d, train_rows, n_train, cls + n_hold,
+		   yv ? yv + n_hold : NULL, n_hold, rep);
 	profile_predictions(m, pred_train, n_train);
 	profile_features(m, &d, train_rows, n_train);
 	m->n_rows = n_train;

@@ -56,6 +56,17 @@ struct train_report {
 	size_t n_train, n_holdout;
 	size_t n_dropped;		/* rows without a target value */
 	size_t *confusion;		/* K x K on the holdout (row: true), or NULL */
+	/* Text columns left out as identifiers (ds_column.id_like, not
+	 * named in `features`): owned names. */
+	char **id_columns;
+	size_t n_id_columns;
+	/* Features that alone predict the target exactly on the training
+	 * rows (at least 30 of them): owned names. */
+	char **leaks;
+	size_t n_leaks;
+	/* A holdout metric at its best possible value ("auc" 1, "accuracy"
+	 * 1, "r2" 1), or NULL: a leak is likely. */
+	const char *perfect;
 };
 
 void train_report_release(struct train_report *r);
@@ -64,7 +75,11 @@ void train_report_release(struct train_report *r);
  * Fit.  On success *out owns the model.  MLOPS_EUSAGE for bad options
  * (unknown column, target among the features, algorithm unfit for the
  * target), MLOPS_EINPUT for data that cannot be fitted (one class only,
- * no rows), MLOPS_ENUMERIC when the solver fails outright.  Hitting
+ * no rows, a timestamp target, numbers so large that their mean or
+ * spread or a prediction overflows: the message names the column),
+ * MLOPS_ENUMERIC when the solver fails outright.  A timestamp column
+ * becomes the numeric features of dataset_timestamp_parts() (appended
+ * to ds).  Hitting
  * max_iter is not an error: the model records converged = 0.
  */
 int train_fit(struct dataset *ds, const struct train_opts *o,
