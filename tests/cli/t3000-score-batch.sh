@@ -34,11 +34,13 @@ test_expect_success '-o - streams to stdout; -i - reads stdin' '
 	cmp out.csv piped.csv
 '
 
-test_expect_success 'gzip input scores the same' '
-	gzip -c in.csv >in.csv.gz &&
-	"$MLOPS" score-batch churn:1 -i in.csv.gz -o gz.csv --keep id &&
-	cmp out.csv gz.csv
-'
+for z in gzip xz zstd bzip2; do
+	test_expect_success $(echo $z | tr a-z A-Z) "$z input scores the same" '
+		$z -c in.csv >in.csv.$z &&
+		"$MLOPS" score-batch churn:1 -i in.csv.$z -o $z.csv --keep id &&
+		cmp out.csv $z.csv
+	'
+done
 
 test_expect_success '--keep-all copies every input column' '
 	"$MLOPS" score-batch churn:1 -i in.csv -o all.csv --keep-all &&
@@ -103,7 +105,7 @@ test_expect_success '--max-errors: the row past the allowance is named, whatever
 	done
 '
 
-test_expect_success 'a truncated compressed input exits 1 after the rows before it, leaving no output' '
+test_expect_success GZIP 'a truncated compressed input exits 1 after the rows before it, leaving no output' '
 	gzip -c many.csv >many.csv.gz &&
 	head -c $(($(wc -c <many.csv.gz) / 2)) many.csv.gz >half.csv.gz &&
 	test_expect_code 1 "$MLOPS" score-batch churn:1 -i half.csv.gz -o half.out 2>err &&
@@ -208,13 +210,23 @@ test_expect_success '--shard auto reads the scheduler environment' '
 	cmp part3.csv auto3.csv
 '
 
-test_expect_success 'bad --shard values are usage errors; compressed input cannot be sharded' '
+test_expect_success 'bad --shard values are usage errors' '
 	test_expect_code 2 "$MLOPS" score-batch churn:1 -i s.csv -o x.csv --shard 4/4 2>err &&
 	test_one_line err &&
 	test_expect_code 2 "$MLOPS" score-batch churn:1 -i s.csv -o x.csv --shard auto 2>err &&
 	test_one_line err &&
-	test_expect_code 2 "$MLOPS" score-batch churn:1 -i in.csv.gz -o x.csv --shard 0/2 2>err &&
-	test_one_line err
+	test_grep "none of MLOPS_SHARD_INDEX" err &&
+	test_expect_code 2 "$MLOPS" score-batch churn:1 -i - -o x.csv --shard 0/2 <s.csv 2>err &&
+	test_one_line err &&
+	test ! -e x.csv
+'
+
+test_expect_success GZIP 'compressed input cannot be sharded' '
+	gzip -c s.csv >s.csv.gz &&
+	test_expect_code 2 "$MLOPS" score-batch churn:1 -i s.csv.gz -o x.csv --shard 0/2 2>err &&
+	test_one_line err &&
+	test_grep "needs a plain file" err &&
+	test ! -e x.csv
 '
 
 # wait_for_partial_output NAME: wait up to 60 s until the hidden
