@@ -52,7 +52,9 @@ test_expect_success '--features restricts the inputs; --holdout 0 trains on all 
 	"$MLOPS" --json train --data bin.csv --target y --features x1,x2 --holdout 0 -o f.json >out &&
 	test_grep "\"rows_holdout\":0" out &&
 	test_grep "\"rows_train\":2000" out &&
-	! grep -q "\"name\":.*\"x3\"" f.json
+	grep "\"name\":" f.json >names &&
+	printf "\t\t\t\"name\":\t\"%s\",\n" x1 x2 >expect &&
+	test_cmp expect names
 '
 
 test_expect_success 'a training spec in JSON, with flags overriding it' '
@@ -60,7 +62,10 @@ test_expect_success 'a training spec in JSON, with flags overriding it' '
 	{"data": "bin.csv", "target": "y", "exclude": ["id"], "holdout": 0.3, "seed": 4}
 	EOF
 	"$MLOPS" --json train --config spec.json --holdout 0.5 -o s.json >out &&
-	test_grep "\"rows_holdout\":1000" out
+	test_grep "\"rows_holdout\":1000" out &&
+	test_grep "\"seed\":	4$" s.json &&
+	test_grep "\"holdout\":	0.5,$" s.json &&
+	! grep "\"name\":	\"id\"" s.json
 '
 
 # weights FILE: the fitted weights of artefact FILE.
@@ -89,7 +94,10 @@ test_expect_success '-o - writes the artefact to stdout and the report to stderr
 
 test_expect_success 'stdin is read with --data -' '
 	"$MLOPS" -q train --data - --target y --exclude id -o stdin.json <bin.csv &&
-	test -s stdin.json
+	weights a.json >expect &&
+	weights stdin.json >actual &&
+	test -s actual &&
+	test_cmp expect actual
 '
 
 test_expect_success 'a missing input file exits 1 with one line naming it' '

@@ -44,7 +44,12 @@ done
 
 test_expect_success '--keep-all copies every input column' '
 	"$MLOPS" score-batch churn:1 -i in.csv -o all.csv --keep-all &&
-	head -1 all.csv | test_grep "^id,x1,x2,x3,c1,c2,y,prediction," -
+	head -1 all.csv | test_grep "^id,x1,x2,x3,c1,c2,y,prediction," - &&
+	cut -d, -f1-7 all.csv >copied &&
+	test_cmp in.csv copied &&
+	cut -d, -f8- all.csv >scores &&
+	cut -d, -f2- out.csv >expect &&
+	test_cmp expect scores
 '
 
 test_expect_success 'columns are matched by name: reordered and extra columns are fine' '
