@@ -76,3 +76,24 @@ test_expect_success 'groups, loops, case, background and explicit failure' '
 test_expect_success PREREQ "a prerequisite and a double-quoted title" '
 	true
 '
+
+test_expect_success 'bash: process substitution, here-strings, arithmetic' '
+	diff <(sort a) <(sort b) >out &&
+	cat <<<"a here-string" >x &&
+	run &>log &&
+	for ((i = 0; i < 3; i++)); do
+		run $i || return 1
+	done &&
+	((n = 1 + 2)) &&
+	[[ $n == 3 ]] &&
+	cat <<-EOF | sort >y &&
+	b
+	a
+	EOF
+	run
+'
+
+test_expect_success "a double-quoted body" "
+	echo \"one\" &&
+	echo two
+"

@@ -237,6 +237,19 @@ sub lex {
 		} elsif ($c eq '#') {
 			my $e = index($t, "\n", $i);
 			$i = $e < 0 ? $n : $e;
+		} elsif (substr($t, $i, 3) eq '<<<') {
+			push @tok, ['redir', '<<<', $line];
+			$i += 3;
+		} elsif ($two eq '<(' || $two eq '>(') {
+			# bash's process substitution: one word.
+			my $e = scan_paren($t, $i + 2);
+			push @tok, ['word', substr($t, $i, $e - $i), $line];
+			$line += () = substr($t, $i, $e - $i) =~ /\n/g;
+			$i = $e;
+		} elsif ($two eq '&>') {
+			my $n3 = substr($t, $i, 3) eq '&>>' ? 3 : 2;
+			push @tok, ['redir', substr($t, $i, $n3), $line];
+			$i += $n3;
 		} elsif ($two eq '<<') {
 			my $strip = substr($t, $i, 3) eq '<<-';
 			$i += $strip ? 3 : 2;
@@ -419,7 +432,19 @@ sub parse_command {
 		expect_word('fi');
 	} elsif (is_word($tk, 'for')) {
 		$pos++;
-		next_tok();	# the name
+		if (is_op(peek(), '(')) {
+			# bash's for ((init; test; step))
+			my $depth = 0;
+			do {
+				my $p = next_tok();
+				die "line $tk->[2]: 'for ((' not closed\n"
+					if $p->[0] eq 'eof';
+				$depth++ if is_op($p, '(');
+				$depth-- if is_op($p, ')');
+			} while ($depth > 0);
+		} else {
+			next_tok();	# the name
+		}
 		if (is_word(peek(), 'in')) {
 			$pos++;
 			$pos++ while peek()->[0] eq 'word';
