@@ -68,6 +68,8 @@ test_expect_success 'groups, loops, case, background and explicit failure' '
 	run | sort |
 		uniq >out &&
 	test_expect_code 3 run 2>err || exit 1
+	cleanup 2>/dev/null || :
+	kill $pid || true
 	for c in a b; do run $c || exit 1; done
 	f() { echo "$1"; } &&
 	f x

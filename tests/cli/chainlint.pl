@@ -26,9 +26,10 @@
 # body, a case arm) there must be a && or ||; a newline or ';' there is
 # reported.  Not reported: the last command of a list (before `}`, `)`,
 # `fi`, `done`, `else`, `;;`, ..., or the end of the body), a command
-# sent to the background with '&' (its status is not a test), and a
+# sent to the background with '&' (its status is not a test), a
 # command ending in `|| return N` or `|| exit N` (it fails the body by
-# itself).  The insides of $( ) and of here-documents are not checked.
+# itself) and one ending in `|| :` or `|| true` (it cannot fail).
+# The insides of $( ) and of here-documents are not checked.
 #
 # Prints one line per problem, "FILE:LINE: what: the source line", and
 # exits 1 if there was any, 0 if none, 2 if a body cannot be parsed
@@ -359,8 +360,8 @@ sub parse_list {
 
 # parse_and_or: pipelines joined by && or ||.  Returns {line: the line
 # of its last token, exits: it cannot end in failure without leaving
-# the body ("CMD || exit 1", a checked loop), starts_exit: it starts
-# with an exit or return, ends_exit: it ends with one}.
+# the body ("CMD || exit 1", a checked loop, "CMD || :"), starts_exit:
+# it starts with an exit or return, ends_exit: it ends with one}.
 sub parse_and_or {
 	my $cmd = parse_pipeline();
 	my $starts_exit = $cmd->{exits};
@@ -371,7 +372,7 @@ sub parse_and_or {
 		die "line $op->[2]: '$op->[1]' with no command after it\n"
 			if at_list_end();
 		$cmd = parse_pipeline();
-		$exits = $op->[1] eq '||' && $cmd->{exits};
+		$exits = $op->[1] eq '||' && ($cmd->{exits} || $cmd->{true});
 	}
 	return { line => $tok[$pos - 1][2], exits => $exits,
 		 starts_exit => $starts_exit, ends_exit => $cmd->{exits} };
@@ -402,7 +403,7 @@ sub parse_redirs {
 
 sub parse_command {
 	my $tk = peek();
-	my $exits = 0;
+	my ($exits, $true) = (0, 0);
 
 	if (is_op($tk, '(')) {
 		$pos++;
@@ -495,13 +496,14 @@ sub parse_command {
 			parse_command();
 		}
 		$exits = defined $first && $first =~ /^(?:exit|return)$/;
+		$true = defined $first && $first =~ /^(?::|true)$/;
 	} else {
 		die "line $tk->[2]: unexpected '" .
 		    ($tk->[0] eq 'nl' ? 'newline' : $tk->[1] || 'end of body') .
 		    "'\n";
 	}
 	parse_redirs();
-	return { exits => $exits };
+	return { exits => $exits, true => $true };
 }
 
 # parse_loop_body(KEYWORD): "do LIST done", checking that the last
