@@ -8,12 +8,6 @@ test_description='man pages lint clean and match --help'
 MAN=$TOP_SRCDIR/man
 BS=$(printf '\b')
 
-# test_skip TITLE REASON: a TAP test point that was skipped.
-test_skip() {
-	test_count=$((test_count + 1))
-	printf 'ok %d - %s # SKIP %s\n' "$test_count" "$1" "$2"
-}
-
 # words: squeeze blanks and newlines to single spaces, trim the ends.
 words() {
 	tr -s ' \t\n' '   ' | sed -e 's/^ //' -e 's/ $//'
