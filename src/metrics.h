@@ -17,7 +17,7 @@
 
 /*
  * `y` holds the true class index of each of `n` rows, `prob` the output
- * of score_predict (binary: one value per row; multiclass: K per row).
+ * of predict_columns (binary: one value per row; multiclass: K per row).
  * Fills `out` (at least MODEL_MAX_METRICS) and returns how many.  When
  * `confusion` is non-NULL it receives the K x K counts (row: true class).
  */

@@ -47,6 +47,8 @@ struct train_opts {
 	 * ones with their standardised values (faster); the dataset is then
 	 * good only for dataset_free() and its other columns. */
 	int reuse_columns;
+	/* The report keeps the predictions of every row (tests). */
+	int keep_predictions;
 };
 
 /* Defaults: auto, holdout 0.2, seed 1, C 1, alpha 1, tol 1e-8, 100 iterations. */
@@ -56,6 +58,13 @@ struct train_report {
 	size_t n_train, n_holdout;
 	size_t n_dropped;		/* rows without a target value */
 	size_t *confusion;		/* K x K on the holdout (row: true), or NULL */
+	/*
+	 * With keep_predictions: the predictions of the holdout rows, then
+	 * of the training rows (the baseline profile's values), in all
+	 * (n_holdout + n_train) x predict_width, and the dataset row of each.
+	 */
+	double *pred;
+	size_t *pred_rows;
 };
 
 void train_report_release(struct train_report *r);
