@@ -226,16 +226,6 @@ static int parse_algo(const char *s, int *algo, struct mlops_err *err)
 		       s);
 }
 
-static cJSON *metrics_json(const struct model *m)
-{
-	cJSON *o = cJSON_CreateObject();
-	size_t i;
-
-	for (i = 0; i < m->n_metrics; i++)
-		cJSON_AddNumberToObject(o, m->metrics[i].name,
-					m->metrics[i].value);
-	return o;
-}
 
 static void print_human(FILE *fp, const struct model *m,
 			const struct train_report *rep)
@@ -254,8 +244,12 @@ static void print_human(FILE *fp, const struct model *m,
 	if (!m->n_metrics)
 		return;
 	fprintf(fp, "\nholdout metrics:\n");
-	for (i = 0; i < m->n_metrics; i++)
-		fprintf(fp, "  %-10s %.6f\n", m->metrics[i].name, m->metrics[i].value);
+	for (i = 0; i < m->n_metrics; i++) {
+		char buf[96];
+
+		fprintf(fp, "  %-10s %s\n", m->metrics[i].name,
+			metrics_format(&m->metrics[i], buf, sizeof(buf)));
+	}
 	if (!rep->confusion)
 		return;
 	fprintf(fp, "\nconfusion matrix (rows: true class, columns: predicted):\n");
@@ -457,8 +451,10 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	cJSON_AddItemToArray(js, params);
 	inputs_json = cJSON_PrintUnformatted(js);
 	cJSON_Delete(js);
-	js = metrics_json(m);
-	metrics_text = cJSON_PrintUnformatted(js);
+	js = cJSON_CreateObject();
+	cmd_json_metrics(js, "metrics", m->metrics, m->n_metrics);
+	metrics_text = cJSON_PrintUnformatted(cJSON_GetObjectItem(js,
+								  "metrics"));
 	cJSON_Delete(js);
 	js = NULL;
 	if (ctx->repo) {
@@ -505,7 +501,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddNumberToObject(o, "rows_ignored", (double)rep.n_dropped);
 		cJSON_AddBoolToObject(o, "converged", m->converged);
 		cJSON_AddNumberToObject(o, "iterations", (double)m->n_iter);
-		cJSON_AddItemToObject(o, "metrics", metrics_json(m));
+		cmd_json_metrics(o, "metrics", m->metrics, m->n_metrics);
 		if (a.output)
 			cJSON_AddStringToObject(o, "output", a.output);
 		if (sha[0])

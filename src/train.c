@@ -2154,8 +2154,9 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 			rep->confusion = xcalloc(m->n_classes * m->n_classes,
 						 sizeof(size_t));
 			m->n_metrics = metrics_classification(
-				m->task, m->n_classes, cls, pred, n_hold,
-				m->metrics, rep->confusion);
+				m->task, m->n_classes,
+				(const char *const *)m->classes, cls, pred,
+				n_hold, m->metrics, rep->confusion);
 		}
 	}
 	/*

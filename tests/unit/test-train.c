@@ -302,8 +302,9 @@ static void check_fit(const struct model *m, const char *path,
 			;
 		ok(i == n, "%s: every label is a class of the model", what);
 		name = "logloss";
-		n_met = metrics_classification(m->task, m->n_classes, cls,
-					       pred, n, met, NULL);
+		n_met = metrics_classification(m->task, m->n_classes,
+					       (const char *const *)m->classes,
+					       cls, pred, n, met, NULL);
 	}
 	got = NAN;
 	for (i = 0; i < n_met; i++)
