@@ -286,7 +286,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_BOOL(0, "add-indicator", &a.add_indicator, "add a 0/1 input marking missing values of each number"),
 		OPT_BOOL(0, "strict", &a.strict, "make categories never seen in training bad input when scoring"),
 		OPT_DOUBLE(0, "tol", &a.tol, "T", "stop when the largest gradient entry is below T per row (default 1e-8)"),
-		OPT_INT(0, "max-iter", &a.max_iter, "N", "iteration limit of the solver (default 100)"),
+		OPT_INT(0, "max-iter", &a.max_iter, "N", "iteration limit of the solver (default: 100 for Newton's method, max(1000, unknowns) for L-BFGS)"),
 		OPT_STRING(0, "config", &a.config, "FILE", "read settings from a JSON training spec; flags override"),
 		OPT_STRING('o', "output", &a.output, "FILE", "write the artefact here (default model.json unless --register)"),
 		OPT_STRING(0, "register", &a.reg_name, "NAME", "register the artefact as the next version of NAME"),
@@ -384,8 +384,15 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		}
 		to.seed = (unsigned long)a.seed;
 	}
-	if (a.max_iter != UNSET_L)
+	if (a.max_iter != UNSET_L) {
+		if (a.max_iter < 1) {
+			ret = err_set(err, MLOPS_EUSAGE,
+				      "--max-iter must be at least 1, got %ld",
+				      a.max_iter);
+			goto out;
+		}
 		to.max_iter = a.max_iter;
+	}
 	to.features = a.features.n ? a.features.items : NULL;
 	to.n_features = a.features.n;
 	to.exclude = a.exclude.items;
@@ -420,8 +427,8 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 			rep.n_dropped, rep.n_dropped == 1 ? "" : "s", a.data,
 			a.target);
 	if (!m->converged && !ctx->quiet)
-		fprintf(stderr, "mlops train: warning: the solver did not converge in %ld iterations (raise --max-iter or --tol)\n",
-			m->max_iter);
+		fprintf(stderr, "mlops train: warning: the solver did not converge in %ld iterations; raise --max-iter (e.g. --max-iter %ld) or loosen --tol (now %g)\n",
+			m->max_iter, 4 * m->max_iter, to.tol);
 
 	if ((ret = model_to_bytes(m, &bytes, &len, err)))
 		goto out;
@@ -438,7 +445,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	cJSON_AddNumberToObject(params, "seed", (double)to.seed);
 	cJSON_AddNumberToObject(params, "l2", m->l2);
 	cJSON_AddNumberToObject(params, "tol", to.tol);
-	cJSON_AddNumberToObject(params, "max_iter", (double)to.max_iter);
+	cJSON_AddNumberToObject(params, "max_iter", (double)m->max_iter);
 	cJSON_AddBoolToObject(params, "converged", m->converged);
 	cJSON_AddNumberToObject(params, "iterations", (double)m->n_iter);
 	params_json = cJSON_PrintUnformatted(params);

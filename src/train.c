@@ -45,7 +45,7 @@ void train_opts_init(struct train_opts *o)
 	o->C = 1.0;
 	o->alpha = 1.0;
 	o->tol = 1e-8;
-	o->max_iter = 100;
+	o->max_iter = TRAIN_MAX_ITER_AUTO;
 }
 
 void train_report_release(struct train_report *r)
@@ -628,6 +628,13 @@ static void reuse_columns(struct dataset *ds, struct design *d, size_t *rows,
 #define WARM_RUN FILL_TILE
 
 enum pass_kind { PASS_LOGISTIC, PASS_SOFTMAX, PASS_GRAM };
+
+long train_max_iter(size_t unknowns)
+{
+	if (unknowns <= NEWTON_MAX_DIM)
+		return 100;
+	return unknowns > 1000 ? (long)unknowns : 1000;
+}
 
 struct scratch {
 	double *block, *block2, *z, *hk;
@@ -1954,7 +1961,8 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 			      o->holdout);
 		goto out;
 	}
-	if (!(o->C > 0) || !(o->alpha >= 0) || !(o->tol > 0) || o->max_iter < 1) {
+	if (!(o->C > 0) || !(o->alpha >= 0) || !(o->tol > 0) ||
+	    (o->max_iter < 1 && o->max_iter != TRAIN_MAX_ITER_AUTO)) {
 		ret = err_set(err, MLOPS_EUSAGE,
 			      "--C and --tol must be positive, --alpha not negative, --max-iter at least 1");
 		goto out;
@@ -2076,7 +2084,10 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 	m->l2 = algo == TRAIN_RIDGE ? o->alpha :
 		algo == TRAIN_LINEAR ? 0 : o->C;
 	m->tol = o->tol;
-	m->max_iter = o->max_iter;
+	m->max_iter = o->max_iter != TRAIN_MAX_ITER_AUTO ? o->max_iter :
+		      algo == TRAIN_LOGISTIC || algo == TRAIN_SOFTMAX ?
+		      train_max_iter(m->n_outputs * (m->n_inputs + 1)) :
+		      100;
 	m->holdout = o->holdout;
 	m->seed = o->seed;
 	ft.d = &d;
@@ -2119,7 +2130,7 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 		ret = solve_warm(&ft, m, ft.K * ft.p <= NEWTON_MAX_DIM ?
 				 solve_newton : solve_lbfgs,
 				 algo == TRAIN_LOGISTIC ? logistic_eval :
-				 softmax_eval, ft.K * ft.p, o->tol, o->max_iter,
+				 softmax_eval, ft.K * ft.p, o->tol, m->max_iter,
 				 w, err);
 		break;
 	default:

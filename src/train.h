@@ -33,7 +33,7 @@ struct train_opts {
 	double C;			/* logistic/softmax: inverse L2 strength */
 	double alpha;			/* ridge: L2 strength */
 	double tol;
-	long max_iter;
+	long max_iter;			/* TRAIN_MAX_ITER_AUTO: train_max_iter() */
 	int balanced;			/* class weights n / (K * n_k) */
 	int impute_median;		/* numbers: median instead of mean */
 	int add_indicator;		/* numbers with gaps: a 0/1 input */
@@ -51,8 +51,22 @@ struct train_opts {
 	int keep_predictions;
 };
 
-/* Defaults: auto, holdout 0.2, seed 1, C 1, alpha 1, tol 1e-8, 100 iterations. */
+/*
+ * Defaults: auto, holdout 0.2, seed 1, C 1, alpha 1, tol 1e-8, and an
+ * iteration budget that scales with the problem (TRAIN_MAX_ITER_AUTO).
+ */
 void train_opts_init(struct train_opts *o);
+
+#define TRAIN_MAX_ITER_AUTO (-1)
+
+/*
+ * The default iteration budget of logistic and softmax regression with
+ * `unknowns` coefficients (classes x (inputs + 1)): 100 Newton steps
+ * while Newton's method is used (up to 400 unknowns; it converges in
+ * tens), else L-BFGS, whose steps are cheaper and more numerous the
+ * wider the problem: max(1000, unknowns).
+ */
+long train_max_iter(size_t unknowns);
 
 struct train_report {
 	size_t n_train, n_holdout;
