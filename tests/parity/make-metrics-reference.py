@@ -27,6 +27,7 @@ its message).
 
 import json
 import os
+import re
 import warnings
 
 import numpy as np
@@ -125,9 +126,13 @@ def main():
     ref = {"generator": "tests/parity/make-metrics-reference.py",
            "seed": SEED, "sklearn": sklearn.__version__,
            "numpy": np.__version__, "cases": cases}
+    # One line per innermost list of numbers (a probability row, the
+    # labels): the file stays readable and short.
+    text = re.sub(r"\[([^\[\]{}\"]*)\]",
+                  lambda m: "[" + " ".join(m.group(1).split()) + "]",
+                  json.dumps(ref, indent=1))
     with open(os.path.join(HERE, "metrics.json"), "w") as f:
-        json.dump(ref, f, indent=1)
-        f.write("\n")
+        f.write(text + "\n")
     for c in cases:
         print(c["name"], c["sklearn"])
     pred = prob.argmax(1)
