@@ -230,16 +230,6 @@ static int parse_algo(const char *s, int *algo, struct mlops_err *err)
 		       s);
 }
 
-static cJSON *metrics_json(const struct model *m)
-{
-	cJSON *o = cJSON_CreateObject();
-	size_t i;
-
-	for (i = 0; i < m->n_metrics; i++)
-		cJSON_AddNumberToObject(o, m->metrics[i].name,
-					m->metrics[i].value);
-	return o;
-}
 
 static void print_human(FILE *fp, const struct model *m,
 			const struct train_report *rep)
@@ -258,8 +248,12 @@ static void print_human(FILE *fp, const struct model *m,
 	if (!m->n_metrics)
 		return;
 	fprintf(fp, "\nholdout metrics:\n");
-	for (i = 0; i < m->n_metrics; i++)
-		fprintf(fp, "  %-10s %.6f\n", m->metrics[i].name, m->metrics[i].value);
+	for (i = 0; i < m->n_metrics; i++) {
+		char buf[96];
+
+		fprintf(fp, "  %-10s %s\n", m->metrics[i].name,
+			metrics_format(&m->metrics[i], buf, sizeof(buf)));
+	}
 	if (!rep->confusion)
 		return;
 	fprintf(fp, "\nconfusion matrix (rows: true class, columns: predicted):\n");
@@ -297,7 +291,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_BOOL(0, "add-indicator", &a.add_indicator, "add a 0/1 input marking missing values of each number"),
 		OPT_BOOL(0, "strict", &a.strict, "make categories never seen in training bad input when scoring"),
 		OPT_DOUBLE(0, "tol", &a.tol, "T", "stop when the largest gradient entry is below T per row (default 1e-8)"),
-		OPT_INT(0, "max-iter", &a.max_iter, "N", "iteration limit of the solver (default 100)"),
+		OPT_INT(0, "max-iter", &a.max_iter, "N", "iteration limit of the solver (default: 100 for Newton's method, max(1000, unknowns) for L-BFGS)"),
 		OPT_STRING(0, "config", &a.config, "FILE", "read settings from a JSON training spec; flags override"),
 		OPT_STRING('o', "output", &a.output, "FILE", "write the artefact here (default model.json unless --register)"),
 		OPT_STRING(0, "register", &a.reg_name, "NAME", "register the artefact as the next version of NAME"),
@@ -396,8 +390,15 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		}
 		to.seed = (unsigned long)a.seed;
 	}
-	if (a.max_iter != UNSET_L)
+	if (a.max_iter != UNSET_L) {
+		if (a.max_iter < 1) {
+			ret = err_set(err, MLOPS_EUSAGE,
+				      "--max-iter must be at least 1, got %ld",
+				      a.max_iter);
+			goto out;
+		}
 		to.max_iter = a.max_iter;
+	}
 	to.features = a.features.n ? a.features.items : NULL;
 	to.n_features = a.features.n;
 	/* Excluded columns are not even loaded (see dataset_opts.skip). */
@@ -456,8 +457,8 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		fprintf(stderr, "mlops train: warning: the holdout %s is perfect: check the features for a target leak\n",
 			rep.perfect);
 	if (!m->converged && !ctx->quiet)
-		fprintf(stderr, "mlops train: warning: the solver did not converge in %ld iterations (raise --max-iter or --tol)\n",
-			m->max_iter);
+		fprintf(stderr, "mlops train: warning: the solver did not converge in %ld iterations; raise --max-iter (e.g. --max-iter %ld) or loosen --tol (now %g)\n",
+			m->max_iter, 4 * m->max_iter, to.tol);
 
 	if ((ret = model_to_bytes(m, &bytes, &len, err)))
 		goto out;
@@ -474,7 +475,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	cJSON_AddNumberToObject(params, "seed", (double)to.seed);
 	cJSON_AddNumberToObject(params, "l2", m->l2);
 	cJSON_AddNumberToObject(params, "tol", to.tol);
-	cJSON_AddNumberToObject(params, "max_iter", (double)to.max_iter);
+	cJSON_AddNumberToObject(params, "max_iter", (double)m->max_iter);
 	cJSON_AddBoolToObject(params, "converged", m->converged);
 	cJSON_AddNumberToObject(params, "iterations", (double)m->n_iter);
 	params_json = cJSON_PrintUnformatted(params);
@@ -496,8 +497,10 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	inputs_json = cJSON_PrintUnformatted(js);
 	cJSON_Delete(js);
-	js = metrics_json(m);
-	metrics_text = cJSON_PrintUnformatted(js);
+	js = cJSON_CreateObject();
+	cmd_json_metrics(js, "metrics", m->metrics, m->n_metrics);
+	metrics_text = cJSON_PrintUnformatted(cJSON_GetObjectItem(js,
+								  "metrics"));
 	cJSON_Delete(js);
 	js = NULL;
 	/* The artefact's name, stored or not: what -o wrote. */
@@ -558,7 +561,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddNumberToObject(o, "rows_ignored", (double)rep.n_dropped);
 		cJSON_AddBoolToObject(o, "converged", m->converged);
 		cJSON_AddNumberToObject(o, "iterations", (double)m->n_iter);
-		cJSON_AddItemToObject(o, "metrics", metrics_json(m));
+		cmd_json_metrics(o, "metrics", m->metrics, m->n_metrics);
 		if (a.output)
 			cJSON_AddStringToObject(o, "output", a.output);
 		if (sha[0])

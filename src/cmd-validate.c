@@ -61,13 +61,20 @@ struct gate {
 	int kind;		/* 0 min, 1 max, 2 min-delta */
 };
 
-static double find_metric(const struct scored_set *s, const char *name)
+/* Value of a metric (NAN if undefined: *note, if wanted, says why). */
+static double find_metric(const struct scored_set *s, const char *name,
+			  const char **note)
 {
 	size_t i;
 
+	if (note)
+		*note = "";
 	for (i = 0; i < s->n_metrics; i++)
-		if (!strcmp(s->metrics[i].name, name))
+		if (!strcmp(s->metrics[i].name, name)) {
+			if (note)
+				*note = s->metrics[i].note;
 			return s->metrics[i].value;
+		}
 	if (!strcmp(name, "latency_us"))
 		return s->latency_us;
 	if (!strcmp(name, "size"))
@@ -184,8 +191,9 @@ static int evaluate(struct scored_set *s, const char *path, int hash,
 		s->n_metrics = metrics_regression(yv, pred, n, s->metrics);
 	} else {
 		s->confusion = xcalloc(m->n_classes * m->n_classes, sizeof(size_t));
-		s->n_metrics = metrics_classification(m->task, m->n_classes, cls,
-						      pred, n, s->metrics,
+		s->n_metrics = metrics_classification(m->task, m->n_classes,
+						      (const char *const *)m->classes,
+						      cls, pred, n, s->metrics,
 						      s->confusion);
 	}
 	ret = 0;
@@ -308,16 +316,22 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		struct gate *g = &gates[i];
 		char name[32];
 		double v, c = NAN, d;
+		const char *note;
 		int ok;
 		cJSON *o = cJSON_CreateObject();
 
 		snprintf(name, sizeof(name), "%.*s", (int)g->len, g->metric);
-		v = find_metric(&chal, name);
+		v = find_metric(&chal, name, &note);
 		if (g->kind == 2) {
-			c = find_metric(&champ, name);
+			c = find_metric(&champ, name, note[0] ? NULL : &note);
 			d = metrics_higher_is_better(name) ? v - c : c - v;
 			ok = d >= g->value;
-			if (!ok && !failure[0])
+			if (!ok && !failure[0] && isnan(d))
+				snprintf(failure, sizeof(failure),
+					 "gate failed: %s could not be computed on this data%s%s (--min-delta %s=%g)",
+					 name, note[0] ? ": " : "", note, name,
+					 g->value);
+			else if (!ok && !failure[0])
 				snprintf(failure, sizeof(failure),
 					 "gate failed: %s improves by %.6g over %s, below --min-delta %s=%g",
 					 name, d, against, name, g->value);
@@ -326,8 +340,9 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			ok = g->kind == 0 ? v >= g->value : v <= g->value;
 			if (!ok && !failure[0] && isnan(v))
 				snprintf(failure, sizeof(failure),
-					 "gate failed: %s could not be computed on this data (--%s %s=%g)",
-					 name, g->kind == 0 ? "min" : "max",
+					 "gate failed: %s could not be computed on this data%s%s (--%s %s=%g)",
+					 name, note[0] ? ": " : "", note,
+					 g->kind == 0 ? "min" : "max",
 					 name, g->value);
 			else if (!ok && !failure[0])
 				snprintf(failure, sizeof(failure),
@@ -341,10 +356,13 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddStringToObject(o, "rule", g->kind == 0 ? "min" :
 					g->kind == 1 ? "max" : "min-delta");
 		cJSON_AddNumberToObject(o, "threshold", g->value);
-		if (isfinite(v))
+		if (isfinite(v)) {
 			cJSON_AddNumberToObject(o, "value", v);
-		else
+		} else {
 			cJSON_AddNullToObject(o, "value");
+			cJSON_AddStringToObject(o, "reason", note[0] ? note :
+						"undefined on this data");
+		}
 		cJSON_AddBoolToObject(o, "passed", ok);
 		cJSON_AddItemToArray(jg, o);
 	}
@@ -381,12 +399,6 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddItemToArray(jg, o);
 	}
 
-	jm = cJSON_CreateObject();
-	for (i = 0; i < chal.n_metrics; i++)
-		cJSON_AddNumberToObject(jm, chal.metrics[i].name,
-					chal.metrics[i].value);
-	cJSON_AddNumberToObject(jm, "latency_us", chal.latency_us);
-	cJSON_AddNumberToObject(jm, "size", (double)chal.info.size);
 	cJSON_AddNumberToObject(report, "schema", 1);
 	if (chal.info.name) {
 		cJSON_AddStringToObject(report, "model", chal.info.name);
@@ -398,13 +410,14 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 	cJSON_AddStringToObject(report, "data", data);
 	cJSON_AddStringToObject(report, "data_sha256", chal.data_sha256);
 	cJSON_AddNumberToObject(report, "rows", (double)chal.rows);
-	cJSON_AddItemToObject(report, "metrics", jm);
+	cmd_json_metrics(report, "metrics", chal.metrics, chal.n_metrics);
+	jm = cJSON_GetObjectItem(report, "metrics");
+	cJSON_AddNumberToObject(jm, "latency_us", chal.latency_us);
+	cJSON_AddNumberToObject(jm, "size", (double)chal.info.size);
 	if (against) {
-		cJSON *cm = cJSON_CreateObject();
+		cJSON *cm = cJSON_CreateObject(), *cn;
 
-		for (i = 0; i < champ.n_metrics; i++)
-			cJSON_AddNumberToObject(cm, champ.metrics[i].name,
-						champ.metrics[i].value);
+		cmd_json_metrics(cm, "metrics", champ.metrics, champ.n_metrics);
 		cJSON_AddStringToObject(report, "against", against);
 		if (champ.info.name) {
 			cJSON_AddStringToObject(report, "against_model",
@@ -415,7 +428,12 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		/* What the stage policy compares with the stage's holder. */
 		cJSON_AddStringToObject(report, "against_sha256",
 					champ.info.sha256);
-		cJSON_AddItemToObject(report, "against_metrics", cm);
+		cJSON_AddItemToObject(report, "against_metrics",
+				      cJSON_DetachItemFromObject(cm, "metrics"));
+		if ((cn = cJSON_DetachItemFromObject(cm, "metric_notes")))
+			cJSON_AddItemToObject(report, "against_metric_notes",
+					      cn);
+		cJSON_Delete(cm);
 	}
 	cJSON_AddItemToObject(report, "gates", jg);
 	cJSON_AddBoolToObject(report, "passed", passed);
@@ -459,17 +477,35 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			printf(" %12s %12s", "champion", "improvement");
 		printf("\n");
 		for (i = 0; i < chal.n_metrics; i++) {
-			const char *name = chal.metrics[i].name;
+			const char *name = chal.metrics[i].name, *note;
+			double v = chal.metrics[i].value, c;
 
-			printf("  %-12s %12.6f", name, chal.metrics[i].value);
+			/* An undefined metric: n/a, and why after the columns. */
+			printf("  %-12s", name);
+			if (isnan(v))
+				printf(" %12s", "n/a");
+			else
+				printf(" %12.6f", v);
+			note = chal.metrics[i].note;
 			if (against) {
-				double c = find_metric(&champ, name);
+				const char *cnote;
 
-				printf(" %12.6f %+12.6f", c,
-				       metrics_higher_is_better(name) ?
-				       chal.metrics[i].value - c :
-				       c - chal.metrics[i].value);
+				c = find_metric(&champ, name, &cnote);
+				if (!note[0])
+					note = cnote;
+				if (isnan(c))
+					printf(" %12s", "n/a");
+				else
+					printf(" %12.6f", c);
+				if (isnan(v) || isnan(c))
+					printf(" %12s", "n/a");
+				else
+					printf(" %+12.6f",
+					       metrics_higher_is_better(name) ?
+					       v - c : c - v);
 			}
+			if (note[0])
+				printf(" (%s)", note);
 			printf("\n");
 		}
 		printf("  %-12s %12.3f\n", "latency_us", chal.latency_us);
@@ -481,14 +517,22 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			cJSON_ArrayForEach(o, jg) {
 				cJSON *v = cJSON_GetObjectItem(o, "value");
 
-				printf("  %-4s %s %-10s %-12s %g (value %s%.6g)\n",
+				cJSON *why = cJSON_GetObjectItem(o, "reason");
+				char val[96];
+
+				if (cJSON_IsNumber(v))
+					snprintf(val, sizeof(val), "%.6g",
+						 v->valuedouble);
+				else
+					snprintf(val, sizeof(val), "n/a (%s)",
+						 why ? why->valuestring : "");
+				printf("  %-4s %s %-10s %-12s %g (value %s)\n",
 				       verdict_word(cJSON_IsTrue(cJSON_GetObjectItem(o, "passed")),
 						    ctx->color),
 				       "", cJSON_GetObjectItem(o, "rule")->valuestring,
 				       cJSON_GetObjectItem(o, "metric")->valuestring,
 				       cJSON_GetObjectItem(o, "threshold")->valuedouble,
-				       cJSON_IsNumber(v) ? "" : "n/a ",
-				       cJSON_IsNumber(v) ? v->valuedouble : 0.0);
+				       val);
 			}
 		}
 		printf("\nverdict: %s\n", passed ? "pass" : "FAIL");

@@ -238,9 +238,12 @@ static cJSON *model_to_json(const struct model *m)
 	cJSON_AddItemToObject(o, "training", t);
 
 	mt = cJSON_CreateObject();
+	/* A metric undefined on the holdout (auc with a class absent) is
+	 * left out, as model_metric() then says. */
 	for (i = 0; i < m->n_metrics; i++)
-		cJSON_AddItemToObject(mt, m->metrics[i].name,
-				      num(m->metrics[i].value));
+		if (isfinite(m->metrics[i].value))
+			cJSON_AddItemToObject(mt, m->metrics[i].name,
+					      num(m->metrics[i].value));
 	cJSON_AddItemToObject(o, "metrics", mt);
 	cJSON_AddItemToObject(o, "prediction_profile",
 			      profile_to_json(&m->pred_profile));

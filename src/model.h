@@ -50,7 +50,8 @@ struct feature {
 
 struct metric {
 	char name[24];
-	double value;
+	double value;		/* NAN when undefined on the data */
+	char note[80];		/* then why, e.g. "class 'x' absent"; else "" */
 };
 
 #define MODEL_MAX_METRICS 16

@@ -1,8 +1,10 @@
 /*
- * Scoring: encode rows the way training did, then one BLAS product per
- * block of rows.  Train, validate, score-batch and drift all predict
- * through score_predict(), which is what makes a reloaded artefact
- * predict the same bits as the model that was just trained.
+ * Scoring: read CSV records, find each feature's raw value or level the
+ * way training did, then predict a block of rows at a time through
+ * predict_columns() (predict.c), the one prediction path that training
+ * uses too, which is what makes a reloaded artefact predict the same
+ * bits as the model that was just trained, and its baseline profile
+ * what scoring the training file gives.
  *
  * Categories are matched by exact bytes; a value never seen in training
  * encodes as all zeros (scikit-learn's handle_unknown="ignore") and is
@@ -26,6 +28,7 @@
 #include "cell.h"
 #include "matrix.h"
 #include "parallel.h"
+#include "predict.h"
 #include "score.h"
 #include "smallmap.h"
 #include "strmap.h"
@@ -62,7 +65,7 @@ struct scorer {
 
 size_t score_width(const struct model *m)
 {
-	return m->task == TASK_MULTICLASS ? m->n_classes : 1;
+	return predict_width(m);
 }
 
 size_t score_argmax(const struct model *m, const double *row)
@@ -75,147 +78,6 @@ size_t score_argmax(const struct model *m, const double *row)
 		if (row[k] > row[best])
 			best = k;
 	return best;
-}
-
-/* Outputs from the linear parts z (n x n_outputs, changed in place). */
-static void predict_finish(const struct model *m, double *work, size_t n,
-			   double *out)
-{
-	size_t i, k, K = m->n_outputs;
-
-	for (i = 0; i < n; i++) {
-		double *z = work + i * K, *o = out + i * score_width(m);
-
-		switch (m->task) {
-		case TASK_REGRESSION:
-			o[0] = z[0] + m->intercept[0];
-			break;
-		case TASK_BINARY:
-			o[0] = 1 / (1 + exp(-(z[0] + m->intercept[0])));
-			break;
-		case TASK_MULTICLASS: {
-			double zmax = -INFINITY, sum = 0;
-
-			for (k = 0; k < K; k++) {
-				z[k] += m->intercept[k];
-				if (z[k] > zmax)
-					zmax = z[k];
-			}
-			for (k = 0; k < K; k++) {
-				o[k] = exp(z[k] - zmax);
-				sum += o[k];
-			}
-			for (k = 0; k < K; k++)
-				o[k] /= sum;
-			break;
-		}
-		}
-	}
-}
-
-int score_predict(const struct model *m, const double *x, size_t n,
-		  double *work, double *out, struct mlops_err *err)
-{
-	(void)err;
-	matrix_rows_dot(x, n, m->n_inputs, m->coef, m->n_outputs, work);
-	predict_finish(m, work, n, out);
-	return 0;
-}
-
-/*
- * score_predict() for n rows given as their raw values and levels, one
- * feature after another ld apart (what encode() leaves in raw and level),
- * without the design rows in between.  The bits are score_predict()'s:
- * each input's term x_j w_j goes to partial sum j % 4 (the last p % 4
- * inputs to sum 0), in input order, and the sums are added as
- * matrix_rows_dot() adds them.  The terms of the design's zeros (one-hot
- * levels not taken, indicators of present values) are left out: adding
- * +-0 to a sum that starts at +0 changes no bit.  `acc` holds 4 n
- * doubles.
- */
-#if defined(__GNUC__) && (defined(__SSE2__) || defined(__aarch64__))
-typedef double v2df __attribute__((vector_size(16)));
-typedef long long v2di __attribute__((vector_size(16)));
-
-/* d[r] += score_encode_numeric(f, x[r]) * w, two rows at a time. */
-static void add_numeric(const struct feature *f, const double *x, size_t n,
-			double w, double *d)
-{
-	const v2df imp = { f->impute, f->impute };
-	const v2df cen = { f->center, f->center };
-	const v2df sc = { f->scale, f->scale };
-	const v2df wv = { w, w };
-	size_t r;
-
-	for (r = 0; r + 2 <= n; r += 2) {
-		v2df a, s;
-		v2di nan;
-
-		memcpy(&a, x + r, sizeof(a));
-		memcpy(&s, d + r, sizeof(s));
-		nan = a != a;
-		a = (v2df)(((v2di)a & ~nan) | ((v2di)imp & nan));
-		s += (a - cen) / sc * wv;
-		memcpy(d + r, &s, sizeof(s));
-	}
-	for (; r < n; r++)
-		d[r] += score_encode_numeric(f, x[r]) * w;
-}
-#else
-static void add_numeric(const struct feature *f, const double *x, size_t n,
-			double w, double *d)
-{
-	size_t r;
-
-	for (r = 0; r < n; r++)
-		d[r] += score_encode_numeric(f, x[r]) * w;
-}
-#endif
-
-static void predict_columns(const struct model *m, const double *raw,
-			    const int32_t *level, size_t ld, size_t n,
-			    double *acc, double *work, double *out)
-{
-	size_t p = m->n_inputs, tail = p - p % 4, K = m->n_outputs, o, i, r;
-	double *s[4];
-
-#define PART(j) s[(j) < tail ? (j) % 4 : 0]
-	for (i = 0; i < 4; i++)
-		s[i] = acc + i * n;
-	for (o = 0; o < K; o++) {
-		const double *w = m->coef + o * p;
-
-		memset(acc, 0, 4 * n * sizeof(double));
-		for (i = 0; i < m->n_features; i++) {
-			const struct feature *f = &m->features[i];
-			size_t j = f->offset;
-
-			if (f->kind == FEATURE_NUMERIC) {
-				const double *x = raw + i * ld;
-
-				add_numeric(f, x, n, w[j], PART(j));
-				if (f->indicator) {
-					double *d = PART(j + 1), wi = w[j + 1];
-
-					for (r = 0; r < n; r++)
-						if (x[r] != x[r])
-							d[r] += wi;
-				}
-				continue;
-			}
-			for (r = 0; r < n; r++) {
-				int32_t c = level[i * ld + r];
-				long lv = c >= 0 ? c : c == -1 ? f->impute_level : -1;
-
-				if (lv >= 0)
-					PART(j + (size_t)lv)[r] += w[j + (size_t)lv];
-			}
-		}
-		for (r = 0; r < n; r++)
-			work[r * K + o] = (s[0][r] + s[1][r]) + (s[2][r] + s[3][r]);
-	}
-#undef PART
-	predict_finish(m, work, n, out);
 }
 
 void scorer_free(struct scorer *s)
@@ -545,7 +407,7 @@ uint64_t scorer_unseen(const struct scorer *s, size_t feature)
 
 struct slot {
 	struct csv_chunk chunk;
-	double *acc, *work, *pred, *raw;	/* acc: predict_columns()'s */
+	double *scratch, *pred, *raw;	/* scratch: predict_columns()'s */
 	int32_t *level;
 	unsigned long *line;
 	char **extra;
@@ -590,8 +452,8 @@ static void slot_alloc(struct score_stream *ss, struct slot *sl)
 {
 	const struct model *m = ss->m;
 
-	sl->acc = xmallocarray(4 * STREAM_BLOCK, sizeof(double));
-	sl->work = xmallocarray(STREAM_BLOCK * m->n_outputs, sizeof(double));
+	sl->scratch = xmallocarray(predict_scratch_len(m, STREAM_BLOCK),
+				   sizeof(double));
 	sl->pred = xmallocarray(STREAM_BLOCK * score_width(m), sizeof(double));
 	sl->raw = xmallocarray(STREAM_LD * (m->n_features + 1), sizeof(double));
 	sl->level = xmallocarray(STREAM_LD * (m->n_features + 1), sizeof(int32_t));
@@ -599,11 +461,18 @@ static void slot_alloc(struct score_stream *ss, struct slot *sl)
 	sl->unseen = xcalloc(m->n_features + 1, sizeof(uint64_t));
 }
 
+/* Predict the slot's first n rows into sl->pred. */
+static void slot_predict(const struct model *m, struct slot *sl, size_t n)
+{
+	struct predict_cols in = { n, STREAM_LD, sl->raw, sl->level, NULL };
+
+	predict_columns(m, &in, sl->scratch, sl->pred);
+}
+
 static void slot_release(struct slot *sl)
 {
 	csv_chunk_release(&sl->chunk);
-	free(sl->acc);
-	free(sl->work);
+	free(sl->scratch);
 	free(sl->pred);
 	free(sl->raw);
 	free(sl->level);
@@ -792,8 +661,7 @@ static int slot_flush(struct score_stream *ss, struct slot *sl, size_t slot,
 
 	for (i = 0; i < n * ss->n_extra; i++)
 		sl->extra[i] = sl->arena + sl->extra_off[i];
-	predict_columns(ss->m, sl->raw, sl->level, STREAM_LD, n, sl->acc,
-			sl->work, sl->pred);
+	slot_predict(ss->m, sl, n);
 	b.n = n;
 	b.ld = STREAM_LD;
 	b.pred = sl->pred;
@@ -1155,8 +1023,7 @@ int score_stream_next(struct score_stream *ss, struct score_block *b,
 	}
 	for (i = 0; i < n * ss->n_extra; i++)
 		sl->extra[i] = sl->arena + sl->extra_off[i];
-	predict_columns(m, sl->raw, sl->level, STREAM_LD, n, sl->acc, sl->work,
-			sl->pred);
+	slot_predict(m, sl, n);
 	ss->rows += n;
 	b->n = n;
 	b->ld = STREAM_LD;

@@ -2,14 +2,17 @@
 #define MLOPS_SCORE_H
 
 /*
- * Turning rows into predictions: the one code path used by train (for
- * holdout metrics and the prediction baseline), validate, score-batch
- * and drift, so that a model predicts the same bits wherever it runs.
+ * Turning CSV rows into predictions for validate, score-batch and drift:
+ * each record's features are read into raw values and level indices as
+ * training read them, and predicted through predict_columns()
+ * (predict.h), the one prediction path that training's holdout metrics
+ * and baseline profile use too, so that a model predicts the same bits
+ * wherever it runs.
  *
- * A design row is the model's input after preprocessing: per numeric
- * feature ((isnan(x) ? impute : x) - center) / scale, per categorical
- * feature one indicator per training level (all zero for a level never
- * seen in training).
+ * A design row (scorer_encode()) is the model's input after
+ * preprocessing: per numeric feature ((isnan(x) ? impute : x) - center)
+ * / scale, per categorical feature one indicator per training level (all
+ * zero for a level never seen in training).
  */
 
 #include <stddef.h>
@@ -17,26 +20,18 @@
 #include "csv.h"
 #include "error.h"
 #include "model.h"
+#include "predict.h"
 
-/* Encode one numeric value for feature f. */
+/* Encode one numeric value for feature f (predict.h's arithmetic). */
 static inline double score_encode_numeric(const struct feature *f, double x)
 {
-	return ((x != x ? f->impute : x) - f->center) / f->scale;
+	return predict_encode_numeric(f, x);
 }
 
-/*
- * Predict n design rows X (n x m->n_inputs).  `out` receives
- * n * score_width(m) values: for binary the probability of classes[1];
- * for multiclass the probability of each class; for regression the
- * value.  `work` must hold n * m->n_outputs doubles.
- */
-int score_predict(const struct model *m, const double *x, size_t n,
-		  double *work, double *out, struct mlops_err *err);
-
-/* Values per row in score_predict's output. */
+/* Values per row of a prediction: predict_width(). */
 size_t score_width(const struct model *m);
 
-/* Index of the predicted class for one row of score_predict output. */
+/* Index of the predicted class for one row of predictions. */
 size_t score_argmax(const struct model *m, const double *row);
 
 /*

@@ -29,6 +29,7 @@
 #include "matrix.h"
 #include "metrics.h"
 #include "parallel.h"
+#include "predict.h"
 #include "score.h"
 #include "train.h"
 #include "xalloc.h"
@@ -45,7 +46,7 @@ void train_opts_init(struct train_opts *o)
 	o->C = 1.0;
 	o->alpha = 1.0;
 	o->tol = 1e-8;
-	o->max_iter = 100;
+	o->max_iter = TRAIN_MAX_ITER_AUTO;
 }
 
 void train_report_release(struct train_report *r)
@@ -62,6 +63,10 @@ void train_report_release(struct train_report *r)
 		free(r->leaks[--r->n_leaks]);
 	free(r->leaks);
 	r->leaks = NULL;
+	free(r->pred);
+	r->pred = NULL;
+	free(r->pred_rows);
+	r->pred_rows = NULL;
 }
 
 /* ---- the design: dataset rows to model input rows ---- */
@@ -635,6 +640,13 @@ static void reuse_columns(struct dataset *ds, struct design *d, size_t *rows,
 
 enum pass_kind { PASS_LOGISTIC, PASS_SOFTMAX, PASS_GRAM };
 
+long train_max_iter(size_t unknowns)
+{
+	if (unknowns <= NEWTON_MAX_DIM)
+		return 100;
+	return unknowns > 1000 ? (long)unknowns : 1000;
+}
+
 struct scratch {
 	double *block, *block2, *z, *hk;
 	const double **view;	/* p - 1 inputs of a block (design_fill) */
@@ -660,12 +672,6 @@ struct fit {
 	double *h_keep;
 	const double *h_start;
 	int h_freeze;		/* as h_start, with the Hessian at the start */
-	/*
-	 * Logistic: if z_keep is set, each gradient pass leaves X w there
-	 * (by position) and its w in z_at; z_ok says the last pass did.
-	 */
-	double *z_keep, *z_at;
-	int z_ok;
 	struct scratch *scr;	/* per worker */
 	/* the pass being run */
 	enum pass_kind kind;
@@ -877,8 +883,6 @@ static int block_logistic_grad(struct fit *ft, struct scratch *sc,
 	double *z = sc->z;
 
 	view_times(sc->view, q, nb, ft->w, z);
-	if (ft->z_keep)
-		memcpy(ft->z_keep + start, z, nb * sizeof(*z));
 	for (i = 0; i < nb; i++) {
 		double y = ft->cls[start + i] == 1;
 		double s = ft->sw ? ft->sw[ft->cls[start + i]] : 1;
@@ -1023,10 +1027,6 @@ static int run_pass(struct fit *ft, enum pass_kind kind, const double *w,
 	ft->kind = kind;
 	ft->w = w;
 	ft->want_h = want_h;
-	if (ft->z_keep) {
-		ft->z_ok = kind == PASS_LOGISTIC && !want_h;
-		memcpy(ft->z_at, w, ft->p * sizeof(*w));
-	}
 	ft->out_len = out_len;
 	ft->out = xcalloc(batch * out_len + 1, sizeof(double));
 	memset(sum, 0, out_len * sizeof(*sum));
@@ -1453,7 +1453,6 @@ static void warm_sample(const struct fit *ft, const struct fit *full,
 	sub->h_keep = NULL;
 	sub->h_start = NULL;
 	sub->h_freeze = 0;
-	sub->z_keep = NULL;
 }
 
 static void warm_sample_free(struct fit *sub)
@@ -1865,15 +1864,47 @@ static void profile_features(struct model *m, const struct design *d,
 	free(codes);
 }
 
-/* Predict rows (by dataset index) into out (n x score_width). */
+/*
+ * Predict rows (by dataset index) into out (n x predict_width) through
+ * predict_columns(), as scoring does: the dataset's columns are copied
+ * into the raw values and levels a scoring stream would read from the
+ * same rows of the file.  An encoded column (reuse_columns) is passed
+ * as such.
+ */
 struct predict_job {
 	const struct model *m;
 	const struct design *d;
 	const size_t *rows;
 	size_t n;
 	double *out;
-	double **block, **work;	/* per worker */
+	double **raw, **scratch;	/* per worker */
+	int32_t **level;		/* per worker */
 };
+
+static void columns_fill(const struct design *d, const size_t *rows,
+			 size_t n, double *raw, int32_t *level, size_t ld)
+{
+	const struct model *m = d->m;
+	size_t i, j;
+
+	for (j = 0; j < m->n_features; j++) {
+		const struct ds_column *c = &d->ds->cols[d->col[j]];
+
+		if (m->features[j].kind == FEATURE_NUMERIC) {
+			for (i = 0; i < n; i++)
+				raw[j * ld + i] = c->num[rows[i]];
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			int32_t code = c->code[rows[i]];
+
+			level[j * ld + i] = code < 0 ? PREDICT_LEVEL_MISSING :
+					    d->code_map[j][code] < 0 ?
+					    PREDICT_LEVEL_UNSEEN :
+					    d->code_map[j][code];
+		}
+	}
+}
 
 /* Task: CHUNK_ROWS rows, block by block, into their place in out. */
 static int predict_chunk(void *arg, size_t worker, size_t task)
@@ -1881,45 +1912,49 @@ static int predict_chunk(void *arg, size_t worker, size_t task)
 	struct predict_job *pj = arg;
 	const struct model *m = pj->m;
 	size_t start = task * CHUNK_ROWS, end = start + CHUNK_ROWS, b, nb;
-	size_t w = score_width(m);
-	int ret = 0;
+	size_t w = predict_width(m);
+	struct predict_cols in = { 0, BLOCK_ROWS, pj->raw[worker],
+				   pj->level[worker], pj->d->encoded };
 
 	if (end > pj->n)
 		end = pj->n;
-	for (b = start; b < end && !ret; b += nb) {
+	for (b = start; b < end; b += nb) {
 		nb = end - b < BLOCK_ROWS ? end - b : BLOCK_ROWS;
-		design_fill(pj->d, pj->rows + b, nb, pj->block[worker],
-			    m->n_inputs, 1, 0, NULL);
-		ret = score_predict(m, pj->block[worker], nb, pj->work[worker],
-				    pj->out + b * w, NULL);
+		columns_fill(pj->d, pj->rows + b, nb, pj->raw[worker],
+			     pj->level[worker], BLOCK_ROWS);
+		in.n = nb;
+		predict_columns(m, &in, pj->scratch[worker], pj->out + b * w);
 	}
-	return ret;
+	return 0;
 }
 
 static int predict_rows(const struct model *m, const struct design *d,
 			const size_t *rows, size_t n, double *out,
 			struct mlops_err *err)
 {
-	struct predict_job pj = { m, d, rows, n, out, NULL, NULL };
-	size_t nw = parallel_cpus(), i;
+	struct predict_job pj = { m, d, rows, n, out, NULL, NULL, NULL };
+	size_t nw = parallel_cpus(), nf = m->n_features + 1, i;
 	int ret;
 
-	pj.block = xcalloc(nw, sizeof(double *));
-	pj.work = xcalloc(nw, sizeof(double *));
+	pj.raw = xcalloc(nw, sizeof(double *));
+	pj.scratch = xcalloc(nw, sizeof(double *));
+	pj.level = xcalloc(nw, sizeof(int32_t *));
 	for (i = 0; i < nw; i++) {
-		pj.block[i] = xmallocarray(BLOCK_ROWS * (m->n_inputs + 1),
-					   sizeof(double));
-		pj.work[i] = xmallocarray(BLOCK_ROWS * m->n_outputs,
-					  sizeof(double));
+		pj.raw[i] = xmallocarray(BLOCK_ROWS * nf, sizeof(double));
+		pj.level[i] = xmallocarray(BLOCK_ROWS * nf, sizeof(int32_t));
+		pj.scratch[i] = xmallocarray(predict_scratch_len(m, BLOCK_ROWS),
+					     sizeof(double));
 	}
 	ret = parallel_run((n + CHUNK_ROWS - 1) / CHUNK_ROWS, nw,
 			   predict_chunk, &pj);
 	for (i = 0; i < nw; i++) {
-		free(pj.block[i]);
-		free(pj.work[i]);
+		free(pj.raw[i]);
+		free(pj.level[i]);
+		free(pj.scratch[i]);
 	}
-	free(pj.block);
-	free(pj.work);
+	free(pj.raw);
+	free(pj.level);
+	free(pj.scratch);
 	if (ret)
 		return err_set(err, ret, "predicting the training rows failed");
 	return 0;
@@ -2183,7 +2218,8 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 			      o->holdout);
 		goto out;
 	}
-	if (!(o->C > 0) || !(o->alpha >= 0) || !(o->tol > 0) || o->max_iter < 1) {
+	if (!(o->C > 0) || !(o->alpha >= 0) || !(o->tol > 0) ||
+	    (o->max_iter < 1 && o->max_iter != TRAIN_MAX_ITER_AUTO)) {
 		ret = err_set(err, MLOPS_EUSAGE,
 			      "--C and --tol must be positive, --alpha not negative, --max-iter at least 1");
 		goto out;
@@ -2297,6 +2333,10 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 	    (yv && (ret = check_finite_target(yv + n_hold, n_train, ds->name,
 					      o->target, err))))
 		goto out;
+	if (o->keep_predictions) {
+		rep->pred_rows = xmallocarray(n + 1, sizeof(size_t));
+		memcpy(rep->pred_rows, rows, n * sizeof(size_t));
+	}
 	if (o->reuse_columns)
 		reuse_columns(ds, &d, rows, n);
 	for (j = 0; j < n_cols; j++) {
@@ -2312,7 +2352,10 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 	m->l2 = algo == TRAIN_RIDGE ? o->alpha :
 		algo == TRAIN_LINEAR ? 0 : o->C;
 	m->tol = o->tol;
-	m->max_iter = o->max_iter;
+	m->max_iter = o->max_iter != TRAIN_MAX_ITER_AUTO ? o->max_iter :
+		      algo == TRAIN_LOGISTIC || algo == TRAIN_SOFTMAX ?
+		      train_max_iter(m->n_outputs * (m->n_inputs + 1)) :
+		      100;
 	m->holdout = o->holdout;
 	m->seed = o->seed;
 	ft.d = &d;
@@ -2346,20 +2389,16 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 	}
 	w = xcalloc(ft.K * ft.p, sizeof(double));
 	/* Predictions: the holdout's, then the training rows'. */
-	width = score_width(m);
+	width = predict_width(m);
 	pred = xmallocarray((n ? n : 1) * width, sizeof(double));
 	pred_train = pred + n_hold * width;
-	if (algo == TRAIN_LOGISTIC) {
-		ft.z_keep = pred_train;
-		ft.z_at = xmallocarray(ft.p, sizeof(double));
-	}
 	switch (algo) {
 	case TRAIN_LOGISTIC:
 	case TRAIN_SOFTMAX:
 		ret = solve_warm(&ft, m, ft.K * ft.p <= NEWTON_MAX_DIM ?
 				 solve_newton : solve_lbfgs,
 				 algo == TRAIN_LOGISTIC ? logistic_eval :
-				 softmax_eval, ft.K * ft.p, o->tol, o->max_iter,
+				 softmax_eval, ft.K * ft.p, o->tol, m->max_iter,
 				 w, err);
 		break;
 	default:
@@ -2396,28 +2435,30 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 			rep->confusion = xcalloc(m->n_classes * m->n_classes,
 						 sizeof(size_t));
 			m->n_metrics = metrics_classification(
-				m->task, m->n_classes, cls, pred, n_hold,
-				m->metrics, rep->confusion);
+				m->task, m->n_classes,
+				(const char *const *)m->classes, cls, pred,
+				n_hold, m->metrics, rep->confusion);
 		}
 	}
 	/*
-	 * The training rows' predictions feed only their profile, a sketch:
-	 * when the solver's last pass was at the final w, its X w serves
-	 * (the same sums as scoring's, added in another order).
+	 * The baseline of the predictions is what scoring the training rows
+	 * gives, bit for bit: drift compares it with scoring's values, and
+	 * on few distinct predictions a last-place difference moves every
+	 * value across a step.  So they are predicted again through
+	 * predict_columns(), not taken from the solver's X w.
 	 */
-	if (ft.z_ok && !memcmp(ft.z_at, w, ft.p * sizeof(*w))) {
-		for (i = 0; i < n_train; i++)
-			pred_train[i] = 1 / (1 + exp(-pred_train[i]));
-	} else if ((ret = predict_rows(m, &d, train_rows, n_train,
-				       pred_train, err))) {
+	if ((ret = predict_rows(m, &d, train_rows, n_train, pred_train, err)))
 		goto out;
-	}
 	if ((ret = check_finite_pred(m, &d, train_rows, n_train, pred_train,
 				     err)))
 		goto out;
 	find_leaks(m, &d, train_rows, n_train, cls + n_hold,
 		   yv ? yv + n_hold : NULL, n_hold, rep);
 	profile_predictions(m, pred_train, n_train);
+	if (o->keep_predictions) {
+		rep->pred = xmallocarray(n * width + 1, sizeof(double));
+		memcpy(rep->pred, pred, n * width * sizeof(double));
+	}
 	profile_features(m, &d, train_rows, n_train);
 	m->n_rows = n_train;
 	memcpy(m->data_sha256, ds->sha256, sizeof(m->data_sha256));
@@ -2431,7 +2472,6 @@ out:
 		free(ft.scr[i].view);
 	}
 	free(ft.scr);
-	free(ft.z_at);
 	free(w);
 	free(pred);
 	free(rows);
