@@ -64,7 +64,10 @@ static void reference_release(struct reference *r, size_t n)
 	profile_release(&r->pred);
 }
 
-/* Categorical profile over the model's levels plus an "unseen" level. */
+/*
+ * Categorical profile over the model's levels; counts[n] are the values
+ * of levels the model never saw.
+ */
 static void level_profile(struct profile *p, char *const *levels, size_t n,
 			  const uint64_t *counts, uint64_t missing)
 {
@@ -72,14 +75,16 @@ static void level_profile(struct profile *p, char *const *levels, size_t n,
 
 	memset(p, 0, sizeof(*p));
 	p->kind = PROFILE_CATEGORICAL;
-	p->n_levels = n + 1;
+	p->n_levels = n;
 	p->levels = xcalloc(n + 1, sizeof(char *));
 	p->level_counts = xcalloc(n + 1, sizeof(uint64_t));
-	for (k = 0; k <= n; k++) {
-		p->levels[k] = xstrdup(k < n ? levels[k] : "(unseen)");
+	for (k = 0; k < n; k++) {
+		p->levels[k] = xstrdup(levels[k]);
 		p->level_counts[k] = counts[k];
 		p->count += counts[k];
 	}
+	p->unseen = counts[n];
+	p->count += counts[n];
 	p->missing = missing;
 }
 
@@ -211,24 +216,57 @@ static int ref_done(void *arg, size_t slot, struct mlops_err *err)
 	return 0;
 }
 
-/* Numeric profile: exact moments and extremes, quantiles of the sample. */
-static void sampled_profile(struct profile *p, const struct drift_acc *st,
-			    const struct ref_run *rr, size_t j)
+static int cmp_double(const void *x, const void *y)
 {
-	double *v = xmallocarray(rr->n + 1, sizeof(double)), mean;
-	size_t i, k, c = rr->nf + 1;
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return (a > b) - (a < b);
+}
+
+/*
+ * Numeric profile: exact moments and extremes, quantiles of the sample,
+ * and the sample's distinct values with the extremes as the exact grid:
+ * the whole column when the sample is the whole file (`whole`), else a
+ * grid that recount_reference() counts the whole file on.
+ */
+static void sampled_profile(struct profile *p, const struct drift_acc *st,
+			    const struct ref_run *rr, size_t j, int whole)
+{
+	double *v = xmallocarray(rr->n + 2, sizeof(double)), mean;
+	size_t i, k, n = 0, c = rr->nf + 1;
 
 	for (i = 0; i < rr->n; i++)
-		v[i] = rr->vals[i * c + j];
-	profile_numeric(p, v, rr->n);
-	free(v);
+		if (!isnan(rr->vals[i * c + j]))
+			v[n++] = rr->vals[i * c + j];
+	profile_numeric(p, v, n);
 	p->count = st->count;
 	p->missing = st->missing;
-	if (!st->count)
+	if (!st->count) {
+		free(v);
 		return;
+	}
+	if (!whole) {
+		v[n++] = st->min;
+		v[n++] = st->max;
+	}
+	qsort(v, n, sizeof(double), cmp_double);
+	profile_set_values(p, v, n);
 	mean = st->sum / (double)st->count;
 	p->mean = mean;
 	p->std = sqrt(fmax(st->sumsq / (double)st->count - mean * mean, 0));
+	if (whole) {
+		/* Two passes over the exact values: np.std to the last bits. */
+		double sum = 0, sq = 0;
+
+		for (i = 0; i < n; i++)
+			sum += v[i];
+		mean = sum / (double)n;
+		for (i = 0; i < n; i++)
+			sq += (v[i] - mean) * (v[i] - mean);
+		p->mean = mean;
+		p->std = sqrt(sq / (double)n);
+	}
+	free(v);
 	p->min = st->min;
 	p->max = st->max;
 	if (!p->quantiles) {
@@ -245,6 +283,125 @@ static void sampled_profile(struct profile *p, const struct drift_acc *st,
 		p->quantiles[k] = fmin(fmax(p->quantiles[k], st->min), st->max);
 }
 
+/* Per-chunk accumulators, merged in input order into the total. */
+struct drift_run {
+	struct drift_set *slots;
+	size_t n_slots;
+	struct drift_set *total;
+	struct score_stream *ss;
+	struct progress progress;
+};
+
+static int drift_block(void *arg, size_t slot, const struct score_block *b,
+		       struct mlops_err *err)
+{
+	struct drift_run *dr = arg;
+
+	(void)err;
+	drift_set_add(&dr->slots[slot], b);
+	return 0;
+}
+
+static int drift_done(void *arg, size_t slot, struct mlops_err *err)
+{
+	struct drift_run *dr = arg;
+
+	(void)err;
+	drift_set_merge(dr->total, &dr->slots[slot]);
+	drift_set_clear(&dr->slots[slot]);
+	progress_update(&dr->progress, score_stream_rows(dr->ss),
+			score_stream_raw_bytes(dr->ss));
+	return 0;
+}
+
+/*
+ * Stream `path` into `total` (set up by the caller) with per-chunk sets
+ * like it.  `rows` receives the rows read, `sha` (if non-NULL) the
+ * input's hash.
+ */
+static int stream_set(const struct model *m, const char *path,
+		      const struct score_stream_opts *so,
+		      struct drift_set *total, int progress, uint64_t *rows,
+		      char *sha, struct mlops_err *err)
+{
+	struct drift_run dr = { 0 };
+	struct score_stream *ss = NULL;
+	size_t i;
+	int ret;
+
+	if ((ret = score_stream_open(m, path, so, &ss, err)))
+		return ret;
+	dr.n_slots = score_stream_slots(ss);
+	dr.slots = xcalloc(dr.n_slots, sizeof(*dr.slots));
+	for (i = 0; i < dr.n_slots; i++)
+		drift_set_init_like(&dr.slots[i], total);
+	dr.total = total;
+	dr.ss = ss;
+	progress_start(&dr.progress, progress, "read", path);
+	ret = score_stream_run(ss, drift_block, drift_done, &dr, err);
+	progress_end(&dr.progress);
+	*rows = score_stream_rows(ss);
+	if (!ret && sha)
+		score_stream_sha256(ss, sha);
+	score_stream_close(ss);
+	for (i = 0; i < dr.n_slots; i++)
+		drift_set_release(&dr.slots[i]);
+	free(dr.slots);
+	return ret;
+}
+
+/* The whole reference's counts on p's grid (the sample's values). */
+static void grid_counts(struct profile *p, const struct drift_acc *a)
+{
+	size_t k, N = p->n_values;
+	uint64_t cle = 0, clt = 0, prev_le = 0;
+
+	p->gap_counts = xcalloc(N + 1, sizeof(uint64_t));
+	p->gap_sums = xcalloc(N + 1, sizeof(double));
+	for (k = 0; k <= N; k++) {
+		cle += a->le[k];
+		clt += a->lt[k];
+		p->gap_counts[k] = clt - prev_le;
+		p->gap_sums[k] = a->insum[k];
+		if (k < N)
+			p->value_counts[k] = cle - clt;
+		prev_le = cle;
+	}
+}
+
+/*
+ * A reference larger than its sample: read it again and count every
+ * value on the grid of the sample's distinct values, so that its CDF is
+ * exact at every grid point and its mass between them known.  Not for
+ * stdin, which cannot be read twice: there the sample stands for the
+ * file.
+ */
+static int recount_reference(const struct model *m, const char *path,
+			     struct reference *ref, struct mlops_err *err)
+{
+	struct score_stream_opts so = { 0 };
+	struct drift_set set;
+	size_t j, nf = m->n_features;
+	uint64_t rows;
+	int ret;
+
+	if (!strcmp(path, "-"))
+		return 0;
+	so.no_hash = 1;
+	drift_set_init(&set, m, ref->features, &ref->pred);
+	ret = stream_set(m, path, &so, &set, 0, &rows, NULL, err);
+	if (!ret) {
+		for (j = 0; j < nf; j++)
+			if (m->features[j].kind == FEATURE_NUMERIC &&
+			    ref->features[j].n_values)
+				grid_counts(&ref->features[j], &set.features[j]);
+		if (m->task != TASK_MULTICLASS && ref->pred.n_values)
+			grid_counts(&ref->pred, &set.pred);
+	}
+	drift_set_release(&set);
+	return ret;
+}
+
 /* Profile a reference file through the model's encoding. */
 static int build_reference(const struct model *m, const char *path,
 			   struct reference *ref, struct mlops_err *err)
@@ -253,7 +410,7 @@ static int build_reference(const struct model *m, const char *path,
 	struct score_stream_opts so = { 0 };
 	struct score_stream *ss = NULL;
 	size_t nf = m->n_features, c = nf + 1, i, j;
-	int ret;
+	int ret, whole;
 
 	rr.m = m;
 	rr.nf = nf;
@@ -288,12 +445,14 @@ static int build_reference(const struct model *m, const char *path,
 	if ((ret = score_stream_run(ss, ref_block, ref_done, &rr, err)))
 		goto out;
 	ref->rows = score_stream_rows(ss);
+	whole = rr.n == ref->rows;
 	ref->features = xcalloc(nf + 1, sizeof(struct profile));
 	for (j = 0; j < nf; j++) {
 		const struct feature *f = &m->features[j];
 
 		if (f->kind == FEATURE_NUMERIC)
-			sampled_profile(&ref->features[j], &rr.total[j], &rr, j);
+			sampled_profile(&ref->features[j], &rr.total[j], &rr, j,
+					whole);
 		else
 			level_profile(&ref->features[j], f->levels, f->n_levels,
 				      rr.total[j].levels, rr.total[j].missing);
@@ -306,8 +465,12 @@ static int build_reference(const struct model *m, const char *path,
 			ref->pred.count += rr.total[nf].levels[j];
 		}
 	} else {
-		sampled_profile(&ref->pred, &rr.total[nf], &rr, nf);
+		sampled_profile(&ref->pred, &rr.total[nf], &rr, nf, whole);
 	}
+	score_stream_close(ss);
+	ss = NULL;
+	if (!whole)
+		ret = recount_reference(m, path, ref, err);
 out:
 	score_stream_close(ss);
 	for (i = 0; i < rr.n_slots; i++) {
@@ -327,41 +490,16 @@ out:
 	return ret;
 }
 
-/* Per-chunk accumulators, merged in input order into the total. */
-struct drift_run {
-	struct drift_set *slots;
-	size_t n_slots;
-	struct drift_set *total;
-	struct score_stream *ss;
-	struct progress progress;
-};
-
-static int drift_block(void *arg, size_t slot, const struct score_block *b,
-		       struct mlops_err *err)
+static void add_share(cJSON *o, const char *key, double v)
 {
-	struct drift_run *dr = arg;
-
-	(void)err;
-	drift_set_add(&dr->slots[slot], b);
-	return 0;
-}
-
-static int drift_done(void *arg, size_t slot, struct mlops_err *err)
-{
-	struct drift_run *dr = arg;
-
-	(void)err;
-	drift_set_merge(dr->total, &dr->slots[slot]);
-	drift_set_clear(&dr->slots[slot]);
-	progress_update(&dr->progress, score_stream_rows(dr->ss),
-			score_stream_raw_bytes(dr->ss));
-	return 0;
+	if (isfinite(v))
+		cJSON_AddNumberToObject(o, key, v);
 }
 
 static cJSON *result_json(const char *column, const char *type,
 			  const struct drift_result *r)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *q, *sig;
 
 	cJSON_AddStringToObject(o, "column", column);
 	cJSON_AddStringToObject(o, "type", type);
@@ -370,6 +508,8 @@ static cJSON *result_json(const char *column, const char *type,
 		cJSON_AddNumberToObject(o, "statistic", r->statistic);
 	else
 		cJSON_AddNullToObject(o, "statistic");
+	if (r->method == DRIFT_KS)
+		cJSON_AddNumberToObject(o, "statistic_error", r->error);
 	if (isfinite(r->p_value))
 		cJSON_AddNumberToObject(o, "p_value", r->p_value);
 	else
@@ -383,6 +523,22 @@ static cJSON *result_json(const char *column, const char *type,
 	cJSON_AddNumberToObject(o, "count", (double)r->count);
 	cJSON_AddNumberToObject(o, "missing", (double)r->missing);
 	cJSON_AddBoolToObject(o, "drift", r->drifted);
+	q = cJSON_CreateObject();
+	add_share(q, "missing_share", r->missing_share);
+	add_share(q, "reference_missing_share", r->ref_missing_share);
+	add_share(q, "unseen_share", r->unseen_share);
+	add_share(q, "reference_unseen_share", r->ref_unseen_share);
+	add_share(q, "outside_range_share", r->outside_share);
+	add_share(q, "reference_outside_range_share", r->ref_outside_share);
+	sig = cJSON_CreateArray();
+	if (r->quality & DRIFT_Q_MISSING)
+		cJSON_AddItemToArray(sig, cJSON_CreateString("missing"));
+	if (r->quality & DRIFT_Q_UNSEEN)
+		cJSON_AddItemToArray(sig, cJSON_CreateString("unseen"));
+	if (r->quality & DRIFT_Q_OUTSIDE)
+		cJSON_AddItemToArray(sig, cJSON_CreateString("outside_range"));
+	cJSON_AddItemToObject(q, "signals", sig);
+	cJSON_AddItemToObject(o, "quality", q);
 	return o;
 }
 
@@ -402,6 +558,37 @@ static void print_row(const char *column, const char *type,
 	       type, drift_method_name(r->method), stat, p, r->threshold, psi,
 	       color && r->drifted ? "\033[31m" : "", verdict,
 	       color && r->drifted ? "\033[0m" : "");
+}
+
+/* "12.3% (4.5%)": a current share and the reference's. */
+static void shares(char *buf, size_t size, double cur, double ref)
+{
+	snprintf(buf, size, "%.1f%% (%.1f%%)", 100 * cur, 100 * ref);
+}
+
+/* The data-quality row: the current shares, the reference's, a signal. */
+static void print_quality_row(const char *column, const struct drift_result *r,
+			      int color)
+{
+	char miss[48], nw[64], sig[64] = "";
+	int numeric = isfinite(r->outside_share);
+
+	shares(miss, sizeof(miss), r->missing_share, r->ref_missing_share);
+	snprintf(nw, sizeof(nw), "%s ", numeric ? "out of range" : "unseen");
+	shares(nw + strlen(nw), sizeof(nw) - strlen(nw),
+	       numeric ? r->outside_share : r->unseen_share,
+	       numeric ? r->ref_outside_share : r->ref_unseen_share);
+	if (r->quality & DRIFT_Q_MISSING)
+		strcat(sig, "MISSING ");
+	if (r->quality & DRIFT_Q_UNSEEN)
+		strcat(sig, "UNSEEN ");
+	if (r->quality & DRIFT_Q_OUTSIDE)
+		strcat(sig, "RANGE ");
+	if (*sig)
+		sig[strlen(sig) - 1] = 0;
+	printf("  %-20.20s %-18s %-28s %s%s%s\n", column, miss, nw,
+	       color && *sig ? "\033[31m" : "", *sig ? sig : "ok",
+	       color && *sig ? "\033[0m" : "");
 }
 
 /* Rebuild an accumulator from a score-batch run's recorded profile. */
@@ -429,11 +616,19 @@ static int acc_from_json(struct drift_acc *a, const cJSON *o)
 		for (t = 0; t < 2; t++) {
 			v = cJSON_GetObjectItem(o, keys[t]);
 			if (!cJSON_IsArray(v) ||
-			    cJSON_GetArraySize(v) != PROFILE_QUANTILES + 2)
+			    (size_t)cJSON_GetArraySize(v) != a->n_grid + 1)
 				return -1;
 			k = 0;
 			for (v = v->child; v; v = v->next)
 				dst[t][k++] = (uint64_t)v->valuedouble;
+		}
+		/* Runs recorded before exact grids have no insum: zeros. */
+		v = cJSON_GetObjectItem(o, "insum");
+		if (a->insum && cJSON_IsArray(v) &&
+		    (size_t)cJSON_GetArraySize(v) == a->n_grid + 1) {
+			k = 0;
+			for (v = v->child; v; v = v->next)
+				a->insum[k++] = v->valuedouble;
 		}
 		v = cJSON_GetObjectItem(o, "below");
 		a->below = cJSON_IsNumber(v) ? v->valuedouble : 0;
@@ -525,8 +720,8 @@ static int drift_runs(struct cmd_ctx *ctx, const struct model *m,
 		drift_test(&set.pred, (enum drift_method)method, threshold,
 			   &res[k * (nf + 1) + nf]);
 		drifted_pred[k] = res[k * (nf + 1) + nf].drifted;
-		verdicts[k] = (nf && n_drift[k] && (double)n_drift[k] >= share * (double)nf) ||
-			      drifted_pred[k];
+		verdicts[k] = drift_verdict(&res[k * (nf + 1)], nf,
+					    &res[k * (nf + 1) + nf], share);
 	}
 	drift_set_release(&set);
 
@@ -570,8 +765,12 @@ static int drift_runs(struct cmd_ctx *ctx, const struct model *m,
 				const struct drift_result *r = &res[k * (nf + 1) + j];
 				char cell[32];
 
-				snprintf(cell, sizeof(cell), "%.4f%s", r->statistic,
-					 r->drifted ? "*" : " ");
+				if (isfinite(r->statistic))
+					snprintf(cell, sizeof(cell), "%.4f%s",
+						 r->statistic, r->drifted ? "*" :
+						 r->quality ? "!" : " ");
+				else
+					snprintf(cell, sizeof(cell), "- ");
 				printf(" %11s", cell);
 			}
 			printf("\n");
@@ -579,7 +778,7 @@ static int drift_runs(struct cmd_ctx *ctx, const struct model *m,
 		printf("\n  %-20s", "verdict");
 		for (k = 0; k < used; k++)
 			printf(" %11s", verdicts[k] ? "DRIFT" : "ok");
-		printf("\n\n(* drifted; statistic of %s per column; newest run last)\n",
+		printf("\n\n(* drifted, ! a data-quality signal; statistic of %s per column; newest run last)\n",
 		       method == DRIFT_AUTO ? "the auto-selected test" :
 		       drift_method_name((enum drift_method)method));
 	}
@@ -596,6 +795,77 @@ out:
 	free(drifted_pred);
 	free(n_drift);
 	return ret;
+}
+
+/*
+ * Input drift cannot judge: no rows, or a column without a single value
+ * on either side.  Exit 5, naming the file and column, so that no table
+ * or JSON ever carries a NaN.
+ */
+static int check_columns(const struct model *m, const struct drift_set *cur,
+			 const char *input, const char *reference,
+			 uint64_t rows, struct mlops_err *err)
+{
+	size_t j;
+
+	if (!rows)
+		return err_set(err, MLOPS_EINPUT, "'%s' has no rows", input);
+	for (j = 0; j < m->n_features; j++) {
+		const struct drift_acc *a = &cur->features[j];
+
+		if (!a->ref->count)
+			return err_set(err, MLOPS_EINPUT,
+				       "%s%s%s: column '%s' has no values (all missing)",
+				       reference ? "reference '" : "",
+				       reference ? reference : "the training baseline",
+				       reference ? "'" : "", m->features[j].name);
+		if (!a->count)
+			return err_set(err, MLOPS_EINPUT,
+				       "'%s': column '%s' has no values (all %llu missing)",
+				       input, m->features[j].name,
+				       (unsigned long long)a->missing);
+	}
+	return 0;
+}
+
+static void print_report(const struct model *m, const char *model,
+			 const char *input, uint64_t rows, const char *against,
+			 uint64_t ref_rows, const struct drift_result *res,
+			 const struct drift_result *pres, size_t n_drift,
+			 size_t n_quality, double share, int verdict, int color)
+{
+	size_t j, nf = m->n_features;
+	double err = 0;
+
+	printf("drift of %s on '%s' (%llu rows) against %s (%llu rows)\n\n",
+	       model, input, (unsigned long long)rows, against,
+	       (unsigned long long)ref_rows);
+	printf("  %-20s %-11s %-11s %10s %10s %9s %8s  %s\n", "column",
+	       "type", "method", "statistic", "p-value", "threshold",
+	       "psi", "verdict");
+	for (j = 0; j < nf; j++) {
+		print_row(m->features[j].name,
+			  m->features[j].kind == FEATURE_NUMERIC ?
+			  "numeric" : "categorical", &res[j], color);
+		if (res[j].method == DRIFT_KS && res[j].error > err)
+			err = res[j].error;
+	}
+	print_row("(prediction)", m->task == TASK_MULTICLASS ?
+		  "categorical" : "numeric", pres, color);
+	if (pres->method == DRIFT_KS && pres->error > err)
+		err = pres->error;
+	printf("\ndata quality (share of the current values, the reference's in brackets):\n");
+	printf("  %-20s %-18s %-28s %s\n", "column", "missing",
+	       "unseen or out of range", "signal");
+	for (j = 0; j < nf; j++)
+		print_quality_row(m->features[j].name, &res[j], color);
+	if (err > 0)
+		printf("\nks from the baseline's quantile sketch: D is within %.4f of the exact value; the verdict is taken at D - %.4f\n",
+		       err, err);
+	printf("\nverdict: %s: %zu of %zu features drifted, %zu data-quality signal%s (rule: drifted share >= %g, the predictions drifted, or any data-quality signal)%s\n",
+	       verdict ? "DRIFT" : "no drift", n_drift, nf, n_quality,
+	       n_quality == 1 ? "" : "s", share,
+	       pres->drifted ? "; the predictions drifted" : "");
 }
 
 int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
@@ -620,17 +890,15 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	struct reference ref = { 0 };
 	const struct profile *ref_pred;
 	struct drift_set cur = { 0 };
-	struct drift_run dr = { 0 };
 	struct drift_result *res = NULL, pres;
-	struct score_stream *ss = NULL;
 	struct runlog rl;
 	struct reg_run run = { 0 };
 	cJSON *report = NULL, *arr;
 	char sha[65] = "", *metrics_text = NULL, *inputs_text = NULL;
-	size_t nf = 0, i, j, n_drift = 0;
+	size_t nf = 0, j, n_drift = 0, n_quality = 0;
 	int n_args, ret, method, have_cur = 0, verdict;
 	long long run_id;
-	uint64_t ref_rows;
+	uint64_t ref_rows, rows = 0;
 
 	runlog_start(&rl);
 	if ((ret = opt_parse(argc, argv, opts, &usage, &n_args, err)))
@@ -671,6 +939,13 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	if (reference) {
 		if ((ret = build_reference(m, reference, &ref, err)))
 			goto out;
+		if (ref.rows < 2) {
+			ret = err_set(err, MLOPS_EINPUT,
+				      "reference '%s' has %llu row%s: drift needs at least 2",
+				      reference, (unsigned long long)ref.rows,
+				      ref.rows == 1 ? "" : "s");
+			goto out;
+		}
 		ref_pred = &ref.pred;
 		ref_rows = ref.rows;
 	} else {
@@ -679,30 +954,24 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	drift_set_init(&cur, m, reference ? ref.features : NULL, ref_pred);
 	have_cur = 1;
-	if ((ret = score_stream_open(m, input, NULL, &ss, err)))
+	/* A small current file against a file: compared value by value. */
+	if (reference)
+		drift_set_keep(&cur, REF_SAMPLE);
+	if ((ret = stream_set(m, input, NULL, &cur, ctx->progress, &rows, sha,
+			      err)))
 		goto out;
-	dr.n_slots = score_stream_slots(ss);
-	dr.slots = xcalloc(dr.n_slots, sizeof(*dr.slots));
-	for (i = 0; i < dr.n_slots; i++)
-		drift_set_init_like(&dr.slots[i], &cur);
-	dr.total = &cur;
-	dr.ss = ss;
-	progress_start(&dr.progress, ctx->progress, "read", input);
-	ret = score_stream_run(ss, drift_block, drift_done, &dr, err);
-	progress_end(&dr.progress);
-	if (ret)
+	if ((ret = check_columns(m, &cur, input, reference, rows, err)))
 		goto out;
-	score_stream_sha256(ss, sha);
 
 	res = xcalloc(nf + 1, sizeof(*res));
 	for (j = 0; j < nf; j++) {
 		drift_test(&cur.features[j], (enum drift_method)method,
 			   threshold, &res[j]);
 		n_drift += res[j].drifted;
+		n_quality += res[j].quality != 0;
 	}
 	drift_test(&cur.pred, (enum drift_method)method, threshold, &pres);
-	verdict = (nf && (double)n_drift >= share * (double)nf && n_drift) ||
-		  pres.drifted;
+	verdict = drift_verdict(res, nf, &pres, share);
 
 	report = cJSON_CreateObject();
 	cJSON_AddNumberToObject(report, "schema", 1);
@@ -714,7 +983,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	cJSON_AddStringToObject(report, "input", input);
 	cJSON_AddStringToObject(report, "input_sha256", sha);
-	cJSON_AddNumberToObject(report, "rows", (double)score_stream_rows(ss));
+	cJSON_AddNumberToObject(report, "rows", (double)rows);
 	cJSON_AddStringToObject(report, "reference",
 				reference ? reference : "baseline");
 	cJSON_AddNumberToObject(report, "reference_rows", (double)ref_rows);
@@ -727,6 +996,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	cJSON_AddItemToObject(report, "prediction", result_json("prediction",
 		m->task == TASK_MULTICLASS ? "categorical" : "numeric", &pres));
 	cJSON_AddNumberToObject(report, "drifted_features", (double)n_drift);
+	cJSON_AddNumberToObject(report, "quality_signals", (double)n_quality);
 	cJSON_AddNumberToObject(report, "drift_share", share);
 	cJSON_AddBoolToObject(report, "drift", verdict);
 
@@ -735,7 +1005,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 
 		cJSON_AddStringToObject(o, "path", input);
 		cJSON_AddStringToObject(o, "sha256", sha);
-		cJSON_AddNumberToObject(o, "rows", (double)score_stream_rows(ss));
+		cJSON_AddNumberToObject(o, "rows", (double)rows);
 		cJSON_AddItemToArray(in, o);
 		inputs_text = cJSON_PrintUnformatted(in);
 		cJSON_Delete(in);
@@ -757,39 +1027,23 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		printf("%s\n", text);
 		cJSON_free(text);
 	} else if (!ctx->quiet) {
-		printf("drift of %s on '%s' (%llu rows) against %s (%llu rows)\n\n",
-		       argv[0], input,
-		       (unsigned long long)score_stream_rows(ss),
-		       reference ? reference : "the training baseline",
-		       (unsigned long long)ref_rows);
-		printf("  %-20s %-11s %-11s %10s %10s %9s %8s  %s\n", "column",
-		       "type", "method", "statistic", "p-value", "threshold",
-		       "psi", "verdict");
-		for (j = 0; j < nf; j++)
-			print_row(m->features[j].name,
-				  m->features[j].kind == FEATURE_NUMERIC ?
-				  "numeric" : "categorical", &res[j], ctx->color);
-		print_row("(prediction)", m->task == TASK_MULTICLASS ?
-			  "categorical" : "numeric", &pres, ctx->color);
-		printf("\nverdict: %s: %zu of %zu features drifted (rule: share >= %g, or the predictions drifted)%s\n",
-		       verdict ? "DRIFT" : "no drift", n_drift, nf, share,
-		       pres.drifted ? "; the predictions drifted" : "");
+		print_report(m, argv[0], input, rows,
+			     reference ? reference : "the training baseline",
+			     ref_rows, res, &pres, n_drift, n_quality, share,
+			     verdict, ctx->color);
 	}
 	if (verdict && !exit_zero)
 		ret = err_set(err, MLOPS_ECHECK,
-			      "drift detected in '%s': %zu of %zu features%s",
+			      "drift detected in '%s': %zu of %zu features%s%s",
 			      input, n_drift, nf,
-			      pres.drifted ? " and the predictions" : "");
+			      pres.drifted ? " and the predictions" : "",
+			      n_quality ? ", with data-quality signals" : "");
 	else
 		ret = 0;
 out:
 	cJSON_Delete(report);
 	cJSON_free(metrics_text);
 	cJSON_free(inputs_text);
-	score_stream_close(ss);
-	for (i = 0; dr.slots && i < dr.n_slots; i++)
-		drift_set_release(&dr.slots[i]);
-	free(dr.slots);
 	if (have_cur)
 		drift_set_release(&cur);
 	free(res);
