@@ -707,7 +707,9 @@ static double wasserstein_grid(const struct cdfs *c, const struct drift_acc *a)
 		double c0 = k ? c->cle[k - 1] : 0, c1 = c->clt[k];
 		double lo, hi, xr, xc;
 
-		if (cin <= 0 && rin <= 0)
+		/* Outside the grid only mass there counts; inside, the
+		 * constant gap between two grid points counts too. */
+		if ((k == 0 || k == N) && cin <= 0 && rin <= 0)
 			continue;
 		if (k == 0) {
 			/* Below g[0]: distances measured down from g[0]. */
