@@ -3,14 +3,20 @@
  * on, column by column and for the predictions, and give a verdict.
  *
  * The reference is the artefact's baseline profile, or with --reference
- * a file profiled here in one streaming pass (exact counts and moments,
- * quantiles from a bounded systematic sample).  The current file is streamed: memory is bounded by a
- * block of rows whatever its size.  Categories are compared over the
- * model's levels plus one bucket for anything the model never saw.
+ * a file profiled here: exact counts and moments in one streaming pass,
+ * and the values of a systematic sample of at most REF_SAMPLE rows; when
+ * the file is larger, a second pass counts every value on the grid of the
+ * sampled ones, so the reference's distribution is exact at each grid
+ * point (see mlops-drift(1)).  The current file is streamed: memory is
+ * bounded by a block of rows whatever its size (plus, against a
+ * reference file, up to REF_SAMPLE values per numeric column, so that a
+ * small file is compared value by value).  Categories are compared over
+ * the model's levels plus one bucket for anything the model never saw.
  *
- * Verdict: drift when the share of drifted features reaches --drift-share
- * (0.5 by default, as Evidently's dataset rule) or the predictions
- * drifted.  Exit 3 on drift unless --exit-zero.
+ * Verdict (drift_verdict()): drift when the share of drifted features
+ * reaches --drift-share (0.5 by default, as Evidently's dataset rule),
+ * the predictions drifted, or a data-quality signal fired.  Exit 3 on
+ * drift unless --exit-zero; exit 5 on input that cannot be judged.
  */
 
 #include <cjson/cJSON.h>
@@ -44,7 +50,10 @@ static const struct opt_usage usage = {
 	"  mlops drift churn@production -i this-week.csv.gz --method psi --exit-zero\n"
 	"  mlops --json drift model.json -i new.csv --reference train.csv\n"
 	"  mlops drift churn@production --runs 7\n",
-	"Compare new data with the model's training baseline; exit 3 on drift."
+	"Compare new data with the model's training baseline (or a reference file):\n"
+	"per-feature drift statistics as SciPy computes them, data-quality signals\n"
+	"(missing, unseen categories, out of range) and a verdict; exit 3 on drift,\n"
+	"5 on data that cannot be judged (an empty column or file)."
 };
 
 struct reference {
