@@ -682,6 +682,146 @@ static void test_names(void)
 	is_str(drift_method_name(DRIFT_JS), "js", "name of js");
 }
 
+/* Exact W1 of two sorted samples of any sizes (scipy's definition). */
+static double exact_w1(const double *a, size_t n, const double *b, size_t m)
+{
+	size_t i = 0, j = 0;
+	double w = 0, x, next;
+
+	while (i < n || j < m) {
+		x = j >= m || (i < n && a[i] <= b[j]) ? a[i] : b[j];
+		while (i < n && a[i] == x)
+			i++;
+		while (j < m && b[j] == x)
+			j++;
+		if (i >= n && j >= m)
+			break;
+		next = j >= m || (i < n && a[i] <= b[j]) ? a[i] : b[j];
+		w += fabs((double)i / n - (double)j / m) * (next - x);
+	}
+	return w;
+}
+
+/*
+ * A column with few distinct values is profiled exactly (value counts):
+ * KS D and Wasserstein then equal the exact two-sample values, ties and
+ * all, whatever the current values (on the grid, between, outside); a
+ * 65th distinct value drops the counts.
+ */
+static void test_value_counts(void)
+{
+	enum { N = 6000, M = 4000 };
+	double *ref = xmallocarray(N, sizeof(double));
+	double *cur = xmallocarray(M, sizeof(double));
+	struct profile p;
+	struct drift_acc a;
+	struct drift_result ks, w, def;
+	size_t i, c;
+
+	for (c = 0; c < 3; c++) {
+		rng_state = 50 + c;
+		for (i = 0; i < N; i++)
+			ref[i] = floor(5 + 2 * rng_normal());
+		for (i = 0; i < M; i++) {
+			double z = rng_normal();
+
+			/* same; shifted integers; off-grid halves and far out */
+			cur[i] = c == 0 ? floor(5 + 2 * z) :
+				 c == 1 ? floor(6 + 2 * z) :
+				 floor(5 + 3 * z) + (i % 3 ? 0.5 : 0);
+		}
+		profile_numeric(&p, ref, N);
+		profile_count_values(&p, ref, NULL, N);
+		ok(p.n_values > 5 && p.n_values <= PROFILE_MAX_VALUES,
+		   "case %zu: %zu exact values", c, p.n_values);
+		drift_acc_init(&a, &p);
+		drift_acc_numeric_many(&a, cur, M, 1);
+		drift_test(&a, DRIFT_KS, NAN, &ks);
+		drift_test(&a, DRIFT_WASSERSTEIN, NAN, &w);
+		drift_test(&a, DRIFT_AUTO, NAN, &def);
+		qsort(ref, N, sizeof(double), cmp_double);
+		qsort(cur, M, sizeof(double), cmp_double);
+		is_double(ks.statistic, exact_ks(ref, N, cur, M), 1e-15,
+			  "case %zu: exact-grid KS equals the exact D", c);
+		is_double(ks.error, 0, 0, "case %zu: no error bound", c);
+		if (c < 2)
+			is_double(w.statistic * p.std,
+				  exact_w1(ref, N, cur, M), 1e-12,
+				  "case %zu: exact-grid Wasserstein equals W1", c);
+		else
+			is_double(w.statistic * p.std,
+				  exact_w1(ref, N, cur, M), 0.002 * p.std,
+				  "case %zu: Wasserstein within 0.002 off the grid",
+				  c);
+		is_int(ks.drifted, c > 0, "case %zu: ks verdict", c);
+		drift_acc_release(&a);
+		profile_release(&p);
+	}
+	for (i = 0; i < N; i++)
+		ref[i] = (double)(i % 65);
+	profile_numeric(&p, ref, N);
+	profile_count_values(&p, ref, NULL, N);
+	is_int((long long)p.n_values, 0, "65 distinct values: no counts");
+	profile_release(&p);
+	free(ref);
+	free(cur);
+}
+
+/*
+ * On a quantile sketch, KS states a bound: the exact D lies within
+ * statistic_error of the reported one, on smooth, tied (100 integers),
+ * heavy-tailed and shifted data.
+ */
+static void test_sketch_bound(void)
+{
+	enum { N = 20000, M = 7000 };
+	static const char *names[] = {
+		"normal", "normal shifted 0.1 sd", "100 integers", "heavy tail",
+	};
+	double *ref = xmallocarray(N, sizeof(double));
+	double *cur = xmallocarray(M, sizeof(double));
+	size_t c, i;
+
+	for (c = 0; c < 4; c++) {
+		struct profile p;
+		struct drift_acc a;
+		struct drift_result ks;
+		double exact;
+
+		rng_state = 70 + c;
+		for (i = 0; i < N + M; i++) {
+			double z = rng_normal(), v;
+
+			switch (c) {
+			case 0: v = z; break;
+			case 1: v = z + (i >= N ? 0.1 : 0); break;
+			case 2: v = floor(50 + 20 * z); break;
+			default: v = exp(2 * z); break;
+			}
+			if (i < N)
+				ref[i] = v;
+			else
+				cur[i - N] = v;
+		}
+		profile_numeric(&p, ref, N);
+		profile_count_values(&p, ref, NULL, N);
+		is_int((long long)p.n_values, 0, "%s: a sketch", names[c]);
+		drift_acc_init(&a, &p);
+		drift_acc_numeric_many(&a, cur, M, 1);
+		drift_test(&a, DRIFT_KS, NAN, &ks);
+		qsort(ref, N, sizeof(double), cmp_double);
+		qsort(cur, M, sizeof(double), cmp_double);
+		exact = exact_ks(ref, N, cur, M);
+		ok(ks.error > 0 && fabs(ks.statistic - exact) <= ks.error,
+		   "%s: sketch D %.5f within its bound %.5f of exact %.5f",
+		   names[c], ks.statistic, ks.error, exact);
+		drift_acc_release(&a);
+		profile_release(&p);
+	}
+	free(ref);
+	free(cur);
+}
+
 int main(void)
 {
 	test_ks_pvalue();
@@ -694,5 +834,7 @@ int main(void)
 	test_categorical_by_hand();
 	test_categorical_mix();
 	test_names();
+	test_value_counts();
+	test_sketch_bound();
 	return done_testing();
 }
