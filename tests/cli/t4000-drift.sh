@@ -145,4 +145,23 @@ test_expect_success 'a missing input file exits 1' '
 	test_one_line err
 '
 
+test_expect_success 'score-batch run profiles round-trip: --runs gives what -i gives, exact grids too' '
+	mkdir rt &&
+	(
+		cd rt &&
+		"$MLOPS" init >/dev/null &&
+		sh "$TEST_SRCDIR/drift/make-data.sh" "$GEN" shifted &&
+		"$MLOPS" -q train --data ref.csv --target y --exclude id --register ties &&
+		"$MLOPS" score-batch ties:1 -i cur.csv -o s.csv &&
+		for m in ks wasserstein psi; do
+			"$MLOPS" --json drift ties:1 -i cur.csv --method $m --exit-zero >a.json &&
+			"$MLOPS" --json drift ties:1 --runs 1 --method $m --exit-zero >b.json &&
+			sed -e "s/.*\"features\"://" -e "s/,\"quality\":{[^}]*}//g" -e "s/\"drifted_features\".*//" a.json >a.cut &&
+			sed -e "s/.*\"features\"://" -e "s/,\"quality\":{[^}]*}//g" -e "s/\"drifted_features\".*//" b.json >b.cut &&
+			test_cmp a.cut b.cut || exit 1
+		done &&
+		grep -q "\"values\"" "$(ls .mlops/artifacts/sha256/*/* | head -1)"
+	)
+'
+
 test_done
