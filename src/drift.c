@@ -64,7 +64,8 @@ int drift_method_parse(const char *s)
  * k with g[k] >= x is A if x <= u, else C.  A bucket holding two
  * distinct points is flagged (LUT_MIXED) and searched within [A, C).
  */
-#define LUT_MIXED 0x80000000u
+#define LUT_MIXED 0x8000000000000000ull
+#define LUT_C(e) ((size_t)(((e) & ~LUT_MIXED) >> 32))
 
 static inline size_t bucket(const struct drift_acc *a, double x)
 {
@@ -88,15 +89,14 @@ static void build_lut(struct drift_acc *a)
 	a->lut_scale = (double)a->lut_n / (g[N - 1] - g[0]);
 	if (!isfinite(a->lut_scale) || a->lut_scale <= 0)
 		return;
-	a->lut = xcalloc(2 * a->lut_n, sizeof(*a->lut));
+	a->lut = xcalloc(a->lut_n, sizeof(*a->lut));
 	for (b = 0; b < a->lut_n; b++) {
 		lo = k;
 		while (k < N && bucket(a, g[k]) == b)
 			k++;
-		a->lut[2 * b] = (uint32_t)lo;
-		a->lut[2 * b + 1] = (uint32_t)k;
+		a->lut[b] = (uint64_t)lo | (uint64_t)k << 32;
 		if (k > lo + 1 && g[k - 1] != g[lo])
-			a->lut[2 * b + 1] |= LUT_MIXED;
+			a->lut[b] |= LUT_MIXED;
 	}
 }
 
@@ -194,8 +194,14 @@ static void keep_values(struct drift_acc *a, const double *x, size_t n,
 	}
 }
 
-void drift_acc_numeric_many(struct drift_acc *a, const double *x, size_t n,
-			    size_t stride)
+/*
+ * The per-value loop, inlined twice so that a quantile grid (`exact` 0,
+ * the baseline's usual case and score-batch's) pays nothing for the
+ * exact grid's distance sums.
+ */
+static inline __attribute__((always_inline)) void
+numeric_loop(struct drift_acc *a, const double *x, size_t n, size_t stride,
+	     const int exact)
 {
 	const double *g = a->grid;
 	size_t N = a->n_grid;
@@ -205,8 +211,6 @@ void drift_acc_numeric_many(struct drift_acc *a, const double *x, size_t n,
 	double below = 0, above = 0;
 	size_t i, k1, k2;
 
-	if (a->keep_cap && !a->kept_over)
-		keep_values(a, x, n, stride);
 	for (i = 0; i < n; i++) {
 		double v = x[i * stride];
 
@@ -222,10 +226,10 @@ void drift_acc_numeric_many(struct drift_acc *a, const double *x, size_t n,
 		if (!g)
 			continue;
 		if (a->lut && v >= g[0] && v <= g[N - 1]) {
-			const uint32_t *e = a->lut + 2 * bucket(a, v);
-			size_t A = e[0], C = e[1] & ~LUT_MIXED;
+			uint64_t e = a->lut[bucket(a, v)];
+			size_t A = (size_t)(uint32_t)e, C = LUT_C(e);
 
-			if (!(e[1] & LUT_MIXED)) {
+			if (!(e & LUT_MIXED)) {
 				double u = g[A];
 
 				k1 = v <= u ? A : C;
@@ -247,7 +251,7 @@ void drift_acc_numeric_many(struct drift_acc *a, const double *x, size_t n,
 		}
 		a->le[k1]++;
 		a->lt[k2]++;
-		if (a->insum && k1 == k2)
+		if (exact && k1 == k2)
 			a->insum[k1] += k1 == 0 ? g[0] - v : v - g[k1 - 1];
 	}
 	a->count += count;
@@ -258,6 +262,17 @@ void drift_acc_numeric_many(struct drift_acc *a, const double *x, size_t n,
 	a->max = mx;
 	a->below += below;
 	a->above += above;
+}
+
+void drift_acc_numeric_many(struct drift_acc *a, const double *x, size_t n,
+			    size_t stride)
+{
+	if (a->keep_cap && !a->kept_over)
+		keep_values(a, x, n, stride);
+	if (a->insum)
+		numeric_loop(a, x, n, stride, 1);
+	else
+		numeric_loop(a, x, n, stride, 0);
 }
 
 void drift_acc_numeric(struct drift_acc *a, double x)

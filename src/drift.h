@@ -68,7 +68,7 @@ struct drift_acc {
 	double below, above;	/* sum of distances outside the grid */
 	double *insum;		/* exact grid: per interval, the sum of
 				 * distances from its lower end (see drift.c) */
-	uint32_t *lut;		/* numeric: grid positions per bucket */
+	uint64_t *lut;		/* numeric: grid positions per bucket */
 	size_t lut_n;
 	double lut_lo, lut_scale;
 	int lut_borrowed;	/* lut is another accumulator's */
