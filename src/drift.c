@@ -33,6 +33,7 @@
 #define PSI_FLOOR 1e-4
 #define WASSERSTEIN_STD_FLOOR 0.001
 #define KS_EXACT_MAX 10000	/* scipy's MAX_AUTO_N */
+#define DEFER_GRID 8192		/* see drift_acc.defer */
 
 static const char *const method_names[] = {
 	"auto", "psi", "ks", "wasserstein", "chi2", "js"
@@ -81,9 +82,9 @@ static void build_lut(struct drift_acc *a)
 
 	if (!g || N < 2 || !(g[N - 1] > g[0]))
 		return;
-	/* About two buckets per grid point, at least 2048. */
+	/* About a bucket per grid point, at least 2048, at most 32768. */
 	a->lut_n = 2048;
-	while (a->lut_n < 2 * N && a->lut_n < (1u << 17))
+	while (a->lut_n < N && a->lut_n < (1u << 15))
 		a->lut_n *= 2;
 	a->lut_lo = g[0];
 	a->lut_scale = (double)a->lut_n / (g[N - 1] - g[0]);
@@ -132,6 +133,14 @@ void drift_acc_init(struct drift_acc *a, const struct profile *ref)
 
 void drift_acc_init_like(struct drift_acc *a, const struct drift_acc *proto)
 {
+	if (proto->exact && proto->n_grid > DEFER_GRID) {
+		memset(a, 0, sizeof(*a));
+		a->ref = proto->ref;
+		a->min = INFINITY;
+		a->max = -INFINITY;
+		a->defer = 1;
+		return;
+	}
 	acc_init(a, proto->ref);
 	a->lut = proto->lut;
 	a->lut_n = proto->lut_n;
@@ -150,6 +159,7 @@ void drift_acc_release(struct drift_acc *a)
 	free(a->insum);
 	free(a->levels);
 	free(a->kept);
+	free(a->pending);
 	if (!a->lut_borrowed)
 		free(a->lut);
 	memset(a, 0, sizeof(*a));
@@ -184,12 +194,17 @@ static void keep_values(struct drift_acc *a, const double *x, size_t n,
 		if (a->n_kept == a->keep_cap) {
 			free(a->kept);
 			a->kept = NULL;
-			a->n_kept = 0;
+			a->n_kept = a->kept_alloc = 0;
 			a->kept_over = 1;
 			break;
 		}
-		if (!a->kept)
-			a->kept = xmallocarray(a->keep_cap, sizeof(double));
+		if (a->n_kept == a->kept_alloc) {
+			a->kept_alloc = a->kept_alloc ? 2 * a->kept_alloc : 4096;
+			if (a->kept_alloc > a->keep_cap)
+				a->kept_alloc = a->keep_cap;
+			a->kept = xreallocarray(a->kept, a->kept_alloc,
+						sizeof(double));
+		}
 		a->kept[a->n_kept++] = v;
 	}
 }
@@ -267,6 +282,20 @@ numeric_loop(struct drift_acc *a, const double *x, size_t n, size_t stride,
 void drift_acc_numeric_many(struct drift_acc *a, const double *x, size_t n,
 			    size_t stride)
 {
+	size_t i;
+
+	if (a->defer) {
+		if (a->n_pending + n > a->pending_cap) {
+			while (a->n_pending + n > a->pending_cap)
+				a->pending_cap = a->pending_cap ?
+						 2 * a->pending_cap : 4096;
+			a->pending = xreallocarray(a->pending, a->pending_cap,
+						   sizeof(double));
+		}
+		for (i = 0; i < n; i++)
+			a->pending[a->n_pending++] = x[i * stride];
+		return;
+	}
 	if (a->keep_cap && !a->kept_over)
 		keep_values(a, x, n, stride);
 	if (a->insum)
@@ -309,12 +338,17 @@ void drift_acc_clear(struct drift_acc *a)
 		memset(a->levels, 0, (a->ref->n_levels + 1) * sizeof(uint64_t));
 	a->n_kept = 0;
 	a->kept_over = 0;
+	a->n_pending = 0;
 }
 
 void drift_acc_merge(struct drift_acc *a, const struct drift_acc *b)
 {
 	size_t k;
 
+	if (b->defer) {
+		drift_acc_numeric_many(a, b->pending, b->n_pending, 1);
+		return;
+	}
 	a->count += b->count;
 	a->missing += b->missing;
 	a->sum += b->sum;
@@ -341,14 +375,16 @@ void drift_acc_merge(struct drift_acc *a, const struct drift_acc *b)
 	if (b->kept_over || a->n_kept + b->n_kept > a->keep_cap) {
 		free(a->kept);
 		a->kept = NULL;
-		a->n_kept = 0;
+		a->n_kept = a->kept_alloc = 0;
 		a->kept_over = 1;
 		return;
 	}
 	if (!b->n_kept)
 		return;
-	if (!a->kept)
-		a->kept = xmallocarray(a->keep_cap, sizeof(double));
+	if (a->n_kept + b->n_kept > a->kept_alloc) {
+		a->kept_alloc = a->n_kept + b->n_kept;
+		a->kept = xreallocarray(a->kept, a->kept_alloc, sizeof(double));
+	}
 	memcpy(a->kept + a->n_kept, b->kept, b->n_kept * sizeof(double));
 	a->n_kept += b->n_kept;
 }

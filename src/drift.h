@@ -74,8 +74,17 @@ struct drift_acc {
 	int lut_borrowed;	/* lut is another accumulator's */
 	/* numeric, drift_set_keep(): the values themselves while they fit */
 	double *kept;
-	size_t n_kept, keep_cap;
+	size_t n_kept, kept_alloc, keep_cap;
 	int kept_over;		/* more than keep_cap: kept is dropped */
+	/*
+	 * A per-chunk accumulator against a large exact grid only collects
+	 * its values (clearing and merging O(grid) counts per chunk would
+	 * cost more than counting): drift_acc_merge() counts them into the
+	 * total, in input order.
+	 */
+	int defer;
+	double *pending;
+	size_t n_pending, pending_cap;
 	/* categorical: per reference level, then [n_levels] = unseen */
 	uint64_t *levels;
 };
