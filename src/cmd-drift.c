@@ -2,21 +2,13 @@
  * mlops drift: compare the data reaching a model with what it was trained
  * on, column by column and for the predictions, and give a verdict.
  *
- * The reference is the artefact's baseline profile, or with --reference
- * a file profiled here: exact counts and moments in one streaming pass,
- * and the values of a systematic sample of at most REF_SAMPLE rows; when
- * the file is larger, a second pass counts every value on the grid of the
- * sampled ones, so the reference's distribution is exact at each grid
- * point (see mlops-drift(1)).  The current file is streamed: memory is
- * bounded by a block of rows whatever its size (plus, against a
- * reference file, up to REF_SAMPLE values per numeric column, so that a
- * small file is compared value by value).  Categories are compared over
- * the model's levels plus one bucket for anything the model never saw.
+ * This file parses the options, makes one call into the monitoring job
+ * (monitor.c: the reference, the streaming, the tests, the data-quality
+ * signals and the verdict) and prints the table or the JSON report; with
+ * --runs it lists the recorded scoring runs and has each tested.
  *
- * Verdict (drift_verdict()): drift when the share of drifted features
- * reaches --drift-share (0.5 by default, as Evidently's dataset rule),
- * the predictions drifted, or a data-quality signal fired.  Exit 3 on
- * drift unless --exit-zero; exit 5 on input that cannot be judged.
+ * Exit 3 on drift unless --exit-zero; exit 5 on input that cannot be
+ * judged (see mlops-drift(1)).
  */
 
 #include <cjson/cJSON.h>
@@ -29,12 +21,11 @@
 #include "drift.h"
 #include "model.h"
 #include "modelref.h"
+#include "monitor.h"
 #include "opt.h"
-#include "progress.h"
 #include "registry.h"
 #include "repo.h"
 #include "runlog.h"
-#include "score.h"
 #include "xalloc.h"
 
 static const char *const synopsis[] = {
@@ -55,466 +46,6 @@ static const struct opt_usage usage = {
 	"(missing, unseen categories, out of range) and a verdict; exit 3 on drift,\n"
 	"5 on data that cannot be judged (an empty column or file)."
 };
-
-struct reference {
-	struct profile *features;	/* n_features, owned */
-	struct profile pred;
-	uint64_t rows;
-};
-
-static void reference_release(struct reference *r, size_t n)
-{
-	size_t j;
-
-	if (r->features)
-		for (j = 0; j < n; j++)
-			profile_release(&r->features[j]);
-	free(r->features);
-	profile_release(&r->pred);
-}
-
-/*
- * Categorical profile over the model's levels; counts[n] are the values
- * of levels the model never saw.
- */
-static void level_profile(struct profile *p, char *const *levels, size_t n,
-			  const uint64_t *counts, uint64_t missing)
-{
-	size_t k;
-
-	memset(p, 0, sizeof(*p));
-	p->kind = PROFILE_CATEGORICAL;
-	p->n_levels = n;
-	p->levels = xcalloc(n + 1, sizeof(char *));
-	p->level_counts = xcalloc(n + 1, sizeof(uint64_t));
-	for (k = 0; k < n; k++) {
-		p->levels[k] = xstrdup(levels[k]);
-		p->level_counts[k] = counts[k];
-		p->count += counts[k];
-	}
-	p->unseen = counts[n];
-	p->count += counts[n];
-	p->missing = missing;
-}
-
-/*
- * Profiling a reference file in one streaming pass, in bounded memory:
- * counts, missing values, mean, deviation, extremes and category counts
- * are exact; the quantiles come from a systematic sample of at most
- * REF_SAMPLE rows (every stride-th line, the stride doubling as the file
- * grows), which pins the reference CDF to within about 0.01.
- * Column nf of each array is the prediction.
- */
-#define REF_SAMPLE 32768
-#define REF_GRID 1024
-
-/*
- * The exact part is a drift accumulator against a bare profile (no
- * quantile grid: moments only; or the category list), so the moments
- * are kept by the same code as everywhere else.
- */
-struct ref_slot {
-	struct drift_acc *st;	/* nf + 1 */
-	double *vals;		/* sampled rows x (nf + 1) */
-	unsigned long *line;
-	size_t n, alloc;
-};
-
-struct ref_run {
-	const struct model *m;
-	size_t nf;
-	struct profile *bare;	/* nf + 1 bare reference profiles */
-	struct ref_slot *slots;
-	size_t n_slots;
-	struct drift_acc *total;
-	double *vals;
-	unsigned long *line;
-	size_t n;
-	unsigned long stride;
-};
-
-static int ref_block(void *arg, size_t slot, const struct score_block *b,
-		     struct mlops_err *err)
-{
-	struct ref_run *rr = arg;
-	struct ref_slot *sl = &rr->slots[slot];
-	const struct model *m = rr->m;
-	size_t nf = rr->nf, w = score_width(m), i, j;
-
-	(void)err;
-	for (i = 0; i < b->n; i++) {
-		double *row;
-
-		/*
-		 * The stride only doubles (in ref_done, which may run
-		 * meanwhile), so an older one keeps a superset: ref_done
-		 * filters again.
-		 */
-		if (b->line[i] % __atomic_load_n(&rr->stride, __ATOMIC_RELAXED))
-			continue;
-		if (sl->n == sl->alloc) {
-			sl->alloc = sl->alloc ? 2 * sl->alloc : 1024;
-			sl->vals = xreallocarray(sl->vals, sl->alloc,
-						 (nf + 1) * sizeof(double));
-			sl->line = xreallocarray(sl->line, sl->alloc,
-						 sizeof(unsigned long));
-		}
-		sl->line[sl->n] = b->line[i];
-		row = sl->vals + sl->n++ * (nf + 1);
-		for (j = 0; j < nf; j++)
-			row[j] = b->raw[j * b->ld + i];
-		row[nf] = m->task == TASK_MULTICLASS ? NAN : b->pred[i * w];
-	}
-	for (j = 0; j < nf; j++) {
-		if (m->features[j].kind == FEATURE_NUMERIC) {
-			drift_acc_numeric_many(&sl->st[j], b->raw + j * b->ld,
-					       b->n, 1);
-			continue;
-		}
-		for (i = 0; i < b->n; i++)
-			drift_acc_level(&sl->st[j], b->level[j * b->ld + i]);
-	}
-	for (i = 0; i < b->n; i++) {
-		if (m->task == TASK_MULTICLASS)
-			drift_acc_level(&sl->st[nf],
-					(long)score_argmax(m, b->pred + i * w));
-		else
-			drift_acc_numeric(&sl->st[nf], b->pred[i]);
-	}
-	return 0;
-}
-
-/* Keep only the sampled rows on the current stride. */
-static void ref_thin(struct ref_run *rr)
-{
-	size_t i, k = 0, c = rr->nf + 1;
-
-	for (i = 0; i < rr->n; i++) {
-		if (rr->line[i] % rr->stride)
-			continue;
-		memmove(rr->vals + k * c, rr->vals + i * c, c * sizeof(double));
-		rr->line[k++] = rr->line[i];
-	}
-	rr->n = k;
-}
-
-static int ref_done(void *arg, size_t slot, struct mlops_err *err)
-{
-	struct ref_run *rr = arg;
-	struct ref_slot *sl = &rr->slots[slot];
-	size_t i, j, c = rr->nf + 1;
-
-	(void)err;
-	for (j = 0; j < c; j++) {
-		drift_acc_merge(&rr->total[j], &sl->st[j]);
-		drift_acc_clear(&sl->st[j]);
-	}
-	for (i = 0; i < sl->n; i++) {
-		if (sl->line[i] % rr->stride)
-			continue;
-		if (rr->n == REF_SAMPLE) {
-			__atomic_store_n(&rr->stride, rr->stride * 2,
-					 __ATOMIC_RELAXED);
-			ref_thin(rr);
-			if (sl->line[i] % rr->stride)
-				continue;
-		}
-		memcpy(rr->vals + rr->n * c, sl->vals + i * c, c * sizeof(double));
-		rr->line[rr->n++] = sl->line[i];
-	}
-	sl->n = 0;
-	return 0;
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return (a > b) - (a < b);
-}
-
-/*
- * Numeric profile: exact moments and extremes, quantiles of the sample,
- * and the sample's distinct values with the extremes as the exact grid:
- * the whole column when the sample is the whole file (`whole`), else a
- * grid that recount_reference() counts the whole file on.
- */
-static void sampled_profile(struct profile *p, const struct drift_acc *st,
-			    const struct ref_run *rr, size_t j, int whole,
-			    int thin)
-{
-	double *v = xmallocarray(rr->n + 2, sizeof(double)), mean;
-	size_t i, k, n = 0, c = rr->nf + 1;
-
-	for (i = 0; i < rr->n; i++)
-		if (!isnan(rr->vals[i * c + j]))
-			v[n++] = rr->vals[i * c + j];
-	profile_numeric(p, v, n);
-	p->count = st->count;
-	p->missing = st->missing;
-	if (!st->count) {
-		free(v);
-		return;
-	}
-	if (!whole) {
-		v[n++] = st->min;
-		v[n++] = st->max;
-	}
-	qsort(v, n, sizeof(double), cmp_double);
-	for (i = 1, k = 1; i < n; i++)
-		k += v[i] != v[i - 1];
-	/* Few distinct values: all of them, so the counts are exact. */
-	if (!whole && thin && k > REF_GRID + 1) {
-		/*
-		 * The file is recounted on this grid: REF_GRID + 1 evenly
-		 * spaced order statistics of the sample (its extremes the
-		 * file's) hold about 1/REF_GRID of the mass between each
-		 * two, which bounds KS's error, and keep the recount fast.
-		 */
-		for (i = 0; i <= REF_GRID; i++)
-			v[i] = v[(size_t)((double)i * (double)(n - 1) /
-					  REF_GRID + 0.5)];
-		n = REF_GRID + 1;
-	}
-	profile_set_values(p, v, n);
-	mean = st->sum / (double)st->count;
-	p->mean = mean;
-	p->std = sqrt(fmax(st->sumsq / (double)st->count - mean * mean, 0));
-	if (whole) {
-		/* Two passes over the exact values: np.std to the last bits. */
-		double sum = 0, sq = 0;
-
-		for (i = 0; i < n; i++)
-			sum += v[i];
-		mean = sum / (double)n;
-		for (i = 0; i < n; i++)
-			sq += (v[i] - mean) * (v[i] - mean);
-		p->mean = mean;
-		p->std = sqrt(sq / (double)n);
-	}
-	free(v);
-	p->min = st->min;
-	p->max = st->max;
-	if (!p->quantiles) {
-		/* No sampled value: a straight grid between the extremes. */
-		p->quantiles = xmallocarray(PROFILE_QUANTILES + 1, sizeof(double));
-		for (k = 0; k <= PROFILE_QUANTILES; k++)
-			p->quantiles[k] = st->min + (st->max - st->min) *
-					  (double)k / PROFILE_QUANTILES;
-		return;
-	}
-	p->quantiles[0] = st->min;
-	p->quantiles[PROFILE_QUANTILES] = st->max;
-	for (k = 1; k < PROFILE_QUANTILES; k++)
-		p->quantiles[k] = fmin(fmax(p->quantiles[k], st->min), st->max);
-}
-
-/* Per-chunk accumulators, merged in input order into the total. */
-struct drift_run {
-	struct drift_set *slots;
-	size_t n_slots;
-	struct drift_set *total;
-	struct score_stream *ss;
-	struct progress progress;
-};
-
-static int drift_block(void *arg, size_t slot, const struct score_block *b,
-		       struct mlops_err *err)
-{
-	struct drift_run *dr = arg;
-
-	(void)err;
-	drift_set_add(&dr->slots[slot], b);
-	return 0;
-}
-
-static int drift_done(void *arg, size_t slot, struct mlops_err *err)
-{
-	struct drift_run *dr = arg;
-
-	(void)err;
-	drift_set_merge(dr->total, &dr->slots[slot]);
-	drift_set_clear(&dr->slots[slot]);
-	progress_update(&dr->progress, score_stream_rows(dr->ss),
-			score_stream_raw_bytes(dr->ss));
-	return 0;
-}
-
-/*
- * Stream `path` into `total` (set up by the caller) with per-chunk sets
- * like it.  `rows` receives the rows read, `sha` (if non-NULL) the
- * input's hash.
- */
-static int stream_set(const struct model *m, const char *path,
-		      const struct score_stream_opts *so,
-		      struct drift_set *total, int progress, uint64_t *rows,
-		      char *sha, struct mlops_err *err)
-{
-	struct drift_run dr = { 0 };
-	struct score_stream *ss = NULL;
-	size_t i;
-	int ret;
-
-	if ((ret = score_stream_open(m, path, so, &ss, err)))
-		return ret;
-	dr.n_slots = score_stream_slots(ss);
-	dr.slots = xcalloc(dr.n_slots, sizeof(*dr.slots));
-	for (i = 0; i < dr.n_slots; i++)
-		drift_set_init_like(&dr.slots[i], total);
-	dr.total = total;
-	dr.ss = ss;
-	progress_start(&dr.progress, progress, "read", path);
-	ret = score_stream_run(ss, drift_block, drift_done, &dr, err);
-	progress_end(&dr.progress);
-	*rows = score_stream_rows(ss);
-	if (!ret && sha)
-		score_stream_sha256(ss, sha);
-	score_stream_close(ss);
-	for (i = 0; i < dr.n_slots; i++)
-		drift_set_release(&dr.slots[i]);
-	free(dr.slots);
-	return ret;
-}
-
-/* The whole reference's counts on p's grid (the sample's values). */
-static void grid_counts(struct profile *p, const struct drift_acc *a)
-{
-	size_t k, N = p->n_values;
-	uint64_t cle = 0, clt = 0, prev_le = 0;
-
-	p->gap_counts = xcalloc(N + 1, sizeof(uint64_t));
-	p->gap_sums = xcalloc(N + 1, sizeof(double));
-	for (k = 0; k <= N; k++) {
-		cle += a->le[k];
-		clt += a->lt[k];
-		p->gap_counts[k] = clt - prev_le;
-		p->gap_sums[k] = a->insum[k];
-		if (k < N)
-			p->value_counts[k] = cle - clt;
-		prev_le = cle;
-	}
-}
-
-/*
- * A reference larger than its sample: read it again and count every
- * value on the grid of the sample's distinct values, so that its CDF is
- * exact at every grid point and its mass between them known.  Not for
- * stdin, which cannot be read twice: there the sample stands for the
- * file.
- */
-static int recount_reference(const struct model *m, const char *path,
-			     struct reference *ref, struct mlops_err *err)
-{
-	struct score_stream_opts so = { 0 };
-	struct drift_set set;
-	size_t j, nf = m->n_features;
-	uint64_t rows;
-	int ret;
-
-	so.no_hash = 1;
-	drift_set_init(&set, m, ref->features, &ref->pred);
-	ret = stream_set(m, path, &so, &set, 0, &rows, NULL, err);
-	if (!ret) {
-		for (j = 0; j < nf; j++)
-			if (m->features[j].kind == FEATURE_NUMERIC &&
-			    ref->features[j].n_values)
-				grid_counts(&ref->features[j], &set.features[j]);
-		if (m->task != TASK_MULTICLASS && ref->pred.n_values)
-			grid_counts(&ref->pred, &set.pred);
-	}
-	drift_set_release(&set);
-	return ret;
-}
-
-/* Profile a reference file through the model's encoding. */
-static int build_reference(const struct model *m, const char *path,
-			   struct reference *ref, struct mlops_err *err)
-{
-	struct ref_run rr = { 0 };
-	struct score_stream_opts so = { 0 };
-	struct score_stream *ss = NULL;
-	size_t nf = m->n_features, c = nf + 1, i, j;
-	int ret, whole, recount;
-
-	rr.m = m;
-	rr.nf = nf;
-	rr.stride = 1;
-	/* The reference's hash is recorded nowhere: skip it. */
-	so.no_hash = 1;
-	if ((ret = score_stream_open(m, path, &so, &ss, err)))
-		return ret;
-	/* Bare references: moments only for numbers, the levels for categories. */
-	rr.bare = xcalloc(c, sizeof(struct profile));
-	for (j = 0; j < c; j++) {
-		size_t levels = j == nf ? (m->task == TASK_MULTICLASS ?
-					   m->n_classes : 0) :
-				m->features[j].kind == FEATURE_CATEGORICAL ?
-				m->features[j].n_levels : 0;
-
-		rr.bare[j].kind = levels ? PROFILE_CATEGORICAL : PROFILE_NUMERIC;
-		rr.bare[j].n_levels = levels;
-	}
-	rr.n_slots = score_stream_slots(ss);
-	rr.slots = xcalloc(rr.n_slots, sizeof(*rr.slots));
-	for (i = 0; i < rr.n_slots; i++) {
-		rr.slots[i].st = xcalloc(c, sizeof(struct drift_acc));
-		for (j = 0; j < c; j++)
-			drift_acc_init(&rr.slots[i].st[j], &rr.bare[j]);
-	}
-	rr.total = xcalloc(c, sizeof(struct drift_acc));
-	for (j = 0; j < c; j++)
-		drift_acc_init(&rr.total[j], &rr.bare[j]);
-	rr.vals = xmallocarray(REF_SAMPLE, c * sizeof(double));
-	rr.line = xmallocarray(REF_SAMPLE, sizeof(unsigned long));
-	if ((ret = score_stream_run(ss, ref_block, ref_done, &rr, err)))
-		goto out;
-	ref->rows = score_stream_rows(ss);
-	whole = rr.n == ref->rows;
-	recount = !whole && strcmp(path, "-");
-	ref->features = xcalloc(nf + 1, sizeof(struct profile));
-	for (j = 0; j < nf; j++) {
-		const struct feature *f = &m->features[j];
-
-		if (f->kind == FEATURE_NUMERIC)
-			sampled_profile(&ref->features[j], &rr.total[j], &rr, j,
-					whole, recount);
-		else
-			level_profile(&ref->features[j], f->levels, f->n_levels,
-				      rr.total[j].levels, rr.total[j].missing);
-	}
-	if (m->task == TASK_MULTICLASS) {
-		profile_categorical(&ref->pred, NULL, 0, m->classes,
-				    m->n_classes);
-		for (j = 0; j < m->n_classes; j++) {
-			ref->pred.level_counts[j] = rr.total[nf].levels[j];
-			ref->pred.count += rr.total[nf].levels[j];
-		}
-	} else {
-		sampled_profile(&ref->pred, &rr.total[nf], &rr, nf, whole,
-				recount);
-	}
-	score_stream_close(ss);
-	ss = NULL;
-	if (recount)
-		ret = recount_reference(m, path, ref, err);
-out:
-	score_stream_close(ss);
-	for (i = 0; i < rr.n_slots; i++) {
-		for (j = 0; rr.slots[i].st && j < c; j++)
-			drift_acc_release(&rr.slots[i].st[j]);
-		free(rr.slots[i].st);
-		free(rr.slots[i].vals);
-		free(rr.slots[i].line);
-	}
-	free(rr.slots);
-	for (j = 0; rr.total && j < c; j++)
-		drift_acc_release(&rr.total[j]);
-	free(rr.total);
-	free(rr.bare);
-	free(rr.vals);
-	free(rr.line);
-	return ret;
-}
 
 static void add_share(cJSON *o, const char *key, double v)
 {
@@ -617,63 +148,6 @@ static void print_quality_row(const char *column, const struct drift_result *r,
 	       color && *sig ? "\033[0m" : "");
 }
 
-/* Rebuild an accumulator from a score-batch run's recorded profile. */
-static int acc_from_json(struct drift_acc *a, const cJSON *o)
-{
-	const cJSON *v;
-	size_t k = 0, n;
-	uint64_t *dst[2] = { a->le, a->lt };
-	const char *keys[2] = { "le", "lt" };
-	int t;
-
-	if (!cJSON_IsObject(o))
-		return -1;
-	v = cJSON_GetObjectItem(o, "count");
-	a->count = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
-	v = cJSON_GetObjectItem(o, "missing");
-	a->missing = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
-	v = cJSON_GetObjectItem(o, "mean");
-	a->sum = cJSON_IsNumber(v) ? v->valuedouble * (double)a->count : 0;
-	v = cJSON_GetObjectItem(o, "min");
-	a->min = cJSON_IsNumber(v) ? v->valuedouble : INFINITY;
-	v = cJSON_GetObjectItem(o, "max");
-	a->max = cJSON_IsNumber(v) ? v->valuedouble : -INFINITY;
-	if (a->le) {
-		for (t = 0; t < 2; t++) {
-			v = cJSON_GetObjectItem(o, keys[t]);
-			if (!cJSON_IsArray(v) ||
-			    (size_t)cJSON_GetArraySize(v) != a->n_grid + 1)
-				return -1;
-			k = 0;
-			for (v = v->child; v; v = v->next)
-				dst[t][k++] = (uint64_t)v->valuedouble;
-		}
-		/* Runs recorded before exact grids have no insum: zeros. */
-		v = cJSON_GetObjectItem(o, "insum");
-		if (a->insum && cJSON_IsArray(v) &&
-		    (size_t)cJSON_GetArraySize(v) == a->n_grid + 1) {
-			k = 0;
-			for (v = v->child; v; v = v->next)
-				a->insum[k++] = v->valuedouble;
-		}
-		v = cJSON_GetObjectItem(o, "below");
-		a->below = cJSON_IsNumber(v) ? v->valuedouble : 0;
-		v = cJSON_GetObjectItem(o, "above");
-		a->above = cJSON_IsNumber(v) ? v->valuedouble : 0;
-		v = cJSON_GetObjectItem(o, "sumsq");
-		a->sumsq = cJSON_IsNumber(v) ? v->valuedouble : 0;
-	}
-	if (a->levels) {
-		v = cJSON_GetObjectItem(o, "levels");
-		n = a->ref->n_levels + 1;
-		if (!cJSON_IsArray(v) || (size_t)cJSON_GetArraySize(v) != n)
-			return -1;
-		for (v = v->child; v; v = v->next)
-			a->levels[k++] = (uint64_t)v->valuedouble;
-	}
-	return 0;
-}
-
 /*
  * drift --runs N: the last N recorded scoring runs of this version, each
  * tested against the baseline, without re-reading the scored files.  The
@@ -681,15 +155,14 @@ static int acc_from_json(struct drift_acc *a, const cJSON *o)
  */
 static int drift_runs(struct cmd_ctx *ctx, const struct model *m,
 		      const struct modelref_info *info, long n_runs,
-		      int method, double threshold, double share,
-		      int exit_zero, struct mlops_err *err)
+		      const struct monitor_opts *mo, int exit_zero,
+		      struct mlops_err *err)
 {
 	struct reg_run_row *runs = NULL;
 	size_t n = 0, i, j, k, nf = m->n_features, used = 0;
-	struct drift_result *res = NULL;
-	int *verdicts = NULL, *drifted_pred = NULL, ret;
-	size_t *n_drift = NULL, *idx = NULL;
-	struct drift_set set;
+	struct monitor_result *res = NULL;
+	size_t *idx = NULL;
+	int ret;
 
 	if (!info->name)
 		return err_set(err, MLOPS_EUSAGE,
@@ -714,42 +187,15 @@ static int drift_runs(struct cmd_ctx *ctx, const struct model *m,
 		idx[i] = idx[used - 1 - i];
 		idx[used - 1 - i] = t;
 	}
-	res = xcalloc(used * (nf + 1), sizeof(*res));
-	verdicts = xcalloc(used, sizeof(int));
-	drifted_pred = xcalloc(used, sizeof(int));
-	n_drift = xcalloc(used, sizeof(size_t));
-	drift_set_init(&set, m, NULL, NULL);
+	res = xcalloc(used, sizeof(*res));
 	for (k = 0; k < used; k++) {
-		cJSON *o = cJSON_Parse(runs[idx[k]].profile_json), *f;
-		int bad = !o;
+		char name[32];
 
-		drift_set_clear(&set);
-		f = o ? cJSON_GetObjectItem(o, "features") : NULL;
-		for (j = 0; j < nf && !bad; j++)
-			bad = acc_from_json(&set.features[j],
-					    cJSON_GetObjectItem(f, m->features[j].name));
-		if (!bad)
-			bad = acc_from_json(&set.pred, cJSON_GetObjectItem(o, "prediction"));
-		cJSON_Delete(o);
-		if (bad) {
-			drift_set_release(&set);
-			ret = err_set(err, MLOPS_ECORRUPT,
-				      "run %lld: its recorded profile is unreadable",
-				      runs[idx[k]].id);
+		snprintf(name, sizeof(name), "run %lld", runs[idx[k]].id);
+		if ((ret = monitor_drift_profile(m, runs[idx[k]].profile_json,
+						 name, mo, &res[k], err)))
 			goto out;
-		}
-		for (j = 0; j < nf; j++) {
-			drift_test(&set.features[j], (enum drift_method)method,
-				   threshold, &res[k * (nf + 1) + j]);
-			n_drift[k] += res[k * (nf + 1) + j].drifted;
-		}
-		drift_test(&set.pred, (enum drift_method)method, threshold,
-			   &res[k * (nf + 1) + nf]);
-		drifted_pred[k] = res[k * (nf + 1) + nf].drifted;
-		verdicts[k] = drift_verdict(&res[k * (nf + 1)], nf,
-					    &res[k * (nf + 1) + nf], share);
 	}
-	drift_set_release(&set);
 
 	if (ctx->json) {
 		for (k = 0; k < used; k++) {
@@ -763,13 +209,14 @@ static int drift_runs(struct cmd_ctx *ctx, const struct model *m,
 			for (j = 0; j < nf; j++)
 				cJSON_AddItemToArray(arr, result_json(m->features[j].name,
 					m->features[j].kind == FEATURE_NUMERIC ?
-					"numeric" : "categorical", &res[k * (nf + 1) + j]));
+					"numeric" : "categorical", &res[k].features[j]));
 			cJSON_AddItemToObject(o, "features", arr);
 			cJSON_AddItemToObject(o, "prediction", result_json("prediction",
 				m->task == TASK_MULTICLASS ? "categorical" : "numeric",
-				&res[k * (nf + 1) + nf]));
-			cJSON_AddNumberToObject(o, "drifted_features", (double)n_drift[k]);
-			cJSON_AddBoolToObject(o, "drift", verdicts[k]);
+				&res[k].pred));
+			cJSON_AddNumberToObject(o, "drifted_features", (double)res[k].n_drift);
+			cJSON_AddNumberToObject(o, "quality_signals", (double)res[k].n_quality);
+			cJSON_AddBoolToObject(o, "drift", res[k].verdict);
 			cmd_print_json(o);
 		}
 	} else if (!ctx->quiet) {
@@ -783,12 +230,13 @@ static int drift_runs(struct cmd_ctx *ctx, const struct model *m,
 			printf(" %11lld", runs[idx[k]].id);
 		printf("\n  %-20s", "rows");
 		for (k = 0; k < used; k++)
-			printf(" %11llu", (unsigned long long)res[k * (nf + 1) + nf].count);
+			printf(" %11llu", (unsigned long long)res[k].rows);
 		printf("\n");
 		for (j = 0; j <= nf; j++) {
 			printf("  %-20.20s", j < nf ? m->features[j].name : "(prediction)");
 			for (k = 0; k < used; k++) {
-				const struct drift_result *r = &res[k * (nf + 1) + j];
+				const struct drift_result *r = j < nf ?
+					&res[k].features[j] : &res[k].pred;
 				char cell[32];
 
 				if (isfinite(r->statistic))
@@ -803,12 +251,12 @@ static int drift_runs(struct cmd_ctx *ctx, const struct model *m,
 		}
 		printf("\n  %-20s", "verdict");
 		for (k = 0; k < used; k++)
-			printf(" %11s", verdicts[k] ? "DRIFT" : "ok");
+			printf(" %11s", res[k].verdict ? "DRIFT" : "ok");
 		printf("\n\n(* drifted, ! a data-quality signal; statistic of %s per column; newest run last)\n",
-		       method == DRIFT_AUTO ? "the auto-selected test" :
-		       drift_method_name((enum drift_method)method));
+		       mo->method == DRIFT_AUTO ? "the auto-selected test" :
+		       drift_method_name(mo->method));
 	}
-	ret = verdicts[used - 1] && !exit_zero ?
+	ret = res[used - 1].verdict && !exit_zero ?
 	      err_set(err, MLOPS_ECHECK, "drift detected in the newest scoring run (%lld)",
 		      runs[idx[used - 1]].id) : 0;
 out:
@@ -816,51 +264,21 @@ out:
 		reg_run_row_release(&runs[i]);
 	free(runs);
 	free(idx);
+	for (k = 0; res && k < used; k++)
+		monitor_result_release(&res[k]);
 	free(res);
-	free(verdicts);
-	free(drifted_pred);
-	free(n_drift);
 	return ret;
 }
 
-/*
- * Input drift cannot judge: no rows, or a column without a single value
- * on either side.  Exit 5, naming the file and column, so that no table
- * or JSON ever carries a NaN.
- */
-static int check_columns(const struct model *m, const struct drift_set *cur,
-			 const char *input, const char *reference,
-			 uint64_t rows, struct mlops_err *err)
-{
-	size_t j;
-
-	if (!rows)
-		return err_set(err, MLOPS_EINPUT, "'%s' has no rows", input);
-	for (j = 0; j < m->n_features; j++) {
-		const struct drift_acc *a = &cur->features[j];
-
-		if (!a->ref->count)
-			return err_set(err, MLOPS_EINPUT,
-				       "%s%s%s: column '%s' has no values (all missing)",
-				       reference ? "reference '" : "",
-				       reference ? reference : "the training baseline",
-				       reference ? "'" : "", m->features[j].name);
-		if (!a->count)
-			return err_set(err, MLOPS_EINPUT,
-				       "'%s': column '%s' has no values (all %llu missing)",
-				       input, m->features[j].name,
-				       (unsigned long long)a->missing);
-	}
-	return 0;
-}
-
 static void print_report(const struct model *m, const char *model,
-			 const char *input, uint64_t rows, const char *against,
-			 uint64_t ref_rows, const struct drift_result *res,
-			 const struct drift_result *pres, size_t n_drift,
-			 size_t n_quality, double share, int verdict, int color)
+			 const char *input, const char *against,
+			 const struct monitor_result *r, double share, int color)
 {
-	size_t j, nf = m->n_features;
+	const struct drift_result *res = r->features, *pres = &r->pred;
+	size_t j, nf = m->n_features, n_drift = r->n_drift;
+	size_t n_quality = r->n_quality;
+	uint64_t rows = r->rows, ref_rows = r->ref_rows;
+	int verdict = r->verdict;
 	double err = 0;
 
 	printf("drift of %s on '%s' (%llu rows) against %s (%llu rows)\n\n",
@@ -913,18 +331,15 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	};
 	struct model *m = NULL;
 	struct modelref_info info = { 0 };
-	struct reference ref = { 0 };
-	const struct profile *ref_pred;
-	struct drift_set cur = { 0 };
-	struct drift_result *res = NULL, pres;
+	struct monitor_opts mo = { 0 };
+	struct monitor_result r = { 0 };
 	struct runlog rl;
 	struct reg_run run = { 0 };
 	cJSON *report = NULL, *arr;
-	char sha[65] = "", *metrics_text = NULL, *inputs_text = NULL;
-	size_t nf = 0, j, n_drift = 0, n_quality = 0;
-	int n_args, ret, method, have_cur = 0, verdict;
+	char *metrics_text = NULL, *inputs_text = NULL;
+	size_t nf = 0, j;
+	int n_args, ret, method;
 	long long run_id;
-	uint64_t ref_rows, rows = 0;
 
 	runlog_start(&rl);
 	if ((ret = opt_parse(argc, argv, opts, &usage, &n_args, err)))
@@ -954,50 +369,21 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		ret = err_set(err, MLOPS_EUSAGE, "--drift-share must be between 0 and 1");
 		goto out;
 	}
+	mo.input = input;
+	mo.reference = reference;
+	mo.method = (enum drift_method)method;
+	mo.threshold = threshold;
+	mo.share = share;
+	mo.progress = ctx->progress;
 	if ((ret = modelref_load(ctx->repo, argv[0], &m, &info, err)))
 		goto out;
 	if (n_runs) {
-		ret = drift_runs(ctx, m, &info, n_runs, method, threshold, share,
-				 exit_zero, err);
+		ret = drift_runs(ctx, m, &info, n_runs, &mo, exit_zero, err);
 		goto out;
 	}
 	nf = m->n_features;
-	if (reference) {
-		if ((ret = build_reference(m, reference, &ref, err)))
-			goto out;
-		if (ref.rows < 2) {
-			ret = err_set(err, MLOPS_EINPUT,
-				      "reference '%s' has %llu row%s: drift needs at least 2",
-				      reference, (unsigned long long)ref.rows,
-				      ref.rows == 1 ? "" : "s");
-			goto out;
-		}
-		ref_pred = &ref.pred;
-		ref_rows = ref.rows;
-	} else {
-		ref_pred = &m->pred_profile;
-		ref_rows = m->n_rows;
-	}
-	drift_set_init(&cur, m, reference ? ref.features : NULL, ref_pred);
-	have_cur = 1;
-	/* A small current file against a file: compared value by value. */
-	if (reference)
-		drift_set_keep(&cur, REF_SAMPLE);
-	if ((ret = stream_set(m, input, NULL, &cur, ctx->progress, &rows, sha,
-			      err)))
+	if ((ret = monitor_drift_file(m, &mo, &r, err)))
 		goto out;
-	if ((ret = check_columns(m, &cur, input, reference, rows, err)))
-		goto out;
-
-	res = xcalloc(nf + 1, sizeof(*res));
-	for (j = 0; j < nf; j++) {
-		drift_test(&cur.features[j], (enum drift_method)method,
-			   threshold, &res[j]);
-		n_drift += res[j].drifted;
-		n_quality += res[j].quality != 0;
-	}
-	drift_test(&cur.pred, (enum drift_method)method, threshold, &pres);
-	verdict = drift_verdict(res, nf, &pres, share);
 
 	report = cJSON_CreateObject();
 	cJSON_AddNumberToObject(report, "schema", 1);
@@ -1008,30 +394,30 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddStringToObject(report, "model_file", argv[0]);
 	}
 	cJSON_AddStringToObject(report, "input", input);
-	cJSON_AddStringToObject(report, "input_sha256", sha);
-	cJSON_AddNumberToObject(report, "rows", (double)rows);
+	cJSON_AddStringToObject(report, "input_sha256", r.input_sha256);
+	cJSON_AddNumberToObject(report, "rows", (double)r.rows);
 	cJSON_AddStringToObject(report, "reference",
 				reference ? reference : "baseline");
-	cJSON_AddNumberToObject(report, "reference_rows", (double)ref_rows);
+	cJSON_AddNumberToObject(report, "reference_rows", (double)r.ref_rows);
 	arr = cJSON_CreateArray();
 	for (j = 0; j < nf; j++)
 		cJSON_AddItemToArray(arr, result_json(m->features[j].name,
 			m->features[j].kind == FEATURE_NUMERIC ? "numeric" :
-			"categorical", &res[j]));
+			"categorical", &r.features[j]));
 	cJSON_AddItemToObject(report, "features", arr);
 	cJSON_AddItemToObject(report, "prediction", result_json("prediction",
-		m->task == TASK_MULTICLASS ? "categorical" : "numeric", &pres));
-	cJSON_AddNumberToObject(report, "drifted_features", (double)n_drift);
-	cJSON_AddNumberToObject(report, "quality_signals", (double)n_quality);
+		m->task == TASK_MULTICLASS ? "categorical" : "numeric", &r.pred));
+	cJSON_AddNumberToObject(report, "drifted_features", (double)r.n_drift);
+	cJSON_AddNumberToObject(report, "quality_signals", (double)r.n_quality);
 	cJSON_AddNumberToObject(report, "drift_share", share);
-	cJSON_AddBoolToObject(report, "drift", verdict);
+	cJSON_AddBoolToObject(report, "drift", r.verdict);
 
 	if (ctx->repo) {
 		cJSON *in = cJSON_CreateArray(), *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "path", input);
-		cJSON_AddStringToObject(o, "sha256", sha);
-		cJSON_AddNumberToObject(o, "rows", (double)rows);
+		cJSON_AddStringToObject(o, "sha256", r.input_sha256);
+		cJSON_AddNumberToObject(o, "rows", (double)r.rows);
 		cJSON_AddItemToArray(in, o);
 		inputs_text = cJSON_PrintUnformatted(in);
 		cJSON_Delete(in);
@@ -1039,8 +425,8 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		run.kind = "drift";
 		run.model = info.name;
 		run.version = info.version;
-		run.exit_status = verdict && !exit_zero ? 3 : 0;
-		run.passed = !verdict;
+		run.exit_status = r.verdict && !exit_zero ? 3 : 0;
+		run.passed = !r.verdict;
 		run.inputs_json = inputs_text;
 		run.metrics_json = metrics_text;
 		if ((ret = runlog_record(ctx->repo, &rl, &run, &run_id, err)))
@@ -1053,27 +439,23 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		printf("%s\n", text);
 		cJSON_free(text);
 	} else if (!ctx->quiet) {
-		print_report(m, argv[0], input, rows,
+		print_report(m, argv[0], input,
 			     reference ? reference : "the training baseline",
-			     ref_rows, res, &pres, n_drift, n_quality, share,
-			     verdict, ctx->color);
+			     &r, share, ctx->color);
 	}
-	if (verdict && !exit_zero)
+	if (r.verdict && !exit_zero)
 		ret = err_set(err, MLOPS_ECHECK,
 			      "drift detected in '%s': %zu of %zu features%s%s",
-			      input, n_drift, nf,
-			      pres.drifted ? " and the predictions" : "",
-			      n_quality ? ", with data-quality signals" : "");
+			      input, r.n_drift, nf,
+			      r.pred.drifted ? " and the predictions" : "",
+			      r.n_quality ? ", with data-quality signals" : "");
 	else
 		ret = 0;
 out:
 	cJSON_Delete(report);
 	cJSON_free(metrics_text);
 	cJSON_free(inputs_text);
-	if (have_cur)
-		drift_set_release(&cur);
-	free(res);
-	reference_release(&ref, nf);
+	monitor_result_release(&r);
 	model_free(m);
 	modelref_info_release(&info);
 	return ret;
