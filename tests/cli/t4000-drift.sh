@@ -145,6 +145,24 @@ test_expect_success 'a missing input file exits 1' '
 	test_one_line err
 '
 
+test_expect_success 'data-quality signals: missing values, unseen categories, out of range' '
+	awk -F, -v OFS=, "NR > 1 && NR % 5 == 0 { \$3 = \"\" } { print }" same.csv >holes.csv &&
+	test_expect_code 3 "$MLOPS" drift m.json -i holes.csv >out 2>err &&
+	test_one_line err &&
+	test_grep "data-quality" err &&
+	test_grep "^  x2 .*MISSING" out &&
+	test_grep "^  x1 .*ok\$" out &&
+	awk -F, -v OFS=, "NR > 1 && NR % 4 == 0 { \$6 = \"zzz\" } { print }" same.csv >unseen.csv &&
+	test_expect_code 3 "$MLOPS" --json drift m.json -i unseen.csv >out 2>/dev/null &&
+	test_grep "\"signals\":\[\"unseen\"\]" out &&
+	test_grep "\"quality_signals\":1" out &&
+	awk -F, -v OFS=, "NR > 1 && NR % 4 == 0 { \$5 = 1000 } { print }" same.csv >far.csv &&
+	"$MLOPS" drift m.json -i far.csv --exit-zero >out &&
+	test_grep "^  x4 .*out of range 2[0-9.]*% .*RANGE" out &&
+	"$MLOPS" drift m.json -i same.csv >out &&
+	! grep "MISSING\|UNSEEN\|RANGE" out
+'
+
 test_expect_success 'score-batch run profiles round-trip: --runs gives what -i gives, exact grids too' '
 	mkdir rt &&
 	(
