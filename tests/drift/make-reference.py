@@ -13,6 +13,9 @@ Regenerate (Debian 12: python3-scipy python3-pandas; use the system
 Python) from the source tree, with a built gen-data:
 
     /usr/bin/python3 tests/drift/make-reference.py BUILD/examples/gen-data
+
+A second argument writes elsewhere (the CLI test does, to check the
+committed file against SciPy where it is installed).
 """
 import os
 import subprocess
@@ -50,7 +53,9 @@ def main():
         chi2, p, _, _ = stats.chi2_contingency(table, correction=False)
         lines.append(f"{case} c1 chi2 {chi2!r}")
         lines.append(f"{case} c1 chi2_p {p!r}")
-    with open(os.path.join(HERE, "reference.txt"), "w") as f:
+    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE,
+                                                              "reference.txt")
+    with open(out, "w") as f:
         f.write("# scipy %s, numpy %s: see make-reference.py\n"
                 % (stats.__name__ and __import__("scipy").__version__,
                    np.__version__))
