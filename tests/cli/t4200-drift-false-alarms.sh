@@ -56,6 +56,16 @@ test_expect_success 'generated data with ties: half splits raise no alarm' '
 	at_most_5pct
 '
 
+test_expect_success 'generated data with ties: every model kind against its own training file, exit 0, nothing flagged' '
+	sh "$TEST_SRCDIR/drift/make-data.sh" "$GEN" small &&
+	for spec in "y logistic" "k1 linear" "k1 ridge" "c1 softmax"; do
+		set -- $spec &&
+		"$MLOPS" -q train --data ref.csv --target $1 --model $2 --exclude id --holdout 0 -o own.json &&
+		"$MLOPS" drift own.json -i ref.csv >out &&
+		! grep "DRIFT\|MISSING\|UNSEEN\|RANGE" out || { cat out; exit 1; }
+	done
+'
+
 if test -r "$DATA/penguins.csv" && test -r "$DATA/mpg.csv" &&
    test -r "$DATA/tips.csv"; then
 	test_expect_success 'penguins, mpg, tips: half splits raise no alarm' '
