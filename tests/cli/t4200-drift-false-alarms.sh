@@ -99,17 +99,18 @@ if test -r "$DATA/penguins.csv" && test -r "$DATA/mpg.csv" &&
 		test_grep "^  day .*DRIFT" out
 	'
 
-	test_expect_success 'a model against its own training file: exit 0, no feature flagged' '
+	# --holdout 0: the baseline is the whole file.  (With a holdout the
+	# prediction row of tips/smoker still flips on a last-bit difference
+	# between training's and scoring's arithmetic: issue 15 item 1.)
+	test_expect_success 'a model against its own training file: exit 0, nothing flagged' '
 		for spec in "penguins.csv --target species" "mpg.csv --target mpg --exclude name" \
-			    "tips.csv --target smoker --features sex,day,time"; do
+			    "tips.csv --target smoker --features sex,day,time" "tips.csv --target tip"; do
 			set -- $spec &&
 			f=$DATA/$1 &&
 			shift &&
 			"$MLOPS" -q train --data "$f" "$@" --holdout 0 -o own.json &&
-			"$MLOPS" drift own.json -i "$f" --exit-zero >out &&
-			awk "/^  column/ { t = 1; next } t && /^\$/ { exit }
-				t && !/^  \\(prediction\\)/ && \$NF == \"DRIFT\" { bad = 1 }
-				END { exit bad }" out || { cat out; exit 1; }
+			"$MLOPS" drift own.json -i "$f" >out &&
+			! grep "DRIFT\|MISSING\|UNSEEN\|RANGE" out || { cat out; exit 1; }
 		done
 	'
 else
