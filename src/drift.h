@@ -188,7 +188,8 @@ int drift_method_parse(const char *s);
  * samples of n and m values: exact (lattice paths) when both are at most
  * 10000, else Kolmogorov's limit with Stephens' correction (scipy uses
  * the one-sample distribution at round(nm/(n+m)) there; they agree to
- * about 1e-3 relative around p = 0.05).
+ * about 1e-3 relative around p = 0.05).  Where the limit gives p below
+ * 1e-10 it is returned as is (the exact walk's cost grows with D).
  */
 double drift_ks_pvalue(double d, double n, double m);
 double drift_chi2_sf(double x, double df);
