@@ -972,6 +972,10 @@ static void numeric_tests(const struct drift_acc *a, enum drift_method method,
 	cdfs_init(&c, a);
 	if (a->exact) {
 		d = ks_exact_grid(&c, &err);
+		/* A sample standing for its file: the DKW band at 95 %. */
+		if (ref->sample_rows)
+			err = fmax(err, sqrt(log(2 / 0.05) /
+					     (2 * (double)ref->sample_rows)));
 		r->psi = psi_exact(&c, a);
 		if (a->n_kept && !a->kept_over && !ref->gap_counts &&
 		    a->n_kept == a->count)

@@ -253,6 +253,8 @@ static void sampled_profile(struct profile *p, const struct drift_acc *st,
 		n = REF_GRID + 1;
 	}
 	profile_set_values(p, v, n);
+	if (!whole && !thin)
+		p->sample_rows = rr->n;
 	mean = st->sum / (double)st->count;
 	p->mean = mean;
 	p->std = sqrt(fmax(st->sumsq / (double)st->count - mean * mean, 0));

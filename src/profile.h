@@ -47,6 +47,11 @@ struct profile {
 	 */
 	uint64_t *gap_counts;
 	double *gap_sums;
+	/*
+	 * drift --reference from stdin beyond its sample: the values are a
+	 * sample of this many rows standing for the file (0 otherwise).
+	 */
+	uint64_t sample_rows;
 	/* categorical */
 	char **levels;		/* owned strings */
 	uint64_t *level_counts;
