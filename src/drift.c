@@ -824,27 +824,33 @@ static double wasserstein_kept(const struct drift_acc *a)
 	return w;
 }
 
-/* Wasserstein on a quantile grid: both CDFs linear between grid points. */
+/*
+ * Wasserstein on a quantile grid: between two distinct grid points both
+ * CDFs are taken as linear from their values at the left point (its mass
+ * included) to their values just below the right one (its mass not), so
+ * that on tied data, where nothing lies between two grid values, both
+ * are flat there.
+ */
 static double wasserstein_sketch(const struct cdfs *c,
 				 const struct drift_acc *a)
 {
 	const double *q = a->grid;
-	double w = 0, prev_fc = c->cle[0], prev_fr = 0;
+	double w = 0;
 	size_t k;
 
 	for (k = 1; k <= Q; k++) {
-		double h = q[k] - q[k - 1], fr = (double)k / Q, fc = c->cle[k];
-		double d0 = prev_fr - prev_fc, d1 = fr - fc;
+		double h = q[k] - q[k - 1], fr0, fr1, unused, d0, d1;
 
-		if (h > 0) {
-			if (d0 * d1 >= 0)
-				w += h * (fabs(d0) + fabs(d1)) / 2;
-			else
-				w += h * (d0 * d0 + d1 * d1) /
-				     (2 * (fabs(d0) + fabs(d1)));
-		}
-		prev_fc = fc;
-		prev_fr = fr;
+		if (!(h > 0))
+			continue;
+		ref_cdf_at(q, k - 1, &fr0, &unused);
+		ref_cdf_at(q, k, &unused, &fr1);
+		d0 = fr0 - c->cle[k - 1];
+		d1 = fr1 - c->clt[k];
+		if (d0 * d1 >= 0)
+			w += h * (fabs(d0) + fabs(d1)) / 2;
+		else
+			w += h * (d0 * d0 + d1 * d1) / (2 * (fabs(d0) + fabs(d1)));
 	}
 	/* Current mass outside the grid adds its distance to the edge. */
 	return w + (a->below + a->above) / c->m;
