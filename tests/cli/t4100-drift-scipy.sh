@@ -75,6 +75,13 @@ test_expect_success 'a reference beyond the sample: within 0.002 of SciPy; asymp
 	compare large 0.002 0.05 0.002 1e-9
 '
 
+# A reference that fits: KS counted on its exact values is exact however
+# large the current file; Wasserstein, without the current values kept,
+# stays within 0.002; p is the asymptotic one (40000 current rows).
+test_expect_success 'a current file beyond what is kept: D exact, Wasserstein within 0.002' '
+	compare bigcur 1e-12 0.02 0.002 1e-9 rel
+'
+
 test_expect_success 'identical files give exactly 0 for KS and Wasserstein' '
 	sh "$TEST_SRCDIR/drift/make-data.sh" "$GEN" small &&
 	"$MLOPS" -q train --data ref.csv --target y --exclude id -o m.json &&

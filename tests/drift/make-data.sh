@@ -27,5 +27,9 @@ large)	# a reference beyond the 32768-row sample, 12000 current rows
 	"$gen" --rows 40000 --seed 21 --numeric 4 --categorical 1 | shape >ref.csv
 	"$gen" --rows 12000 --seed 22 --numeric 4 --categorical 1 \
 		--shift x2=0.1 | shape >cur.csv ;;
+bigcur)	# a reference that fits, a current file beyond what is kept
+	"$gen" --rows 2000 --seed 31 --numeric 4 --categorical 1 | shape >ref.csv
+	"$gen" --rows 40000 --seed 32 --numeric 4 --categorical 1 \
+		--shift x1=0.1 | shape >cur.csv ;;
 *)	echo "make-data.sh: unknown case '$case_'" >&2; exit 2 ;;
 esac

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import stats
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CASES = ["small", "shifted", "large"]
+CASES = ["small", "shifted", "large", "bigcur"]
 
 
 def main():
