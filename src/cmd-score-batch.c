@@ -62,14 +62,21 @@ static cJSON *acc_json(const struct drift_acc *a)
 		cJSON_AddNumberToObject(o, "max", a->max);
 	}
 	if (a->le) {
+		/* One count per grid position: n_grid + 1 (see drift.c). */
 		arr = cJSON_CreateArray();
-		for (k = 0; k < PROFILE_QUANTILES + 2; k++)
+		for (k = 0; k <= a->n_grid; k++)
 			cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)a->le[k]));
 		cJSON_AddItemToObject(o, "le", arr);
 		arr = cJSON_CreateArray();
-		for (k = 0; k < PROFILE_QUANTILES + 2; k++)
+		for (k = 0; k <= a->n_grid; k++)
 			cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)a->lt[k]));
 		cJSON_AddItemToObject(o, "lt", arr);
+		if (a->insum) {
+			arr = cJSON_CreateArray();
+			for (k = 0; k <= a->n_grid; k++)
+				cJSON_AddItemToArray(arr, cJSON_CreateNumber(a->insum[k]));
+			cJSON_AddItemToObject(o, "insum", arr);
+		}
 		cJSON_AddNumberToObject(o, "below", a->below);
 		cJSON_AddNumberToObject(o, "above", a->above);
 		cJSON_AddNumberToObject(o, "sumsq", a->sumsq);

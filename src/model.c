@@ -159,6 +159,14 @@ static cJSON *profile_to_json(const struct profile *p)
 		cJSON_AddItemToObject(o, "quantiles",
 				      num_array(p->quantiles,
 						PROFILE_QUANTILES + 1));
+		if (p->n_values) {
+			cJSON_AddItemToObject(o, "values",
+					      num_array(p->values, p->n_values));
+			a = cJSON_CreateArray();
+			for (i = 0; i < p->n_values; i++)
+				cJSON_AddItemToArray(a, count(p->value_counts[i]));
+			cJSON_AddItemToObject(o, "value_counts", a);
+		}
 		return o;
 	}
 	cJSON_AddItemToObject(o, "levels", str_array(p->levels, p->n_levels));
@@ -425,6 +433,50 @@ static int get_str_array(struct reader *r, const cJSON *a, const char *key,
 	return 0;
 }
 
+/*
+ * A numeric profile's optional exact values (format extension: artefacts
+ * written before it have none and load as before): strictly ascending,
+ * within [min, max], their counts summing to the profile's count.
+ */
+static int values_from_json(struct reader *r, const cJSON *o,
+			    struct profile *p)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "values"), *c;
+	uint64_t total = 0;
+	size_t i = 0, n;
+	int ret;
+
+	if (!v)
+		return 0;
+	if ((ret = get_num_array(r, v, "values", 0, &p->values, &n)))
+		return ret;
+	p->n_values = n;
+	if (!n || n > PROFILE_MAX_VALUES)
+		return bad(r, "wrong number of elements in", "values");
+	for (i = 0; i < n; i++)
+		if ((i && !(p->values[i] > p->values[i - 1])) ||
+		    p->values[i] < p->min || p->values[i] > p->max)
+			return bad(r, "unsorted or out-of-range", "values");
+	c = member(r, o, "value_counts", &ret);
+	if (!c)
+		return ret;
+	if (!cJSON_IsArray(c) || (size_t)cJSON_GetArraySize(c) != n)
+		return bad(r, "wrong number of elements in", "value_counts");
+	p->value_counts = xcalloc(n, sizeof(uint64_t));
+	i = 0;
+	cJSON_ArrayForEach(v, c) {
+		if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
+		    v->valuedouble > 1e18 ||
+		    v->valuedouble != floor(v->valuedouble))
+			return bad(r, "expected counts in", "value_counts");
+		p->value_counts[i] = (uint64_t)v->valuedouble;
+		total += p->value_counts[i++];
+	}
+	if (total != p->count)
+		return bad(r, "counts not summing to the count in", "value_counts");
+	return 0;
+}
+
 static int profile_from_json(struct reader *r, const cJSON *o,
 			     enum profile_kind kind, struct profile *p)
 {
@@ -457,7 +509,7 @@ static int profile_from_json(struct reader *r, const cJSON *o,
 		for (i = 1; i <= PROFILE_QUANTILES; i++)
 			if (p->quantiles[i] < p->quantiles[i - 1])
 				return bad(r, "unsorted", "quantiles");
-		return 0;
+		return values_from_json(r, o, p);
 	}
 	v = member(r, o, "levels", &ret);
 	if (!v)

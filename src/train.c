@@ -357,6 +357,7 @@ static void profile_scan(struct profile *p, const double *x,
 	}
 	profile_numeric(p, v, m);
 	free(v);
+	profile_count_values(p, x, rows, n);
 	s->count = count;
 	s->sum = sum;
 	s->min = mn;

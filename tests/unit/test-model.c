@@ -466,6 +466,72 @@ static void test_by_hand(void)
 	free(bytes);
 }
 
+/*
+ * The profile format extension: a numeric profile's exact values and
+ * counts round-trip; an artefact without them (as written before they
+ * existed) still loads, without them; bad ones are corrupt.
+ */
+static void test_value_counts(struct model *m)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct profile *p = NULL;
+	struct model *back = NULL;
+	char *bytes = NULL, *old, *bad;
+	const char *start, *end;
+	size_t j, len;
+	double v[2];
+
+	for (j = 0; j < m->n_features && !p; j++)
+		if (m->features[j].kind == FEATURE_NUMERIC &&
+		    m->features[j].profile.count > 1 &&
+		    m->features[j].profile.max > m->features[j].profile.min)
+			p = &m->features[j].profile;
+	if (!ok(p != NULL, "value counts: a numeric feature"))
+		return;
+	if (!p->n_values) {
+		v[0] = p->min;
+		v[1] = p->max;
+		profile_set_values(p, v, 2);
+		p->value_counts[0] = p->count - 1;
+	}
+	if (model_to_bytes(m, &bytes, &len, &err) ||
+	    model_from_bytes(bytes, len, "m.json", &back, &err)) {
+		ok(0, "value counts: round trip (%s)", err.msg);
+		free(bytes);
+		return;
+	}
+	ok(back->features[j - 1].profile.n_values == p->n_values &&
+	   !memcmp(back->features[j - 1].profile.value_counts,
+		   p->value_counts, p->n_values * sizeof(uint64_t)) &&
+	   !memcmp(back->features[j - 1].profile.values, p->values,
+		   p->n_values * sizeof(double)),
+	   "value counts: values and counts read back");
+	model_free(back);
+	back = NULL;
+	/* Cut from the comma before "values" to the end of value_counts. */
+	start = strstr(bytes, "\"values\":");
+	while (start && start > bytes && *start != ',')
+		start--;
+	end = start ? strstr(start, "\"value_counts\":") : NULL;
+	end = end ? strchr(end, ']') : NULL;
+	if (!ok(start && end, "value counts: members found"))
+		goto out;
+	bad = xasprintf("%.*s%s", (int)(start - bytes), bytes, end + 1);
+	old = reseal(bad);
+	free(bad);
+	ok(!model_from_bytes(old, strlen(old), "m.json", &back, &err) &&
+	   back->features[j - 1].profile.n_values == 0,
+	   "value counts: an artefact without them loads, without them");
+	model_free(back);
+	free(old);
+	corrupt_sealed("value counts: counts not summing to the count", bytes,
+		       "\"value_counts\":", "[", "[1000000, ", "value_counts");
+	corrupt_sealed("value counts: a value outside [min, max]", bytes,
+		       "\"values\":", "[", "[-1e300, ", "values");
+out:
+	free(bytes);
+}
+
 int main(void)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -491,6 +557,7 @@ int main(void)
 		test_round_trip(multi, "multiclass");
 		test_round_trip(reg, "regression");
 		test_tampering(bin);
+		test_value_counts(reg);
 		test_dimension(bin, "binary: n_inputs one too large");
 		test_dimension(multi, "multiclass: n_inputs one too large");
 	}
