@@ -24,6 +24,13 @@ logs=$work/logs
 jobs=${MLOPS_TEST_JOBS:-2}
 build_user=mlopsbuild
 
+# The real datasets beside the project (../shared/data), which some tests
+# read in place; the builds below run from a snapshot elsewhere.
+if [ -z "${MLOPS_SHARED_DATA:-}" ] && [ -d "$root/../shared/data" ]; then
+	MLOPS_SHARED_DATA=$(cd "$root/../shared/data" && pwd)
+	export MLOPS_SHARED_DATA
+fi
+
 total_pass=0
 total_fail=0
 summary=()

@@ -134,6 +134,17 @@ test_have_prereq() {
 	test -z "$prereq_missing"
 }
 
+# The real datasets of ../shared/data, read in place (never copied into
+# the project).  scripts/test.sh builds from a snapshot elsewhere and
+# names them with MLOPS_SHARED_DATA.  Tests reading them take the
+# SHARED_DATA prerequisite, so they SKIP where the folder is missing.
+SHARED_DATA=${MLOPS_SHARED_DATA:-$TEST_SRCDIR/../../shared/data}
+test_lazy_prereq SHARED_DATA '
+	for f in mpg penguins tips; do
+		test -r "$SHARED_DATA/$f.csv" || exit 1
+	done
+'
+
 # test_expect_success [PREREQ] 'title' 'commands'
 test_expect_success() {
 	if test $# = 3; then

@@ -3,8 +3,6 @@
 test_description='column types by rule: placeholders, non-finite numbers, timestamps, identifiers, leaks'
 . "$TEST_SRCDIR/cli/lib.sh"
 
-SHARED=$TEST_SRCDIR/../../shared/data
-
 # test_path_is_missing FILE: the command wrote nothing there.
 test_path_is_missing() {
 	if test -e "$1"; then
@@ -62,16 +60,14 @@ test_expect_success 'a ? in a 0/1 target is refused, not a third class' '
 	test_path_is_missing t.json
 '
 
-if test -f "$SHARED/mpg.csv"; then
-	test_expect_success 'the real mpg with ? placeholders: refused, then numeric with --na-values' '
-		awk -F, "BEGIN { OFS = \",\" } NR > 1 && \$4 == \"\" { \$4 = \"?\" } { print }" "$SHARED/mpg.csv" >real.csv &&
-		refused "$MLOPS" train --data real.csv --target mpg -o r.json &&
-		test_grep "column 4 ('\''horsepower'\''): '\''?'\'' is not a number" err &&
-		"$MLOPS" -q train --data real.csv --target mpg --na-values "?" -o r.json &&
-		"$MLOPS" --json show r.json >show.json &&
-		test_grep "\"name\":\"horsepower\",\"type\":\"numeric\"" show.json
-	'
-fi
+test_expect_success SHARED_DATA 'the real mpg with ? placeholders: refused, then numeric with --na-values' '
+	awk -F, "BEGIN { OFS = \",\" } NR > 1 && \$4 == \"\" { \$4 = \"?\" } { print }" "$SHARED_DATA/mpg.csv" >real.csv &&
+	refused "$MLOPS" train --data real.csv --target mpg -o r.json &&
+	test_grep "column 4 ('\''horsepower'\''): '\''?'\'' is not a number" err &&
+	"$MLOPS" -q train --data real.csv --target mpg --na-values "?" -o r.json &&
+	"$MLOPS" --json show r.json >show.json &&
+	test_grep "\"name\":\"horsepower\",\"type\":\"numeric\"" show.json
+'
 
 # One class of value after another in an otherwise numeric column.
 vn=0

@@ -2,8 +2,8 @@
 test_description='mlops drift: no false alarms on random half splits, detection of real shifts'
 . "$TEST_SRCDIR/cli/lib.sh"
 
-# The real tables, beside the project (MLOPS_SHARED_DATA overrides).
-DATA=${MLOPS_SHARED_DATA:-$TEST_SRCDIR/../../shared/data}
+# The real tables, beside the project (see SHARED_DATA in lib.sh).
+DATA=$SHARED_DATA
 
 # split FILE SEED: a.csv and b.csv, a random half each (header kept).
 split() {

@@ -53,9 +53,8 @@ test_expect_success 'logistic with gaps and indicators: no drift on its own file
 	own_drift gaps.json gaps.csv --target y --exclude id --add-indicator
 '
 
-# The real datasets beside the project (never copied into it);
-# MLOPS_TEST_DATA names another place, e.g. from a git worktree.
-data=${MLOPS_TEST_DATA:-$TEST_SRCDIR/../../shared/data}
+# The real datasets beside the project (see SHARED_DATA in lib.sh).
+data=$SHARED_DATA
 if test -r "$data/tips.csv" && test -r "$data/penguins.csv" &&
    test -r "$data/mpg.csv"; then
 	test_expect_success 'tips: smoker from sex, day, time (the report of issue 15)' '
