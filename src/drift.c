@@ -34,13 +34,13 @@
 #define WASSERSTEIN_STD_FLOOR 0.001
 #define KS_EXACT_MAX 10000	/* scipy's MAX_AUTO_N */
 #define DEFER_GRID 8192		/* see drift_acc.defer */
-#define BATCH_VALUES 32768	/* see drift_acc_flush() */
+#define BATCH_VALUES 16384	/* see drift_acc_flush() */
 #define SORT_BINS 1024
 
 /* A total's values held back, and count_batch()'s scratch. */
 struct drift_batch {
 	double *val;		/* 2 x cap: the values, then sorted */
-	uint32_t *bin;		/* cap */
+	uint32_t *bin;		/* 2 x cap: their lookup buckets */
 	size_t n, cap;
 	uint32_t start[SORT_BINS + 3];
 };
@@ -305,9 +305,12 @@ numeric_loop(struct drift_acc *a, const double *x, size_t n, size_t stride,
  * value order, coarsely: a counting sort over SORT_BINS ranges of lookup
  * buckets, then range by range, so that the tables are walked front to
  * back, each line fetched once per batch rather than once per value.
- * Grid positions are found as in numeric_loop(), so the counts are the
- * same integers; only the order in which insum adds the values of one
- * interval changes.
+ * Grid positions come from the same lookup table as in numeric_loop()
+ * (a bucket's own points, when at most four, compared without a branch),
+ * so the counts are the same integers; only the order in which insum
+ * adds the values of one interval changes.  (Sorting only pays against
+ * a large grid: the 1025-point grid a large reference is recounted on
+ * fits the cache and keeps numeric_loop().)
  *
  * The batch is counted when full, and by drift_acc_flush() before
  * anything reads the counts (drift_test() and drift_acc_merge() do it
@@ -326,44 +329,60 @@ static void count_batch(const struct drift_acc *a)
 	const double *g = a->grid;
 	size_t N = a->n_grid, m, i, b, k1, k2, shift = 0;
 	double *val, *out;
-	uint32_t *start;
+	uint32_t *start, *bin, *out_bin;
 
 	if (!bt || !bt->n)
 		return;
 	m = bt->n;
 	val = bt->val;
 	out = bt->val + bt->cap;
+	bin = bt->bin;
+	out_bin = bt->bin + bt->cap;
 	start = bt->start;
 	while ((a->lut_n >> shift) > SORT_BINS)
 		shift++;
-	/* Bin 0 below the grid, SORT_BINS + 1 above it. */
+	/*
+	 * Each value's lookup bucket, lut_n below the grid, lut_n + 1
+	 * above it; sorted on bucket >> shift (bin 0 below the grid,
+	 * SORT_BINS + 1 above), the value and its bucket side by side.
+	 */
 	memset(start, 0, sizeof(bt->start));
 	for (i = 0; i < m; i++) {
 		double v = val[i];
-		uint32_t c;
+		uint32_t u, c;
 
-		if (v < g[0])
+		if (v < g[0]) {
+			u = (uint32_t)a->lut_n;
 			c = 0;
-		else if (v > g[N - 1])
+		} else if (v > g[N - 1]) {
+			u = (uint32_t)a->lut_n + 1;
 			c = SORT_BINS + 1;
-		else
-			c = 1 + (uint32_t)(bucket(a, v) >> shift);
-		bt->bin[i] = c;
+		} else {
+			u = (uint32_t)bucket(a, v);
+			c = 1 + (u >> shift);
+		}
+		bin[i] = u;
 		start[c + 1]++;
 	}
 	for (b = 1; b <= SORT_BINS + 2; b++)
 		start[b] += start[b - 1];
-	for (i = 0; i < m; i++)
-		out[start[bt->bin[i]]++] = val[i];
 	for (i = 0; i < m; i++) {
-		double v = out[i];
+		uint32_t u = bin[i];
+		size_t c = u >= a->lut_n ? (u - a->lut_n) * (SORT_BINS + 1) :
+			   1 + (u >> shift), to = start[c]++;
 
-		if (v < g[0] || v > g[N - 1]) {
-			k1 = grid_search(g, 0, N, v);
-			for (k2 = k1; k2 < N && g[k2] <= v; k2++)
-				;
+		out[to] = val[i];
+		out_bin[to] = u;
+	}
+	for (i = 0; i < m; i++) {
+		double v = out[i], lo, d;
+		uint32_t u = out_bin[i];
+
+		if (u >= a->lut_n) {
+			/* Beyond the grid: only a distance from its end. */
+			k1 = k2 = u == a->lut_n ? 0 : N;
 		} else {
-			uint64_t e = a->lut[bucket(a, v)];
+			uint64_t e = a->lut[u];
 			size_t A = (size_t)(uint32_t)e, C = LUT_C(e), j;
 
 			/*
@@ -388,8 +407,11 @@ static void count_batch(const struct drift_acc *a)
 		}
 		a->le[k1]++;
 		a->lt[k2]++;
-		if (k1 == k2)
-			a->insum[k1] += k1 == 0 ? g[0] - v : v - g[k1 - 1];
+		/* Off the grid (k1 == k2): the distance from the interval's
+		 * lower end, from g[0] below it; + 0 on it changes nothing. */
+		lo = g[k1 ? k1 - 1 : 0];
+		d = k1 ? v - lo : lo - v;
+		a->insum[k1] += k1 == k2 ? d : 0;
 	}
 	bt->n = 0;
 }
@@ -422,7 +444,8 @@ static void batch_values(struct drift_acc *a, const double *x, size_t n)
 		memcpy(nv, bt->val, bt->n * sizeof(double));
 		free(bt->val);
 		bt->val = nv;
-		bt->bin = xreallocarray(bt->bin, bt->cap, sizeof(uint32_t));
+		free(bt->bin);
+		bt->bin = xmallocarray(2 * bt->cap, sizeof(uint32_t));
 	}
 	val = bt->val + bt->n;
 	for (i = 0; i < n; i++) {
