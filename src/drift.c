@@ -34,6 +34,16 @@
 #define WASSERSTEIN_STD_FLOOR 0.001
 #define KS_EXACT_MAX 10000	/* scipy's MAX_AUTO_N */
 #define DEFER_GRID 8192		/* see drift_acc.defer */
+#define BATCH_VALUES 16384	/* see drift_acc_flush() */
+#define SORT_BINS 1024
+
+/* A total's values held back, and count_batch()'s scratch. */
+struct drift_batch {
+	double *val;		/* 2 x cap: the values, then sorted */
+	uint32_t *bin;		/* 2 x cap: their lookup buckets */
+	size_t n, cap;
+	uint32_t start[SORT_BINS + 3];
+};
 
 static const char *const method_names[] = {
 	"auto", "psi", "ks", "wasserstein", "chi2", "js"
@@ -160,6 +170,11 @@ void drift_acc_release(struct drift_acc *a)
 	free(a->levels);
 	free(a->kept);
 	free(a->pending);
+	if (a->batch) {
+		free(a->batch->val);
+		free(a->batch->bin);
+		free(a->batch);
+	}
 	if (!a->lut_borrowed)
 		free(a->lut);
 	memset(a, 0, sizeof(*a));
@@ -279,6 +294,191 @@ numeric_loop(struct drift_acc *a, const double *x, size_t n, size_t stride,
 	a->above += above;
 }
 
+/*
+ * Against a large exact grid (tens of thousands of points: the tables of
+ * one column no longer fit the cache) a value counted where it comes
+ * costs a cache miss in the lookup table, the grid and each count array,
+ * for every value.  A total fed by deferred per-chunk accumulators (see
+ * drift_acc.defer) therefore takes each chunk's moments at once, in
+ * input order (the same to the bit as numeric_loop()), but holds its
+ * values back in a batch of about BATCH_VALUES, counted all together in
+ * value order, coarsely: a counting sort over SORT_BINS ranges of lookup
+ * buckets, then range by range, so that the tables are walked front to
+ * back, each line fetched once per batch rather than once per value.
+ * Grid positions come from the same lookup table as in numeric_loop()
+ * (a bucket's own points, when at most four, compared without a branch),
+ * so the counts are the same integers; only the order in which insum
+ * adds the values of one interval changes.  (Sorting only pays against
+ * a large grid: the 1025-point grid a large reference is recounted on
+ * fits the cache and keeps numeric_loop().)
+ *
+ * The batch is counted when full, and by drift_acc_flush() before
+ * anything reads the counts (drift_test() and drift_acc_merge() do it
+ * themselves): the counts are reached through pointers, so a const
+ * accumulator can still be brought up to date.
+ */
+static int batched(const struct drift_acc *a)
+{
+	return a->insum && a->lut && !a->defer && a->n_grid > DEFER_GRID;
+}
+
+/* Count the batch's values on the grid and empty it. */
+static void count_batch(const struct drift_acc *a)
+{
+	struct drift_batch *bt = a->batch;
+	const double *g = a->grid;
+	size_t N = a->n_grid, m, i, b, k1, k2, shift = 0;
+	double *val, *out;
+	uint32_t *start, *bin, *out_bin;
+
+	if (!bt || !bt->n)
+		return;
+	m = bt->n;
+	val = bt->val;
+	out = bt->val + bt->cap;
+	bin = bt->bin;
+	out_bin = bt->bin + bt->cap;
+	start = bt->start;
+	while ((a->lut_n >> shift) > SORT_BINS)
+		shift++;
+	/*
+	 * Each value's lookup bucket, lut_n below the grid, lut_n + 1
+	 * above it; sorted on bucket >> shift (bin 0 below the grid,
+	 * SORT_BINS + 1 above), the value and its bucket side by side.
+	 */
+	memset(start, 0, sizeof(bt->start));
+	for (i = 0; i < m; i++) {
+		double v = val[i];
+		uint32_t u, c;
+
+		if (v < g[0]) {
+			u = (uint32_t)a->lut_n;
+			c = 0;
+		} else if (v > g[N - 1]) {
+			u = (uint32_t)a->lut_n + 1;
+			c = SORT_BINS + 1;
+		} else {
+			u = (uint32_t)bucket(a, v);
+			c = 1 + (u >> shift);
+		}
+		bin[i] = u;
+		start[c + 1]++;
+	}
+	for (b = 1; b <= SORT_BINS + 2; b++)
+		start[b] += start[b - 1];
+	for (i = 0; i < m; i++) {
+		uint32_t u = bin[i];
+		size_t c = u >= a->lut_n ? (u - a->lut_n) * (SORT_BINS + 1) :
+			   1 + (u >> shift), to = start[c]++;
+
+		out[to] = val[i];
+		out_bin[to] = u;
+	}
+	for (i = 0; i < m; i++) {
+		double v = out[i], lo, d;
+		uint32_t u = out_bin[i];
+
+		if (u >= a->lut_n) {
+			/* Beyond the grid: only a distance from its end. */
+			k1 = k2 = u == a->lut_n ? 0 : N;
+		} else {
+			uint64_t e = a->lut[u];
+			size_t A = (size_t)(uint32_t)e, C = LUT_C(e), j;
+
+			/*
+			 * Only the bucket's own points can lie on either
+			 * side of v: count those below it and those at or
+			 * below it, without a branch when they are few.
+			 */
+			if (C - A <= 4) {
+				k1 = k2 = A;
+				for (j = 0; j < 4; j++) {
+					size_t at = A + j < N ? A + j : N - 1;
+					size_t in = A + j < C;
+
+					k1 += in & (g[at] < v);
+					k2 += in & (g[at] <= v);
+				}
+			} else {
+				k1 = grid_search(g, A, C, v);
+				for (k2 = k1; k2 < C && g[k2] <= v; k2++)
+					;
+			}
+		}
+		a->le[k1]++;
+		a->lt[k2]++;
+		/* Off the grid (k1 == k2): the distance from the interval's
+		 * lower end, from g[0] below it; + 0 on it changes nothing. */
+		lo = g[k1 ? k1 - 1 : 0];
+		d = k1 ? v - lo : lo - v;
+		a->insum[k1] += k1 == k2 ? d : 0;
+	}
+	bt->n = 0;
+}
+
+void drift_acc_flush(const struct drift_acc *a)
+{
+	count_batch(a);
+}
+
+/*
+ * numeric_loop()'s moments of x[0..n), in the same order, and its
+ * values into the batch.
+ */
+static void batch_values(struct drift_acc *a, const double *x, size_t n)
+{
+	struct drift_batch *bt = a->batch;
+	const double *g = a->grid;
+	size_t N = a->n_grid, i;
+	uint64_t count = 0, missing = 0;
+	double sum = 0, sumsq = 0, mn = a->min, mx = a->max;
+	double below = 0, above = 0, *val;
+
+	if (!bt)
+		bt = a->batch = xcalloc(1, sizeof(*bt));
+	if (bt->n + n > bt->cap) {
+		double *nv;
+
+		bt->cap = bt->n + n > BATCH_VALUES ? bt->n + n : BATCH_VALUES;
+		nv = xmallocarray(2 * bt->cap, sizeof(double));
+		memcpy(nv, bt->val, bt->n * sizeof(double));
+		free(bt->val);
+		bt->val = nv;
+		free(bt->bin);
+		bt->bin = xmallocarray(2 * bt->cap, sizeof(uint32_t));
+	}
+	val = bt->val + bt->n;
+	for (i = 0; i < n; i++) {
+		double v = x[i];
+
+		if (v != v) {
+			missing++;
+			continue;
+		}
+		count++;
+		sum += v;
+		sumsq += v * v;
+		mn = v < mn ? v : mn;
+		mx = v > mx ? v : mx;
+		if (v < g[0])
+			below += g[0] - v;
+		else if (v > g[N - 1])
+			above += v - g[N - 1];
+		*val++ = v;
+	}
+	a->count += count;
+	a->missing += missing;
+	a->sum += sum;
+	a->sumsq += sumsq;
+	a->min = mn;
+	a->max = mx;
+	a->below += below;
+	a->above += above;
+	bt->n = (size_t)(val - bt->val);
+	if (bt->n >= BATCH_VALUES)
+		count_batch(a);
+}
+
 void drift_acc_numeric_many(struct drift_acc *a, const double *x, size_t n,
 			    size_t stride)
 {
@@ -339,6 +539,8 @@ void drift_acc_clear(struct drift_acc *a)
 	a->n_kept = 0;
 	a->kept_over = 0;
 	a->n_pending = 0;
+	if (a->batch)
+		a->batch->n = 0;
 }
 
 void drift_acc_merge(struct drift_acc *a, const struct drift_acc *b)
@@ -346,9 +548,17 @@ void drift_acc_merge(struct drift_acc *a, const struct drift_acc *b)
 	size_t k;
 
 	if (b->defer) {
-		drift_acc_numeric_many(a, b->pending, b->n_pending, 1);
+		if (!batched(a)) {
+			drift_acc_numeric_many(a, b->pending, b->n_pending, 1);
+			return;
+		}
+		if (a->keep_cap && !a->kept_over)
+			keep_values(a, b->pending, b->n_pending, 1);
+		batch_values(a, b->pending, b->n_pending);
 		return;
 	}
+	drift_acc_flush(a);
+	drift_acc_flush(b);
 	a->count += b->count;
 	a->missing += b->missing;
 	a->sum += b->sum;
@@ -1138,6 +1348,7 @@ static void quality(const struct drift_acc *a, struct drift_result *r)
 void drift_test(const struct drift_acc *a, enum drift_method method,
 		double threshold, struct drift_result *r)
 {
+	drift_acc_flush(a);
 	memset(r, 0, sizeof(*r));
 	r->p_value = NAN;
 	r->count = a->count;

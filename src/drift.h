@@ -85,6 +85,8 @@ struct drift_acc {
 	int defer;
 	double *pending;
 	size_t n_pending, pending_cap;
+	/* a total's values not counted yet (see drift_acc_flush) */
+	struct drift_batch *batch;
 	/* categorical: per reference level, then [n_levels] = unseen */
 	uint64_t *levels;
 };
@@ -124,6 +126,13 @@ void drift_acc_numeric_many(struct drift_acc *a, const double *x, size_t n,
 
 /* Add one category: its reference level index, -1 missing, -2 unseen. */
 void drift_acc_level(struct drift_acc *a, long level);
+
+/*
+ * Count the values a total fed by drift_acc_merge() holds back against
+ * a large exact grid.  drift_test() and drift_acc_merge() call it; call
+ * it before reading an accumulator's counts directly.
+ */
+void drift_acc_flush(const struct drift_acc *a);
 
 /* Forget the values added so far (keeps the reference). */
 void drift_acc_clear(struct drift_acc *a);

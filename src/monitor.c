@@ -202,13 +202,6 @@ static int ref_done(void *arg, size_t slot, struct mlops_err *err)
 	return 0;
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return (a > b) - (a < b);
-}
-
 /*
  * Numeric profile: exact moments and extremes, quantiles of the sample,
  * and the sample's distinct values with the extremes as the exact grid:
@@ -236,7 +229,7 @@ static void sampled_profile(struct profile *p, const struct drift_acc *st,
 		v[n++] = st->min;
 		v[n++] = st->max;
 	}
-	qsort(v, n, sizeof(double), cmp_double);
+	profile_sort_doubles(v, n);
 	for (i = 1, k = 1; i < n; i++)
 		k += v[i] != v[i - 1];
 	/* Few distinct values: all of them, so the counts are exact. */
@@ -360,6 +353,7 @@ static void grid_counts(struct profile *p, const struct drift_acc *a)
 	size_t k, N = p->n_values;
 	uint64_t cle = 0, clt = 0, prev_le = 0;
 
+	drift_acc_flush(a);
 	p->gap_counts = xcalloc(N + 1, sizeof(uint64_t));
 	p->gap_sums = xcalloc(N + 1, sizeof(double));
 	for (k = 0; k <= N; k++) {

@@ -62,7 +62,7 @@ static double sort_value(uint64_t k)
 	return x;
 }
 
-static void sort_doubles(double *v, size_t n)
+void profile_sort_doubles(double *v, size_t n)
 {
 	uint64_t *key = xmallocarray(n ? n : 1, sizeof(uint64_t));
 	uint64_t *tmp = xmallocarray(n ? n : 1, sizeof(uint64_t));
@@ -120,7 +120,7 @@ void profile_numeric(struct profile *p, const double *values, size_t n)
 		free(v);
 		return;
 	}
-	sort_doubles(v, m);
+	profile_sort_doubles(v, m);
 	for (i = 0; i < m; i++)
 		sum += v[i];
 	mean = sum / (double)m;

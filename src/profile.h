@@ -69,6 +69,12 @@ void profile_release(struct profile *p);
 void profile_numeric(struct profile *p, const double *values, size_t n);
 
 /*
+ * Sort n doubles (no NaN) ascending in O(n) (radix sort; -0 before 0,
+ * which compare equal).
+ */
+void profile_sort_doubles(double *v, size_t n);
+
+/*
  * Give p (numeric) the exact distinct values of the n sorted values v
  * (no NaN), whatever their number.
  */

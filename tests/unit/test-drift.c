@@ -833,6 +833,125 @@ static void test_sketch_bound(void)
 	free(cur);
 }
 
+/*
+ * A large exact grid (more than 8192 values): per-chunk accumulators
+ * defer to the total, which counts in batches in value order (see
+ * drift_acc_flush).  Its counts must be a plain search's, and its
+ * moments, counts and statistics the same as a total fed value by value;
+ * insum only adds an interval's values in another order.  Cases: a
+ * smooth column on a 1e-4 lattice (buckets holding several points), a
+ * heavy tail, and a tight cluster beside far values (buckets holding
+ * hundreds of points).
+ */
+static void test_large_grid_batches(void)
+{
+	enum { N = 20000, CHUNK = 3989 };
+	static const char *names[] = {
+		"lattice", "heavy tail", "cluster and outliers",
+	};
+	double *ref = xmallocarray(N, sizeof(double));
+	double *cur = xmallocarray(4 * N + 64, sizeof(double));
+	size_t c, i, k, n_cur;
+
+	for (c = 0; c < sizeof(names) / sizeof(names[0]); c++) {
+		struct profile p = { 0 };
+		struct drift_acc total, direct, chunk;
+		struct drift_result r1, r2;
+		uint64_t *le, *lt;
+		double *v = xmallocarray(N, sizeof(double)), worst = 0;
+		long wrong = 0;
+		const double *g;
+
+		rng_state = 90 + c;
+		for (i = 0; i < N; i++) {
+			double z = rng_normal();
+
+			ref[i] = c == 0 ? round(z * 1e4) / 1e4 :
+				 c == 1 ? exp(3 * z) :
+				 i % 100 ? 1 + 1e-9 * z : 1000 * z;
+		}
+		profile_numeric(&p, ref, N);
+		memcpy(v, ref, N * sizeof(double));
+		qsort(v, N, sizeof(double), cmp_double);
+		profile_set_values(&p, v, N);
+		free(v);
+		g = p.values;
+		ok(p.n_values > 8192, "%s: %zu exact values", names[c],
+		   p.n_values);
+		n_cur = 0;
+		for (i = 0; i < N; i += 3) {
+			cur[n_cur++] = g[i % p.n_values];
+			cur[n_cur++] = nextafter(g[i % p.n_values], -INFINITY);
+			cur[n_cur++] = nextafter(g[i % p.n_values], INFINITY);
+		}
+		for (i = 0; i < N; i++) {
+			cur[n_cur++] = ref[(i * 7919) % N] *
+				       (1 + 0.01 * rng_normal());
+			if (i % 1000 == 0)
+				cur[n_cur++] = NAN;
+		}
+		cur[n_cur++] = g[0] - 5;
+		cur[n_cur++] = g[p.n_values - 1] + 5;
+		drift_acc_init(&total, &p);
+		drift_acc_init(&direct, &p);
+		drift_acc_init_like(&chunk, &total);
+		for (i = 0; i < n_cur; i += CHUNK) {
+			size_t n = n_cur - i < CHUNK ? n_cur - i : CHUNK;
+
+			/* As the total was fed before batches: by chunk. */
+			drift_acc_numeric_many(&direct, cur + i, n, 1);
+			drift_acc_numeric_many(&chunk, cur + i, n, 1);
+			drift_acc_merge(&total, &chunk);
+			drift_acc_clear(&chunk);
+		}
+		drift_acc_flush(&total);
+		le = xcalloc(p.n_values + 1, sizeof(uint64_t));
+		lt = xcalloc(p.n_values + 1, sizeof(uint64_t));
+		for (i = 0; i < n_cur; i++) {
+			if (isnan(cur[i]))
+				continue;
+			for (k = 0; k < p.n_values && g[k] < cur[i]; k++)
+				;
+			le[k]++;
+			for (; k < p.n_values && g[k] <= cur[i]; k++)
+				;
+			lt[k]++;
+		}
+		for (k = 0; k <= p.n_values; k++) {
+			wrong += total.le[k] != le[k] || total.lt[k] != lt[k];
+			if (fabs(total.insum[k] - direct.insum[k]) > worst)
+				worst = fabs(total.insum[k] - direct.insum[k]);
+		}
+		is_int(wrong, 0, "%s: batched counts of %zu values equal a "
+		       "plain search's", names[c], n_cur);
+		ok(total.count == direct.count &&
+		   total.missing == direct.missing &&
+		   total.sum == direct.sum && total.sumsq == direct.sumsq &&
+		   total.min == direct.min && total.max == direct.max &&
+		   total.below == direct.below && total.above == direct.above,
+		   "%s: moments the same to the bit", names[c]);
+		ok(worst <= 1e-9 * (g[p.n_values - 1] - g[0]) * (double)n_cur,
+		   "%s: interval distance sums agree (%g)", names[c], worst);
+		drift_test(&total, DRIFT_KS, NAN, &r1);
+		drift_test(&direct, DRIFT_KS, NAN, &r2);
+		is_double(r1.statistic, r2.statistic, 0, "%s: same KS D",
+			  names[c]);
+		is_double(r1.psi, r2.psi, 0, "%s: same PSI", names[c]);
+		drift_test(&total, DRIFT_WASSERSTEIN, NAN, &r1);
+		drift_test(&direct, DRIFT_WASSERSTEIN, NAN, &r2);
+		is_double(r1.statistic, r2.statistic, 1e-9,
+			  "%s: same Wasserstein", names[c]);
+		free(le);
+		free(lt);
+		drift_acc_release(&chunk);
+		drift_acc_release(&direct);
+		drift_acc_release(&total);
+		profile_release(&p);
+	}
+	free(ref);
+	free(cur);
+}
+
 int main(void)
 {
 	test_ks_pvalue();
@@ -847,5 +966,6 @@ int main(void)
 	test_names();
 	test_value_counts();
 	test_sketch_bound();
+	test_large_grid_batches();
 	return done_testing();
 }
