@@ -247,7 +247,8 @@ static void sampled_profile(struct profile *p, const struct drift_acc *st,
 
 /* Profile a reference file through the model's encoding. */
 static int build_reference(const struct model *m, const char *path,
-			   struct reference *ref, struct mlops_err *err)
+			   const struct csv_opts *read, struct reference *ref,
+			   struct mlops_err *err)
 {
 	struct ref_run rr = { 0 };
 	struct score_stream_opts so = { 0 };
@@ -260,6 +261,7 @@ static int build_reference(const struct model *m, const char *path,
 	rr.stride = 1;
 	/* The reference's hash is recorded nowhere: skip it. */
 	so.no_hash = 1;
+	so.csv = *read;
 	if ((ret = score_stream_open(m, path, &so, &ss, err)))
 		return ret;
 	/* Bare references: moments only for numbers, the levels for categories. */
@@ -605,6 +607,8 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	double threshold = NAN, share = 0.5;
 	int exit_zero = 0;
 	long n_runs = 0;
+	struct cmd_csv csv = { 0 };
+	struct score_stream_opts so = { 0 };
 	struct opt opts[] = {
 		OPT_STRING('i', "input", &input, "FILE", "the current data (CSV, gzip/zstd/xz detected, - for stdin)"),
 		OPT_STRING(0, "reference", &reference, "FILE", "compare with this file instead of the training baseline"),
@@ -613,6 +617,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_DOUBLE(0, "drift-share", &share, "S", "dataset drift when this share of features drifted (default 0.5)"),
 		OPT_INT(0, "runs", &n_runs, "N", "test the last N recorded scoring runs instead of a file"),
 		OPT_BOOL(0, "exit-zero", &exit_zero, "report drift but exit 0"),
+		OPT_CSV_READ(&csv),
 		OPT_END()
 	};
 	struct model *m = NULL;
@@ -645,6 +650,8 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 			      "--runs takes a positive count and compares with the baseline, not --reference");
 		goto out;
 	}
+	if ((ret = cmd_csv_opts(&csv, &so.csv, err)))
+		goto out;
 	if ((method = drift_method_parse(method_name)) < 0) {
 		ret = err_set(err, MLOPS_EUSAGE,
 			      "--method expects auto, psi, ks, wasserstein, chi2 or js, got '%s'",
@@ -669,7 +676,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	nf = m->n_features;
 	if (reference) {
-		if ((ret = build_reference(m, reference, &ref, err)))
+		if ((ret = build_reference(m, reference, &so.csv, &ref, err)))
 			goto out;
 		ref_pred = &ref.pred;
 		ref_rows = ref.rows;
@@ -679,7 +686,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	drift_set_init(&cur, m, reference ? ref.features : NULL, ref_pred);
 	have_cur = 1;
-	if ((ret = score_stream_open(m, input, NULL, &ss, err)))
+	if ((ret = score_stream_open(m, input, &so, &ss, err)))
 		goto out;
 	dr.n_slots = score_stream_slots(ss);
 	dr.slots = xcalloc(dr.n_slots, sizeof(*dr.slots));

@@ -291,6 +291,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	int keep_all = 0;
 	long max_errors = 0, threads = 0;
 	const char *shard = NULL;
+	struct cmd_csv csv = { 0 };
 	struct opt opts[] = {
 		OPT_STRING('i', "input", &input, "FILE", "CSV to score (gzip/zstd/xz detected), or - for stdin"),
 		OPT_STRING('o', "output", &output, "FILE", "where to write the predictions, or - for stdout"),
@@ -301,6 +302,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_INT(0, "max-errors", &max_errors, "N", "skip up to N bad rows instead of stopping (default 0)"),
 		OPT_STRING(0, "reject-file", &reject_path, "FILE", "write skipped rows with their reason here"),
 		OPT_STRING(0, "metrics-file", &metrics_path, "FILE", "write Prometheus metrics here on success"),
+		OPT_CSV_READ(&csv),
 		OPT_END()
 	};
 	struct atomic_file out = { 0 }, rejects = { 0 };
@@ -351,6 +353,8 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		goto out;
 	}
 	so.threads = (size_t)threads;
+	if ((ret = cmd_csv_opts(&csv, &so.csv, err)))
+		goto out;
 	if (shard && (ret = parse_shard(shard, &so.shard_index, &so.shard_count, err)))
 		goto out;
 	if ((ret = score_stream_open(m, input, &so, &ss, err)))

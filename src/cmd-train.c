@@ -275,6 +275,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	      struct mlops_err *err)
 {
 	struct train_args a = { 0 };
+	struct cmd_csv csv = { 0 };
 	struct opt opts[] = {
 		OPT_STRING('d', "data", &a.data, "FILE", "training data: CSV, possibly gzip/zstd/xz, or - for stdin"),
 		OPT_STRING('t', "target", &a.target, "COL", "the column to predict"),
@@ -297,6 +298,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_STRING('o', "output", &a.output, "FILE", "write the artefact here (default model.json unless --register)"),
 		OPT_STRING(0, "register", &a.reg_name, "NAME", "register the artefact as the next version of NAME"),
 		OPT_STRING(0, "description", &a.description, "TEXT", "description of the registered version"),
+		OPT_CSV_READ(&csv),
 		OPT_END()
 	};
 	struct dataset_opts dopts = { 0 };
@@ -337,6 +339,8 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 			      "--json needs stdout; write the artefact to a file with -o");
 		goto out;
 	}
+	if ((ret = cmd_csv_opts(&csv, &dopts.csv, err)))
+		goto out;
 	if (a.features.n && a.exclude.n) {
 		ret = err_set(err, MLOPS_EUSAGE,
 			      "--features and --exclude cannot be used together");

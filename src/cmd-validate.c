@@ -93,7 +93,7 @@ static long label_class(const struct model *m, const char *label)
 
 /* Score `path` with s->m, collecting labels and predictions, then metrics. */
 static int evaluate(struct scored_set *s, const char *path,
-		    struct mlops_err *err)
+		    const struct csv_opts *read, struct mlops_err *err)
 {
 	const struct model *m = s->m;
 	struct score_stream *ss = NULL;
@@ -107,6 +107,7 @@ static int evaluate(struct scored_set *s, const char *path,
 	struct score_stream_opts so = { 0 };
 
 	so.no_hash = 1;		/* the data's hash is not reported */
+	so.csv = *read;
 	if ((ret = score_stream_open(m, path, &so, &ss, err)))
 		return ret;
 	c = score_stream_find(ss, m->target);
@@ -227,6 +228,8 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 	const char *data = NULL, *against = NULL;
 	struct opt_list mins = { 0 }, maxs = { 0 }, deltas = { 0 };
 	double max_latency = -1, max_size = -1;
+	struct cmd_csv csv = { 0 };
+	struct csv_opts read;
 	struct opt opts[] = {
 		OPT_STRING('d', "data", &data, "FILE", "labelled CSV holding the model's features and target"),
 		OPT_LIST(0, "min", &mins, "METRIC=V", "fail unless METRIC >= V (repeatable)"),
@@ -235,6 +238,7 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_LIST(0, "min-delta", &deltas, "METRIC=D", "fail unless the improvement over --against is >= D"),
 		OPT_DOUBLE(0, "max-latency-us", &max_latency, "N", "fail if scoring takes more than N microseconds per row"),
 		OPT_DOUBLE(0, "max-size", &max_size, "BYTES", "fail if the artefact is larger than BYTES"),
+		OPT_CSV_READ(&csv),
 		OPT_END()
 	};
 	struct scored_set chal = { 0 }, champ = { 0 };
@@ -255,6 +259,8 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			      "MODEL and --data are required (see 'mlops validate --help')");
 		goto out;
 	}
+	if ((ret = cmd_csv_opts(&csv, &read, err)))
+		goto out;
 	if (deltas.n && !against) {
 		ret = err_set(err, MLOPS_EUSAGE, "--min-delta needs --against");
 		goto out;
@@ -286,9 +292,9 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			goto out;
 		}
 	}
-	if ((ret = evaluate(&chal, data, err)))
+	if ((ret = evaluate(&chal, data, &read, err)))
 		goto out;
-	if (against && (ret = evaluate(&champ, data, err)))
+	if (against && (ret = evaluate(&champ, data, &read, err)))
 		goto out;
 
 	/* Apply the gates; the first failure becomes the error line. */

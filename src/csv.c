@@ -36,6 +36,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,6 +96,8 @@ struct csv_reader {
 	uint64_t header_offset;
 
 	struct mlops_err pending;	/* chunk reader: error for next call */
+	char delim;		/* field separator */
+	enum csv_encoding encoding;
 
 	char *out;		/* the record's fields, each NUL-terminated */
 	size_t out_len, out_cap;
@@ -211,7 +214,8 @@ static void go_direct(struct csv_reader *r, uint64_t end)
 	r->hash_hi = UINT64_MAX;
 }
 
-int csv_open(const char *path, struct csv_reader **out, struct mlops_err *err)
+int csv_open(const char *path, const struct csv_opts *opts,
+	     struct csv_reader **out, struct mlops_err *err)
 {
 	struct csv_reader *r;
 	struct archive_entry *entry;
@@ -220,6 +224,8 @@ int csv_open(const char *path, struct csv_reader **out, struct mlops_err *err)
 	*out = NULL;
 	r = xcalloc(1, sizeof(*r));
 	r->fd = -1;
+	r->delim = opts && opts->delimiter ? opts->delimiter : ',';
+	r->encoding = opts ? opts->encoding : CSV_UTF8;
 	if (!strcmp(path, "-")) {
 		r->name = xstrdup("<stdin>");
 		r->fd = STDIN_FILENO;
@@ -468,14 +474,16 @@ static const char *where(char buf[32], int by_offset, unsigned long line,
 }
 
 /*
- * Scan an unquoted field up to a comma, a newline or the end of input.
- * *delim gets ',' or '\n' (consumed) or -1 at end of input.
+ * Scan an unquoted field up to the delimiter, a newline or the end of
+ * input.  *delim gets the delimiter or '\n' (consumed) or -1 at end of
+ * input.
  */
 static int scan_unquoted(struct csv_reader *r, unsigned long line0,
 			 uint64_t off0, int *delim, struct mlops_err *err)
 {
 	size_t start = r->out_len;
 	const char *s, *e, *p;
+	const char d = r->delim;
 	char pos[32];
 	int ret;
 
@@ -483,7 +491,7 @@ static int scan_unquoted(struct csv_reader *r, unsigned long line0,
 		s = r->buf + r->pos;
 		e = r->buf + r->len;
 		p = s;
-		while (*p != ',' && *p != '\n')
+		while (*p != d && *p != '\n')
 			p++;
 		append(r, s, (size_t)(p - s));
 		if (p < e) {
@@ -506,7 +514,7 @@ static int scan_unquoted(struct csv_reader *r, unsigned long line0,
 		}
 	}
 	/* CRLF: the CR belongs to the line ending, not the field. */
-	if (*delim != ',' && r->out_len > start &&
+	if (*delim != d && r->out_len > start &&
 	    r->out[r->out_len - 1] == '\r')
 		r->out_len--;
 	if (*delim == '\n')
@@ -575,7 +583,7 @@ static int scan_quoted(struct csv_reader *r, size_t col, uint64_t off0,
 		if (c != '\n' && c >= 0)
 			c = '\r';
 	}
-	if (c == ',' || c == '\n') {
+	if (c == r->delim || c == '\n') {
 		r->pos++;
 		if (c == '\n')
 			r->line++;
@@ -646,9 +654,9 @@ int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 						    err);
 			if (ret)
 				return ret;
-			if (delim == ',' && (ret = peek(r, &c, err)))
+			if (delim == r->delim && (ret = peek(r, &c, err)))
 				return ret;
-		} while (delim == ',');
+		} while (delim == r->delim);
 		if (r->n_fields > 1 || r->lens[0] || r->last_quoted)
 			break;
 	}
@@ -754,7 +762,7 @@ static const char *scan_block(struct csv_reader *r, struct scan_state *st,
 		if (p == e)
 			break;
 		/* A quote: it opens a field only at a field's start. */
-		if (st->prev == ',' || st->prev == '\n')
+		if (st->prev == r->delim || st->prev == '\n')
 			st->in_quote = 1;
 		st->line_kind = 2;
 		st->prev = '"';
@@ -807,7 +815,7 @@ static int tail_error(struct csv_reader *r, const struct csv_chunk *c,
 }
 
 /* Fields of the first record in data, by csv_next()'s rules. */
-static size_t first_record_width(const char *s, size_t len)
+static size_t first_record_width(const char *s, size_t len, char d)
 {
 	const char *e = s + len;
 	size_t n = 1;
@@ -828,10 +836,10 @@ static size_t first_record_width(const char *s, size_t len)
 			if (kind == 2 || n > 1)
 				break;
 			kind = 0;
-		} else if (*s == '"' && (prev == ',' || prev == '\n')) {
+		} else if (*s == '"' && (prev == d || prev == '\n')) {
 			quoted = 1;
 			kind = 2;
-		} else if (*s == ',') {
+		} else if (*s == d) {
 			n++;
 		} else {
 			kind = kind == 0 && *s == '\r' ? 1 : 2;
@@ -855,6 +863,7 @@ int csv_read_chunk(struct csv_reader *r, struct csv_chunk *c, size_t target,
 	c->first_line = r->shard ? 0 : r->line;
 	c->first_offset = r->buf_off + r->pos;
 	c->first_record = r->n_records ? r->n_records - 1 : 0;
+	c->delimiter = r->delim;
 	if (r->pending.code) {
 		ret = err_set(err, r->pending.code, "%s", r->pending.msg);
 		r->pending.code = 0;
@@ -906,7 +915,8 @@ int csv_read_chunk(struct csv_reader *r, struct csv_chunk *c, size_t target,
 	r->n_records += st.records;
 	if (r->check_first) {
 		r->check_first = 0;
-		if (first_record_width(c->data, c->len) != r->header_fields)
+		if (first_record_width(c->data, c->len, r->delim) !=
+		    r->header_fields)
 			return shard_misaligned(r, err);
 	}
 	return MLOPS_OK;
@@ -927,11 +937,6 @@ void csv_chunk_release(struct csv_chunk *c)
  * it.  So nothing is copied unless a field holds "".
  */
 
-/* Bytes that end an unquoted field: ',', '\n' and the NUL after len. */
-static const unsigned char field_end[256] = {
-	[0] = 1, [','] = 1, ['\n'] = 1,
-};
-
 #define BYTES(c) (0x0101010101010101ULL * (unsigned char)(c))
 
 /*
@@ -945,8 +950,13 @@ static inline uint64_t first_byte(uint64_t x, uint64_t c)
 	return (v - BYTES(1)) & ~v & BYTES(0x80);
 }
 
-/* The end of the unquoted field at q: its ',', '\n', or `end`. */
-static inline char *field_scan(char *q, const char *end)
+/*
+ * The end of the unquoted field at q: its delimiter d, '\n', or `end`.
+ * field_end[] marks the bytes that end a field: d, '\n' and the NUL
+ * after the chunk's end.
+ */
+static inline char *field_scan(char *q, const char *end, char d,
+			       const unsigned char *field_end)
 {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
 	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -955,7 +965,7 @@ static inline char *field_scan(char *q, const char *end)
 
 	while (end - q >= 8) {
 		memcpy(&x, q, 8);
-		m = first_byte(x, BYTES(',')) | first_byte(x, BYTES('\n')) |
+		m = first_byte(x, BYTES(d)) | first_byte(x, BYTES('\n')) |
 		    first_byte(x, 0);
 		if (m) {
 			q += __builtin_ctzll(m) >> 3;
@@ -992,6 +1002,13 @@ void csv_chunk_parser_reset(struct csv_chunk_parser *p,
 	p->end = c->data ? c->data + c->len : NULL;
 	p->line = c->first_line;
 	p->offset = c->first_offset;
+	if (p->delim != (c->delimiter ? c->delimiter : ',')) {
+		p->delim = c->delimiter ? c->delimiter : ',';
+		memset(p->field_end, 0, sizeof(p->field_end));
+		p->field_end[0] = 1;
+		p->field_end['\n'] = 1;
+		p->field_end[(unsigned char)p->delim] = 1;
+	}
 }
 
 void csv_chunk_parser_release(struct csv_chunk_parser *p)
@@ -1105,7 +1122,7 @@ static void parser_skip(struct csv_chunk_parser *p, int quoted)
 				p->line++;
 			break;
 		}
-		if (*s == '"' && (prev == ',' || prev == '\n'))
+		if (*s == '"' && (prev == p->delim || prev == '\n'))
 			quoted = 1;
 		prev = (unsigned char)*s;
 	}
@@ -1156,7 +1173,7 @@ static char *parse_quoted(struct csv_chunk_parser *p, char *s, int *delim,
 		*delim = -1;
 		return e;
 	}
-	if (*q == ',' || *q == '\n') {
+	if (*q == p->delim || *q == '\n') {
 		*delim = *q;
 		return q + 1;
 	}
@@ -1173,6 +1190,7 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 	uint64_t off0;
 	size_t n, len = 0;
 	int delim, quoted;
+	const char d = p->delim;
 
 	*eof = 0;
 	for (;;) {
@@ -1197,8 +1215,9 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 				 * on only if something else follows.
 				 */
 				q = number_scan(s, &v);
-				if (*q != ',' && *q != '\n' && q != p->end) {
-					q = field_scan(q, p->end);
+				if (*q != d && *q != '\n' && q != p->end) {
+					q = field_scan(q, p->end, d,
+						       p->field_end);
 					v = NAN;
 				}
 				field = s;
@@ -1210,7 +1229,7 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 					q++;
 				}
 				/* CRLF: the CR belongs to the line ending. */
-				if (delim != ',' && len && s[len - 1] == '\r')
+				if (delim != d && len && s[len - 1] == '\r')
 					len--;
 				s[len] = '\0';
 			}
@@ -1234,7 +1253,7 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 			}
 			parser_add(p, n++, field, len, v);
 			s = q;
-		} while (delim == ',');
+		} while (delim == d);
 		p->pos = s;
 		if (delim == '\n' && p->line)
 			p->line++;
@@ -1363,8 +1382,9 @@ static int shard_setup(struct csv_reader *r, unsigned i, unsigned n,
 	return MLOPS_OK;
 }
 
-int csv_open_shard(const char *path, unsigned i, unsigned n,
-		   struct csv_reader **out, struct mlops_err *err)
+int csv_open_shard(const char *path, const struct csv_opts *opts,
+		   unsigned i, unsigned n, struct csv_reader **out,
+		   struct mlops_err *err)
 {
 	struct csv_reader *r = NULL;
 	struct stat st;
@@ -1375,7 +1395,7 @@ int csv_open_shard(const char *path, unsigned i, unsigned n,
 		return err_set(err, MLOPS_EUSAGE, "invalid shard %u/%u", i, n);
 	if (!strcmp(path, "-"))
 		goto not_plain;
-	if ((ret = csv_open(path, &r, err)))
+	if ((ret = csv_open(path, opts, &r, err)))
 		return ret;
 	if (!r->direct || fstat(r->fd, &st))
 		goto not_plain;
@@ -1389,6 +1409,55 @@ not_plain:
 	csv_close(r);
 	return err_set(err, MLOPS_EUSAGE, "--shard needs a plain file, not "
 		       "compressed input or stdin");
+}
+
+int csv_parse_delimiter(const char *s, char *out, struct mlops_err *err)
+{
+	if (!strcmp(s, ",") || !strcmp(s, ";") || !strcmp(s, "|") ||
+	    !strcmp(s, "\t"))
+		*out = s[0];
+	else if (!strcmp(s, "tab") || !strcmp(s, "\\t"))
+		*out = '\t';
+	else
+		return err_set(err, MLOPS_EUSAGE, "--delimiter expects ',', "
+			       "';', tab or '|', got '%s'", s);
+	return MLOPS_OK;
+}
+
+int csv_parse_encoding(const char *s, enum csv_encoding *out,
+		       struct mlops_err *err)
+{
+	static const char *const latin1[] = {
+		"latin1", "latin-1", "iso-8859-1", "cp1252", "windows-1252",
+		NULL
+	};
+	const char *const *k;
+
+	if (!strcasecmp(s, "utf-8") || !strcasecmp(s, "utf8")) {
+		*out = CSV_UTF8;
+		return MLOPS_OK;
+	}
+	for (k = latin1; *k; k++)
+		if (!strcasecmp(s, *k)) {
+			*out = CSV_LATIN1;
+			return MLOPS_OK;
+		}
+	return err_set(err, MLOPS_EUSAGE, "--encoding expects utf-8 or "
+		       "latin1, got '%s'", s);
+}
+
+const char *csv_delimiter_name(char delimiter)
+{
+	switch (delimiter) {
+	case '\t':
+		return "tab";
+	case ';':
+		return "';'";
+	case '|':
+		return "'|'";
+	default:
+		return "','";
+	}
 }
 
 static int is_space(char c)

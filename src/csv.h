@@ -18,6 +18,36 @@
 
 struct csv_reader;
 
+/*
+ * How to read one file: the options a user gives per input file
+ * (--delimiter, --encoding).  They are read options, not properties of a
+ * model: a model trained on a ';'-separated file scores a comma file.
+ * Zero-initialised means the defaults (comma, UTF-8).
+ */
+enum csv_encoding {
+	CSV_UTF8 = 0,		/* bytes must be valid UTF-8 */
+	CSV_LATIN1		/* Latin-1 / Windows-1252, converted to UTF-8 */
+};
+
+struct csv_opts {
+	char delimiter;		/* field separator: ',' ';' '\t' '|'; 0 = ',' */
+	enum csv_encoding encoding;
+};
+
+/*
+ * Parse a --delimiter value: ",", ";", "|", "tab", "\t" (backslash t) or
+ * a literal tab.  MLOPS_EUSAGE for anything else.
+ */
+int csv_parse_delimiter(const char *s, char *out, struct mlops_err *err);
+
+/* Parse an --encoding value: "utf-8"/"utf8" or "latin1"/"latin-1"/
+ * "cp1252"/"windows-1252" (case-insensitive).  MLOPS_EUSAGE otherwise. */
+int csv_parse_encoding(const char *s, enum csv_encoding *out,
+		       struct mlops_err *err);
+
+/* The delimiter as a user would type it in a message: "','", "tab". */
+const char *csv_delimiter_name(char delimiter);
+
 struct csv_record {
 	size_t n_fields;
 	char **fields;		/* unescaped, NUL-terminated; lent until next call */
@@ -37,12 +67,13 @@ struct csv_record {
 };
 
 /*
- * Open `path` ("-" = stdin) for reading.  On success *out owns the
- * reader; free with csv_close().  Returns MLOPS_EIO (cannot open/read,
+ * Open `path` ("-" = stdin) for reading with `opts` (NULL: defaults).
+ * On success *out owns the reader; free with csv_close().  Returns MLOPS_EIO (cannot open/read,
  * message names the file and strerror) or MLOPS_EINPUT ("'F': empty
  * file, no header" for zero bytes or an empty compressed stream).
  */
-int csv_open(const char *path, struct csv_reader **out, struct mlops_err *err);
+int csv_open(const char *path, const struct csv_opts *opts,
+	     struct csv_reader **out, struct mlops_err *err);
 
 /*
  * Read the next record into *rec (storage lent until the next call).
@@ -74,10 +105,11 @@ struct csv_chunk {
 				 * in the input (header excluded); in shard
 				 * mode counted from the shard's first */
 	uint64_t first_offset;	/* byte offset of data[0] in the input */
+	char delimiter;		/* the reader's field separator */
 };
 
 /* Zero-initialise a chunk before its first use (or use this). */
-#define CSV_CHUNK_INIT { NULL, 0, 0, 0, 0, 0 }
+#define CSV_CHUNK_INIT { NULL, 0, 0, 0, 0, 0, 0 }
 
 /*
  * After the header has been read with csv_next(), hand out the next block
@@ -123,6 +155,8 @@ struct csv_chunk_parser {
 	size_t *lens;
 	double *num;
 	size_t fields_cap;
+	char delim;		/* field separator */
+	unsigned char field_end[256];	/* bytes ending an unquoted field */
 };
 
 /*
@@ -179,8 +213,9 @@ void csv_chunk_parser_release(struct csv_chunk_parser *p);
  * file with quoted newlines may still split silently, so shard only
  * files without them.  On success *out owns the reader (csv_close()).
  */
-int csv_open_shard(const char *path, unsigned i, unsigned n,
-		   struct csv_reader **out, struct mlops_err *err);
+int csv_open_shard(const char *path, const struct csv_opts *opts,
+		   unsigned i, unsigned n, struct csv_reader **out,
+		   struct mlops_err *err);
 
 /* Name to show in messages: the path, or "<stdin>". Lent. */
 const char *csv_name(const struct csv_reader *r);

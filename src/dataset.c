@@ -838,7 +838,8 @@ int dataset_load(const char *path, const struct dataset_opts *opts,
 
 	*out = NULL;
 	memset(&ld, 0, sizeof(ld));
-	if ((ret = csv_open(path, &ld.csv, err)))
+	if ((ret = csv_open(path, opts ? &opts->csv : NULL, &ld.csv,
+			    err)))
 		goto out;
 	ld.name = csv_name(ld.csv);
 	if ((ret = read_header(&ld, err)) ||

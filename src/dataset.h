@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "csv.h"
 #include "error.h"
 
 enum ds_type { DS_NUMERIC, DS_CATEGORICAL };
@@ -37,6 +38,8 @@ struct dataset {
 };
 
 struct dataset_opts {
+	/* How to read the file (delimiter, encoding); zero: defaults. */
+	struct csv_opts csv;
 	/* Columns forced categorical / numeric (a forced-numeric column
 	 * holding a non-number is MLOPS_EINPUT naming line and column). */
 	const char *const *categorical;

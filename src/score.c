@@ -553,10 +553,10 @@ int score_stream_open(const struct model *m, const char *path,
 	ss->m = m;
 	matrix_single_threaded();
 	if (opts && opts->shard_count > 1)
-		ret = csv_open_shard(path, opts->shard_index, opts->shard_count,
-				     &ss->csv, err);
+		ret = csv_open_shard(path, &opts->csv, opts->shard_index,
+				     opts->shard_count, &ss->csv, err);
 	else
-		ret = csv_open(path, &ss->csv, err);
+		ret = csv_open(path, opts ? &opts->csv : NULL, &ss->csv, err);
 	if (ret)
 		goto fail;
 	if (opts && opts->no_hash)

@@ -97,6 +97,7 @@ struct score_stream_opts {
 	unsigned shard_index, shard_count;	/* count <= 1: whole input */
 	size_t threads;				/* 0: online CPUs */
 	int no_hash;		/* score_stream_sha256() is not wanted */
+	struct csv_opts csv;	/* how to read the file; zero: defaults */
 };
 
 /*

@@ -68,7 +68,7 @@ static char *dump(const char *path)
 	size_t cap = 0, n = 0, i, need;
 	int eof, ret;
 
-	if ((ret = csv_open(path, &r, &err)))
+	if ((ret = csv_open(path, NULL, &r, &err)))
 		return xasprintf("ERR %d: %s", ret, err.msg);
 	XGROW(out, cap, 1);
 	out[0] = '\0';
@@ -200,7 +200,7 @@ static void test_gzip(void)
 
 	bytes = slurp(gz, &len);
 	sha256_hex(bytes, len, want_hex);
-	if (!csv_open(gz, &r, &err)) {
+	if (!csv_open(gz, NULL, &r, &err)) {
 		while (!csv_next(r, &rec, &eof, &err) && !eof)
 			n++;
 		csv_sha256_hex(r, hex);
@@ -255,7 +255,7 @@ static void test_big(void)
 	}
 	write_file(path, data, n);
 	sha256_hex(data, n, want);
-	if ((ret = csv_open(path, &r, &err))) {
+	if ((ret = csv_open(path, NULL, &r, &err))) {
 		ok(0, "open big: %s", err.msg);
 		return;
 	}
@@ -539,7 +539,7 @@ static void test_chunks(void)
 		write_file(path, data.s, data.len);
 		sha256_hex(data.s, data.len, want_hex);
 		want.len = 0;
-		if (csv_open(path, &r, &err))
+		if (csv_open(path, NULL, &r, &err))
 			BUG("open");
 		dump_next(r, &want, 1);
 		csv_close(r);
@@ -550,7 +550,7 @@ static void test_chunks(void)
 				continue;
 			n_files++;
 			got.len = 0;
-			if (csv_open(path, &r, &err))
+			if (csv_open(path, NULL, &r, &err))
 				BUG("open");
 			dump_chunks(r, &got, targets[t], 1, &n_chunks, &n_bad);
 			csv_sha256_hex(r, hex);
@@ -592,14 +592,14 @@ static void check_both(const char *name, const char *path, size_t target,
 	long n_chunks = 0, n_bad = 0;
 
 	XGROW(got.s, got.cap, 1);
-	if (csv_open(path, &r, &err))
+	if (csv_open(path, NULL, &r, &err))
 		BUG("open");
 	dump_next(r, &got, 1);
 	csv_close(r);
 	is_str(got.s, want, "%s: csv_next", name);
 	got.len = 0;
 	got.s[0] = '\0';
-	if (csv_open(path, &r, &err))
+	if (csv_open(path, NULL, &r, &err))
 		BUG("open");
 	dump_chunks(r, &got, target, 1, &n_chunks, &n_bad);
 	csv_close(r);
@@ -630,7 +630,7 @@ static void test_chunk_numbers(void)
 	size_t i;
 
 	write_file(path, text, sizeof(text) - 1);
-	if (csv_open(path, &r, &err) || csv_next(r, &rec, &eof, &err) ||
+	if (csv_open(path, NULL, &r, &err) || csv_next(r, &rec, &eof, &err) ||
 	    csv_read_chunk(r, &c, 1 << 20, &eof, &err))
 		BUG("read");
 	ok(rec.num == NULL, "csv_next() lends no numbers");
@@ -686,7 +686,7 @@ static void test_chunk_errors(void)
 
 	/* The parser goes on after a bad record. */
 	write_file(path, "a,b\n\"x\"y,\"p\nq\"\n3,4\n", 19);
-	if (csv_open(path, &r, &err))
+	if (csv_open(path, NULL, &r, &err))
 		BUG("open");
 	csv_next(r, &rec, &eof, &err);
 	ret = csv_read_chunk(r, &c, 1 << 20, &eof, &err);
@@ -710,7 +710,7 @@ static void test_chunk_errors(void)
 		buf_addf(&big, "%zu\n", i);
 	buf_add(&big, "\"open\n", 6);
 	write_file(path, big.s, big.len);
-	if (csv_open(path, &r, &err))
+	if (csv_open(path, NULL, &r, &err))
 		BUG("open");
 	csv_next(r, &rec, &eof, &err);
 	i = 0;
@@ -746,7 +746,7 @@ static void dump_shards(const char *path, unsigned n, size_t target,
 
 	b->len = 0;
 	for (i = 0; i < n; i++) {
-		if ((ret = csv_open_shard(path, i, n, &r, &err))) {
+		if ((ret = csv_open_shard(path, NULL, i, n, &r, &err))) {
 			buf_addf(b, "ERR %d: %s\n", ret, err.msg);
 			return;
 		}
@@ -791,7 +791,7 @@ static void test_shards(void)
 		random_csv(&data, k < 20 ? 1 + rng() % 3000 : 3u << 20, 1);
 		write_file(path, data.s, data.len);
 		whole.len = 0;
-		if (csv_open(path, &r, &err))
+		if (csv_open(path, NULL, &r, &err))
 			BUG("open");
 		dump_next(r, &whole, 0);
 		csv_close(r);
@@ -819,7 +819,7 @@ static void test_shards(void)
 
 	/* Byte offsets in shard mode's messages; line 0. */
 	write_file(path, "id,v\n1,2\n\"x\"y,3\n4,5\n", 20);
-	ret = csv_open_shard(path, 0, 1, &r, &err);
+	ret = csv_open_shard(path, NULL, 0, 1, &r, &err);
 	ret = ret ? ret : csv_next(r, &rec, &eof, &err);
 	ok(!ret && rec.line == 1 && rec.offset == 0 && rec.n_fields == 2,
 	   "shard: header first, with its line");
@@ -833,7 +833,7 @@ static void test_shards(void)
 	   "shard: csv_next says byte OFFSET: %s", err.msg);
 	csv_close(r);
 	got.len = 0;
-	if (csv_open_shard(path, 0, 1, &r, &err))
+	if (csv_open_shard(path, NULL, 0, 1, &r, &err))
 		BUG("open");
 	dump_chunks(r, &got, 1 << 20, 0, &n_runs, &n_bad);
 	csv_close(r);
@@ -849,13 +849,13 @@ static void test_shards(void)
 	want = xasprintf("'%s': shard 1/2 starts inside a quoted field "
 			 "(records with embedded newlines cannot be sharded "
 			 "by bytes)", path);
-	ret = csv_open_shard(path, 1, 2, &r, &err);
+	ret = csv_open_shard(path, NULL, 1, 2, &r, &err);
 	ret = ret ? ret : csv_next(r, &rec, &eof, &err);
 	ret = ret ? ret : csv_next(r, &rec, &eof, &err);
 	ok(ret == MLOPS_EINPUT && !strcmp(err.msg, want),
 	   "shard inside a quoted field fails in csv_next: %s", err.msg);
 	csv_close(r);
-	ret = csv_open_shard(path, 1, 2, &r, &err);
+	ret = csv_open_shard(path, NULL, 1, 2, &r, &err);
 	ret = ret ? ret : csv_next(r, &rec, &eof, &err);
 	ret = ret ? ret : csv_read_chunk(r, &c, 1 << 20, &eof, &err);
 	ok(ret == MLOPS_EINPUT && !strcmp(err.msg, want),
@@ -864,15 +864,15 @@ static void test_shards(void)
 	csv_chunk_release(&c);
 	free(want);
 
-	ret = csv_open_shard("-", 0, 2, &r, &err);
+	ret = csv_open_shard("-", NULL, 0, 2, &r, &err);
 	ok(ret == MLOPS_EUSAGE && !r && !strcmp(err.msg, "--shard needs a "
 	   "plain file, not compressed input or stdin"), "shard of stdin: %s",
 	   err.msg);
-	ok(csv_open_shard(path, 2, 2, &r, &err) == MLOPS_EUSAGE,
+	ok(csv_open_shard(path, NULL, 2, 2, &r, &err) == MLOPS_EUSAGE,
 	   "shard index out of range");
 	cmd = xasprintf("gzip -c '%s' > '%s'", path, gz);
 	if (system(cmd) == 0) {
-		ret = csv_open_shard(gz, 0, 2, &r, &err);
+		ret = csv_open_shard(gz, NULL, 0, 2, &r, &err);
 		ok(ret == MLOPS_EUSAGE && strstr(err.msg, "compressed"),
 		   "shard of gzip input: %s", err.msg);
 	}

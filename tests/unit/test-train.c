@@ -886,7 +886,7 @@ static void test_stream_bits(void)
 			o.n_exclude = 2;
 			m = fit(ds, &o, &ret, &err);
 			if (!ok(m && !score_stream_open(m, spath, NULL, &ss, &err) &&
-				!csv_open(spath, &r, &err) &&
+				!csv_open(spath, NULL, &r, &err) &&
 				!csv_next(r, &rec, &eof, &err) &&
 				!scorer_new(m, &rec, spath, &sc, &err),
 				"stream bits (%s%s): fit and open", algos[a],
