@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include <archive.h>
+#include <zlib.h>
 
 #include "csv.h"
 #include "sha256.h"
@@ -58,6 +59,77 @@
 /* A record longer than this is almost surely a stray quote or a binary
  * file; failing beats reading the rest of a huge file into memory. */
 #define MAX_RECORD ((size_t)256 << 20)
+
+/*
+ * Index of the first byte of s[0..n) that is NUL or does not belong to
+ * a valid UTF-8 sequence (RFC 3629: no overlong forms, no surrogates,
+ * nothing past U+10FFFF, no sequence cut short by the end), or n.
+ * ASCII without NULs goes eight bytes at a time.
+ */
+static size_t utf8_check(const unsigned char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones << 7;
+	size_t i = 0, k, need;
+	unsigned lo, hi;
+	uint64_t x;
+
+	while (i < n) {
+		if (n - i >= 8) {
+			memcpy(&x, s + i, 8);
+			if (!((x | ((x - ones) & ~x)) & highs)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] && s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
+			need = 1;
+		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
+			need = 2;
+			if (s[i] == 0xe0)
+				lo = 0xa0;
+			else if (s[i] == 0xed)
+				hi = 0x9f;
+		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
+			need = 3;
+			if (s[i] == 0xf0)
+				lo = 0x90;
+			else if (s[i] == 0xf4)
+				hi = 0x8f;
+		} else {
+			return i;	/* NUL, a stray continuation, C0, C1, F5+ */
+		}
+		if (n - i <= need || s[i + 1] < lo || s[i + 1] > hi)
+			return i;
+		for (k = 2; k <= need; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+				return i;
+		i += need + 1;
+	}
+	return n;
+}
+
+/*
+ * The error for the bad byte `c` (NUL or not UTF-8) at a place ("line 4"
+ * or "byte 812") and column of file `name`.
+ */
+static int bad_byte(const char *name, const char *place, size_t col,
+		    unsigned char c, struct mlops_err *err)
+{
+	if (!c)
+		return err_set(err, MLOPS_EINPUT, "'%s' %s, column %zu: NUL "
+			       "byte in a field (binary data?)", name, place,
+			       col);
+	return err_set(err, MLOPS_EINPUT, "'%s' %s, column %zu: invalid "
+		       "UTF-8 (byte 0x%02x); if the file is Latin-1 or "
+		       "Windows-1252, read it with --encoding latin1", name,
+		       place, col, c);
+}
 
 struct csv_reader {
 	char *name;
@@ -99,6 +171,18 @@ struct csv_reader {
 	char delim;		/* field separator */
 	enum csv_encoding encoding;
 
+	/*
+	 * The first raw block, read before libarchive is set up (to tell
+	 * gzip from the rest): read_cb() hands it out first.
+	 */
+	size_t primed;
+	int primed_pending;
+	/* gzip through zlib, which checks each member's CRC-32 and length */
+	int gz;
+	int gz_in_member;	/* inside a member: its end is still due */
+	int gz_done;		/* after the last member */
+	z_stream z;
+
 	char *out;		/* the record's fields, each NUL-terminated */
 	size_t out_len, out_cap;
 	size_t *offs, *lens;
@@ -114,25 +198,158 @@ static inline void hash_update(struct csv_reader *r, const void *p, size_t n)
 		sha256_update(&r->sha, p, n);
 }
 
+/*
+ * read(2) up to RAW_BLOCK - at bytes into r->raw + at, hashing and
+ * counting them.  Returns the count (0 at the end, setting raw_eof) or
+ * -1 with read_errno set.
+ */
+static ssize_t raw_read(struct csv_reader *r, size_t at)
+{
+	ssize_t n;
+
+	do
+		n = read(r->fd, r->raw + at, RAW_BLOCK - at);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		r->read_errno = errno;
+		return -1;
+	}
+	if (n == 0)
+		r->raw_eof = 1;
+	hash_update(r, r->raw + at, (size_t)n);
+	r->raw_bytes += (uint64_t)n;
+	return n;
+}
+
 static la_ssize_t read_cb(struct archive *a, void *data, const void **block)
 {
 	struct csv_reader *r = data;
 	ssize_t n;
 
-	do
-		n = read(r->fd, r->raw, RAW_BLOCK);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		r->read_errno = errno;
-		archive_set_error(a, errno, "%s", strerror(errno));
+	*block = r->raw;
+	if (r->primed_pending) {
+		r->primed_pending = 0;
+		return (la_ssize_t)r->primed;
+	}
+	if (r->raw_eof)
+		return 0;
+	if ((n = raw_read(r, 0)) < 0) {
+		archive_set_error(a, r->read_errno, "%s",
+				  strerror(r->read_errno));
 		return -1;
 	}
-	if (n == 0)
-		r->raw_eof = 1;
-	hash_update(r, r->raw, (size_t)n);
-	r->raw_bytes += (uint64_t)n;
-	*block = r->raw;
 	return n;
+}
+
+/*
+ * Fill r->raw from the start with at least `want` bytes unless the
+ * input ends first; r->primed gets the count.
+ */
+static int prime(struct csv_reader *r, size_t want, struct mlops_err *err)
+{
+	ssize_t n;
+
+	r->primed = 0;
+	while (r->primed < want && !r->raw_eof) {
+		if ((n = raw_read(r, r->primed)) < 0)
+			return err_set(err, MLOPS_EIO, "cannot read '%s': %s",
+				       r->name, strerror(r->read_errno));
+		r->primed += (size_t)n;
+	}
+	return MLOPS_OK;
+}
+
+/*
+ * gzip.  libarchive's gzip reader does not check a member's trailer, so
+ * a flipped bit or a wrong length went through: zlib inflates instead,
+ * and checks the CRC-32 and the length of every member.  Members follow
+ * one another (gzip -c a b); bytes after the last member that do not
+ * start another one are ignored, as gzip(1) ignores them.
+ */
+static int gz_bad(struct csv_reader *r, struct mlops_err *err)
+{
+	return err_set(err, MLOPS_EINPUT, "'%s': corrupt gzip input: %s",
+		       r->name, r->z.msg ? r->z.msg : "bad data");
+}
+
+/* After a member: is another one next?  Needs two bytes of input. */
+static int gz_next_member(struct csv_reader *r, struct mlops_err *err)
+{
+	ssize_t n;
+
+	while (r->z.avail_in < 2 && !r->raw_eof) {
+		if (r->z.avail_in)
+			memmove(r->raw, r->z.next_in, r->z.avail_in);
+		if ((n = raw_read(r, r->z.avail_in)) < 0)
+			return err_set(err, MLOPS_EIO, "cannot read '%s': %s",
+				       r->name, strerror(r->read_errno));
+		r->z.next_in = r->raw;
+		r->z.avail_in += (uInt)n;
+	}
+	if (r->z.avail_in >= 2 && r->z.next_in[0] == 0x1f &&
+	    r->z.next_in[1] == 0x8b) {
+		inflateReset(&r->z);
+		r->gz_in_member = 1;
+	} else {
+		r->gz_done = 1;
+	}
+	return MLOPS_OK;
+}
+
+/* Inflate up to `want` bytes into dst: fewer only at the end. */
+static int gz_read(struct csv_reader *r, char *dst, size_t want,
+		   size_t *got, struct mlops_err *err)
+{
+	ssize_t n;
+	int zr, ret;
+
+	r->z.next_out = (Bytef *)dst;
+	r->z.avail_out = (uInt)want;
+	while (r->z.avail_out && !r->gz_done) {
+		if (!r->gz_in_member) {
+			if ((ret = gz_next_member(r, err)))
+				return ret;
+			continue;
+		}
+		if (!r->z.avail_in) {
+			if (r->raw_eof)
+				return err_set(err, MLOPS_EINPUT, "'%s': "
+					       "truncated gzip input (the "
+					       "stream ends inside a member)",
+					       r->name);
+			if ((n = raw_read(r, 0)) < 0)
+				return err_set(err, MLOPS_EIO,
+					       "cannot read '%s': %s", r->name,
+					       strerror(r->read_errno));
+			r->z.next_in = (Bytef *)r->raw;
+			r->z.avail_in = (uInt)n;
+			continue;
+		}
+		zr = inflate(&r->z, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END)
+			r->gz_in_member = 0;
+		else if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT)
+			return gz_bad(r, err);
+		else if (zr == Z_MEM_ERROR)
+			return err_set(err, MLOPS_EINTERNAL, "'%s': out of "
+				       "memory inflating gzip input", r->name);
+	}
+	*got = want - r->z.avail_out;
+	return MLOPS_OK;
+}
+
+/* Start reading gzip from the primed block. */
+static int gz_start(struct csv_reader *r, struct mlops_err *err)
+{
+	memset(&r->z, 0, sizeof(r->z));
+	if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK)
+		return err_set(err, MLOPS_EINTERNAL, "'%s': cannot start "
+			       "inflating gzip input", r->name);
+	r->gz = 1;
+	r->gz_in_member = 1;
+	r->z.next_in = (Bytef *)r->raw;
+	r->z.avail_in = (uInt)r->primed;
+	return MLOPS_OK;
 }
 
 /*
@@ -156,6 +373,10 @@ static void drain(struct csv_reader *r)
 	}
 }
 
+/*
+ * A read error is I/O; anything else libarchive reports is the data's
+ * fault: a truncated stream, a checksum that does not match.
+ */
 static int archive_fail(struct csv_reader *r, struct mlops_err *err)
 {
 	const char *why;
@@ -164,7 +385,8 @@ static int archive_fail(struct csv_reader *r, struct mlops_err *err)
 		return err_set(err, MLOPS_EIO, "cannot read '%s': %s", r->name,
 			       strerror(r->read_errno));
 	why = archive_error_string(r->a);
-	return err_set(err, MLOPS_EIO, "cannot read '%s': %s", r->name,
+	return err_set(err, MLOPS_EINPUT, "'%s': corrupt or truncated "
+		       "compressed input: %s", r->name,
 		       why ? why : "decompression failed");
 }
 
@@ -214,6 +436,8 @@ static void go_direct(struct csv_reader *r, uint64_t end)
 	r->hash_hi = UINT64_MAX;
 }
 
+static int fill(struct csv_reader *r, struct mlops_err *err);
+
 int csv_open(const char *path, const struct csv_opts *opts,
 	     struct csv_reader **out, struct mlops_err *err)
 {
@@ -244,6 +468,19 @@ int csv_open(const char *path, const struct csv_opts *opts,
 	r->buf = xmalloc(DATA_BLOCK + 1);
 	r->line = 1;
 
+	if ((ret = prime(r, 2, err)))
+		goto out;
+	if (r->primed >= 2 && (unsigned char)r->raw[0] == 0x1f &&
+	    (unsigned char)r->raw[1] == 0x8b) {
+		/* An empty stream is an empty file, as with libarchive. */
+		if (!(ret = gz_start(r, err)) && !(ret = fill(r, err)) &&
+		    !r->len)
+			ret = err_set(err, MLOPS_EINPUT,
+				      "'%s': empty file, no header", r->name);
+		goto out;
+	}
+	r->primed_pending = 1;
+
 	/*
 	 * Only real compressors: filter_all would also enable "uu", which
 	 * would decode a CSV whose first line happens to start "begin 644".
@@ -251,7 +488,6 @@ int csv_open(const char *path, const struct csv_opts *opts,
 	 * falls back to an external program.
 	 */
 	r->a = archive_read_new();
-	archive_read_support_filter_gzip(r->a);
 	archive_read_support_filter_bzip2(r->a);
 	archive_read_support_filter_xz(r->a);
 	archive_read_support_filter_lzma(r->a);
@@ -285,6 +521,8 @@ void csv_close(struct csv_reader *r)
 		return;
 	if (r->a)
 		archive_read_free(r->a);
+	if (r->gz)
+		inflateEnd(&r->z);
 	if (r->own_fd && r->fd >= 0)
 		close(r->fd);
 	free(r->name);
@@ -355,10 +593,9 @@ static int pread_full(struct csv_reader *r, char *p, size_t n, uint64_t off,
 }
 
 /* Direct mode's archive_read_data(). */
-static int read_direct(struct csv_reader *r, size_t *got,
+static int read_direct(struct csv_reader *r, size_t want, size_t *got,
 		       struct mlops_err *err)
 {
-	size_t want = DATA_BLOCK;
 	int ret;
 
 	if (r->read_end - r->read_off < want)
@@ -370,10 +607,81 @@ static int read_direct(struct csv_reader *r, size_t *got,
 	return MLOPS_OK;
 }
 
+/*
+ * Up to `want` decompressed bytes into r->buf, fewer only at the end of
+ * the input.
+ */
+static int read_block(struct csv_reader *r, size_t want, size_t *got,
+		      struct mlops_err *err)
+{
+	la_ssize_t n;
+
+	*got = 0;
+	if (r->direct)
+		return read_direct(r, want, got, err);
+	if (r->gz)
+		return gz_read(r, r->buf, want, got, err);
+	while (*got < want) {
+		n = archive_read_data(r->a, r->buf + *got, want - *got);
+		if (n < 0)
+			return archive_fail(r, err);
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	return MLOPS_OK;
+}
+
+/* Windows-1252's 0x80-0x9f; its five holes stay C1 controls (as WHATWG). */
+static const unsigned short cp1252[32] = {
+	0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
+	0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178
+};
+
+/*
+ * Convert the n Latin-1 bytes at the start of r->buf to UTF-8 in place,
+ * from the end backwards; the buffer must hold 3 n bytes.  Returns the
+ * new length.  No byte that matters to CSV (delimiters, quotes, line
+ * ends) changes, so converting blocks before parsing is exact.
+ */
+static size_t latin1_to_utf8(char *buf, size_t n)
+{
+	unsigned char *b = (unsigned char *)buf;
+	size_t i, len = 0, w;
+	unsigned u;
+
+	for (i = 0; i < n; i++)
+		len += b[i] < 0x80 ? 1 : b[i] >= 0xa0 ? 2 :
+		       cp1252[b[i] - 0x80] < 0x800 ? 2 : 3;
+	w = len;
+	for (i = n; i-- > 0;) {
+		u = b[i];
+		if (u < 0x80) {
+			b[--w] = (unsigned char)u;
+			continue;
+		}
+		if (u < 0xa0)
+			u = cp1252[u - 0x80];
+		if (u < 0x800) {
+			b[--w] = (unsigned char)(0x80 | (u & 0x3f));
+			b[--w] = (unsigned char)(0xc0 | (u >> 6));
+		} else {
+			b[--w] = (unsigned char)(0x80 | (u & 0x3f));
+			b[--w] = (unsigned char)(0x80 | ((u >> 6) & 0x3f));
+			b[--w] = (unsigned char)(0xe0 | (u >> 12));
+		}
+	}
+	return len;
+}
+
 /* Refill the block; r->len == 0 afterwards means end of input. */
 static int fill(struct csv_reader *r, struct mlops_err *err)
 {
 	la_ssize_t n;
+	size_t got;
+	int ret;
 
 	r->buf_off += r->len;
 	r->pos = 0;
@@ -382,16 +690,13 @@ static int fill(struct csv_reader *r, struct mlops_err *err)
 	r->buf[0] = '\n';	/* sentinel for scan_unquoted() */
 	if (r->at_eof)
 		return MLOPS_OK;
-	if (r->direct) {
-		size_t got;
-		int ret;
-
-		if ((ret = read_direct(r, &got, err)))
-			return ret;
-		n = (la_ssize_t)got;
-	} else if ((n = archive_read_data(r->a, r->buf, DATA_BLOCK)) < 0) {
-		return archive_fail(r, err);
-	}
+	/* Latin-1 grows to at most three bytes a character in UTF-8. */
+	if ((ret = read_block(r, r->encoding == CSV_LATIN1 ? DATA_BLOCK / 3 :
+			      DATA_BLOCK, &got, err)))
+		return ret;
+	n = (la_ssize_t)got;
+	if (r->encoding == CSV_LATIN1)
+		n = (la_ssize_t)latin1_to_utf8(r->buf, got);
 	if (n == 0 && r->direct) {
 		r->at_eof = 1;
 		return MLOPS_OK;
@@ -621,6 +926,27 @@ static int shard_misaligned(const struct csv_reader *r, struct mlops_err *err)
 		       r->shard_n);
 }
 
+/* NUL bytes and invalid UTF-8 in the record csv_next() just read. */
+static int check_record(struct csv_reader *r, unsigned long line0,
+			uint64_t off0, struct mlops_err *err)
+{
+	const unsigned char *f;
+	unsigned long line;
+	size_t i, k;
+	char pos[32];
+
+	for (i = 0; i < r->n_fields; i++) {
+		f = (const unsigned char *)r->out + r->offs[i];
+		if ((k = utf8_check(f, r->lens[i])) == r->lens[i])
+			continue;
+		/* Lines inside quoted fields before the byte count. */
+		line = line0 + count_newlines(r->out, r->offs[i] + k);
+		return bad_byte(r->name, where(pos, r->shard, line, off0),
+				i + 1, f[k], err);
+	}
+	return MLOPS_OK;
+}
+
 int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 	     struct mlops_err *err)
 {
@@ -666,6 +992,8 @@ int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 			return shard_misaligned(r, err);
 	}
 	r->n_records++;
+	if ((ret = check_record(r, line0, off0, err)))
+		return ret;
 	lend_record(r, rec, r->shard ? 0 : line0, off0);
 	return MLOPS_OK;
 }
@@ -986,6 +1314,26 @@ static inline char *field_scan(char *q, const char *end, char d,
 	}
 }
 
+/*
+ * Look for the first NUL or non-UTF-8 byte from `from` (a record start,
+ * p->line being its line) to the chunk's end, while the bytes are still
+ * raw.
+ */
+static void find_bad(struct csv_chunk_parser *p, char *from)
+{
+	size_t n, k;
+
+	p->bad = NULL;
+	if (!from || from >= p->end)
+		return;
+	n = (size_t)(p->end - from);
+	if ((k = utf8_check((const unsigned char *)from, n)) == n)
+		return;
+	p->bad = from + k;
+	p->bad_byte = (unsigned char)from[k];
+	p->bad_line = p->line ? p->line + count_newlines(from, k) : 0;
+}
+
 void csv_chunk_parser_init(struct csv_chunk_parser *p,
 			   const struct csv_chunk *c, const char *name)
 {
@@ -1002,6 +1350,7 @@ void csv_chunk_parser_reset(struct csv_chunk_parser *p,
 	p->end = c->data ? c->data + c->len : NULL;
 	p->line = c->first_line;
 	p->offset = c->first_offset;
+	find_bad(p, p->pos);
 	if (p->delim != (c->delimiter ? c->delimiter : ',')) {
 		p->delim = c->delimiter ? c->delimiter : ',';
 		memset(p->field_end, 0, sizeof(p->field_end));
@@ -1181,6 +1530,23 @@ static char *parse_quoted(struct csv_chunk_parser *p, char *s, int *delim,
 	return q;
 }
 
+/*
+ * The record just parsed, of n fields, holds the bad byte: its column is
+ * the last field starting at or before it (parsing moved bytes only
+ * within a field).  The next call goes on after the record.
+ */
+static int chunk_bad_byte(struct csv_chunk_parser *p, size_t n,
+			  uint64_t off0, struct mlops_err *err)
+{
+	size_t k = 0;
+	char pos[32];
+
+	while (k + 1 < n && p->fields[k + 1] <= p->bad)
+		k++;
+	return bad_byte(p->name, where(pos, !p->line, p->bad_line, off0),
+			k + 1, p->bad_byte, err);
+}
+
 int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 		   int *eof, struct mlops_err *err)
 {
@@ -1201,6 +1567,9 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 		s = p->pos;
 		line0 = p->line;
 		off0 = p->offset + (uint64_t)(s - p->base);
+		/* The last bad byte was in a record skipped after an error. */
+		if (p->bad && p->bad < s)
+			find_bad(p, s);
 		n = 0;
 		do {
 			quoted = *s == '"';
@@ -1260,6 +1629,8 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 		if (n > 1 || len || quoted)
 			break;
 	}
+	if (p->bad && p->bad < p->pos)
+		return chunk_bad_byte(p, n, off0, err);
 	rec->n_fields = n;
 	rec->fields = p->fields;
 	rec->lens = p->lens;

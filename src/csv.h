@@ -157,6 +157,10 @@ struct csv_chunk_parser {
 	size_t fields_cap;
 	char delim;		/* field separator */
 	unsigned char field_end[256];	/* bytes ending an unquoted field */
+	char *bad;		/* first NUL or non-UTF-8 byte at or after
+				 * the record being parsed, or NULL */
+	unsigned char bad_byte;	/* its value, before parsing moved bytes */
+	unsigned long bad_line;	/* its physical line; 0: unknown */
 };
 
 /*

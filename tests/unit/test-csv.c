@@ -502,7 +502,7 @@ static void random_csv(struct buf *b, size_t size, int flat)
 						   sizeof(texts[0]))];
 				buf_add(b, f, strlen(f));
 			} else if (k == 16 && rng() % 8 == 0) {
-				buf_add(b, "n\0l", 3);
+				buf_add(b, "n\1l", 3);
 			} else {
 				do
 					f = quoted[rng() % n_quoted];
