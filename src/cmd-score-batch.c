@@ -366,17 +366,11 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 			cols[i] = i;
 	} else {
 		cols = xcalloc(keep.n + 1, sizeof(size_t));
-		for (i = 0; i < keep.n; i++) {
-			long c = score_stream_find(ss, keep.items[i]);
-
-			if (c < 0) {
-				ret = err_set(err, MLOPS_EINPUT,
-					      "'%s': no column '%s' (--keep)",
-					      score_stream_name(ss), keep.items[i]);
+		for (i = 0; i < keep.n; i++)
+			if ((ret = score_stream_lookup(ss, keep.items[i],
+						       "--keep",
+						       &cols[n_keep++], err)))
 				goto out;
-			}
-			cols[n_keep++] = (size_t)c;
-		}
 	}
 	score_stream_set_extra(ss, cols, n_keep);
 	if (reject_path && (ret = atomic_open(&rejects, reject_path, err)))

@@ -311,8 +311,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	cJSON *tree = NULL, *js = NULL, *params;
 	char *bytes = NULL, *params_json = NULL, *inputs_json = NULL;
 	char *metrics_text = NULL, sha[65] = "";
-	const char **only = NULL;
-	size_t len = 0, i;
+	size_t len = 0;
 	long long run_id = 0;
 	int n_args, ret, version = 0, existed = 0;
 
@@ -401,21 +400,24 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	to.exclude = a.exclude.items;
 	to.n_exclude = a.exclude.n;
 
-	/* Load only what is needed when the features are named. */
+	/* Load only what is needed: the features named, or all but the
+	 * excluded columns. */
+	dopts.target = a.target;
 	dopts.categorical = a.categorical.items;
 	dopts.n_categorical = a.categorical.n;
 	dopts.numeric = a.numeric.items;
 	dopts.n_numeric = a.numeric.n;
+	dopts.exclude = a.exclude.items;
+	dopts.n_exclude = a.exclude.n;
 	if (a.features.n) {
-		only = xcalloc(a.features.n + 1, sizeof(char *));
-		for (i = 0; i < a.features.n; i++)
-			only[i] = a.features.items[i];
-		only[i] = a.target;
-		dopts.only = only;
-		dopts.n_only = a.features.n + 1;
+		dopts.only = a.features.items;
+		dopts.n_only = a.features.n;
 	}
 	if ((ret = dataset_load(a.data, &dopts, &ds, err)))
 		goto out;
+	if (ds->ignored_column && !ctx->quiet)
+		fprintf(stderr, "mlops train: warning: ignored column %zu of '%s': no name in the header and empty on every row\n",
+			ds->ignored_column, ds->name);
 	if ((ret = train_fit(ds, &to, &m, &rep, err)))
 		goto out;
 	m->data_path = xstrdup(a.data);
@@ -542,7 +544,6 @@ out:
 	cJSON_free(inputs_json);
 	cJSON_free(metrics_text);
 	free(bytes);
-	free(only);
 	model_free(m);
 	dataset_free(ds);
 	train_report_release(&rep);

@@ -101,7 +101,6 @@ static int evaluate(struct scored_set *s, const char *path,
 	size_t w = score_width(m), n = 0, alloc = 0, i, col;
 	double *pred = NULL, *yv = NULL, t0, t1;
 	uint32_t *cls = NULL;
-	long c;
 	int ret;
 	struct timespec ts;
 	struct score_stream_opts so = { 0 };
@@ -110,14 +109,9 @@ static int evaluate(struct scored_set *s, const char *path,
 	so.csv = *read;
 	if ((ret = score_stream_open(m, path, &so, &ss, err)))
 		return ret;
-	c = score_stream_find(ss, m->target);
-	if (c < 0) {
-		ret = err_set(err, MLOPS_EINPUT,
-			      "'%s': no column '%s' (the model's target)",
-			      score_stream_name(ss), m->target);
+	if ((ret = score_stream_lookup(ss, m->target, "the model's target",
+				       &col, err)))
 		goto out;
-	}
-	col = (size_t)c;
 	score_stream_set_extra(ss, &col, 1);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;

@@ -535,6 +535,130 @@ void csv_close(struct csv_reader *r)
 	free(r);
 }
 
+char csv_delimiter(const struct csv_reader *r)
+{
+	return r->delim;
+}
+
+/* Edit distance of a and b, or more than `max` if it exceeds max. */
+static size_t edit_distance(const char *a, const char *b, size_t max)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, best;
+	size_t row[65], prev, tmp;
+
+	if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > max)
+		return max + 1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		best = row[0];
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = a[i - 1] == b[j - 1] ? prev :
+				 1 + (prev < row[j] ? (prev < row[j - 1] ?
+				       prev : row[j - 1]) :
+				      (row[j] < row[j - 1] ? row[j] :
+				       row[j - 1]));
+			prev = tmp;
+			if (row[j] < best)
+				best = row[j];
+		}
+		if (best > max)
+			return max + 1;
+	}
+	return row[lb];
+}
+
+/* The header name to offer in place of `name`, or NULL. */
+static const char *closest_name(char *const *header, size_t n,
+				const char *name)
+{
+	size_t i, d, max = (strlen(name) + 1) / 3, best = SIZE_MAX;
+	const char *pick = NULL;
+
+	for (i = 0; i < n; i++)
+		if (!strcasecmp(header[i], name))
+			return header[i];
+	for (i = 0; i < n; i++) {
+		if (!header[i][0])
+			continue;
+		d = edit_distance(header[i], name, max);
+		if (d <= max && d < best) {
+			best = d;
+			pick = header[i];
+		}
+	}
+	return pick;
+}
+
+/* Whether the header cut at d (not the delimiter used) holds `name`. */
+static int split_holds(char *const *header, size_t n, char d,
+		       const char *name)
+{
+	size_t i, len = strlen(name);
+	const char *p, *e, *q;
+
+	for (i = 0; i < n; i++) {
+		if (!strchr(header[i], d))
+			continue;
+		for (p = header[i];; p = e + 1) {
+			e = strchr(p, d);
+			q = e ? e : p + strlen(p);
+			while (p < q && (*p == ' ' || *p == '"'))
+				p++;
+			while (q > p && (q[-1] == ' ' || q[-1] == '"' ||
+					 q[-1] == '\r'))
+				q--;
+			if ((size_t)(q - p) == len && !strncasecmp(p, name, len))
+				return 1;
+			if (!e)
+				break;
+		}
+	}
+	return 0;
+}
+
+int csv_find_column(const char *file, char *const *header, size_t n,
+		    char delimiter, const char *name, const char *why,
+		    size_t *index, struct mlops_err *err)
+{
+	static const char others[] = { ';', '\t', '|', ',' };
+	const char *near;
+	size_t i, k, found = SIZE_MAX;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(header[i], name))
+			continue;
+		if (found != SIZE_MAX)
+			return err_set(err, MLOPS_EINPUT, "'%s': column '%s' "
+				       "(%s) occurs twice in the header "
+				       "(columns %zu and %zu)", file, name,
+				       why, found + 1, i + 1);
+		found = i;
+	}
+	if (found != SIZE_MAX) {
+		*index = found;
+		return MLOPS_OK;
+	}
+	for (k = 0; k < sizeof(others); k++)
+		if (others[k] != (delimiter ? delimiter : ',') &&
+		    split_holds(header, n, others[k], name))
+			return err_set(err, MLOPS_EINPUT, "'%s': no column "
+				       "'%s' (%s); the header looks "
+				       "%s-separated: try --delimiter %s",
+				       file, name, why,
+				       csv_delimiter_name(others[k]),
+				       others[k] == '\t' ? "tab" :
+				       csv_delimiter_name(others[k]));
+	if ((near = closest_name(header, n, name)))
+		return err_set(err, MLOPS_EINPUT, "'%s': no column '%s' (%s); "
+			       "did you mean '%s'?", file, name, why, near);
+	return err_set(err, MLOPS_EINPUT, "'%s': no column '%s' (%s)", file,
+		       name, why);
+}
+
 const char *csv_name(const struct csv_reader *r)
 {
 	return r->name;

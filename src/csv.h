@@ -221,6 +221,30 @@ int csv_open_shard(const char *path, const struct csv_opts *opts,
 		   unsigned i, unsigned n, struct csv_reader **out,
 		   struct mlops_err *err);
 
+/* The reader's field separator. */
+char csv_delimiter(const struct csv_reader *r);
+
+/*
+ * Find column `name` in a header of n names (read with `delimiter`):
+ * MLOPS_OK and *index when it is there once.  MLOPS_EINPUT otherwise,
+ * `why` saying who wants the column ("--target", "a feature of the
+ * model"), in one shape for every option:
+ *
+ *   'F': no column 'X' (--target); did you mean 'Y'?
+ *   'F': no column 'X' (--target); the header looks ';'-separated:
+ *        try --delimiter ';'
+ *   'F': column 'X' (--target) occurs twice in the header (columns 2
+ *        and 5)
+ *
+ * The suggestion is the header name equal but for case, else the one
+ * nearest by edit distance (at most (length + 1) / 3 edits); the
+ * delimiter hint is given when splitting the header by ';', tab, '|' or
+ * ',' would bring out `name`.
+ */
+int csv_find_column(const char *file, char *const *header, size_t n,
+		    char delimiter, const char *name, const char *why,
+		    size_t *index, struct mlops_err *err);
+
 /* Name to show in messages: the path, or "<stdin>". Lent. */
 const char *csv_name(const struct csv_reader *r);
 

@@ -35,6 +35,9 @@ struct dataset {
 	size_t n_rows, n_cols;
 	struct ds_column *cols;
 	unsigned long *line;	/* n_rows: physical line of each row */
+	/* 1-based column of an unnamed last column that was empty on every
+	 * row and left out (the caller warns), or 0 */
+	size_t ignored_column;
 };
 
 struct dataset_opts {
@@ -46,13 +49,23 @@ struct dataset_opts {
 	size_t n_categorical;
 	const char *const *numeric;
 	size_t n_numeric;
-	/* If non-NULL, load only these columns (others are skipped but the
-	 * row must still have the header's field count). Each must exist,
-	 * else MLOPS_EINPUT "'FILE': no column 'X'".  So must each name in
-	 * `categorical` and `numeric`; one in both is MLOPS_EUSAGE.  Loaded
-	 * columns keep the file's order: look them up with dataset_find(). */
+	/* The column to predict, or NULL: it must be in the header once
+	 * ("(--target)"), is always loaded and cannot be excluded. */
+	const char *target;
+	/* If non-NULL, load only these columns and the target (others are
+	 * skipped but the row must still have the header's field count).
+	 * Each named column must be in the header, else MLOPS_EINPUT in
+	 * csv_find_column()'s words naming the option (--features here,
+	 * --categorical, --numeric, --exclude), which also refuses a name
+	 * that occurs twice.  One in both `categorical` and `numeric` is
+	 * MLOPS_EUSAGE.  Loaded columns keep the file's order: look them up
+	 * with dataset_find(). */
 	const char *const *only;
 	size_t n_only;
+	/* Columns left out entirely: never parsed, typed or stored.  The
+	 * name "" stands for the unnamed columns (empty header names). */
+	const char *const *exclude;
+	size_t n_exclude;
 	/* A categorical column with more distinct values is MLOPS_EINPUT
 	 * (suggesting --exclude); 0 means the default, 1000.  Loading is
 	 * one pass: a column that passes this many distinct values while
@@ -72,9 +85,12 @@ struct dataset_opts {
 /*
  * Load `path` ("-" = stdin, compressed input detected).  On success *out
  * owns the dataset (dataset_free()).  Errors: MLOPS_EIO (cannot open or
- * read), MLOPS_EINPUT (no header, duplicate or empty column name, a row
- * with the wrong field count "'F' line L: expected N fields, found M",
- * malformed quoting, no data rows).  `opts` may be NULL.
+ * read), MLOPS_EINPUT (no header; a column named by an option missing;
+ * a loaded column whose name occurs twice; an unnamed column loaded,
+ * but for a last one that is empty on every row, which is left out
+ * and reported in ignored_column; a row with the wrong field count
+ * "'F' line L: expected N fields, found M"; malformed quoting, NUL
+ * bytes, invalid UTF-8; no data rows).  `opts` may be NULL.
  */
 int dataset_load(const char *path, const struct dataset_opts *opts,
 		 struct dataset **out, struct mlops_err *err);

@@ -547,7 +547,7 @@ int score_stream_open(const struct model *m, const char *path,
 {
 	struct score_stream *ss = xcalloc(1, sizeof(*ss));
 	struct csv_record rec;
-	size_t i;
+	size_t i, col;
 	int ret, eof = 0;
 
 	ss->m = m;
@@ -572,6 +572,12 @@ int score_stream_open(const struct model *m, const char *path,
 	ss->header = xcalloc(rec.n_fields + 1, sizeof(char *));
 	for (i = 0; i < rec.n_fields; i++)
 		ss->header[i] = xstrndup(rec.fields[i], rec.lens[i]);
+	/* Each feature's column, there once, or the closest name offered. */
+	for (i = 0; i < m->n_features; i++)
+		if ((ret = score_stream_lookup(ss, m->features[i].name,
+					       "a feature of the model", &col,
+					       err)))
+			goto fail;
 	if ((ret = scorer_new(m, &rec, csv_name(ss->csv), &ss->scorer, err)))
 		goto fail;
 	ss->n_workers = opts && opts->threads ? opts->threads : parallel_cpus();
@@ -626,6 +632,13 @@ long score_stream_find(const struct score_stream *ss, const char *name)
 		if (!strcmp(ss->header[i], name))
 			return (long)i;
 	return -1;
+}
+
+int score_stream_lookup(const struct score_stream *ss, const char *name,
+			const char *why, size_t *index, struct mlops_err *err)
+{
+	return csv_find_column(csv_name(ss->csv), ss->header, ss->n_header,
+			       csv_delimiter(ss->csv), name, why, index, err);
 }
 
 size_t score_stream_slots(const struct score_stream *ss)

@@ -114,6 +114,14 @@ size_t score_stream_n_columns(const struct score_stream *ss);
 const char *score_stream_column(const struct score_stream *ss, size_t i);
 /* Index of a header column by name, or -1. */
 long score_stream_find(const struct score_stream *ss, const char *name);
+/*
+ * The column `name` that `why` ("--keep") wants: MLOPS_OK and *index,
+ * or csv_find_column()'s MLOPS_EINPUT when it is missing (with the
+ * closest name) or in the header twice.
+ */
+int score_stream_lookup(const struct score_stream *ss, const char *name,
+			const char *why, size_t *index,
+			struct mlops_err *err);
 
 /*
  * Copy these CSV columns of every row into block->extra (for --keep and

@@ -1769,11 +1769,7 @@ static int pick_features(const struct dataset *ds, const struct train_opts *o,
 	int c;
 
 	*cols = xcalloc(ds->n_cols + 1, sizeof(size_t));
-	for (i = 0; i < o->n_exclude; i++)
-		if (dataset_find(ds, o->exclude[i]) < 0)
-			return err_set(err, MLOPS_EUSAGE,
-				       "--exclude: '%s' has no column '%s'",
-				       ds->name, o->exclude[i]);
+	/* dataset_load() checked the names and left excluded columns out. */
 	if (o->features) {
 		for (i = 0; i < o->n_features; i++) {
 			c = dataset_find(ds, o->features[i]);

@@ -131,7 +131,7 @@ static void test_forced(void)
 	o.n_numeric = 1;
 	load_fails("forced numeric holding text",
 		   "zip,v\n1,2\n\n2,\"3\nx\"\n", &o, MLOPS_EINPUT,
-		   " line 4, column 2 ('v'): '3\nx' is not a number");
+		   " line 4, column 2 ('v'): '3\\nx' is not a number");
 	load_fails("forced numeric holding text, plain",
 		   "zip,v\n1,2\n2,abc\n", &o, MLOPS_EINPUT,
 		   " line 3, column 2 ('v'): 'abc' is not a number");
@@ -203,10 +203,20 @@ static void test_errors(void)
 		   "a,b\n\"x\ny\",2\n1\n", NULL,
 		   MLOPS_EINPUT, " line 4: expected 2 fields, found 1");
 	load_fails("empty column name", "a,,c\n1,2,3\n", NULL, MLOPS_EINPUT,
-		   " line 1, column 2: empty column name in header");
+		   " line 1, column 2: unnamed column (empty name in the "
+		   "header); name it, or leave it out with --exclude ''");
 	load_fails("duplicate column name", "a,b,a\n1,2,3\n", NULL,
 		   MLOPS_EINPUT,
-		   " line 1: duplicate column name 'a' (columns 1 and 3)");
+		   ": column 'a' occurs twice in the header (columns 1 and "
+		   "3); rename one, or leave both out with --exclude 'a'");
+	load_fails("unnamed last column holding data",
+		   "a,b,\n1,2,\n3,4,x\n", NULL, MLOPS_EINPUT,
+		   " line 3, column 3: the unnamed last column holds 'x'; "
+		   "name it in the header, or leave it out with --exclude ''");
+	load_fails("invalid UTF-8", "a,b\n1,2\n3,x\xff\n", NULL,
+		   MLOPS_EINPUT, " line 3, column 2: invalid UTF-8 (byte "
+		   "0xff); if the file is Latin-1 or Windows-1252, read it "
+		   "with --encoding latin1");
 	load_fails("no data rows", "a,b\n\n", NULL, MLOPS_EINPUT,
 		   ": no data rows");
 	load_fails("empty file", "", NULL, MLOPS_EINPUT,
@@ -218,7 +228,7 @@ static void test_errors(void)
 	o.only = only;
 	o.n_only = 2;
 	load_fails("only: unknown column", "a,b\n1,2\n", &o, MLOPS_EINPUT,
-		   ": no column 'zz'");
+		   ": no column 'zz' (--features)");
 }
 
 static void test_only_and_gzip(void)

@@ -596,10 +596,6 @@ static void test_errors(struct dataset *bin)
 		    "a --features column named twice");
 	o.features = NULL;
 	o.n_features = 0;
-	o.exclude = unknown;
-	o.n_exclude = 2;
-	expect_fail(bin, &o, MLOPS_EUSAGE, "'nope'",
-		    "unknown --exclude column");
 	o.exclude = NULL;
 	o.n_exclude = 0;
 	o.target = "nope";
