@@ -58,7 +58,7 @@
 #define DATA_BLOCK (1 << 20)
 /* A record longer than this is almost surely a stray quote or a binary
  * file; failing beats reading the rest of a huge file into memory. */
-#define MAX_RECORD ((size_t)256 << 20)
+#define MAX_RECORD CSV_MAX_RECORD
 
 /*
  * Index of the first byte of s[0..n) that is NUL or does not belong to
@@ -931,7 +931,8 @@ static int scan_unquoted(struct csv_reader *r, unsigned long line0,
 		r->pos = r->len;
 		if (r->out_len > MAX_RECORD)
 			return err_set(err, MLOPS_EINPUT,
-				       "'%s' %s: record longer than %zu MiB",
+				       "'%s' %s: record longer than %zu MiB "
+				       "(the limit)",
 				       r->name, where(pos, r->shard, line0,
 						      off0),
 				       MAX_RECORD >> 20);
@@ -1027,6 +1028,17 @@ static int scan_quoted(struct csv_reader *r, size_t col, uint64_t off0,
 	return MLOPS_OK;
 }
 
+static int too_many_fields(const char *name, int by_offset,
+			   unsigned long line, uint64_t off,
+			   struct mlops_err *err)
+{
+	char pos[32];
+
+	return err_set(err, MLOPS_EINPUT, "'%s' %s: more than %d fields in "
+		       "a record (the limit)", name,
+		       where(pos, by_offset, line, off), CSV_MAX_FIELDS);
+}
+
 static void lend_record(struct csv_reader *r, struct csv_record *rec,
 			unsigned long line, uint64_t offset)
 {
@@ -1104,6 +1116,9 @@ int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 						    err);
 			if (ret)
 				return ret;
+			if (r->n_fields > CSV_MAX_FIELDS)
+				return too_many_fields(r->name, r->shard,
+						       line0, off0, err);
 			if (delim == r->delim && (ret = peek(r, &c, err)))
 				return ret;
 		} while (delim == r->delim);
@@ -1247,7 +1262,8 @@ static int tail_error(struct csv_reader *r, const struct csv_chunk *c,
 
 	if (!st->in_quote)
 		return err_set(err, MLOPS_EINPUT,
-			       "'%s' %s: record longer than %zu MiB", r->name,
+			       "'%s' %s: record longer than %zu MiB (the "
+			       "limit)", r->name,
 			       where(pos, r->shard, c->first_line +
 				     st->last_lines, c->first_offset +
 				     st->last_end), MAX_RECORD >> 20);
@@ -1743,6 +1759,15 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 						       off0), n + 1);
 				parser_skip(p, 0);
 				return MLOPS_EINPUT;
+			}
+			if (n == CSV_MAX_FIELDS) {
+				p->pos = q;
+				if (delim == d)
+					parser_skip(p, 0);
+				else if (delim == '\n' && p->line)
+					p->line++;
+				return too_many_fields(p->name, !p->line,
+						       line0, off0, err);
 			}
 			parser_add(p, n++, field, len, v);
 			s = q;

@@ -19,6 +19,13 @@
 struct csv_reader;
 
 /*
+ * Limits on any record, the header included, checked before memory
+ * grows: more fields, or more bytes, is MLOPS_EINPUT naming the line.
+ */
+#define CSV_MAX_FIELDS 10000
+#define CSV_MAX_RECORD ((size_t)1 << 20)
+
+/*
  * How to read one file: the options a user gives per input file
  * (--delimiter, --encoding).  They are read options, not properties of a
  * model: a model trained on a ';'-separated file scores a comma file.

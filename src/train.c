@@ -610,6 +610,8 @@ static void reuse_columns(struct dataset *ds, struct design *d, size_t *rows,
  * (NEWTON_MAX_DIM unknowns) and L-BFGS beyond, both on the same pass.
  */
 #define CHUNK_ROWS (16 * BLOCK_ROWS)
+/* Doubles of chunk partials held at once (256 MiB), unless one is more. */
+#define PASS_MAX_DOUBLES ((size_t)32 << 20)
 #define NEWTON_MAX_DIM 400
 #define LBFGS_MEMORY 10
 /* Newton skips the Hessian of a trial point when the gradient is within
@@ -1008,6 +1010,11 @@ static int run_pass(struct fit *ft, enum pass_kind kind, const double *w,
 	size_t n_chunks = (ft->n + CHUNK_ROWS - 1) / CHUNK_ROWS;
 	size_t batch = 2 * ft->n_workers, c, j;
 	int ret = 0;
+
+	/* Partials of wide Gram matrices: fewer at a time, same sums. */
+	if (batch > 1 && batch * out_len > PASS_MAX_DOUBLES)
+		batch = out_len < PASS_MAX_DOUBLES ?
+			PASS_MAX_DOUBLES / out_len : 1;
 
 	ft->kind = kind;
 	ft->w = w;
@@ -2034,9 +2041,29 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 		m->n_inputs += f->kind == FEATURE_NUMERIC ?
 			       1 + (f->indicator != 0) : f->n_levels;
 	}
+	/*
+	 * Memory grows with the square of the inputs (Gram matrix) or with
+	 * inputs times classes (L-BFGS history): refuse before allocating.
+	 */
+	m->n_outputs = m->task == TASK_MULTICLASS ? m->n_classes : 1;
+	if (m->n_inputs > TRAIN_MAX_INPUTS) {
+		ret = err_set(err, MLOPS_EINPUT, "'%s': %zu model inputs (one "
+			      "per number, one per category level), more "
+			      "than the limit of %d; leave columns out with "
+			      "--exclude or --features", ds->name,
+			      m->n_inputs, TRAIN_MAX_INPUTS);
+		goto out;
+	}
+	if ((m->n_inputs + 1) * m->n_outputs > TRAIN_MAX_COEFS) {
+		ret = err_set(err, MLOPS_EINPUT, "'%s': %zu classes of '%s' "
+			      "times %zu model inputs make more than %d "
+			      "coefficients; leave columns out with --exclude "
+			      "or --features", ds->name, m->n_outputs,
+			      o->target, m->n_inputs, TRAIN_MAX_COEFS);
+		goto out;
+	}
 
 	/* Solve on the training rows. */
-	m->n_outputs = m->task == TASK_MULTICLASS ? m->n_classes : 1;
 	m->l2 = algo == TRAIN_RIDGE ? o->alpha :
 		algo == TRAIN_LINEAR ? 0 : o->C;
 	m->tol = o->tol;
@@ -2070,7 +2097,10 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 		ft.scr[i].block2 = xmallocarray(BLOCK_ROWS * ft.p, sizeof(double));
 		ft.scr[i].z = xmallocarray(BLOCK_ROWS * ft.K, sizeof(double));
 		ft.scr[i].view = xcalloc(ft.p, sizeof(*ft.scr[i].view));
-		ft.scr[i].hk = xmallocarray(ft.p * ft.p, sizeof(double));
+		/* Only Newton's softmax Hessian needs it. */
+		if (ft.K * ft.p <= NEWTON_MAX_DIM)
+			ft.scr[i].hk = xmallocarray(ft.p * ft.p,
+						    sizeof(double));
 	}
 	w = xcalloc(ft.K * ft.p, sizeof(double));
 	/* Predictions: the holdout's, then the training rows'. */
