@@ -33,7 +33,7 @@
 
 static const char *const synopsis[] = {
 	"mlops drift MODEL -i FILE [--reference FILE] [--method METHOD] [--threshold X]",
-	"[--drift-share S] [--exit-zero]",
+	"[--drift-share S] [--exit-zero] [--delimiter CHAR] [--encoding ENC]",
 	"mlops drift MODEL --runs N [--method METHOD] [--threshold X] [--drift-share S] [--exit-zero]",
 	NULL
 };

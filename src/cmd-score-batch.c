@@ -33,7 +33,7 @@
 static const char *const synopsis[] = {
 	"mlops score-batch MODEL -i FILE|- -o FILE|- [--keep COLS | --keep-all]",
 	"[--threads N] [--shard I/N|auto] [--max-errors N] [--reject-file FILE]",
-	"[--metrics-file FILE]",
+	"[--metrics-file FILE] [--delimiter CHAR] [--encoding ENC]",
 	NULL
 };
 

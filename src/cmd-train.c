@@ -33,7 +33,7 @@ static const char *const synopsis[] = {
 	"[--categorical COLS] [--numeric COLS] [--holdout FRAC] [--seed N] [--C C] [--alpha A]",
 	"[--class-weight balanced] [--impute mean|median] [--add-indicator] [--strict]",
 	"[--tol T] [--max-iter N] [--config FILE] [-o FILE]",
-	"[--register NAME] [--description TEXT]",
+	"[--register NAME] [--description TEXT] [--delimiter CHAR] [--encoding ENC]",
 	NULL
 };
 

@@ -31,6 +31,7 @@
 static const char *const synopsis[] = {
 	"mlops validate MODEL --data FILE [--min METRIC=V]... [--max METRIC=V]...",
 	"[--against MODEL [--min-delta METRIC=D]...] [--max-latency-us N] [--max-size BYTES]",
+	"[--delimiter CHAR] [--encoding ENC]",
 	NULL
 };
 
