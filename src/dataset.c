@@ -56,6 +56,9 @@
  */
 #define DEFAULT_CHUNK_BYTES (1 << 20)
 #define CHUNKS_PER_WORKER 4
+/* Tables wider than this read one chunk per worker, of at most this. */
+#define WIDE_COLS 256
+#define WIDE_CHUNK_BYTES (256 << 10)
 /* Longest cell value quoted in an error message. */
 #define MSG_VALUE_MAX 60
 
@@ -823,6 +826,16 @@ static int read_rows(struct loader *ld, struct mlops_err *err)
 	int ret;
 
 	ld->per_batch = CHUNKS_PER_WORKER * ld->n_workers;
+	/*
+	 * A chunk's dictionaries take some tens of bytes per cell it holds
+	 * while its columns intern, which in a wide table with few rows
+	 * they never stop doing: hold fewer, smaller chunks at once.
+	 */
+	if (ld->n_cols > WIDE_COLS) {
+		ld->per_batch = ld->n_workers;
+		if (ld->chunk_bytes > WIDE_CHUNK_BYTES)
+			ld->chunk_bytes = WIDE_CHUNK_BYTES;
+	}
 	batch_init(ld, cur);
 	batch_init(ld, next);
 	read_batch(ld, cur, 1);

@@ -1048,7 +1048,7 @@ static int logistic_eval(struct fit *ft, const double *w, double *f,
 			 double *g, double *h, struct mlops_err *err)
 {
 	size_t p = ft->p, j;
-	double *sum = xmallocarray(1 + p + p * p, sizeof(double));
+	double *sum = xmallocarray(1 + p + (h ? p * p : 0), sizeof(double));
 	int ret;
 
 	if ((ret = run_pass(ft, PASS_LOGISTIC, w, h != NULL,
@@ -1918,7 +1918,7 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 	size_t i, j, *train_rows, *hold_rows, width;
 	uint32_t *cls = NULL;
 	double *yv = NULL, *w = NULL, *pred = NULL, *pred_train, sw[1024];
-	int target, ret, algo = o->algo;
+	int target, ret, algo = o->algo, lsq;
 
 	memset(rep, 0, sizeof(*rep));
 	d.m = m;
@@ -2046,12 +2046,15 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 	 * inputs times classes (L-BFGS history): refuse before allocating.
 	 */
 	m->n_outputs = m->task == TASK_MULTICLASS ? m->n_classes : 1;
-	if (m->n_inputs > TRAIN_MAX_INPUTS) {
+	lsq = algo != TRAIN_LOGISTIC && algo != TRAIN_SOFTMAX;
+	if (m->n_inputs > (lsq ? TRAIN_MAX_INPUTS_LSQ : TRAIN_MAX_INPUTS)) {
 		ret = err_set(err, MLOPS_EINPUT, "'%s': %zu model inputs (one "
 			      "per number, one per category level), more "
-			      "than the limit of %d; leave columns out with "
+			      "than the limit of %d%s; leave columns out with "
 			      "--exclude or --features", ds->name,
-			      m->n_inputs, TRAIN_MAX_INPUTS);
+			      m->n_inputs, lsq ? TRAIN_MAX_INPUTS_LSQ :
+			      TRAIN_MAX_INPUTS, lsq ? " for linear and ridge "
+			      "regression" : "");
 		goto out;
 	}
 	if ((m->n_inputs + 1) * m->n_outputs > TRAIN_MAX_COEFS) {

@@ -66,13 +66,15 @@ void train_report_release(struct train_report *r);
  * classes of a softmax: the L-BFGS history holds 20 such vectors).
  */
 #define TRAIN_MAX_INPUTS 4096
+#define TRAIN_MAX_INPUTS_LSQ 2048	/* linear and ridge: a Cholesky of it */
 #define TRAIN_MAX_COEFS (1 << 20)
 
 /*
  * Fit.  On success *out owns the model.  MLOPS_EUSAGE for bad options
  * (unknown column, target among the features, algorithm unfit for the
  * target), MLOPS_EINPUT for data that cannot be fitted (one class only,
- * no rows, more than TRAIN_MAX_INPUTS model inputs or TRAIN_MAX_COEFS
+ * no rows, more than TRAIN_MAX_INPUTS model inputs (TRAIN_MAX_INPUTS_LSQ
+ * for linear and ridge) or TRAIN_MAX_COEFS
  * coefficients), MLOPS_ENUMERIC when the solver fails outright.  Hitting
  * max_iter is not an error: the model records converged = 0.
  */
