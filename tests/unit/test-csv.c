@@ -582,6 +582,123 @@ static void test_chunks(void)
 	free(path);
 }
 
+/*
+ * Another delimiter: a random comma file with every comma turned into d
+ * (its commas are delimiters or inside quoted fields, so the structure
+ * stays) reads, by csv_next() and by chunks, to the comma file's records
+ * with the same change in their fields.
+ */
+static void test_delimiters(void)
+{
+	static const char delims[] = { ';', '\t', '|' };
+	static const size_t targets[] = { 0, 100, 4096 };
+	char *path = tmp_path("delim.csv");
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct buf data = { 0 }, want = { 0 }, got = { 0 };
+	struct csv_opts o = { ',', CSV_UTF8 };
+	struct csv_reader *r;
+	long n_files = 0, n_diff = 0, n_bad = 0, n_chunks = 0;
+	size_t d, t, i;
+	int k;
+
+	for (d = 0; d < sizeof(delims); d++) {
+		for (k = 0; k < 20; k++) {
+			random_csv(&data, 1 + rng() % 3000, 0);
+			write_file(path, data.s, data.len);
+			want.len = 0;
+			if (csv_open(path, NULL, &r, &err))
+				BUG("open");
+			dump_next(r, &want, 1);
+			csv_close(r);
+			for (i = 0; i < want.len; i++)
+				if (want.s[i] == ',')
+					want.s[i] = delims[d];
+			for (i = 0; i < data.len; i++)
+				if (data.s[i] == ',')
+					data.s[i] = delims[d];
+			write_file(path, data.s, data.len);
+			o.delimiter = delims[d];
+			for (t = 0; t <= sizeof(targets) / sizeof(targets[0]);
+			     t++) {
+				n_files++;
+				got.len = 0;
+				if (csv_open(path, &o, &r, &err))
+					BUG("open");
+				if (t == 0)
+					dump_next(r, &got, 1);
+				else
+					dump_chunks(r, &got, targets[t - 1], 1,
+						    &n_chunks, &n_bad);
+				csv_close(r);
+				if (got.len != want.len ||
+				    memcmp(got.s, want.s, got.len))
+					n_diff++;
+			}
+		}
+	}
+	is_int(n_diff + n_bad, 0, "';', tab and '|' read like commas, by "
+	       "csv_next and chunks (%ld reads)", n_files);
+	free(data.s);
+	free(want.s);
+	free(got.s);
+	free(path);
+}
+
+/* What the reader refuses, and what --encoding latin1 makes of bytes. */
+static void test_encoding(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "a\n\xf0\x9f\x98\x80\n", "1:a\n2:\xf0\x9f\x98\x80\n" },
+		{ "a\n\xc0\xaf\n", "ERR 9: 'P' line 2, column 1: invalid "
+		  "UTF-8 (byte 0xc0); if the file is Latin-1 or Windows-1252, "
+		  "read it with --encoding latin1" },
+		{ "a\n\xed\xa0\x80\n", "ERR 9: 'P' line 2, column 1: invalid "
+		  "UTF-8 (byte 0xed); if the file is Latin-1 or Windows-1252, "
+		  "read it with --encoding latin1" },
+		{ "a,b\nx,\xf4\x90\x80\x80\n", "ERR 9: 'P' line 2, column 2: "
+		  "invalid UTF-8 (byte 0xf4); if the file is Latin-1 or "
+		  "Windows-1252, read it with --encoding latin1" },
+		{ "a,b\n\"x\ny\",\"\xe2\x82\"\n", "ERR 9: 'P' line 3, column 2: "
+		  "invalid UTF-8 (byte 0xe2); if the file is Latin-1 or "
+		  "Windows-1252, read it with --encoding latin1" },
+	};
+	char *path = tmp_path("enc.csv"), *got, *want;
+	struct csv_opts latin = { ',', CSV_LATIN1 };
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct csv_reader *r;
+	struct csv_record rec;
+	size_t i;
+	int eof;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_file(path, cases[i].in, strlen(cases[i].in));
+		got = dump(path);
+		want = xasprintf("%s", cases[i].want);
+		if (!strncmp(want, "ERR", 3)) {
+			free(want);
+			want = xasprintf("ERR 9: '%s'%s", path,
+					 strchr(cases[i].want, '\'') + 3);
+		}
+		is_str(got, want, "utf-8 case %zu", i);
+		free(got);
+		free(want);
+	}
+	write_file(path, "\xe9,\x80\x81\x9f\xff\n", 7);
+	if (csv_open(path, &latin, &r, &err) ||
+	    csv_next(r, &rec, &eof, &err) || eof || rec.n_fields != 2) {
+		ok(0, "latin1: %s", err.msg);
+	} else {
+		is_str(rec.fields[0], "\xc3\xa9", "latin1: 0xe9 is U+00E9");
+		is_str(rec.fields[1], "\xe2\x82\xac\xc2\x81\xc5\xb8\xc3\xbf",
+		       "latin1: 0x80 0x81 0x9f 0xff are U+20AC U+0081 U+0178 "
+		       "U+00FF");
+	}
+	csv_close(r);
+	free(path);
+}
+
 /* Read `path` by csv_next() and chunks; both dumps must be `want`. */
 static void check_both(const char *name, const char *path, size_t target,
 		       const char *want)
@@ -1301,6 +1418,8 @@ int main(void)
 	test_chunks();
 	test_chunk_numbers();
 	test_chunk_errors();
+	test_delimiters();
+	test_encoding();
 	test_shards();
 	test_parse_double();
 	test_missing();
