@@ -48,6 +48,7 @@ static const struct opt_usage usage = {
 
 struct train_args {
 	const char *data, *target, *model, *config, *output, *reg_name;
+	struct cmd_csv csv;	/* --delimiter, --encoding */
 	const char *description, *class_weight, *impute;
 	int add_indicator, strict;
 	struct opt_list features, exclude, categorical, numeric;
@@ -134,7 +135,8 @@ static int read_config(struct train_args *a, cJSON **tree,
 		"data", "target", "model", "features", "exclude",
 		"categorical", "numeric", "holdout", "seed", "C", "alpha",
 		"tol", "max_iter", "class_weight", "output", "register",
-		"description", "impute", "add_indicator", "strict", NULL
+		"description", "impute", "add_indicator", "strict",
+		"delimiter", "encoding", NULL
 	};
 	double seed = UNSET_D, max_iter = UNSET_D;
 	const cJSON *v;
@@ -179,6 +181,8 @@ static int read_config(struct train_args *a, cJSON **tree,
 	    (ret = config_str(*tree, "description", &a->description, a->config, err)) ||
 	    (ret = config_str(*tree, "class_weight", &a->class_weight, a->config, err)) ||
 	    (ret = config_str(*tree, "impute", &a->impute, a->config, err)) ||
+	    (ret = config_str(*tree, "delimiter", &a->csv.delimiter, a->config, err)) ||
+	    (ret = config_str(*tree, "encoding", &a->csv.encoding, a->config, err)) ||
 	    (ret = config_bool(*tree, "add_indicator", &a->add_indicator, a->config, err)) ||
 	    (ret = config_bool(*tree, "strict", &a->strict, a->config, err)) ||
 	    (ret = config_list(*tree, "features", &a->features, a->config, err)) ||
@@ -275,7 +279,6 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	      struct mlops_err *err)
 {
 	struct train_args a = { 0 };
-	struct cmd_csv csv = { 0 };
 	struct opt opts[] = {
 		OPT_STRING('d', "data", &a.data, "FILE", "training data: CSV, possibly gzip/zstd/xz, or - for stdin"),
 		OPT_STRING('t', "target", &a.target, "COL", "the column to predict"),
@@ -298,7 +301,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_STRING('o', "output", &a.output, "FILE", "write the artefact here (default model.json unless --register)"),
 		OPT_STRING(0, "register", &a.reg_name, "NAME", "register the artefact as the next version of NAME"),
 		OPT_STRING(0, "description", &a.description, "TEXT", "description of the registered version"),
-		OPT_CSV_READ(&csv),
+		OPT_CSV_READ(&a.csv),
 		OPT_END()
 	};
 	struct dataset_opts dopts = { 0 };
@@ -338,7 +341,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 			      "--json needs stdout; write the artefact to a file with -o");
 		goto out;
 	}
-	if ((ret = cmd_csv_opts(&csv, &dopts.csv, err)))
+	if ((ret = cmd_csv_opts(&a.csv, &dopts.csv, err)))
 		goto out;
 	if (a.features.n && a.exclude.n) {
 		ret = err_set(err, MLOPS_EUSAGE,

@@ -4,20 +4,26 @@
  *
  * Bytes flow: read(2) on a descriptor, in our own read callback that also
  * hashes and counts the stored (possibly compressed) bytes; libarchive's
- * decompression filters and its "raw" format; archive_read_data() into a
- * 1 MiB block; a scanner that copies each field, unescaped and
- * NUL-terminated, into one record buffer.  Memory is the block plus the
- * longest record.  The scanner is the hot path of scoring: unquoted
+ * decompression filters and its "raw" format (gzip goes to zlib instead,
+ * which checks every member's CRC-32 and length); archive_read_data()
+ * into a 1 MiB block, converted from Latin-1 to UTF-8 there if asked
+ * (no byte CSV cares about changes); a scanner that copies each field,
+ * unescaped and NUL-terminated, into one record buffer.  Memory is the
+ * block plus the longest record.  The scanner is the hot path of scoring: unquoted
  * fields are found by a tight byte loop and copied with memcpy(), quoted
  * fields by memchr() for the next quote.
  *
  * Leniency, deliberately: a quote inside an unquoted field is data
  * (5'10" happens), a lone CR is data, CRLF ends a line, fully empty lines
- * are skipped.  Strictness: an unterminated quoted field and text after a
- * closing quote are errors naming line and column (the 1-based field
- * number).  Numbers are parsed by a locale-independent scanner with an
- * exact fast path; everything else goes to strtod(), so the program must
- * run in the "C" LC_NUMERIC locale (the default).
+ * are skipped.  Strictness: an unterminated quoted field, text after a
+ * closing quote, a NUL byte and bytes that are not UTF-8 are errors naming
+ * line and column (the 1-based field number); so are a record of more
+ * than CSV_MAX_FIELDS fields or CSV_MAX_RECORD bytes, and a compressed
+ * stream that is corrupt or cut short.  The delimiter is the caller's
+ * (struct csv_opts), a comma by default.  Numbers are parsed by a
+ * locale-independent scanner with an exact fast path; everything else
+ * goes to strtod(), so the program must run in the "C" LC_NUMERIC locale
+ * (the default).
  *
  * For parallel scoring the reader also hands out chunks: blocks of whole
  * records as raw bytes, cut at newlines outside quotes by a memchr()
@@ -102,7 +108,8 @@ static size_t utf8_check(const unsigned char *s, size_t n)
 			else if (s[i] == 0xf4)
 				hi = 0x8f;
 		} else {
-			return i;	/* NUL, a stray continuation, C0, C1, F5+ */
+			/* NUL, a stray continuation, C0, C1, F5 and up */
+			return i;
 		}
 		if (n - i <= need || s[i + 1] < lo || s[i + 1] > hi)
 			return i;
@@ -611,7 +618,8 @@ static int split_holds(char *const *header, size_t n, char d,
 			while (q > p && (q[-1] == ' ' || q[-1] == '"' ||
 					 q[-1] == '\r'))
 				q--;
-			if ((size_t)(q - p) == len && !strncasecmp(p, name, len))
+			if ((size_t)(q - p) == len &&
+			    !strncasecmp(p, name, len))
 				return 1;
 			if (!e)
 				break;

@@ -75,9 +75,10 @@ struct csv_record {
 
 /*
  * Open `path` ("-" = stdin) for reading with `opts` (NULL: defaults).
- * On success *out owns the reader; free with csv_close().  Returns MLOPS_EIO (cannot open/read,
- * message names the file and strerror) or MLOPS_EINPUT ("'F': empty
- * file, no header" for zero bytes or an empty compressed stream).
+ * On success *out owns the reader; free with csv_close().  Returns
+ * MLOPS_EIO (cannot open/read, message names the file and strerror) or
+ * MLOPS_EINPUT ("'F': empty file, no header" for zero bytes or an empty
+ * compressed stream; a compressed stream corrupt from its start).
  */
 int csv_open(const char *path, const struct csv_opts *opts,
 	     struct csv_reader **out, struct mlops_err *err);
@@ -86,9 +87,13 @@ int csv_open(const char *path, const struct csv_opts *opts,
  * Read the next record into *rec (storage lent until the next call).
  * Sets *eof = 1 and returns MLOPS_OK at end of input.  Returns
  * MLOPS_EINPUT on malformed input (unterminated quote; characters after a
- * closing quote), the message being "'FILE' line L, column C: why", C
- * being the 1-based field number; MLOPS_EIO on read or decompression
- * errors.  A quote inside an unquoted field is taken literally (5'10").
+ * closing quote; a NUL byte; bytes that are not UTF-8), the message being
+ * "'FILE' line L, column C: why", C being the 1-based field number; on a
+ * record over CSV_MAX_FIELDS or CSV_MAX_RECORD ("'FILE' line L: ...");
+ * on a corrupt or truncated compressed stream ("'FILE': corrupt gzip
+ * input: ...", "'FILE': truncated gzip input ...", "'FILE': corrupt or
+ * truncated compressed input: ...").  MLOPS_EIO when read(2) fails.
+ * A quote inside an unquoted field is taken literally (5'10").
  */
 int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 	     struct mlops_err *err);

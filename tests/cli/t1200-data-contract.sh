@@ -312,6 +312,16 @@ test_expect_success 'a ;-separated file: the hint, then the same model with --de
 	test_cmp good.out eu.out
 '
 
+cat >spec.json <<\EOF
+{ "data": "eu.csv", "target": "y", "exclude": ["id"], "delimiter": ";" }
+EOF
+
+test_expect_success 'a training spec may name the delimiter' '
+	"$MLOPS" -q train --config spec.json -o spec.json.out &&
+	sed -n "/\"coefficients\"/,/\]/p; /\"intercepts\"/p" spec.json.out >spec.coef &&
+	test_cmp m.json.coef spec.coef
+'
+
 test_expect_success 'tab and | too, for validate, drift and --reference' '
 	tr , "\t" <bin.csv >ref.tsv &&
 	tr , "|" <bin.csv >bar.csv &&
