@@ -2,8 +2,12 @@
  * Atomic file replacement: temporary file, fsync, rename, fsync folder.
  *
  * The temporary file lives in the target's folder (rename(2) is atomic
- * only within one file system) under a hidden name, `.NAME.tmpXXXXXX`,
- * so a crash leaves at worst a stray dot-file, never a truncated target.
+ * only within one file system).  Where Linux's O_TMPFILE works it is
+ * unnamed while being written and gets its hidden name, `.NAME.tmpXXXXXX`,
+ * just before the rename, so a process killed mid-write (a batch job's
+ * timeout, the OOM killer) leaves nothing behind.  Elsewhere it has that
+ * name from the start, so a crash leaves at worst a stray dot-file;
+ * never a truncated target.
  * Every step that can report a write error is checked: a full disk often
  * shows up only at fflush(), fsync() or fclose(), and a batch job must
  * not report success over a half-written file.  Output to "-" is stdout,
@@ -20,9 +24,12 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -71,6 +78,62 @@ static int open_direct(struct atomic_file *af, struct mlops_err *err)
 	return MLOPS_OK;
 }
 
+/*
+ * An unnamed file in DIR, mode 0644 less the umask, or -1 where the
+ * system or the file system has none.  Naming it at commit goes through
+ * /proc/self/fd, so that must be there too.
+ */
+static int open_anonymous(const char *dir)
+{
+#if defined(O_TMPFILE) && defined(AT_SYMLINK_FOLLOW)
+	if (access("/proc/self/fd", X_OK) < 0)
+		return -1;
+	return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+#else
+	(void)dir;
+	return -1;
+#endif
+}
+
+/*
+ * Give the unnamed file its hidden name: af->tmp_path with its last six
+ * characters made unique, as mkstemp() would.  0 or errno.
+ */
+static int link_anonymous(struct atomic_file *af)
+{
+#if defined(O_TMPFILE) && defined(AT_SYMLINK_FOLLOW)
+	static const char digits[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static uint64_t counter;
+	char proc[64], *x = af->tmp_path + strlen(af->tmp_path) - 6;
+	struct timespec ts;
+	uint64_t r;
+	int tries, i;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fileno(af->fp));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
+	for (tries = 0; tries < 100; tries++) {
+		/* Knuth's MMIX generator: only the names need to differ. */
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL +
+		    counter++;
+		for (i = 0; i < 6; i++)
+			x[i] = digits[(r >> (8 * i + 16)) % 62];
+		if (!linkat(AT_FDCWD, proc, AT_FDCWD, af->tmp_path,
+			    AT_SYMLINK_FOLLOW)) {
+			af->anonymous = 0;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return errno;
+	}
+	return EEXIST;
+#else
+	(void)af;
+	return ENOTSUP;
+#endif
+}
+
 int atomic_open(struct atomic_file *af, const char *path,
 		struct mlops_err *err)
 {
@@ -106,7 +169,10 @@ int atomic_open(struct atomic_file *af, const char *path,
 	}
 	dir = dir_of(path);
 	af->tmp_path = xasprintf("%s/.%s.tmpXXXXXX", dir, base);
-	fd = mkstemp(af->tmp_path);
+	if ((fd = open_anonymous(dir)) >= 0)
+		af->anonymous = 1;
+	else
+		fd = mkstemp(af->tmp_path);
 	if (fd < 0) {
 		saved = errno;
 		err_set(err, MLOPS_EIO, "cannot create a file in '%s': %s",
@@ -122,7 +188,8 @@ int atomic_open(struct atomic_file *af, const char *path,
 	if (fchmod(fd, 0644 & ~mask) < 0 || !(af->fp = fdopen(fd, "w"))) {
 		saved = errno;
 		close(fd);
-		unlink(af->tmp_path);
+		if (!af->anonymous)
+			unlink(af->tmp_path);
 		err_set(err, MLOPS_EIO, "cannot write '%s': %s", path,
 			strerror(saved));
 		release(af);
@@ -178,11 +245,13 @@ int atomic_commit(struct atomic_file *af, struct mlops_err *err)
 		saved = EIO;	/* an earlier write failed; errno is gone */
 	else if (af->tmp_path && fsync(fileno(af->fp)) < 0)
 		saved = errno;
+	else if (af->anonymous)
+		saved = link_anonymous(af);
 	if (fclose(af->fp) == EOF && !saved)
 		saved = errno ? errno : EIO;
 	af->fp = NULL;
 	if (saved) {
-		if (af->tmp_path)
+		if (af->tmp_path && !af->anonymous)
 			unlink(af->tmp_path);
 		err_set(err, MLOPS_EIO, "cannot write '%s': %s", af->path,
 			strerror(saved));
@@ -237,7 +306,7 @@ void atomic_abort(struct atomic_file *af)
 		return;
 	if (af->fp && !af->is_stdout) {
 		fclose(af->fp);
-		if (af->tmp_path)
+		if (af->tmp_path && !af->anonymous)
 			unlink(af->tmp_path);
 	}
 	release(af);

@@ -5,7 +5,9 @@
  * Atomic file replacement: write to a temporary file in the target's
  * folder, fsync it, rename it over the target, fsync the folder.  A
  * reader (or a crash at any instant) sees the old file or the new one,
- * never a partial one.  The path "-" writes to stdout instead (no
+ * never a partial one.  Where Linux's O_TMPFILE works, the temporary
+ * file has no name until commit, so a process killed while writing
+ * leaves nothing behind.  The path "-" writes to stdout instead (no
  * atomicity, commit just flushes); so does an existing target that is
  * not a regular file (a device such as /dev/stdout, a FIFO), which is
  * opened and written in place.  A symlink is followed: the file it
@@ -18,6 +20,7 @@
 struct atomic_file {
 	char *path;		/* target */
 	char *tmp_path;		/* NULL: stdout or not a regular file */
+	int anonymous;		/* tmp_path not made yet: fp is O_TMPFILE */
 	FILE *fp;		/* write here */
 	int is_stdout;
 	char *buf;		/* stdio buffer of fp, owned */

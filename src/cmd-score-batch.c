@@ -28,12 +28,13 @@
 #include "repo.h"
 #include "runlog.h"
 #include "score.h"
+#include "sha256.h"
 #include "xalloc.h"
 
 static const char *const synopsis[] = {
 	"mlops score-batch MODEL -i FILE|- -o FILE|- [--keep COLS | --keep-all]",
 	"[--threads N] [--shard I/N|auto] [--max-errors N] [--reject-file FILE]",
-	"[--metrics-file FILE] [--delimiter CHAR] [--encoding ENC]",
+	"[--metrics-file FILE] [--na-values TOKENS] [--delimiter CHAR] [--encoding ENC]",
 	NULL
 };
 
@@ -61,14 +62,21 @@ static cJSON *acc_json(const struct drift_acc *a)
 		cJSON_AddNumberToObject(o, "max", a->max);
 	}
 	if (a->le) {
+		/* One count per grid position: n_grid + 1 (see drift.c). */
 		arr = cJSON_CreateArray();
-		for (k = 0; k < PROFILE_QUANTILES + 2; k++)
+		for (k = 0; k <= a->n_grid; k++)
 			cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)a->le[k]));
 		cJSON_AddItemToObject(o, "le", arr);
 		arr = cJSON_CreateArray();
-		for (k = 0; k < PROFILE_QUANTILES + 2; k++)
+		for (k = 0; k <= a->n_grid; k++)
 			cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)a->lt[k]));
 		cJSON_AddItemToObject(o, "lt", arr);
+		if (a->insum) {
+			arr = cJSON_CreateArray();
+			for (k = 0; k <= a->n_grid; k++)
+				cJSON_AddItemToArray(arr, cJSON_CreateNumber(a->insum[k]));
+			cJSON_AddItemToObject(o, "insum", arr);
+		}
 		cJSON_AddNumberToObject(o, "below", a->below);
 		cJSON_AddNumberToObject(o, "above", a->above);
 		cJSON_AddNumberToObject(o, "sumsq", a->sumsq);
@@ -94,6 +102,7 @@ struct sb_run {
 	struct sb_slot *slots;
 	size_t n_keep;
 	struct atomic_file *af;		/* the output */
+	struct sha256_ctx out_hash;	/* of the bytes written to it */
 	struct drift_set prof;		/* the whole run */
 	const char *output;
 	struct score_stream *ss;
@@ -160,6 +169,7 @@ static int sb_done(void *arg, size_t slot, struct mlops_err *err)
 	if (sl->len && fwrite(sl->buf, 1, sl->len, run->af->fp) != sl->len)
 		return err_set(err, MLOPS_EIO, "cannot write '%s': %s",
 			       run->output, strerror(errno));
+	sha256_update(&run->out_hash, sl->buf, sl->len);
 	sl->len = 0;
 	atomic_writeback(run->af);
 	drift_set_merge(&run->prof, &sl->prof);
@@ -225,6 +235,34 @@ static int parse_shard(const char *s, unsigned *index, unsigned *count,
 	return 0;
 }
 
+/*
+ * A kept input column named like an output column ("prediction",
+ * "proba_CLASS") would give the output two columns of that name, and
+ * a reader would take the wrong one: refused, naming both.
+ */
+static int check_kept_names(const struct model *m,
+			    const struct score_stream *ss, const size_t *keep,
+			    size_t n_keep, struct mlops_err *err)
+{
+	size_t i, k;
+
+	for (i = 0; i < n_keep; i++) {
+		const char *name = score_stream_column(ss, keep[i]);
+		int clash = !strcmp(name, "prediction");
+
+		for (k = 0; !clash && m->task != TASK_REGRESSION &&
+		     k < m->n_classes; k++)
+			clash = !strncmp(name, "proba_", 6) &&
+				!strcmp(name + 6, m->classes[k]);
+		if (clash)
+			return err_set(err, MLOPS_EINPUT,
+				       "'%s' column %zu ('%s') has the name of an output column; "
+				       "rename it in the input, or keep other columns with --keep",
+				       score_stream_name(ss), keep[i] + 1, name);
+	}
+	return 0;
+}
+
 static void write_header(FILE *fp, const struct model *m,
 			 const struct score_stream *ss, const size_t *keep,
 			 size_t n_keep)
@@ -248,22 +286,18 @@ static void write_header(FILE *fp, const struct model *m,
 	fputc('\n', fp);
 }
 
-static int write_metrics_file(const char *path, const char *model, int version,
-			      uint64_t rows, uint64_t rejected, double seconds,
-			      struct mlops_err *err)
+/* The Prometheus text of --metrics-file; the caller frees it. */
+static char *metrics_text_of(const char *model, int version, uint64_t rows,
+			     uint64_t rejected, double seconds)
 {
-	struct atomic_file af;
 	char labels[512];
-	int ret;
 
-	if ((ret = atomic_open(&af, path, err)))
-		return ret;
 	if (model)
 		snprintf(labels, sizeof(labels), "{model=\"%s\",version=\"%d\"}",
 			 model, version);
 	else
 		snprintf(labels, sizeof(labels), "{model=\"file\"}");
-	fprintf(af.fp,
+	return xasprintf(
 		"# HELP mlops_score_rows Rows scored by the last successful run.\n"
 		"# TYPE mlops_score_rows gauge\n"
 		"mlops_score_rows%s %llu\n"
@@ -279,7 +313,38 @@ static int write_metrics_file(const char *path, const char *model, int version,
 		labels, (unsigned long long)rows, labels,
 		(unsigned long long)rejected, labels, seconds, labels,
 		(long long)time(NULL));
+}
+
+static int write_metrics_file(const char *path, const char *text,
+			      struct mlops_err *err)
+{
+	struct atomic_file af;
+	int ret;
+
+	if ((ret = atomic_open(&af, path, err)))
+		return ret;
+	fputs(text, af.fp);
 	return atomic_commit(&af, err);
+}
+
+/* The header row, written and hashed. */
+static int put_header(struct sb_run *sr, const struct score_stream *ss,
+		      const size_t *keep, size_t n_keep,
+		      struct mlops_err *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (!mem)
+		return err_set(err, MLOPS_EIO, "cannot write '%s': %s",
+			       sr->output, strerror(errno));
+	write_header(mem, sr->m, ss, keep, n_keep);
+	fclose(mem);
+	fwrite(text, 1, len, sr->af->fp);
+	sha256_update(&sr->out_hash, text, len);
+	free(text);
+	return 0;
 }
 
 int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
@@ -287,7 +352,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 {
 	const char *input = NULL, *output = NULL, *reject_path = NULL;
 	const char *metrics_path = NULL;
-	struct opt_list keep = { 0 };
+	struct opt_list keep = { 0 }, na = { 0 };
 	int keep_all = 0;
 	long max_errors = 0, threads = 0;
 	const char *shard = NULL;
@@ -302,6 +367,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_INT(0, "max-errors", &max_errors, "N", "skip up to N bad rows instead of stopping (default 0)"),
 		OPT_STRING(0, "reject-file", &reject_path, "FILE", "write skipped rows with their reason here"),
 		OPT_STRING(0, "metrics-file", &metrics_path, "FILE", "write Prometheus metrics here on success"),
+		OPT_CSV(0, "na-values", &na, "TOKENS", "also read these values as missing (besides the model's)"),
 		OPT_CSV_READ(&csv),
 		OPT_END()
 	};
@@ -318,7 +384,11 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	struct modelref_info info = { 0 };
 	const char *name = NULL;
 	char sha[65], *profile_text = NULL, *inputs_text = NULL;
-	char *metrics_text = NULL;
+	char *metrics_text = NULL, *prom_text = NULL;
+	char out_sha[65], reject_sha[65] = "", prom_sha[65];
+	unsigned char digest[32];
+	struct reg_run_output outs[3];
+	size_t n_outs = 0;
 	int n_args, ret, version = 0;
 	long long run_id;
 
@@ -355,6 +425,8 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	so.threads = (size_t)threads;
 	if ((ret = cmd_csv_opts(&csv, &so.csv, err)))
 		goto out;
+	so.na_values = na.items;
+	so.n_na_values = na.n;
 	if (shard && (ret = parse_shard(shard, &so.shard_index, &so.shard_count, err)))
 		goto out;
 	if ((ret = score_stream_open(m, input, &so, &ss, err)))
@@ -372,6 +444,8 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 						       &cols[n_keep++], err)))
 				goto out;
 	}
+	if ((ret = check_kept_names(m, ss, cols, n_keep, err)))
+		goto out;
 	score_stream_set_extra(ss, cols, n_keep);
 	if (reject_path && (ret = atomic_open(&rejects, reject_path, err)))
 		goto out;
@@ -381,16 +455,17 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 				 reject_path ? rejects.fp : NULL);
 	if ((ret = atomic_open(&out, output, err)))
 		goto out;
-	/* Shards after the first leave the header out, so they concatenate. */
-	if (so.shard_count <= 1 || so.shard_index == 0)
-		write_header(out.fp, m, ss, cols, n_keep);
-
 	nf = m->n_features;
 	n_slots = score_stream_slots(ss);
 	sr.m = m;
 	sr.n_keep = n_keep;
 	sr.af = &out;
 	sr.output = output;
+	sha256_init(&sr.out_hash);
+	/* Shards after the first leave the header out, so they concatenate. */
+	if ((so.shard_count <= 1 || so.shard_index == 0) &&
+	    (ret = put_header(&sr, ss, cols, n_keep, err)))
+		goto out;
 	sr.slots = xcalloc(n_slots, sizeof(*sr.slots));
 	drift_set_init(&sr.prof, m, NULL, NULL);
 	have_prof = 1;
@@ -410,6 +485,30 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		goto out;
 	if (reject_path && (ret = atomic_commit(&rejects, err)))
 		goto out;
+	sha256_final(&sr.out_hash, digest);
+	sha256_to_hex(digest, out_sha);
+	outs[n_outs].role = "predictions";
+	outs[n_outs].path = output;
+	outs[n_outs].sha256 = out_sha;
+	outs[n_outs++].rows = (long long)score_stream_rows(ss);
+	/* The rejects, read back: a pipe or stdout records no hash. */
+	if (reject_path && !runlog_hash_file(reject_path, reject_sha, NULL)) {
+		outs[n_outs].role = "rejects";
+		outs[n_outs].path = reject_path;
+		outs[n_outs].sha256 = reject_sha;
+		outs[n_outs++].rows = (long long)score_stream_rejected(ss);
+	}
+	if (metrics_path) {
+		prom_text = metrics_text_of(name, version,
+					    score_stream_rows(ss),
+					    score_stream_rejected(ss),
+					    runlog_elapsed(&rl));
+		sha256_hex(prom_text, strlen(prom_text), prom_sha);
+		outs[n_outs].role = "metrics";
+		outs[n_outs].path = metrics_path;
+		outs[n_outs].sha256 = prom_sha;
+		outs[n_outs++].rows = -1;
+	}
 	for (j = 0; j < nf && !ctx->quiet; j++) {
 		uint64_t u = score_stream_unseen(ss, j);
 
@@ -437,6 +536,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_Delete(o);
 		o = cJSON_CreateArray();
 		in = cJSON_CreateObject();
+		cJSON_AddStringToObject(in, "role", "input");
 		cJSON_AddStringToObject(in, "path", input);
 		cJSON_AddStringToObject(in, "sha256", sha);
 		cJSON_AddNumberToObject(in, "rows", (double)score_stream_rows(ss));
@@ -458,14 +558,14 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		run.inputs_json = inputs_text;
 		run.metrics_json = metrics_text;
 		run.profile_json = profile_text;
+		run.artifact_sha256 = info.sha256;
+		run.outputs = outs;
+		run.n_outputs = n_outs;
 		if ((ret = runlog_record(ctx->repo, &rl, &run, &run_id, err)))
 			goto out;
 	}
 	if (metrics_path &&
-	    (ret = write_metrics_file(metrics_path, name, version,
-				      score_stream_rows(ss),
-				      score_stream_rejected(ss),
-				      runlog_elapsed(&rl), err)))
+	    (ret = write_metrics_file(metrics_path, prom_text, err)))
 		goto out;
 	if (ctx->json) {
 		cJSON *o = cJSON_CreateObject();
@@ -478,6 +578,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddStringToObject(o, "input", input);
 		cJSON_AddStringToObject(o, "input_sha256", sha);
 		cJSON_AddStringToObject(o, "output", output);
+		cJSON_AddStringToObject(o, "output_sha256", out_sha);
 		cJSON_AddNumberToObject(o, "rows", (double)score_stream_rows(ss));
 		cJSON_AddNumberToObject(o, "rejected", (double)score_stream_rejected(ss));
 		cJSON_AddNumberToObject(o, "seconds", runlog_elapsed(&rl));
@@ -503,6 +604,8 @@ out:
 	cJSON_free(profile_text);
 	cJSON_free(inputs_text);
 	cJSON_free(metrics_text);
+	free(prom_text);
 	opt_list_release(&keep);
+	opt_list_release(&na);
 	return ret;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cell.h"
 #include "cmd.h"
 #include "model.h"
 #include "modelref.h"
@@ -63,6 +64,10 @@ static cJSON *show_json(const struct model *m, const struct modelref_info *info,
 					"numeric" : "categorical");
 		if (f->kind == FEATURE_CATEGORICAL)
 			cJSON_AddNumberToObject(x, "levels", (double)f->n_levels);
+		if (f->source) {
+			cJSON_AddStringToObject(x, "source", f->source);
+			cJSON_AddStringToObject(x, "part", cell_part_name(f->part));
+		}
 		cJSON_AddNumberToObject(x, "missing_rate",
 			f->profile.count + f->profile.missing ?
 			(double)f->profile.missing /
@@ -120,6 +125,12 @@ static void show_human(const struct model *m, const struct modelref_info *info,
 		printf("commit     %s%s\n", m->git_commit,
 		       m->git_dirty > 0 ? " (dirty tree)" : "");
 	printf("mlops      %s\n", m->tool_version);
+	if (m->n_na_values) {
+		printf("missing    also");
+		for (i = 0; i < m->n_na_values; i++)
+			printf(" '%s'", m->na_values[i]);
+		printf("\n");
+	}
 	printf("\nfeatures (%zu, %zu inputs):\n", m->n_features, m->n_inputs);
 	for (i = 0; i < m->n_features; i++) {
 		const struct feature *f = &m->features[i];

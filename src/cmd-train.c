@@ -25,14 +25,15 @@
 #include "registry.h"
 #include "repo.h"
 #include "runlog.h"
+#include "sha256.h"
 #include "train.h"
 #include "xalloc.h"
 
 static const char *const synopsis[] = {
 	"mlops train --data FILE --target COL [--model NAME] [--features COLS | --exclude COLS]",
-	"[--categorical COLS] [--numeric COLS] [--holdout FRAC] [--seed N] [--C C] [--alpha A]",
-	"[--class-weight balanced] [--impute mean|median] [--add-indicator] [--strict]",
-	"[--tol T] [--max-iter N] [--config FILE] [-o FILE]",
+	"[--categorical COLS] [--numeric COLS] [--na-values TOKENS] [--holdout FRAC] [--seed N]",
+	"[--C C] [--alpha A] [--class-weight balanced] [--impute mean|median] [--add-indicator]",
+	"[--strict] [--tol T] [--max-iter N] [--config FILE] [-o FILE]",
 	"[--register NAME] [--description TEXT] [--delimiter CHAR] [--encoding ENC]",
 	NULL
 };
@@ -42,6 +43,7 @@ static const struct opt_usage usage = {
 	"  mlops train --data train.csv --target churned\n"
 	"  mlops train --data train.csv.gz --target churned --exclude id --register churn\n"
 	"  mlops train --data cars.csv --target mpg --model ridge --alpha 10 -o mpg.json\n"
+	"  mlops train --data mpg.csv --target mpg --na-values '?'\n"
 	"  mlops train --config spec.json --seed 7\n",
 	"Fit a model on a CSV file, report holdout metrics and write its artefact."
 };
@@ -51,7 +53,7 @@ struct train_args {
 	struct cmd_csv csv;	/* --delimiter, --encoding */
 	const char *description, *class_weight, *impute;
 	int add_indicator, strict;
-	struct opt_list features, exclude, categorical, numeric;
+	struct opt_list features, exclude, categorical, numeric, na_values;
 	double holdout, C, alpha, tol;
 	long seed, max_iter;
 };
@@ -136,7 +138,7 @@ static int read_config(struct train_args *a, cJSON **tree,
 		"categorical", "numeric", "holdout", "seed", "C", "alpha",
 		"tol", "max_iter", "class_weight", "output", "register",
 		"description", "impute", "add_indicator", "strict",
-		"delimiter", "encoding", NULL
+		"delimiter", "encoding", "na_values", NULL
 	};
 	double seed = UNSET_D, max_iter = UNSET_D;
 	const cJSON *v;
@@ -189,6 +191,7 @@ static int read_config(struct train_args *a, cJSON **tree,
 	    (ret = config_list(*tree, "exclude", &a->exclude, a->config, err)) ||
 	    (ret = config_list(*tree, "categorical", &a->categorical, a->config, err)) ||
 	    (ret = config_list(*tree, "numeric", &a->numeric, a->config, err)) ||
+	    (ret = config_list(*tree, "na_values", &a->na_values, a->config, err)) ||
 	    (ret = config_num(*tree, "holdout", &a->holdout, a->config, err)) ||
 	    (ret = config_num(*tree, "C", &a->C, a->config, err)) ||
 	    (ret = config_num(*tree, "alpha", &a->alpha, a->config, err)) ||
@@ -230,16 +233,6 @@ static int parse_algo(const char *s, int *algo, struct mlops_err *err)
 		       s);
 }
 
-static cJSON *metrics_json(const struct model *m)
-{
-	cJSON *o = cJSON_CreateObject();
-	size_t i;
-
-	for (i = 0; i < m->n_metrics; i++)
-		cJSON_AddNumberToObject(o, m->metrics[i].name,
-					m->metrics[i].value);
-	return o;
-}
 
 static void print_human(FILE *fp, const struct model *m,
 			const struct train_report *rep)
@@ -258,8 +251,12 @@ static void print_human(FILE *fp, const struct model *m,
 	if (!m->n_metrics)
 		return;
 	fprintf(fp, "\nholdout metrics:\n");
-	for (i = 0; i < m->n_metrics; i++)
-		fprintf(fp, "  %-10s %.6f\n", m->metrics[i].name, m->metrics[i].value);
+	for (i = 0; i < m->n_metrics; i++) {
+		char buf[96];
+
+		fprintf(fp, "  %-10s %s\n", m->metrics[i].name,
+			metrics_format(&m->metrics[i], buf, sizeof(buf)));
+	}
 	if (!rep->confusion)
 		return;
 	fprintf(fp, "\nconfusion matrix (rows: true class, columns: predicted):\n");
@@ -287,6 +284,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_CSV(0, "exclude", &a.exclude, "COLS", "use every column but these and the target"),
 		OPT_CSV(0, "categorical", &a.categorical, "COLS", "treat these columns as categories"),
 		OPT_CSV(0, "numeric", &a.numeric, "COLS", "treat these columns as numbers"),
+		OPT_CSV(0, "na-values", &a.na_values, "TOKENS", "also read these values as missing (comma-separated; kept in the model)"),
 		OPT_DOUBLE(0, "holdout", &a.holdout, "FRAC", "fraction of rows held out for metrics (default 0.2)"),
 		OPT_INT(0, "seed", &a.seed, "N", "seed of the holdout shuffle (default 1)"),
 		OPT_DOUBLE(0, "C", &a.C, "C", "logistic/softmax: inverse L2 strength, as sklearn's C (default 1)"),
@@ -296,7 +294,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_BOOL(0, "add-indicator", &a.add_indicator, "add a 0/1 input marking missing values of each number"),
 		OPT_BOOL(0, "strict", &a.strict, "make categories never seen in training bad input when scoring"),
 		OPT_DOUBLE(0, "tol", &a.tol, "T", "stop when the largest gradient entry is below T per row (default 1e-8)"),
-		OPT_INT(0, "max-iter", &a.max_iter, "N", "iteration limit of the solver (default 100)"),
+		OPT_INT(0, "max-iter", &a.max_iter, "N", "iteration limit of the solver (default: 100 for Newton's method, max(1000, unknowns) for L-BFGS)"),
 		OPT_STRING(0, "config", &a.config, "FILE", "read settings from a JSON training spec; flags override"),
 		OPT_STRING('o', "output", &a.output, "FILE", "write the artefact here (default model.json unless --register)"),
 		OPT_STRING(0, "register", &a.reg_name, "NAME", "register the artefact as the next version of NAME"),
@@ -313,8 +311,9 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	struct reg_run run = { 0 };
 	cJSON *tree = NULL, *js = NULL, *params;
 	char *bytes = NULL, *params_json = NULL, *inputs_json = NULL;
-	char *metrics_text = NULL, sha[65] = "";
-	size_t len = 0;
+	char *metrics_text = NULL, sha[65] = "", config_sha[65];
+	struct reg_run_output out_file;
+	size_t len = 0, i;
 	long long run_id = 0;
 	int n_args, ret, version = 0, existed = 0;
 
@@ -396,12 +395,27 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		}
 		to.seed = (unsigned long)a.seed;
 	}
-	if (a.max_iter != UNSET_L)
+	if (a.max_iter != UNSET_L) {
+		if (a.max_iter < 1) {
+			ret = err_set(err, MLOPS_EUSAGE,
+				      "--max-iter must be at least 1, got %ld",
+				      a.max_iter);
+			goto out;
+		}
 		to.max_iter = a.max_iter;
+	}
 	to.features = a.features.n ? a.features.items : NULL;
 	to.n_features = a.features.n;
-	to.exclude = a.exclude.items;
-	to.n_exclude = a.exclude.n;
+	/* Excluded columns are not even loaded (see dataset_opts.exclude);
+	 * excluding the target contradicts --target, a usage error. */
+	for (i = 0; i < a.exclude.n; i++)
+		if (!strcmp(a.exclude.items[i], a.target)) {
+			ret = err_set(err, MLOPS_EUSAGE,
+				      "--exclude names the target '%s'", a.target);
+			goto out;
+		}
+	dopts.na_values = a.na_values.items;
+	dopts.n_na_values = a.na_values.n;
 
 	/* Load only what is needed: the features named, or all but the
 	 * excluded columns. */
@@ -424,6 +438,12 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	if ((ret = train_fit(ds, &to, &m, &rep, err)))
 		goto out;
 	m->data_path = xstrdup(a.data);
+	if (a.na_values.n) {
+		m->na_values = xcalloc(a.na_values.n, sizeof(char *));
+		for (i = 0; i < a.na_values.n; i++)
+			m->na_values[i] = xstrdup(a.na_values.items[i]);
+		m->n_na_values = a.na_values.n;
+	}
 	m->tool_version = xstrdup(MLOPS_VERSION);
 	m->created_at = xstrdup(rl.started_at);
 	if (rl.git.found) {
@@ -434,9 +454,18 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		fprintf(stderr, "mlops train: warning: ignored %zu row%s of '%s' with no value in '%s'\n",
 			rep.n_dropped, rep.n_dropped == 1 ? "" : "s", a.data,
 			a.target);
+	for (i = 0; i < rep.n_id_columns && !ctx->quiet; i++)
+		fprintf(stderr, "mlops train: warning: left out '%s': a different value on nearly every row, as an identifier has (keep it with --categorical '%s', or --exclude it)\n",
+			rep.id_columns[i], rep.id_columns[i]);
+	for (i = 0; i < rep.n_leaks && !ctx->quiet; i++)
+		fprintf(stderr, "mlops train: warning: feature '%s' alone predicts '%s' exactly on the training rows: a target leak? (leave it out with --exclude '%s')\n",
+			rep.leaks[i], a.target, rep.leaks[i]);
+	if (rep.perfect && !rep.n_leaks && !ctx->quiet)
+		fprintf(stderr, "mlops train: warning: the holdout %s is perfect: check the features for a target leak\n",
+			rep.perfect);
 	if (!m->converged && !ctx->quiet)
-		fprintf(stderr, "mlops train: warning: the solver did not converge in %ld iterations (raise --max-iter or --tol)\n",
-			m->max_iter);
+		fprintf(stderr, "mlops train: warning: the solver did not converge in %ld iterations; raise --max-iter (e.g. --max-iter %ld) or loosen --tol (now %g)\n",
+			m->max_iter, 4 * m->max_iter, to.tol);
 
 	if ((ret = model_to_bytes(m, &bytes, &len, err)))
 		goto out;
@@ -453,27 +482,49 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	cJSON_AddNumberToObject(params, "seed", (double)to.seed);
 	cJSON_AddNumberToObject(params, "l2", m->l2);
 	cJSON_AddNumberToObject(params, "tol", to.tol);
-	cJSON_AddNumberToObject(params, "max_iter", (double)to.max_iter);
+	cJSON_AddNumberToObject(params, "max_iter", (double)m->max_iter);
 	cJSON_AddBoolToObject(params, "converged", m->converged);
 	cJSON_AddNumberToObject(params, "iterations", (double)m->n_iter);
 	params_json = cJSON_PrintUnformatted(params);
 	cJSON_Delete(params);
 	js = cJSON_CreateArray();
 	params = cJSON_CreateObject();
+	cJSON_AddStringToObject(params, "role", "data");
 	cJSON_AddStringToObject(params, "path", a.data);
 	cJSON_AddStringToObject(params, "sha256", ds->sha256);
 	cJSON_AddNumberToObject(params, "rows", (double)ds->n_rows);
 	cJSON_AddItemToArray(js, params);
+	/* The training spec is an input too; the data's rows are above. */
+	if (a.config && !runlog_hash_file(a.config, config_sha, NULL)) {
+		params = cJSON_CreateObject();
+		cJSON_AddStringToObject(params, "role", "config");
+		cJSON_AddStringToObject(params, "path", a.config);
+		cJSON_AddStringToObject(params, "sha256", config_sha);
+		cJSON_AddItemToArray(js, params);
+	}
 	inputs_json = cJSON_PrintUnformatted(js);
 	cJSON_Delete(js);
-	js = metrics_json(m);
-	metrics_text = cJSON_PrintUnformatted(js);
+	js = cJSON_CreateObject();
+	cmd_json_metrics(js, "metrics", m->metrics, m->n_metrics);
+	metrics_text = cJSON_PrintUnformatted(cJSON_GetObjectItem(js,
+								  "metrics"));
 	cJSON_Delete(js);
 	js = NULL;
+	/* The artefact's name, stored or not: what -o wrote. */
+	sha256_hex(bytes, len, sha);
 	if (ctx->repo) {
 		struct repo *r = ctx->repo;
 
 		run.kind = "train";
+		run.artifact_sha256 = sha;
+		if (a.output) {
+			out_file.role = "artifact";
+			out_file.path = a.output;
+			out_file.sha256 = sha;
+			out_file.rows = -1;
+			run.outputs = &out_file;
+			run.n_outputs = 1;
+		}
 		run.model = a.reg_name;
 		run.exit_status = 0;
 		run.passed = -1;
@@ -491,10 +542,13 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 			goto out;
 		if ((ret = registry_add_run(r->reg, &run, &run_id, err)) ||
 		    (a.reg_name &&
-		     (ret = registry_register(r->reg, a.reg_name, sha,
-					      (long long)len, run_id,
-					      a.description, &version,
-					      &existed, err)))) {
+		     ((ret = registry_register(r->reg, a.reg_name, sha,
+					       (long long)len, run_id,
+					       a.description, &version,
+					       &existed, err)) ||
+		      (ret = registry_set_run_version(r->reg, run_id,
+						      a.reg_name, version,
+						      err))))) {
 			registry_rollback(r->reg);
 			goto out;
 		}
@@ -514,7 +568,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddNumberToObject(o, "rows_ignored", (double)rep.n_dropped);
 		cJSON_AddBoolToObject(o, "converged", m->converged);
 		cJSON_AddNumberToObject(o, "iterations", (double)m->n_iter);
-		cJSON_AddItemToObject(o, "metrics", metrics_json(m));
+		cmd_json_metrics(o, "metrics", m->metrics, m->n_metrics);
 		if (a.output)
 			cJSON_AddStringToObject(o, "output", a.output);
 		if (sha[0])
@@ -554,5 +608,6 @@ out:
 	opt_list_release(&a.exclude);
 	opt_list_release(&a.categorical);
 	opt_list_release(&a.numeric);
+	opt_list_release(&a.na_values);
 	return ret;
 }

@@ -31,7 +31,7 @@
 static const char *const synopsis[] = {
 	"mlops validate MODEL --data FILE [--min METRIC=V]... [--max METRIC=V]...",
 	"[--against MODEL [--min-delta METRIC=D]...] [--max-latency-us N] [--max-size BYTES]",
-	"[--delimiter CHAR] [--encoding ENC]",
+	"[--na-values TOKENS] [--delimiter CHAR] [--encoding ENC]",
 	NULL
 };
 
@@ -51,6 +51,7 @@ struct scored_set {
 	size_t *confusion;
 	double latency_us;
 	uint64_t rows;
+	char data_sha256[65];	/* of the data read, when hashed */
 };
 
 struct gate {
@@ -60,13 +61,20 @@ struct gate {
 	int kind;		/* 0 min, 1 max, 2 min-delta */
 };
 
-static double find_metric(const struct scored_set *s, const char *name)
+/* Value of a metric (NAN if undefined: *note, if wanted, says why). */
+static double find_metric(const struct scored_set *s, const char *name,
+			  const char **note)
 {
 	size_t i;
 
+	if (note)
+		*note = "";
 	for (i = 0; i < s->n_metrics; i++)
-		if (!strcmp(s->metrics[i].name, name))
+		if (!strcmp(s->metrics[i].name, name)) {
+			if (note)
+				*note = s->metrics[i].note;
 			return s->metrics[i].value;
+		}
 	if (!strcmp(name, "latency_us"))
 		return s->latency_us;
 	if (!strcmp(name, "size"))
@@ -92,9 +100,13 @@ static long label_class(const struct model *m, const char *label)
 	return -1;
 }
 
-/* Score `path` with s->m, collecting labels and predictions, then metrics. */
-static int evaluate(struct scored_set *s, const char *path,
-		    const struct csv_opts *read, struct mlops_err *err)
+/*
+ * Score `path` with s->m, collecting labels and predictions, then
+ * metrics; with `hash`, s->data_sha256 receives the data's hash.
+ */
+static int evaluate(struct scored_set *s, const char *path, int hash,
+		    const struct opt_list *na, const struct csv_opts *read,
+		    struct mlops_err *err)
 {
 	const struct model *m = s->m;
 	struct score_stream *ss = NULL;
@@ -106,7 +118,9 @@ static int evaluate(struct scored_set *s, const char *path,
 	struct timespec ts;
 	struct score_stream_opts so = { 0 };
 
-	so.no_hash = 1;		/* the data's hash is not reported */
+	so.no_hash = !hash;	/* a second pass over the same data */
+	so.na_values = na->items;
+	so.n_na_values = na->n;
 	so.csv = *read;
 	if ((ret = score_stream_open(m, path, &so, &ss, err)))
 		return ret;
@@ -125,7 +139,7 @@ static int evaluate(struct scored_set *s, const char *path,
 			const char *label = b.extra[i];
 			size_t len = strlen(label);
 
-			if (csv_is_missing(label, len))
+			if (score_stream_is_missing(ss, label, len))
 				continue;
 			if (n == alloc) {
 				alloc = alloc ? 2 * alloc : 4096;
@@ -160,6 +174,8 @@ static int evaluate(struct scored_set *s, const char *path,
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t1 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	s->rows = n;
+	if (hash)
+		score_stream_sha256(ss, s->data_sha256);
 	s->latency_us = score_stream_rows(ss) ?
 			(t1 - t0) * 1e6 / (double)score_stream_rows(ss) : 0;
 	if (!n) {
@@ -171,8 +187,9 @@ static int evaluate(struct scored_set *s, const char *path,
 		s->n_metrics = metrics_regression(yv, pred, n, s->metrics);
 	} else {
 		s->confusion = xcalloc(m->n_classes * m->n_classes, sizeof(size_t));
-		s->n_metrics = metrics_classification(m->task, m->n_classes, cls,
-						      pred, n, s->metrics,
+		s->n_metrics = metrics_classification(m->task, m->n_classes,
+						      (const char *const *)m->classes,
+						      cls, pred, n, s->metrics,
 						      s->confusion);
 	}
 	ret = 0;
@@ -221,7 +238,7 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		 struct mlops_err *err)
 {
 	const char *data = NULL, *against = NULL;
-	struct opt_list mins = { 0 }, maxs = { 0 }, deltas = { 0 };
+	struct opt_list mins = { 0 }, maxs = { 0 }, deltas = { 0 }, na = { 0 };
 	double max_latency = -1, max_size = -1;
 	struct cmd_csv csv = { 0 };
 	struct csv_opts read;
@@ -233,6 +250,7 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_LIST(0, "min-delta", &deltas, "METRIC=D", "fail unless the improvement over --against is >= D"),
 		OPT_DOUBLE(0, "max-latency-us", &max_latency, "N", "fail if scoring takes more than N microseconds per row"),
 		OPT_DOUBLE(0, "max-size", &max_size, "BYTES", "fail if the artefact is larger than BYTES"),
+		OPT_CSV(0, "na-values", &na, "TOKENS", "also read these values as missing (besides the model's)"),
 		OPT_CSV_READ(&csv),
 		OPT_END()
 	};
@@ -287,9 +305,9 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			goto out;
 		}
 	}
-	if ((ret = evaluate(&chal, data, &read, err)))
+	if ((ret = evaluate(&chal, data, 1, &na, &read, err)))
 		goto out;
-	if (against && (ret = evaluate(&champ, data, &read, err)))
+	if (against && (ret = evaluate(&champ, data, 0, &na, &read, err)))
 		goto out;
 
 	/* Apply the gates; the first failure becomes the error line. */
@@ -299,16 +317,22 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		struct gate *g = &gates[i];
 		char name[32];
 		double v, c = NAN, d;
+		const char *note;
 		int ok;
 		cJSON *o = cJSON_CreateObject();
 
 		snprintf(name, sizeof(name), "%.*s", (int)g->len, g->metric);
-		v = find_metric(&chal, name);
+		v = find_metric(&chal, name, &note);
 		if (g->kind == 2) {
-			c = find_metric(&champ, name);
+			c = find_metric(&champ, name, note[0] ? NULL : &note);
 			d = metrics_higher_is_better(name) ? v - c : c - v;
 			ok = d >= g->value;
-			if (!ok && !failure[0])
+			if (!ok && !failure[0] && isnan(d))
+				snprintf(failure, sizeof(failure),
+					 "gate failed: %s could not be computed on this data%s%s (--min-delta %s=%g)",
+					 name, note[0] ? ": " : "", note, name,
+					 g->value);
+			else if (!ok && !failure[0])
 				snprintf(failure, sizeof(failure),
 					 "gate failed: %s improves by %.6g over %s, below --min-delta %s=%g",
 					 name, d, against, name, g->value);
@@ -317,8 +341,9 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			ok = g->kind == 0 ? v >= g->value : v <= g->value;
 			if (!ok && !failure[0] && isnan(v))
 				snprintf(failure, sizeof(failure),
-					 "gate failed: %s could not be computed on this data (--%s %s=%g)",
-					 name, g->kind == 0 ? "min" : "max",
+					 "gate failed: %s could not be computed on this data%s%s (--%s %s=%g)",
+					 name, note[0] ? ": " : "", note,
+					 g->kind == 0 ? "min" : "max",
 					 name, g->value);
 			else if (!ok && !failure[0])
 				snprintf(failure, sizeof(failure),
@@ -332,10 +357,13 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddStringToObject(o, "rule", g->kind == 0 ? "min" :
 					g->kind == 1 ? "max" : "min-delta");
 		cJSON_AddNumberToObject(o, "threshold", g->value);
-		if (isfinite(v))
+		if (isfinite(v)) {
 			cJSON_AddNumberToObject(o, "value", v);
-		else
+		} else {
 			cJSON_AddNullToObject(o, "value");
+			cJSON_AddStringToObject(o, "reason", note[0] ? note :
+						"undefined on this data");
+		}
 		cJSON_AddBoolToObject(o, "passed", ok);
 		cJSON_AddItemToArray(jg, o);
 	}
@@ -372,12 +400,6 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddItemToArray(jg, o);
 	}
 
-	jm = cJSON_CreateObject();
-	for (i = 0; i < chal.n_metrics; i++)
-		cJSON_AddNumberToObject(jm, chal.metrics[i].name,
-					chal.metrics[i].value);
-	cJSON_AddNumberToObject(jm, "latency_us", chal.latency_us);
-	cJSON_AddNumberToObject(jm, "size", (double)chal.info.size);
 	cJSON_AddNumberToObject(report, "schema", 1);
 	if (chal.info.name) {
 		cJSON_AddStringToObject(report, "model", chal.info.name);
@@ -387,19 +409,32 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	cJSON_AddStringToObject(report, "sha256", chal.info.sha256);
 	cJSON_AddStringToObject(report, "data", data);
+	cJSON_AddStringToObject(report, "data_sha256", chal.data_sha256);
 	cJSON_AddNumberToObject(report, "rows", (double)chal.rows);
-	cJSON_AddItemToObject(report, "metrics", jm);
+	cmd_json_metrics(report, "metrics", chal.metrics, chal.n_metrics);
+	jm = cJSON_GetObjectItem(report, "metrics");
+	cJSON_AddNumberToObject(jm, "latency_us", chal.latency_us);
+	cJSON_AddNumberToObject(jm, "size", (double)chal.info.size);
 	if (against) {
-		cJSON *cm = cJSON_CreateObject();
+		cJSON *cm = cJSON_CreateObject(), *cn;
 
-		for (i = 0; i < champ.n_metrics; i++)
-			cJSON_AddNumberToObject(cm, champ.metrics[i].name,
-						champ.metrics[i].value);
+		cmd_json_metrics(cm, "metrics", champ.metrics, champ.n_metrics);
 		cJSON_AddStringToObject(report, "against", against);
-		if (champ.info.name)
+		if (champ.info.name) {
+			cJSON_AddStringToObject(report, "against_model",
+						champ.info.name);
 			cJSON_AddNumberToObject(report, "against_version",
 						champ.info.version);
-		cJSON_AddItemToObject(report, "against_metrics", cm);
+		}
+		/* What the stage policy compares with the stage's holder. */
+		cJSON_AddStringToObject(report, "against_sha256",
+					champ.info.sha256);
+		cJSON_AddItemToObject(report, "against_metrics",
+				      cJSON_DetachItemFromObject(cm, "metrics"));
+		if ((cn = cJSON_DetachItemFromObject(cm, "metric_notes")))
+			cJSON_AddItemToObject(report, "against_metric_notes",
+					      cn);
+		cJSON_Delete(cm);
 	}
 	cJSON_AddItemToObject(report, "gates", jg);
 	cJSON_AddBoolToObject(report, "passed", passed);
@@ -408,7 +443,9 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 	if (ctx->repo) {
 		cJSON *in = cJSON_CreateArray(), *o = cJSON_CreateObject();
 
+		cJSON_AddStringToObject(o, "role", "data");
 		cJSON_AddStringToObject(o, "path", data);
+		cJSON_AddStringToObject(o, "sha256", chal.data_sha256);
 		cJSON_AddNumberToObject(o, "rows", (double)chal.rows);
 		cJSON_AddItemToArray(in, o);
 		inputs_text = cJSON_PrintUnformatted(in);
@@ -419,6 +456,7 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		run.version = chal.info.version;
 		run.exit_status = passed ? 0 : 3;
 		run.passed = passed;
+		run.artifact_sha256 = chal.info.sha256;
 		run.inputs_json = inputs_text;
 		run.metrics_json = metrics_text;
 		if ((ret = runlog_record(ctx->repo, &rl, &run, &run_id, err)))
@@ -440,17 +478,35 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			printf(" %12s %12s", "champion", "improvement");
 		printf("\n");
 		for (i = 0; i < chal.n_metrics; i++) {
-			const char *name = chal.metrics[i].name;
+			const char *name = chal.metrics[i].name, *note;
+			double v = chal.metrics[i].value, c;
 
-			printf("  %-12s %12.6f", name, chal.metrics[i].value);
+			/* An undefined metric: n/a, and why after the columns. */
+			printf("  %-12s", name);
+			if (isnan(v))
+				printf(" %12s", "n/a");
+			else
+				printf(" %12.6f", v);
+			note = chal.metrics[i].note;
 			if (against) {
-				double c = find_metric(&champ, name);
+				const char *cnote;
 
-				printf(" %12.6f %+12.6f", c,
-				       metrics_higher_is_better(name) ?
-				       chal.metrics[i].value - c :
-				       c - chal.metrics[i].value);
+				c = find_metric(&champ, name, &cnote);
+				if (!note[0])
+					note = cnote;
+				if (isnan(c))
+					printf(" %12s", "n/a");
+				else
+					printf(" %12.6f", c);
+				if (isnan(v) || isnan(c))
+					printf(" %12s", "n/a");
+				else
+					printf(" %+12.6f",
+					       metrics_higher_is_better(name) ?
+					       v - c : c - v);
 			}
+			if (note[0])
+				printf(" (%s)", note);
 			printf("\n");
 		}
 		printf("  %-12s %12.3f\n", "latency_us", chal.latency_us);
@@ -462,14 +518,22 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			cJSON_ArrayForEach(o, jg) {
 				cJSON *v = cJSON_GetObjectItem(o, "value");
 
-				printf("  %-4s %s %-10s %-12s %g (value %s%.6g)\n",
+				cJSON *why = cJSON_GetObjectItem(o, "reason");
+				char val[96];
+
+				if (cJSON_IsNumber(v))
+					snprintf(val, sizeof(val), "%.6g",
+						 v->valuedouble);
+				else
+					snprintf(val, sizeof(val), "n/a (%s)",
+						 why ? why->valuestring : "");
+				printf("  %-4s %s %-10s %-12s %g (value %s)\n",
 				       verdict_word(cJSON_IsTrue(cJSON_GetObjectItem(o, "passed")),
 						    ctx->color),
 				       "", cJSON_GetObjectItem(o, "rule")->valuestring,
 				       cJSON_GetObjectItem(o, "metric")->valuestring,
 				       cJSON_GetObjectItem(o, "threshold")->valuedouble,
-				       cJSON_IsNumber(v) ? "" : "n/a ",
-				       cJSON_IsNumber(v) ? v->valuedouble : 0.0);
+				       val);
 			}
 		}
 		printf("\nverdict: %s\n", passed ? "pass" : "FAIL");
@@ -488,6 +552,7 @@ out:
 	free(gates);
 	opt_list_release(&mins);
 	opt_list_release(&maxs);
+	opt_list_release(&na);
 	opt_list_release(&deltas);
 	return ret;
 }

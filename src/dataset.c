@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cell.h"
 #include "csv.h"
 #include "dataset.h"
 #include "parallel.h"
@@ -67,21 +68,28 @@ enum force { FORCE_NONE, FORCE_NUMERIC, FORCE_CATEGORICAL };
 struct load_col {
 	size_t src;		/* field index in the file */
 	enum force force;
-	int interning;		/* else plain numeric */
+	int interning;		/* else plain numeric (or timestamps) */
+	int is_time;		/* not interning: the values are timestamps */
 	double *val;		/* per row: code (-1 missing) or number */
 	struct strmap *map;	/* level string -> code */
 	char **levels;
 	double *level_val;	/* each level's number (if all_numeric) */
 	size_t n_levels, levels_cap;
 	int all_numeric;	/* every level so far parses as a number */
+	int all_time;		/* every level so far is a timestamp */
 	size_t n_missing;
 };
+
+/* What a level holds, as far as its chunk's worker parsed it. */
+enum { LV_TEXT, LV_NUMBER, LV_TIME };
 
 /* A value first seen in a chunk; its bytes live in the chunk. */
 struct chunk_level {
 	const char *s;
 	size_t len;
-	double val;		/* its number; NAN if none or not parsed */
+	double val;		/* its number or timestamp; NAN if neither
+				 * or not parsed */
+	int kind;		/* LV_*; LV_TEXT if not parsed */
 };
 
 /* One column of one chunk, as a worker left it for the merge. */
@@ -89,6 +97,8 @@ struct chunk_col {
 	int interned;		/* the column was interning: rows hold codes */
 	int coding;		/* still coding (local dictionary not full) */
 	int parse_levels;	/* the column may still turn numeric */
+	int parse_time;		/* or into timestamps */
+	int time;		/* not coding: the values are timestamps */
 	size_t n_coded;		/* rows [0, n_coded) hold chunk-local codes
 				 * (-1 missing), later ones numbers */
 	struct strmap *map;	/* value -> chunk-local code */
@@ -136,6 +146,8 @@ struct loader {
 	struct load_col *cols;
 	size_t n_cols;
 	size_t max_levels;
+	struct cell_na na;	/* missing tokens beyond csv_is_missing() */
+	int only_mode;		/* every loaded column was named */
 	size_t n_rows, cap_rows;
 	unsigned long *line;
 	size_t chunk_bytes, n_workers, per_batch;
@@ -267,6 +279,8 @@ static int plan_columns(struct loader *ld, const struct dataset_opts *opts,
 	ld->chunk_bytes = opts->chunk_bytes ? opts->chunk_bytes :
 			  DEFAULT_CHUNK_BYTES;
 	ld->n_workers = opts->threads ? opts->threads : parallel_cpus();
+	cell_na_init(&ld->na, opts->na_values, opts->n_na_values);
+	ld->only_mode = opts->only != NULL;
 	if ((ret = check_names(ld, &opts->target, opts->target ? 1 : 0,
 			       "--target", 0, err)) ||
 	    (ret = check_names(ld, opts->only, opts->only ? opts->n_only : 0,
@@ -315,6 +329,7 @@ static int plan_columns(struct loader *ld, const struct dataset_opts *opts,
 			   is_num ? FORCE_NUMERIC : FORCE_NONE;
 		c->interning = c->force != FORCE_NUMERIC;
 		c->all_numeric = c->force != FORCE_CATEGORICAL;
+		c->all_time = c->force == FORCE_NONE;
 		if (c->interning)
 			c->map = strmap_new();
 	}
@@ -338,7 +353,10 @@ static void drop_interning(struct load_col *c)
 	c->interning = 0;
 }
 
-/* Replace the codes of rows [0, n_rows) by numbers; stop interning. */
+/*
+ * Replace the codes of rows [0, n_rows) by numbers (or timestamps, their
+ * levels' values either way); stop interning.
+ */
 static void go_numeric(struct load_col *c, size_t n_rows)
 {
 	size_t i;
@@ -349,17 +367,44 @@ static void go_numeric(struct load_col *c, size_t n_rows)
 	drop_interning(c);
 }
 
-static int not_a_number(const struct loader *ld, const struct load_col *c,
-			unsigned long line, const char *s, size_t len,
-			struct mlops_err *err)
+static void go_time(struct load_col *c, size_t n_rows)
+{
+	go_numeric(c, n_rows);
+	c->is_time = 1;
+}
+
+/*
+ * A value that does not fit its column, a column of numbers (or of
+ * timestamps if `time`), with the ways out: --na-values for a
+ * placeholder, --categorical for a column that really is text.
+ */
+static int bad_value(const struct loader *ld, const struct load_col *c,
+		     unsigned long line, const char *s, size_t len, int time,
+		     struct mlops_err *err)
 {
 	int n = len > MSG_VALUE_MAX ? MSG_VALUE_MAX : (int)len;
+	const char *more = len > MSG_VALUE_MAX ? "..." : "";
+	const char *name = ld->header[c->src];
 
+	if (!time && cell_is_nonfinite(s, len))
+		return err_set(err, MLOPS_EINPUT,
+			       "'%s' line %lu, column %zu ('%s'): '%.*s%s' is "
+			       "not a finite number (read it as missing with "
+			       "--na-values '%.*s%s')", ld->name, line,
+			       c->src + 1, name, n, s, more, n, s, more);
+	if (c->force == FORCE_NUMERIC)
+		return err_set(err, MLOPS_EINPUT,
+			       "'%s' line %lu, column %zu ('%s'): '%.*s%s' is "
+			       "not a number (read it as missing with "
+			       "--na-values '%.*s%s')", ld->name, line,
+			       c->src + 1, name, n, s, more, n, s, more);
 	return err_set(err, MLOPS_EINPUT,
 		       "'%s' line %lu, column %zu ('%s'): '%.*s%s' is not a "
-		       "number", ld->name, line, c->src + 1,
-		       ld->header[c->src], n, s,
-		       len > MSG_VALUE_MAX ? "..." : "");
+		       "%s in a column of %ss: read it as missing with "
+		       "--na-values '%.*s%s', or the column as text with "
+		       "--categorical '%s'", ld->name, line, c->src + 1, name,
+		       n, s, more, time ? "timestamp" : "number",
+		       time ? "timestamp" : "number", n, s, more, name);
 }
 
 static int too_many_levels(const struct loader *ld, const struct load_col *c,
@@ -367,9 +412,97 @@ static int too_many_levels(const struct loader *ld, const struct load_col *c,
 {
 	return err_set(err, MLOPS_EINPUT,
 		       "'%s' line %lu, column %zu ('%s'): more than %zu "
-		       "distinct values in a categorical column; exclude it "
-		       "(--exclude)", ld->name, line, c->src + 1,
-		       ld->header[c->src], ld->max_levels);
+		       "distinct values in a categorical column; leave it out "
+		       "with --exclude '%s'", ld->name, line, c->src + 1,
+		       ld->header[c->src], ld->max_levels, ld->header[c->src]);
+}
+
+enum { KIND_TEXT, KIND_NUMBER, KIND_NONFINITE, KIND_TIME };
+
+static int value_kind(const char *s, size_t len)
+{
+	double x;
+
+	if (!csv_parse_double(s, len, &x))
+		return KIND_NUMBER;
+	if (cell_is_nonfinite(s, len))
+		return KIND_NONFINITE;
+	if (!cell_parse_timestamp(s, len, &x))
+		return KIND_TIME;
+	return KIND_TEXT;
+}
+
+/*
+ * The type rule for an interning column that is neither all numbers nor
+ * all timestamps, judged on its rows [0, n_rows) plus `extra` (a value
+ * new at row n_rows, or NULL): when at least one value is a number
+ * (finite or not) and numbers are at least half of the distinct values
+ * or of the non-missing cells, the column is numeric with bad values and
+ * the first of them in file order is reported; the same for timestamps.
+ * Otherwise the column is text: MLOPS_OK.
+ */
+static int type_rule(const struct loader *ld, const struct load_col *c,
+		     size_t n_rows, const struct chunk_level *extra,
+		     struct mlops_err *err)
+{
+	size_t n_lv = c->n_levels + (extra != NULL), k, i, bad_lv = SIZE_MAX;
+	size_t lv_num = 0, lv_time = 0, rows_num = 0, rows_time = 0, rows = 0;
+	size_t *count = xcalloc(n_lv + 1, sizeof(size_t));
+	int *kind = xcalloc(n_lv + 1, sizeof(int)), want = KIND_TEXT;
+
+	for (k = 0; k < c->n_levels; k++)
+		kind[k] = value_kind(c->levels[k], strlen(c->levels[k]));
+	if (extra) {
+		kind[k] = value_kind(extra->s, extra->len);
+		count[k] = 1;
+	}
+	for (i = 0; i < n_rows; i++)
+		if (c->val[i] >= 0)
+			count[(size_t)c->val[i]]++;
+	for (k = 0; k < n_lv; k++) {
+		int num = kind[k] == KIND_NUMBER || kind[k] == KIND_NONFINITE;
+
+		lv_num += num;
+		lv_time += kind[k] == KIND_TIME;
+		rows_num += num ? count[k] : 0;
+		rows_time += kind[k] == KIND_TIME ? count[k] : 0;
+		rows += count[k];
+	}
+	if (lv_num && (2 * lv_num >= n_lv || 2 * rows_num >= rows))
+		want = KIND_NUMBER;
+	else if (lv_time && (2 * lv_time >= n_lv || 2 * rows_time >= rows))
+		want = KIND_TIME;
+	for (k = 0; want != KIND_TEXT && k < n_lv && bad_lv == SIZE_MAX; k++)
+		if (kind[k] != want)
+			bad_lv = k;
+	free(count);
+	free(kind);
+	if (bad_lv == SIZE_MAX)
+		return MLOPS_OK;
+	if (bad_lv == c->n_levels)
+		return bad_value(ld, c, ld->line[n_rows], extra->s, extra->len,
+				 want == KIND_TIME, err);
+	/* Levels are numbered in order of appearance: find its first row. */
+	for (i = 0; i < n_rows && c->val[i] != (double)bad_lv; i++)
+		;
+	return bad_value(ld, c, ld->line[i], c->levels[bad_lv],
+			 strlen(c->levels[bad_lv]), want == KIND_TIME, err);
+}
+
+/*
+ * An interning column passes max_levels distinct values at row `row`
+ * (`lv` the new value if known) and cannot turn numeric: the type rule's
+ * error, or too many levels.
+ */
+static int levels_overflow(const struct loader *ld, const struct load_col *c,
+			   size_t row, const struct chunk_level *lv,
+			   struct mlops_err *err)
+{
+	int ret;
+
+	if (c->force == FORCE_NONE && (ret = type_rule(ld, c, row, lv, err)))
+		return ret;
+	return too_many_levels(ld, c, ld->line[row], err);
 }
 
 /* ---- workers: one chunk into the columns ---- */
@@ -383,9 +516,36 @@ static void start_chunk_col(const struct load_col *c, struct chunk_col *cc)
 	cc->interned = c->interning;
 	cc->coding = c->interning;
 	cc->parse_levels = c->interning && c->all_numeric;
+	cc->parse_time = c->interning && c->all_time;
+	cc->time = !c->interning && c->is_time;
 	cc->n_coded = SIZE_MAX;
 	cc->n_levels = 0;
 	cc->n_missing = 0;
+}
+
+/*
+ * Parse a new level as far as the column may still turn numeric or into
+ * timestamps; a level that is neither ends that hope for the chunk.
+ */
+static void classify_level(struct chunk_col *cc, struct chunk_level *lv)
+{
+	lv->kind = LV_TEXT;
+	if (cc->parse_levels) {
+		if (!csv_parse_double(lv->s, lv->len, &lv->val)) {
+			lv->kind = LV_NUMBER;
+			cc->parse_time = 0;
+			return;
+		}
+		cc->parse_levels = 0;
+	}
+	if (cc->parse_time) {
+		if (!cell_parse_timestamp(lv->s, lv->len, &lv->val)) {
+			lv->kind = LV_TIME;
+			return;
+		}
+		cc->parse_time = 0;
+	}
+	lv->val = NAN;
 }
 
 /*
@@ -411,7 +571,7 @@ static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
 			*out = (double)code;
 			return MLOPS_OK;
 		}
-		if (csv_is_missing(s, len)) {
+		if (cell_is_missing(&ld->na, s, len)) {
 			*out = -1;
 			cc->n_missing++;
 			return MLOPS_OK;
@@ -426,9 +586,7 @@ static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
 			lv = &cc->levels[cc->n_levels];
 			lv->s = s;
 			lv->len = len;
-			if (!cc->parse_levels ||
-			    csv_parse_double(s, len, &lv->val))
-				lv->val = NAN;
+			classify_level(cc, lv);
 			strmap_put(cc->map, s, len, (long)cc->n_levels);
 			smallmap_add(&cc->small, s, len, (long)cc->n_levels);
 			*out = (double)cc->n_levels++;
@@ -436,20 +594,29 @@ static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
 		}
 		cc->coding = 0;
 		cc->n_coded = i;
+		cc->time = !cc->parse_levels && cc->parse_time;
 	}
-	/* No missing value parses as a number: try the number first. */
-	if (num == num) {
-		*out = num;
+	if (cc->time) {
+		if (!cell_parse_timestamp(s, len, out))
+			return MLOPS_OK;
+	} else if (!ld->na.numeric) {
+		/* No default missing value parses as a number: try it first. */
+		if (num == num) {
+			*out = num;
+			return MLOPS_OK;
+		}
+		if (!csv_parse_double(s, len, out))
+			return MLOPS_OK;
+	} else if (!cell_is_missing(&ld->na, s, len) &&
+		   !csv_parse_double(s, len, out)) {
 		return MLOPS_OK;
 	}
-	if (!csv_parse_double(s, len, out))
-		return MLOPS_OK;
-	if (csv_is_missing(s, len)) {
+	if (cell_is_missing(&ld->na, s, len)) {
 		*out = NAN;
 		cc->n_missing++;
 		return MLOPS_OK;
 	}
-	return not_a_number(ld, c, line, s, len, &sl->err);
+	return bad_value(ld, c, line, s, len, cc->time, &sl->err);
 }
 
 /* Store column j of row i from its field of the record. */
@@ -493,6 +660,9 @@ static int row_planned(const struct loader *ld, struct slot *sl, size_t i,
 	size_t k;
 	int all = 1, ret;
 
+	/* A missing token that reads as a number: every cell is checked. */
+	if (ld->na.numeric)
+		return row_cells(ld, sl, i, rec, bad);
 	for (k = 0; k < sl->n_plain; k++) {
 		double v = rec->num[sl->plain_src[k]];
 
@@ -539,7 +709,7 @@ static void parse_slot(const struct loader *ld, struct slot *sl)
 	sl->n_plain = sl->n_other = 0;
 	for (j = 0; j < ld->n_cols; j++) {
 		start_chunk_col(&ld->cols[j], &sl->cols[j]);
-		if (sl->cols[j].coding) {
+		if (sl->cols[j].coding || sl->cols[j].time) {
 			sl->other[sl->n_other++] = j;
 		} else {
 			sl->plain_src[sl->n_plain] = ld->cols[j].src;
@@ -657,7 +827,8 @@ static size_t add_level(struct load_col *c, const struct chunk_level *lv)
 	}
 	c->levels[c->n_levels] = xstrndup(lv->s, lv->len);
 	c->level_val[c->n_levels] = lv->val;
-	c->all_numeric &= !isnan(lv->val);
+	c->all_numeric &= lv->kind == LV_NUMBER;
+	c->all_time &= lv->kind == LV_TIME;
 	strmap_put(c->map, lv->s, lv->len, (long)c->n_levels);
 	return c->n_levels++;
 }
@@ -690,11 +861,16 @@ static int merge_column(struct loader *ld, struct slot *sl, size_t j,
 			g = strmap_get(c->map, lv->s, lv->len);
 			if (g < 0 && c->n_levels == ld->max_levels) {
 				*bad = i;
-				if (!c->all_numeric || isnan(lv->val))
-					return too_many_levels(ld, c,
-						ld->line[sl->row0 + i], err);
-				go_numeric(c, sl->row0 + i);
-				break;
+				if (c->all_numeric && lv->kind == LV_NUMBER) {
+					go_numeric(c, sl->row0 + i);
+					break;
+				}
+				if (c->all_time && lv->kind == LV_TIME) {
+					go_time(c, sl->row0 + i);
+					break;
+				}
+				return levels_overflow(ld, c, sl->row0 + i, lv,
+						       err);
 			}
 			if (g < 0)
 				g = (long)add_level(c, lv);
@@ -710,11 +886,11 @@ static int merge_column(struct loader *ld, struct slot *sl, size_t j,
 				continue;
 			}
 			lv = &cc->levels[(size_t)v[i]];
-			if (isnan(lv->val)) {
+			if (lv->kind != (c->is_time ? LV_TIME : LV_NUMBER)) {
 				*bad = i;
-				return not_a_number(ld, c,
-						    ld->line[sl->row0 + i],
-						    lv->s, lv->len, err);
+				return bad_value(ld, c, ld->line[sl->row0 + i],
+						 lv->s, lv->len, c->is_time,
+						 err);
 			}
 			v[i] = lv->val;
 		}
@@ -726,14 +902,23 @@ static int merge_column(struct loader *ld, struct slot *sl, size_t j,
 		 * levels: switch or fail here, as the serial pass did.  It
 		 * parsed the value; failing to is its error at this cell.
 		 */
+		int failed = sl->status && sl->err_row == n_coded &&
+			     sl->err_col == (long)j;
+
 		i = n_coded;
-		if (c->all_numeric && !(sl->status && sl->err_row == i &&
-					sl->err_col == (long)j)) {
+		if (!failed && c->all_numeric && !cc->time) {
 			go_numeric(c, sl->row0 + i);
 			return MLOPS_OK;
 		}
+		if (!failed && c->all_time && cc->time) {
+			go_time(c, sl->row0 + i);
+			return MLOPS_OK;
+		}
 		*bad = i;
-		return too_many_levels(ld, c, ld->line[sl->row0 + i], err);
+		/* The worker's own message names the value it could not read. */
+		if (failed && (c->all_numeric || c->all_time))
+			return err_set(err, sl->status, "%s", sl->err.msg);
+		return levels_overflow(ld, c, sl->row0 + i, NULL, err);
 	}
 	return MLOPS_OK;
 }
@@ -863,18 +1048,39 @@ static int read_rows(struct loader *ld, struct mlops_err *err)
 	return MLOPS_OK;
 }
 
+/*
+ * Decide the type of a column still interning at the end of the file:
+ * numbers, timestamps (at least one), or, unless the type rule refuses
+ * it, text.
+ */
+static int settle_type(struct loader *ld, struct load_col *c,
+		       struct mlops_err *err)
+{
+	if (!c->interning || c->force == FORCE_CATEGORICAL)
+		return MLOPS_OK;
+	if (c->all_numeric) {
+		go_numeric(c, ld->n_rows);
+		return MLOPS_OK;
+	}
+	if (c->all_time && c->n_levels) {
+		go_time(c, ld->n_rows);
+		return MLOPS_OK;
+	}
+	return type_rule(ld, c, ld->n_rows, NULL, err);
+}
+
 /* Move a loaded column into its final form in `out`. */
 static void finish_column(struct loader *ld, struct load_col *c,
 			  struct ds_column *out)
 {
-	size_t i, n = ld->n_rows;
+	size_t i, n = ld->n_rows, present = n - c->n_missing;
 
 	out->name = xstrdup(ld->header[c->src]);
 	out->n_missing = c->n_missing;
-	if (c->interning && c->all_numeric)
-		go_numeric(c, n);
+	out->forced = c->force != FORCE_NONE;
+	out->part = -1;
 	if (!c->interning) {
-		out->type = DS_NUMERIC;
+		out->type = c->is_time ? DS_TIMESTAMP : DS_NUMERIC;
 		out->num = xreallocarray(c->val, n, sizeof(double));
 		c->val = NULL;
 		return;
@@ -886,6 +1092,8 @@ static void finish_column(struct loader *ld, struct load_col *c,
 	free(c->val);
 	c->val = NULL;
 	out->n_levels = c->n_levels;
+	out->id_like = !out->forced && !ld->only_mode && present > 50 &&
+		       100 * c->n_levels >= 95 * present;
 	out->levels = c->levels;
 	c->levels = NULL;
 	c->n_levels = 0;
@@ -908,6 +1116,7 @@ static void loader_release(struct loader *ld)
 		free(ld->header[i]);
 	free(ld->header);
 	free(ld->line);
+	cell_na_release(&ld->na);
 	csv_close(ld->csv);
 }
 
@@ -929,6 +1138,9 @@ int dataset_load(const char *path, const struct dataset_opts *opts,
 	    (ret = plan_columns(&ld, opts, err)) ||
 	    (ret = read_rows(&ld, err)))
 		goto out;
+	for (j = 0; j < ld.n_cols; j++)
+		if ((ret = settle_type(&ld, &ld.cols[j], err)))
+			goto out;
 
 	ds = xcalloc(1, sizeof(*ds));
 	ds->name = xstrdup(ld.name);
@@ -945,6 +1157,41 @@ int dataset_load(const char *path, const struct dataset_opts *opts,
 out:
 	loader_release(&ld);
 	return ret;
+}
+
+void dataset_timestamp_parts(struct dataset *ds, size_t col, size_t *first,
+			     size_t *n)
+{
+	static const int parts[] = { CELL_EPOCH_DAYS, CELL_MONTH, CELL_DOW,
+				     CELL_HOUR };
+	size_t np = sizeof(parts) / sizeof(parts[0]), i, k, rows = ds->n_rows;
+	const double *t = ds->cols[col].num;
+	int clock = 0;
+
+	/* The hour only for date-times: a column of dates has none. */
+	for (i = 0; i < rows && !clock; i++)
+		clock = t[i] == t[i] && cell_timestamp_part(t[i], CELL_HOUR);
+	if (!clock)
+		np--;
+	ds->cols = xreallocarray(ds->cols, ds->n_cols + np, sizeof(*ds->cols));
+	*first = ds->n_cols;
+	*n = np;
+	for (k = 0; k < np; k++) {
+		struct ds_column *c = &ds->cols[ds->n_cols++];
+		const struct ds_column *src = &ds->cols[col];
+
+		memset(c, 0, sizeof(*c));
+		c->name = xasprintf("%s.%s", src->name,
+				    cell_part_name(parts[k]));
+		c->type = DS_NUMERIC;
+		c->source = xstrdup(src->name);
+		c->part = parts[k];
+		c->n_missing = src->n_missing;
+		c->num = xmallocarray(rows ? rows : 1, sizeof(double));
+		for (i = 0; i < rows; i++)
+			c->num[i] = src->num[i] == src->num[i] ?
+				cell_timestamp_part(src->num[i], parts[k]) : NAN;
+	}
 }
 
 int dataset_find(const struct dataset *ds, const char *name)
@@ -967,6 +1214,7 @@ void dataset_free(struct dataset *ds)
 		struct ds_column *c = &ds->cols[i];
 
 		free(c->name);
+		free(c->source);
 		free(c->num);
 		free(c->code);
 		for (k = 0; k < c->n_levels; k++)

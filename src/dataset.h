@@ -4,12 +4,16 @@
 /*
  * A whole CSV table loaded into memory by column, for train and validate.
  *
- * Type inference: a column is numeric when every non-missing field parses
- * as a number, categorical otherwise; options force either.  Categorical
- * values are interned: each cell is an index into the column's `levels`
- * (in order of first appearance), -1 for missing.  Numeric cells are
- * doubles, NAN for missing.  Scoring does not use this module: it
- * streams with csv.h.
+ * Type inference (mlops-data(7)): a column is numeric when every
+ * non-missing field parses as a finite number, a timestamp when every one
+ * is an ISO 8601 date or date-time, categorical otherwise; options force
+ * numeric or categorical.  A column that is mostly numbers (or mostly
+ * timestamps) with a few other values is not categorical by accident: it
+ * is refused, naming the first other value.  Categorical values are
+ * interned: each cell is an index into the column's `levels` (in order
+ * of first appearance), -1 for missing.  Numeric cells are doubles, NAN
+ * for missing; timestamp cells are seconds since 1970-01-01 UTC.
+ * Scoring does not use this module: it streams with csv.h.
  */
 
 #include <stddef.h>
@@ -17,16 +21,27 @@
 #include "csv.h"
 #include "error.h"
 
-enum ds_type { DS_NUMERIC, DS_CATEGORICAL };
+enum ds_type { DS_NUMERIC, DS_CATEGORICAL, DS_TIMESTAMP };
 
 struct ds_column {
 	char *name;
 	enum ds_type type;
-	double *num;		/* DS_NUMERIC: n_rows values, NAN = missing */
+	double *num;		/* DS_NUMERIC: n_rows values, NAN = missing;
+				 * DS_TIMESTAMP: seconds since the epoch */
 	int32_t *code;		/* DS_CATEGORICAL: n_rows codes, -1 = missing */
 	char **levels;		/* DS_CATEGORICAL: distinct values */
 	size_t n_levels;
 	size_t n_missing;
+	int forced;		/* its type was set by an option */
+	/* DS_CATEGORICAL, not forced, not loaded by name (`only`): more
+	 * than 50 values, at least 95 % of them distinct, as an identifier
+	 * has (train leaves it out with a warning) */
+	int id_like;
+	/* A part of a timestamp column (dataset_timestamp_parts()): the
+	 * column it was computed from and which part (enum cell_part);
+	 * else NULL and -1. */
+	char *source;
+	int part;
 };
 
 struct dataset {
@@ -66,6 +81,10 @@ struct dataset_opts {
 	 * name "" stands for the unnamed columns (empty header names). */
 	const char *const *exclude;
 	size_t n_exclude;
+	/* More tokens read as missing, besides csv_is_missing()'s
+	 * (--na-values); compared after trimming spaces. */
+	const char *const *na_values;
+	size_t n_na_values;
 	/* A categorical column with more distinct values is MLOPS_EINPUT
 	 * (suggesting --exclude); 0 means the default, 1000.  Loading is
 	 * one pass: a column that passes this many distinct values while
@@ -94,6 +113,16 @@ struct dataset_opts {
  */
 int dataset_load(const char *path, const struct dataset_opts *opts,
 		 struct dataset **out, struct mlops_err *err);
+
+/*
+ * Append to ds one numeric column per part of timestamp column `col`
+ * that the model should see: epoch_days, month and dow, and hour when
+ * some value has a time of day other than midnight.  They are named
+ * "COL.PART" and carry source and part; the first is at *first, *n of
+ * them.  The timestamp column itself stays.
+ */
+void dataset_timestamp_parts(struct dataset *ds, size_t col, size_t *first,
+			     size_t *n);
 
 /* Index of the column named `name`, or -1. */
 int dataset_find(const struct dataset *ds, const char *name);

@@ -76,32 +76,6 @@ int matrix_gemm_abt(const double *a, size_t n, size_t p, const double *b,
 	return 0;
 }
 
-void matrix_rows_dot(const double *a, size_t n, size_t p, const double *b,
-		     size_t k, double *c)
-{
-	size_t i, j, o;
-
-	for (i = 0; i < n; i++) {
-		const double *row = a + i * p;
-
-		for (o = 0; o < k; o++) {
-			const double *w = b + o * p;
-			double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-
-			/* Four partial sums in a fixed order: fast and exact-repeatable. */
-			for (j = 0; j + 4 <= p; j += 4) {
-				s0 += row[j] * w[j];
-				s1 += row[j + 1] * w[j + 1];
-				s2 += row[j + 2] * w[j + 2];
-				s3 += row[j + 3] * w[j + 3];
-			}
-			for (; j < p; j++)
-				s0 += row[j] * w[j];
-			c[i * k + o] = (s0 + s1) + (s2 + s3);
-		}
-	}
-}
-
 int matrix_gemm_atb(const double *r, size_t n, size_t k, const double *a,
 		    size_t p, double alpha, double *g, struct mlops_err *err)
 {

@@ -28,15 +28,6 @@ int matrix_gemm_abt(const double *a, size_t n, size_t p, const double *b,
 		    size_t k, double *c, struct mlops_err *err);
 
 /*
- * The same product as matrix_gemm_abt() computed row by row in a fixed
- * order, without BLAS: each output depends only on its own row, never on
- * the block it sits in or the CPU's BLAS kernel, so predictions are
- * bit-identical however the input is cut into blocks, threads or shards.
- */
-void matrix_rows_dot(const double *a, size_t n, size_t p, const double *b,
-		     size_t k, double *c);
-
-/*
  * G (k x p) += alpha * R^T (R is n x k) * A (n x p): the gradient
  * accumulation X^T r for one block of rows.
  */

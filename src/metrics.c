@@ -3,10 +3,19 @@
  * number printed by mlops can be checked against sklearn.metrics.
  * ROC AUC is the Mann-Whitney statistic with average ranks for ties,
  * which equals the trapezoidal area under the ROC curve.
+ *
+ * Where sklearn has no number, neither does mlops: ROC AUC with a class
+ * absent from the true labels is undefined (roc_auc_score raises), and
+ * is reported as NAN with the reason, never averaged over the classes
+ * that happen to be there.  Macro averages run over the labels present
+ * in the true or the predicted labels, as sklearn's labels=None does, so
+ * a class the model knows but the data never mentions does not count as
+ * a zero.
  */
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,7 +59,33 @@ static void put(struct metric *out, size_t *n, const char *name, double v)
 {
 	strcpy(out[*n].name, name);
 	out[*n].value = v;
+	out[*n].note[0] = '\0';
 	(*n)++;
+}
+
+/* "class 'x' absent" for the first absent class (k), and how many more. */
+static void absent_note(char *note, size_t len, const char *const *classes,
+			size_t k, size_t more)
+{
+	char extra[40] = "";
+
+	if (more)
+		snprintf(extra, sizeof(extra), " (and %zu more)", more);
+	if (classes)
+		snprintf(note, len, "class '%.30s' absent%s", classes[k], extra);
+	else
+		snprintf(note, len, "class %zu absent%s", k, extra);
+}
+
+const char *metrics_format(const struct metric *mt, char *buf, size_t len)
+{
+	if (isnan(mt->value) && mt->note[0])
+		snprintf(buf, len, "n/a (%s)", mt->note);
+	else if (isnan(mt->value))
+		snprintf(buf, len, "n/a");
+	else
+		snprintf(buf, len, "%.6f", mt->value);
+	return buf;
 }
 
 struct scored {
@@ -97,16 +132,18 @@ double metrics_auc(const double *score, const unsigned char *pos, size_t n)
 }
 
 size_t metrics_classification(enum model_task task, size_t n_classes,
-			      const uint32_t *y, const double *prob, size_t n,
+			      const char *const *classes, const uint32_t *y,
+			      const double *prob, size_t n,
 			      struct metric *out, size_t *confusion)
 {
 	size_t K = n_classes, width = task == TASK_BINARY ? 1 : K;
 	size_t *cm = xcalloc(K * K, sizeof(*cm));
+	size_t *n_true = xcalloc(K + 1, sizeof(*n_true));
 	double correct = 0, logloss = 0, brier = 0;
 	double prec_sum = 0, rec_sum = 0, f1_sum = 0, auc_sum = 0;
 	double *score = xmallocarray(n ? n : 1, sizeof(double));
 	unsigned char *pos = xmallocarray(n ? n : 1, 1);
-	size_t i, k, m = 0, n_auc = 0;
+	size_t i, k, m = 0, n_labels = 0, absent = K, n_absent = 0;
 
 	for (i = 0; i < n; i++) {
 		const double *p = prob + i * width;
@@ -135,11 +172,15 @@ size_t metrics_classification(enum model_task task, size_t n_classes,
 			py = 1 - DBL_EPSILON;
 		logloss -= log(py);
 		cm[y[i] * K + pred]++;
+		n_true[y[i]]++;
 		correct += pred == y[i];
 	}
 	put(out, &m, "accuracy", n ? correct / (double)n : NAN);
 
-	/* Binary: the positive class only; multiclass: macro average. */
+	/*
+	 * Binary: the positive class only.  Multiclass: the macro average
+	 * over the labels in the true or the predicted labels.
+	 */
 	for (k = task == TASK_BINARY ? 1 : 0; k < K; k++) {
 		double tp = (double)cm[k * K + k], fp = 0, fn = 0, p, r;
 		size_t j;
@@ -150,35 +191,52 @@ size_t metrics_classification(enum model_task task, size_t n_classes,
 			fp += (double)cm[j * K + k];
 			fn += (double)cm[k * K + j];
 		}
+		if (task == TASK_MULTICLASS && tp + fp + fn == 0)
+			continue;
+		n_labels++;
 		p = tp + fp > 0 ? tp / (tp + fp) : 0;
 		r = tp + fn > 0 ? tp / (tp + fn) : 0;
 		prec_sum += p;
 		rec_sum += r;
 		f1_sum += p + r > 0 ? 2 * p * r / (p + r) : 0;
-
-		for (i = 0; i < n; i++) {
-			score[i] = task == TASK_BINARY ? prob[i] :
-				   prob[i * width + k];
-			pos[i] = y[i] == k;
-		}
-		p = metrics_auc(score, pos, n);
-		if (!isnan(p)) {
-			auc_sum += p;
-			n_auc++;
-		}
 	}
-	k = task == TASK_BINARY ? 1 : K;
-	put(out, &m, "precision", prec_sum / (double)k);
-	put(out, &m, "recall", rec_sum / (double)k);
-	put(out, &m, "f1", f1_sum / (double)k);
-	if (n_auc == k)
-		put(out, &m, "auc", auc_sum / (double)n_auc);
+	put(out, &m, "precision", n_labels ? prec_sum / (double)n_labels : NAN);
+	put(out, &m, "recall", n_labels ? rec_sum / (double)n_labels : NAN);
+	put(out, &m, "f1", n_labels ? f1_sum / (double)n_labels : NAN);
+
+	/*
+	 * ROC AUC: binary of classes[1]; multiclass one-vs-rest, macro.
+	 * Every class must be in the true labels (and, binary, both).
+	 */
+	for (k = 0; k < K; k++)
+		if (!n_true[k]) {
+			if (absent == K)
+				absent = k;
+			n_absent++;
+		}
+	if (n_absent) {
+		put(out, &m, "auc", NAN);
+		absent_note(out[m - 1].note, sizeof(out[m - 1].note), classes,
+			    absent, n_absent - 1);
+	} else {
+		for (k = task == TASK_BINARY ? 1 : 0; k < K; k++) {
+			for (i = 0; i < n; i++) {
+				score[i] = task == TASK_BINARY ? prob[i] :
+					   prob[i * width + k];
+				pos[i] = y[i] == k;
+			}
+			auc_sum += metrics_auc(score, pos, n);
+		}
+		put(out, &m, "auc", auc_sum / (double)(task == TASK_BINARY ?
+						      1 : K));
+	}
 	put(out, &m, "logloss", n ? logloss / (double)n : NAN);
 	put(out, &m, "brier", n ? brier / (double)n : NAN);
 
 	if (confusion)
 		memcpy(confusion, cm, K * K * sizeof(*cm));
 	free(cm);
+	free(n_true);
 	free(score);
 	free(pos);
 	return m;

@@ -5,7 +5,8 @@
  * Quality metrics, computed as scikit-learn does.
  *
  * Classification: accuracy, precision, recall, f1 (binary: of classes[1];
- * multiclass: macro), auc (ROC AUC; multiclass: one-vs-rest macro),
+ * multiclass: macro over the labels present), auc (ROC AUC; multiclass:
+ * one-vs-rest macro; undefined with a class absent from the labels),
  * logloss (probabilities clipped to [eps, 1-eps]), brier (binary: mean
  * squared error of p(classes[1]); multiclass: mean over rows of the
  * summed squared error over classes).  Regression: rmse, mae, r2.
@@ -17,13 +18,26 @@
 
 /*
  * `y` holds the true class index of each of `n` rows, `prob` the output
- * of score_predict (binary: one value per row; multiclass: K per row).
- * Fills `out` (at least MODEL_MAX_METRICS) and returns how many.  When
- * `confusion` is non-NULL it receives the K x K counts (row: true class).
+ * of predict_columns (binary: one value per row; multiclass: K per row).
+ * `classes` (K names, or NULL) names classes in notes.  Fills `out` (at
+ * least MODEL_MAX_METRICS) and returns how many: always the seven of
+ * metrics_names().  Precision, recall and f1 are of classes[1] for
+ * binary, and for multiclass the macro average over the labels present
+ * in y or in the predictions (sklearn's average="macro", labels=None).
+ * auc is NAN, with out[].note "class 'x' absent", when a class does not
+ * occur in y (sklearn's roc_auc_score raises then).  When `confusion`
+ * is non-NULL it receives the K x K counts (row: true class).
  */
 size_t metrics_classification(enum model_task task, size_t n_classes,
-			      const uint32_t *y, const double *prob, size_t n,
+			      const char *const *classes, const uint32_t *y,
+			      const double *prob, size_t n,
 			      struct metric *out, size_t *confusion);
+
+/*
+ * A metric as a table shows it: "0.123456", or "n/a (NOTE)" for one
+ * that is undefined.  Returns buf.
+ */
+const char *metrics_format(const struct metric *mt, char *buf, size_t len);
 
 /* Regression metrics of `pred` against `y`; returns how many. */
 size_t metrics_regression(const double *y, const double *pred, size_t n,

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "atomic.h"
+#include "cell.h"
 #include "csv.h"
 #include "model.h"
 #include "sha256.h"
@@ -76,10 +77,12 @@ void model_free(struct model *m)
 	free_strings(m->classes, m->n_classes);
 	for (i = 0; i < m->n_features; i++) {
 		free(m->features[i].name);
+		free(m->features[i].source);
 		free_strings(m->features[i].levels, m->features[i].n_levels);
 		profile_release(&m->features[i].profile);
 	}
 	free(m->features);
+	free_strings(m->na_values, m->n_na_values);
 	free(m->coef);
 	free(m->intercept);
 	profile_release(&m->pred_profile);
@@ -156,6 +159,14 @@ static cJSON *profile_to_json(const struct profile *p)
 		cJSON_AddItemToObject(o, "quantiles",
 				      num_array(p->quantiles,
 						PROFILE_QUANTILES + 1));
+		if (p->n_values) {
+			cJSON_AddItemToObject(o, "values",
+					      num_array(p->values, p->n_values));
+			a = cJSON_CreateArray();
+			for (i = 0; i < p->n_values; i++)
+				cJSON_AddItemToArray(a, count(p->value_counts[i]));
+			cJSON_AddItemToObject(o, "value_counts", a);
+		}
 		return o;
 	}
 	cJSON_AddItemToObject(o, "levels", str_array(p->levels, p->n_levels));
@@ -173,6 +184,11 @@ static cJSON *feature_to_json(const struct feature *f)
 	cJSON_AddStringToObject(o, "name", f->name);
 	if (f->kind == FEATURE_NUMERIC) {
 		cJSON_AddStringToObject(o, "type", "numeric");
+		if (f->source) {
+			cJSON_AddStringToObject(o, "source", f->source);
+			cJSON_AddStringToObject(o, "part",
+						cell_part_name(f->part));
+		}
 		cJSON_AddItemToObject(o, "impute", num(f->impute));
 		cJSON_AddItemToObject(o, "center", num(f->center));
 		cJSON_AddItemToObject(o, "scale", num(f->scale));
@@ -207,6 +223,9 @@ static cJSON *model_to_json(const struct model *m)
 	for (i = 0; i < m->n_features; i++)
 		cJSON_AddItemToArray(a, feature_to_json(&m->features[i]));
 	cJSON_AddItemToObject(o, "features", a);
+	if (m->n_na_values)
+		cJSON_AddItemToObject(o, "na_values",
+				      str_array(m->na_values, m->n_na_values));
 	cJSON_AddItemToObject(o, "n_inputs", num((double)m->n_inputs));
 	a = cJSON_CreateArray();
 	for (i = 0; i < m->n_outputs; i++)
@@ -227,9 +246,12 @@ static cJSON *model_to_json(const struct model *m)
 	cJSON_AddItemToObject(o, "training", t);
 
 	mt = cJSON_CreateObject();
+	/* A metric undefined on the holdout (auc with a class absent) is
+	 * left out, as model_metric() then says. */
 	for (i = 0; i < m->n_metrics; i++)
-		cJSON_AddItemToObject(mt, m->metrics[i].name,
-				      num(m->metrics[i].value));
+		if (isfinite(m->metrics[i].value))
+			cJSON_AddItemToObject(mt, m->metrics[i].name,
+					      num(m->metrics[i].value));
 	cJSON_AddItemToObject(o, "metrics", mt);
 	cJSON_AddItemToObject(o, "prediction_profile",
 			      profile_to_json(&m->pred_profile));
@@ -411,6 +433,50 @@ static int get_str_array(struct reader *r, const cJSON *a, const char *key,
 	return 0;
 }
 
+/*
+ * A numeric profile's optional exact values (format extension: artefacts
+ * written before it have none and load as before): strictly ascending,
+ * within [min, max], their counts summing to the profile's count.
+ */
+static int values_from_json(struct reader *r, const cJSON *o,
+			    struct profile *p)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "values"), *c;
+	uint64_t total = 0;
+	size_t i = 0, n;
+	int ret;
+
+	if (!v)
+		return 0;
+	if ((ret = get_num_array(r, v, "values", 0, &p->values, &n)))
+		return ret;
+	p->n_values = n;
+	if (!n || n > PROFILE_MAX_VALUES)
+		return bad(r, "wrong number of elements in", "values");
+	for (i = 0; i < n; i++)
+		if ((i && !(p->values[i] > p->values[i - 1])) ||
+		    p->values[i] < p->min || p->values[i] > p->max)
+			return bad(r, "unsorted or out-of-range", "values");
+	c = member(r, o, "value_counts", &ret);
+	if (!c)
+		return ret;
+	if (!cJSON_IsArray(c) || (size_t)cJSON_GetArraySize(c) != n)
+		return bad(r, "wrong number of elements in", "value_counts");
+	p->value_counts = xcalloc(n, sizeof(uint64_t));
+	i = 0;
+	cJSON_ArrayForEach(v, c) {
+		if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
+		    v->valuedouble > 1e18 ||
+		    v->valuedouble != floor(v->valuedouble))
+			return bad(r, "expected counts in", "value_counts");
+		p->value_counts[i] = (uint64_t)v->valuedouble;
+		total += p->value_counts[i++];
+	}
+	if (total != p->count)
+		return bad(r, "counts not summing to the count in", "value_counts");
+	return 0;
+}
+
 static int profile_from_json(struct reader *r, const cJSON *o,
 			     enum profile_kind kind, struct profile *p)
 {
@@ -443,7 +509,7 @@ static int profile_from_json(struct reader *r, const cJSON *o,
 		for (i = 1; i <= PROFILE_QUANTILES; i++)
 			if (p->quantiles[i] < p->quantiles[i - 1])
 				return bad(r, "unsorted", "quantiles");
-		return 0;
+		return values_from_json(r, o, p);
 	}
 	v = member(r, o, "levels", &ret);
 	if (!v)
@@ -497,6 +563,21 @@ static int feature_from_json(struct reader *r, const cJSON *o,
 			goto out;
 		}
 		f->indicator = cJSON_IsTrue(v);
+		/* Absent in artefacts from before timestamps: its own column. */
+		f->part = -1;
+		if ((v = cJSON_GetObjectItemCaseSensitive(o, "source"))) {
+			if (!cJSON_IsString(v) || !*v->valuestring) {
+				ret = bad(r, "expected a column name in", "source");
+				goto out;
+			}
+			f->source = xstrdup(v->valuestring);
+			v = cJSON_GetObjectItemCaseSensitive(o, "part");
+			if (!cJSON_IsString(v) ||
+			    (f->part = cell_part_from_name(v->valuestring)) < 0) {
+				ret = bad(r, "unknown timestamp part in", "part");
+				goto out;
+			}
+		}
 	} else if (!strcmp(type, "categorical")) {
 		f->kind = FEATURE_CATEGORICAL;
 		if (!(v = member(r, o, "levels", &ret)))
@@ -614,6 +695,11 @@ static int model_from_json(struct reader *r, const cJSON *o, struct model *m)
 		m->n_inputs += f->kind == FEATURE_NUMERIC ? 1 + (f->indicator != 0) :
 			       f->n_levels;
 	}
+	/* Absent in artefacts trained without --na-values. */
+	if ((v = cJSON_GetObjectItemCaseSensitive(o, "na_values")) &&
+	    (ret = get_str_array(r, v, "na_values", &m->na_values,
+				 &m->n_na_values)))
+		return ret;
 	if ((ret = get_num(r, o, "n_inputs", &d)))
 		return ret;
 	if (d != (double)m->n_inputs)

@@ -39,13 +39,19 @@ struct feature {
 	long impute_level;	/* index into levels, or -1: all zero */
 	int strict;		/* categorical: a level never seen in training
 				   is bad input instead of all zero */
+	/* A part of a timestamp column: numeric, computed at scoring from
+	 * the CSV column `source` (cell_timestamp_part()); NULL and -1 for
+	 * a feature read from its own column. */
+	char *source;
+	int part;		/* enum cell_part */
 	size_t offset;		/* first column in the design row */
 	struct profile profile;	/* baseline on the training rows */
 };
 
 struct metric {
 	char name[24];
-	double value;
+	double value;		/* NAN when undefined on the data */
+	char note[80];		/* then why, e.g. "class 'x' absent"; else "" */
 };
 
 #define MODEL_MAX_METRICS 16
@@ -58,6 +64,10 @@ struct model {
 	size_t n_classes;
 	struct feature *features;
 	size_t n_features;
+	/* Tokens read as missing besides the default set (train's
+	 * --na-values), applied again wherever the model reads a CSV. */
+	char **na_values;
+	size_t n_na_values;
 	size_t n_inputs;	/* width of the design row */
 	size_t n_outputs;	/* rows of coef: 1, or n_classes for softmax */
 	double *coef;		/* n_outputs x n_inputs, row-major */

@@ -22,6 +22,10 @@ void profile_release(struct profile *p)
 	if (!p)
 		return;
 	free(p->quantiles);
+	free(p->values);
+	free(p->value_counts);
+	free(p->gap_counts);
+	free(p->gap_sums);
 	for (i = 0; i < p->n_levels; i++)
 		free(p->levels[i]);
 	free(p->levels);
@@ -138,6 +142,67 @@ void profile_numeric(struct profile *p, const double *values, size_t n)
 			p->quantiles[i] = v[m - 1];
 	}
 	free(v);
+}
+
+void profile_set_values(struct profile *p, const double *v, size_t n)
+{
+	size_t i, k = 0;
+
+	free(p->values);
+	free(p->value_counts);
+	p->values = xmallocarray(n ? n : 1, sizeof(double));
+	p->value_counts = xcalloc(n ? n : 1, sizeof(uint64_t));
+	for (i = 0; i < n; i++) {
+		if (!k || v[i] != p->values[k - 1])
+			p->values[k++] = v[i];
+		p->value_counts[k - 1]++;
+	}
+	p->n_values = k;
+}
+
+void profile_count_values(struct profile *p, const double *x,
+			  const size_t *rows, size_t n)
+{
+	double val[PROFILE_MAX_VALUES];
+	uint64_t cnt[PROFILE_MAX_VALUES];
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		double xi = rows ? x[rows[i]] : x[i];
+		size_t lo = 0, hi = k;
+
+		if (isnan(xi))
+			continue;
+		/* -0 and 0 are one value, as == and sorting see them. */
+		if (xi == 0)
+			xi = 0;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (val[mid] < xi)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < k && val[lo] == xi) {
+			cnt[lo]++;
+			continue;
+		}
+		if (k == PROFILE_MAX_VALUES)
+			return;
+		memmove(val + lo + 1, val + lo, (k - lo) * sizeof(double));
+		memmove(cnt + lo + 1, cnt + lo, (k - lo) * sizeof(uint64_t));
+		val[lo] = xi;
+		cnt[lo] = 1;
+		k++;
+	}
+	if (!k)
+		return;
+	p->values = xmallocarray(k, sizeof(double));
+	p->value_counts = xmallocarray(k, sizeof(uint64_t));
+	memcpy(p->values, val, k * sizeof(double));
+	memcpy(p->value_counts, cnt, k * sizeof(uint64_t));
+	p->n_values = k;
 }
 
 void profile_categorical(struct profile *p, const int32_t *codes, size_t n,

@@ -4,7 +4,9 @@
  * Tables: models; versions (immutable, one artefact hash each, unique per
  * model); version_tags; stages (the current pointer of each stage);
  * stage_events (the append-only ledger, guarded by triggers that refuse
- * UPDATE and DELETE); runs.  The schema lives in migrations[]: entry k
+ * UPDATE and DELETE); runs, each naming the artefact it used by hash
+ * (schema 3), and run_outputs, the files each run wrote, by hash, for
+ * lineage lookups.  The schema lives in migrations[]: entry k
  * takes PRAGMA user_version from k to k + 1, and opening a writable
  * registry applies the missing steps inside one BEGIN IMMEDIATE.
  *
@@ -28,7 +30,7 @@
  * triggers) is per backend by nature.
  *
  * Deliberately absent: knowledge of artefact files (repo.c owns them) and
- * of policy such as "production needs a passing validation" (commands).
+ * of policy such as "production needs a passing validation" (release.c).
  */
 
 #include <pwd.h>
@@ -159,6 +161,25 @@ static const char *const migrations[] = {
 	"CREATE INDEX stage_events_model_stage_at\n"
 	"  ON stage_events (model, stage, at);\n"
 	"PRAGMA user_version = 2;\n",
+
+	/*
+	 * 2 -> 3: lineage.  Each run names the artefact it used (or, for
+	 * train, made) by hash, and the files it wrote are rows of
+	 * run_outputs, indexed by hash, so that "which run wrote this
+	 * file" is one lookup.  Older runs keep NULL: they recorded none.
+	 */
+	"ALTER TABLE runs ADD COLUMN artifact_sha256 TEXT;\n"
+	"CREATE INDEX runs_artifact ON runs (artifact_sha256, kind, id);\n"
+	"CREATE TABLE run_outputs (\n"
+	"  run_id INTEGER NOT NULL REFERENCES runs (id),\n"
+	"  role TEXT NOT NULL,\n"
+	"  path TEXT NOT NULL,\n"
+	"  sha256 TEXT NOT NULL,\n"
+	"  rows INTEGER,\n"
+	"  PRIMARY KEY (run_id, role)\n"
+	");\n"
+	"CREATE INDEX run_outputs_sha256 ON run_outputs (sha256, run_id);\n"
+	"PRAGMA user_version = 3;\n",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -631,6 +652,8 @@ void reg_event_release(struct reg_event *e)
 
 void reg_run_row_release(struct reg_run_row *r)
 {
+	size_t i;
+
 	if (!r)
 		return;
 	free(r->kind);
@@ -641,6 +664,12 @@ void reg_run_row_release(struct reg_run_row *r)
 	free(r->metrics_json);
 	free(r->profile_json);
 	free(r->git_commit);
+	free(r->artifact_sha256);
+	for (i = 0; i < r->n_outputs; i++) {
+		free(r->outputs[i].role);
+		free(r->outputs[i].path);
+	}
+	free(r->outputs);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -960,10 +989,14 @@ int registry_add_run(struct registry *reg, const struct reg_run *run,
 	sqlite3_stmt *st;
 	int rc, ret;
 
+	long long run_id = 0;
+	size_t i;
+
 	if ((ret = prep(reg, "INSERT INTO runs (kind, model, version, "
 			"started_at, duration_s, exit_status, passed, params, "
-			"inputs, metrics, profile, git_commit, git_dirty) "
-			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+			"inputs, metrics, profile, git_commit, git_dirty, "
+			"artifact_sha256) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
 			"RETURNING id", &st, err)))
 		return ret;
 	bind_text(st, 1, run->kind);
@@ -986,14 +1019,56 @@ int registry_add_run(struct registry *reg, const struct reg_run *run,
 		sqlite3_bind_int(st, 13, !!run->git_dirty);
 	else
 		sqlite3_bind_null(st, 13);
+	bind_text(st, 14, run->artifact_sha256 && *run->artifact_sha256 ?
+		  run->artifact_sha256 : NULL);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		if (id)
-			*id = sqlite3_column_int64(st, 0);
+		run_id = sqlite3_column_int64(st, 0);
 		rc = sqlite3_step(st);
 	}
 	if (rc != SQLITE_DONE)
 		ret = db_fail(reg, rc, "cannot record the run", err);
+	sqlite3_finalize(st);
+	if (ret || !run->n_outputs)
+		goto out;
+	if ((ret = prep(reg, "INSERT INTO run_outputs (run_id, role, path, "
+			"sha256, rows) VALUES (?, ?, ?, ?, ?)", &st, err)))
+		return ret;
+	for (i = 0; i < run->n_outputs && !ret; i++) {
+		const struct reg_run_output *o = &run->outputs[i];
+
+		sqlite3_bind_int64(st, 1, run_id);
+		bind_text(st, 2, o->role);
+		bind_text(st, 3, o->path);
+		bind_text(st, 4, o->sha256);
+		if (o->rows >= 0)
+			sqlite3_bind_int64(st, 5, o->rows);
+		else
+			sqlite3_bind_null(st, 5);
+		ret = step_done(reg, st, "cannot record the run", err);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+out:
+	if (!ret && id)
+		*id = run_id;
+	return ret;
+}
+
+int registry_set_run_version(struct registry *reg, long long run_id,
+			     const char *model, int version,
+			     struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if ((ret = prep(reg, "UPDATE runs SET model = ?, version = ? "
+			"WHERE id = ?", &st, err)))
+		return ret;
+	bind_text(st, 1, model);
+	bind_id(st, 2, version);
+	sqlite3_bind_int64(st, 3, run_id);
+	ret = step_done(reg, st, "cannot record the run", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -1238,27 +1313,111 @@ int registry_rollback_target(struct registry *reg, const char *model,
 	return 0;
 }
 
-int registry_passing_validation(struct registry *reg, const char *model,
-				int version, long long *run_id,
-				struct mlops_err *err)
+int registry_latest_validation(struct registry *reg, const char *model,
+			       int version, struct reg_run_row *out,
+			       int *found, struct mlops_err *err)
 {
 	sqlite3_stmt *st;
+	long long id = 0;
 	int rc, ret;
 
-	*run_id = 0;
+	memset(out, 0, sizeof(*out));
+	*found = 0;
 	if ((ret = prep(reg, "SELECT MAX(id) FROM runs WHERE kind = 'validate' "
-			"AND model = ? AND version = ? AND passed = 1",
-			&st, err)))
+			"AND model = ? AND version = ?", &st, err)))
 		return ret;
 	bind_text(st, 1, model);
 	sqlite3_bind_int(st, 2, version);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		*run_id = sqlite3_column_int64(st, 0);
+		id = sqlite3_column_int64(st, 0);
+	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	      db_fail(reg, rc, "cannot read the registry", err);
+	sqlite3_finalize(st);
+	if (ret || !id)
+		return ret;
+	if ((ret = registry_get_run(reg, id, out, err)))
+		return ret;
+	*found = 1;
+	return 0;
+}
+
+/* The first column of the one row `sql` returns for text `a`; 0 if none. */
+static int lookup_id(struct registry *reg, const char *sql, const char *a,
+		     long long *id, struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	*id = 0;
+	if ((ret = prep(reg, sql, &st, err)))
+		return ret;
+	bind_text(st, 1, a);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
 	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
 	      db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
+}
+
+int registry_artifact_version(struct registry *reg, const char *sha256,
+			      char **model, int *version,
+			      struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	*model = NULL;
+	*version = 0;
+	if ((ret = prep(reg, "SELECT model, version FROM versions "
+			"WHERE sha256 = ? ORDER BY model, version LIMIT 1",
+			&st, err)))
+		return ret;
+	bind_text(st, 1, sha256);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*model = col_str0(st, 0);
+		*version = sqlite3_column_int(st, 1);
+	}
+	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	      db_fail(reg, rc, "cannot read the registry", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_output_run(struct registry *reg, const char *sha256,
+			long long *run_id, char **role,
+			struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	*run_id = 0;
+	*role = NULL;
+	if ((ret = prep(reg, "SELECT run_id, role FROM run_outputs "
+			"WHERE sha256 = ? ORDER BY run_id DESC LIMIT 1", &st,
+			err)))
+		return ret;
+	bind_text(st, 1, sha256);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*run_id = sqlite3_column_int64(st, 0);
+		*role = col_str0(st, 1);
+	}
+	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	      db_fail(reg, rc, "cannot read the registry", err);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_artifact_train_run(struct registry *reg, const char *sha256,
+				long long *run_id, struct mlops_err *err)
+{
+	return lookup_id(reg, "SELECT MAX(id) FROM runs WHERE "
+			 "artifact_sha256 = ? AND kind = 'train'", sha256,
+			 run_id, err);
 }
 
 int registry_list_models(struct registry *reg, char ***names, size_t *n,
@@ -1547,20 +1706,103 @@ out:
 	return ret;
 }
 
+#define RUN_COLS \
+	"id, kind, model, version, started_at, duration_s, exit_status, " \
+	"passed, params, inputs, metrics, profile, git_commit, git_dirty, " \
+	"artifact_sha256"
+
+static void read_run(sqlite3_stmt *st, struct reg_run_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	r->kind = col_str0(st, 1);
+	r->model = col_str(st, 2);
+	r->version = sqlite3_column_int(st, 3);
+	r->started_at = col_str0(st, 4);
+	r->duration_s = sqlite3_column_double(st, 5);
+	r->exit_status = sqlite3_column_int(st, 6);
+	r->passed = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(st, 7);
+	r->params_json = col_str(st, 8);
+	r->inputs_json = col_str(st, 9);
+	r->metrics_json = col_str(st, 10);
+	r->profile_json = col_str(st, 11);
+	r->git_commit = col_str(st, 12);
+	r->git_dirty = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 :
+		       sqlite3_column_int(st, 13);
+	r->artifact_sha256 = col_str(st, 14);
+}
+
+/* Fill r->outputs from run_outputs through the prepared `st`. */
+static int read_outputs(struct registry *reg, sqlite3_stmt *st,
+			struct reg_run_row *r, struct mlops_err *err)
+{
+	size_t alloc = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, r->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct reg_run_file *f;
+		const unsigned char *sha = sqlite3_column_text(st, 2);
+
+		XGROW(r->outputs, alloc, r->n_outputs + 1);
+		f = &r->outputs[r->n_outputs++];
+		f->role = col_str0(st, 0);
+		f->path = col_str0(st, 1);
+		snprintf(f->sha256, sizeof(f->sha256), "%s",
+			 sha ? (const char *)sha : "");
+		f->rows = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 :
+			  sqlite3_column_int64(st, 3);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 :
+	       db_fail(reg, rc, "cannot read the registry", err);
+}
+
+#define OUTPUTS_SQL \
+	"SELECT role, path, sha256, rows FROM run_outputs WHERE run_id = ? " \
+	"ORDER BY role"
+
+int registry_get_run(struct registry *reg, long long id,
+		     struct reg_run_row *out, struct mlops_err *err)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = prep(reg, "SELECT " RUN_COLS " FROM runs WHERE id = ?",
+			&st, err)))
+		return ret;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_run(st, out);
+	else if (rc == SQLITE_DONE)
+		ret = err_set(err, MLOPS_ENOTFOUND, "no run %lld", id);
+	else
+		ret = db_fail(reg, rc, "cannot read the registry", err);
+	sqlite3_finalize(st);
+	if (!ret && !(ret = prep(reg, OUTPUTS_SQL, &st, err))) {
+		ret = read_outputs(reg, st, out, err);
+		sqlite3_finalize(st);
+	}
+	if (ret)
+		reg_run_row_release(out);
+	return ret;
+}
+
 int registry_list_runs(struct registry *reg, const char *model,
 		       const char *kind, long limit,
 		       struct reg_run_row **out, size_t *n,
 		       struct mlops_err *err)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st, *so = NULL;
 	size_t alloc = 0, i;
 	int rc, ret;
 
 	*out = NULL;
 	*n = 0;
-	if ((ret = prep(reg, "SELECT id, kind, model, version, started_at, "
-			"duration_s, exit_status, passed, params, inputs, "
-			"metrics, profile, git_commit, git_dirty FROM runs "
+	if ((ret = prep(reg, "SELECT " RUN_COLS " FROM runs "
 			"WHERE (?1 IS NULL OR model = ?1) "
 			"AND (?2 IS NULL OR kind = ?2) "
 			"ORDER BY id DESC LIMIT ?3", &st, err)))
@@ -1570,36 +1812,23 @@ int registry_list_runs(struct registry *reg, const char *model,
 	/* No limit: the largest one, as both SQLite and PostgreSQL take it. */
 	sqlite3_bind_int64(st, 3, limit > 0 ? limit : 9223372036854775807LL);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct reg_run_row *r;
-
 		XGROW(*out, alloc, *n + 1);
-		r = &(*out)[(*n)++];
-		r->id = sqlite3_column_int64(st, 0);
-		r->kind = col_str0(st, 1);
-		r->model = col_str(st, 2);
-		r->version = sqlite3_column_int(st, 3);
-		r->started_at = col_str0(st, 4);
-		r->duration_s = sqlite3_column_double(st, 5);
-		r->exit_status = sqlite3_column_int(st, 6);
-		r->passed = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 :
-			    sqlite3_column_int(st, 7);
-		r->params_json = col_str(st, 8);
-		r->inputs_json = col_str(st, 9);
-		r->metrics_json = col_str(st, 10);
-		r->profile_json = col_str(st, 11);
-		r->git_commit = col_str(st, 12);
-		r->git_dirty = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 :
-			       sqlite3_column_int(st, 13);
+		read_run(st, &(*out)[(*n)++]);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE)
 		ret = db_fail(reg, rc, "cannot read the registry", err);
+	sqlite3_finalize(st);
+	if (!ret && !(ret = prep(reg, OUTPUTS_SQL, &so, err)))
+		for (i = 0; i < *n && !ret; i++)
+			ret = read_outputs(reg, so, &(*out)[i], err);
+	sqlite3_finalize(so);
+	if (ret) {
 		for (i = 0; i < *n; i++)
 			reg_run_row_release(&(*out)[i]);
 		free(*out);
 		*out = NULL;
 		*n = 0;
 	}
-	sqlite3_finalize(st);
 	return ret;
 }
 

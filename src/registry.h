@@ -15,6 +15,7 @@
 #include "error.h"
 
 struct registry;
+struct reg_run_row;
 
 /* A version row; strings owned (reg_version_release()). */
 struct reg_version {
@@ -29,6 +30,18 @@ struct reg_version {
 };
 
 void reg_version_release(struct reg_version *v);
+
+/*
+ * A file a run wrote, by role: "predictions" (score-batch -o), "rejects"
+ * (--reject-file), "metrics" (--metrics-file), "artifact" (train -o).
+ * Strings borrowed.  rows < 0 when not counted.
+ */
+struct reg_run_output {
+	const char *role;
+	const char *path;
+	const char *sha256;
+	long long rows;
+};
 
 /* A run to record; all strings borrowed. JSON fields may be NULL. */
 struct reg_run {
@@ -46,6 +59,10 @@ struct reg_run {
 	const char *profile_json;	/* score-batch/drift: input profile */
 	const char *git_commit;		/* may be NULL */
 	int git_dirty;
+	/* Schema 3: lineage.  NULL / 0 when none. */
+	const char *artifact_sha256;	/* the model artefact used or made */
+	const struct reg_run_output *outputs;
+	size_t n_outputs;
 };
 
 /*
@@ -88,7 +105,7 @@ int registry_add_run(struct registry *reg, const struct reg_run *run,
 		     long long *id, struct mlops_err *err);
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define REGISTRY_SCHEMA_VERSION 2
+#define REGISTRY_SCHEMA_VERSION 3
 
 /*
  * The current time as ISO 8601 UTC with milliseconds,
@@ -196,12 +213,45 @@ int registry_rollback_target(struct registry *reg, const char *model,
 			     struct mlops_err *err);
 
 /*
- * The newest passing validation run (kind 'validate', passed) recorded
- * against model:version; *run_id = 0 when there is none (not an error).
+ * The newest validation run (kind 'validate', passed or not) recorded
+ * against model:version, into *out (release with reg_run_row_release());
+ * *found = 0 and *out zeroed when there is none (not an error).
  */
-int registry_passing_validation(struct registry *reg, const char *model,
-				int version, long long *run_id,
-				struct mlops_err *err);
+int registry_latest_validation(struct registry *reg, const char *model,
+			       int version, struct reg_run_row *out,
+			       int *found, struct mlops_err *err);
+
+/*
+ * Lineage lookups; none of them is an error when nothing matches.
+ *
+ * registry_artifact_version: the version holding artefact `sha256`
+ * (the first by model name, then version, should several models hold
+ * the same bytes); *model = NULL (caller frees otherwise), *version = 0
+ * when none.
+ *
+ * registry_output_run: the newest run that wrote a file hashing to
+ * `sha256`; *run_id = 0 when none, *role (caller frees) its role.
+ *
+ * registry_artifact_train_run: the newest train run that made artefact
+ * `sha256`; *run_id = 0 when none.
+ */
+int registry_artifact_version(struct registry *reg, const char *sha256,
+			      char **model, int *version,
+			      struct mlops_err *err);
+int registry_output_run(struct registry *reg, const char *sha256,
+			long long *run_id, char **role,
+			struct mlops_err *err);
+int registry_artifact_train_run(struct registry *reg, const char *sha256,
+				long long *run_id, struct mlops_err *err);
+
+/*
+ * Name the version a recorded run produced (train --register, whose run
+ * row is written before the version exists), inside the caller's
+ * transaction.
+ */
+int registry_set_run_version(struct registry *reg, long long run_id,
+			     const char *model, int version,
+			     struct mlops_err *err);
 
 /* All model names, sorted; caller frees with registry_free_strings(). */
 int registry_list_models(struct registry *reg, char ***names, size_t *n,
@@ -253,6 +303,14 @@ int registry_stages_at(struct registry *reg, const char *model,
 		       struct reg_event **out, size_t *n,
 		       struct mlops_err *err);
 
+/* A file a run wrote, as read back; strings owned. */
+struct reg_run_file {
+	char *role;
+	char *path;
+	char sha256[65];
+	long long rows;		/* -1 when not counted */
+};
+
 /* A run as read back; strings owned (reg_run_row_release()). */
 struct reg_run_row {
 	long long id;
@@ -269,9 +327,16 @@ struct reg_run_row {
 	char *profile_json;
 	char *git_commit;	/* NULL if none */
 	int git_dirty;
+	char *artifact_sha256;	/* NULL if none recorded */
+	struct reg_run_file *outputs;	/* the files it wrote */
+	size_t n_outputs;
 };
 
 void reg_run_row_release(struct reg_run_row *r);
+
+/* One run by id into *out; MLOPS_ENOTFOUND "no run N". */
+int registry_get_run(struct registry *reg, long long id,
+		     struct reg_run_row *out, struct mlops_err *err);
 
 /*
  * Runs, newest first, filtered by `model` and `kind` when non-NULL, at

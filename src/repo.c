@@ -50,12 +50,16 @@ static const char config_template[] =
 	"\t# --git-tag were given.\n"
 	"\t# tags = false\n"
 	"\n"
-	"# Per-stage promotion policy: whether a move to the stage needs a\n"
-	"# passing validation of that version on record (--force --reason\n"
-	"# overrides it and the ledger says so).  By default only production\n"
-	"# does.\n"
+	"# Per-stage promotion policy: whether a move to the stage needs the\n"
+	"# latest validation of that version on record to have passed\n"
+	"# (--force --reason overrides it and the ledger says so).  By default\n"
+	"# only production does, and the validation must have applied at\n"
+	"# least one gate (--min, --max, ...); require-against also wants it\n"
+	"# compared with the stage's current holder (validate --against).\n"
 	"[stage \"production\"]\n"
-	"\t# require-validation = true\n";
+	"\t# require-validation = true\n"
+	"\t# require-gate = true\n"
+	"\t# require-against = false\n";
 
 static int is_dir(const char *path)
 {
@@ -399,21 +403,38 @@ out:
 	return ret;
 }
 
-int repo_stage_requires_validation(const struct repo *r, const char *stage,
-				   int *required, struct mlops_err *err)
+/* One boolean of [stage "STAGE"]; *out keeps its default when unset. */
+static int stage_bool(const char *path, const char *stage, const char *key,
+		      int *out, struct mlops_err *err)
 {
-	char *path = xasprintf("%s/config", r->dir), *v = NULL, *name;
+	char *v = NULL, *name;
 	int ret;
 
-	*required = !strcmp(stage, "production");
-	ret = repo_config_get(path, "stage", stage, "require-validation", &v,
-			      err);
+	ret = repo_config_get(path, "stage", stage, key, &v, err);
 	if (!ret && v) {
-		name = xasprintf("stage.%s.require-validation", stage);
-		ret = config_bool(path, name, v, required, err);
+		name = xasprintf("stage.%s.%s", stage, key);
+		ret = config_bool(path, name, v, out, err);
 		free(name);
 	}
 	free(v);
+	return ret;
+}
+
+int repo_stage_policy(const struct repo *r, const char *stage,
+		      struct repo_stage_policy *p, struct mlops_err *err)
+{
+	char *path = xasprintf("%s/config", r->dir);
+	int ret;
+
+	p->require_validation = !strcmp(stage, "production");
+	p->require_gate = 1;
+	p->require_against = 0;
+	if (!(ret = stage_bool(path, stage, "require-validation",
+			       &p->require_validation, err)) &&
+	    !(ret = stage_bool(path, stage, "require-gate", &p->require_gate,
+			       err)))
+		ret = stage_bool(path, stage, "require-against",
+				 &p->require_against, err);
 	free(path);
 	return ret;
 }

@@ -58,15 +58,30 @@ int repo_config_get(const char *path, const char *section,
 		    const char *subsection, const char *key, char **value,
 		    struct mlops_err *err);
 
+/* The promotion policy of one stage, from [stage "NAME"] in the config. */
+struct repo_stage_policy {
+	/*
+	 * require-validation: a move to the stage needs the version's latest
+	 * validation on record to have passed.  Default: true for
+	 * production only.
+	 */
+	int require_validation;
+	/* require-gate: ... and to have applied a gate.  Default true. */
+	int require_gate;
+	/*
+	 * require-against: ... and to have compared the version with the
+	 * stage's current holder (validate --against).  Default false.
+	 */
+	int require_against;
+};
+
 /*
- * The promotion policy of `stage` from the config: *required is 1 when a
- * move to it needs a passing validation on record
- * (stage.<STAGE>.require-validation; default true for production only).
+ * Read the policy of `stage` into *p, defaults filled in.
  * MLOPS_ECORRUPT for a config that cannot be read or a value that is not
  * a boolean.
  */
-int repo_stage_requires_validation(const struct repo *r, const char *stage,
-				   int *required, struct mlops_err *err);
+int repo_stage_policy(const struct repo *r, const char *stage,
+		      struct repo_stage_policy *p, struct mlops_err *err);
 
 /* Absolute path of the artefact file for a hex SHA-256; caller frees. */
 char *repo_artifact_path(const struct repo *r, const char *sha256_hex);

@@ -30,9 +30,20 @@ void runlog_now(char buf[64]);
 
 /*
  * Fill the timing and git fields of `run` and insert it in its own
- * transaction.  Without a repository this does nothing (*id = 0).
+ * transaction.  A run that names no model but an artefact hash that is
+ * registered is recorded as that model version (the first, should
+ * several models hold the same bytes).  Without a repository this does
+ * nothing (*id = 0).
  */
 int runlog_record(struct repo *repo, const struct runlog *rl,
 		  struct reg_run *run, long long *id, struct mlops_err *err);
+
+/*
+ * The hex SHA-256 of the regular file at `path`, read whole.  MLOPS_EIO
+ * when it does not exist or cannot be read; MLOPS_EUSAGE for "-" or
+ * anything that is not a regular file (a pipe cannot be read twice):
+ * callers recording a run then record no hash.
+ */
+int runlog_hash_file(const char *path, char hex[65], struct mlops_err *err);
 
 #endif

@@ -1,22 +1,34 @@
 /*
- * Scoring: encode rows the way training did, then one BLAS product per
- * block of rows.  Train, validate, score-batch and drift all predict
- * through score_predict(), which is what makes a reloaded artefact
- * predict the same bits as the model that was just trained.
+ * Scoring: read CSV records, find each feature's raw value or level the
+ * way training did, then predict a block of rows at a time through
+ * predict_columns() (predict.c), the one prediction path that training
+ * uses too, which is what makes a reloaded artefact predict the same
+ * bits as the model that was just trained, and its baseline profile
+ * what scoring the training file gives.
  *
  * Categories are matched by exact bytes; a value never seen in training
  * encodes as all zeros (scikit-learn's handle_unknown="ignore") and is
- * counted so the caller can warn.
+ * counted so the caller can warn.  A timestamp part is computed from its
+ * source column's ISO 8601 value.  Missing values are the default set
+ * plus the model's na_values plus the caller's.
+ *
+ * No prediction is ever non-finite: a numeric value so far from its
+ * training mean that the linear predictor could overflow (more than
+ * DBL_MAX / 4 / (1 + sum |w| + |b|) standard deviations away, the sum
+ * over the model's largest row of coefficients) is a bad row.
  */
 
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cell.h"
 #include "matrix.h"
 #include "parallel.h"
+#include "predict.h"
 #include "score.h"
 #include "smallmap.h"
 #include "strmap.h"
@@ -31,6 +43,7 @@ struct num_plan {
 	size_t offset;		/* in the design row */
 	size_t feature;
 	double impute, center, scale;
+	double lo, hi;		/* raw values that cannot overflow */
 	int indicator;
 };
 
@@ -42,15 +55,17 @@ struct scorer {
 	struct strmap **levels;	/* per categorical feature */
 	struct smallmap *small;	/* per categorical feature: its short levels */
 	uint64_t *unseen;	/* per feature */
-	struct num_plan *num;	/* the numeric features, in order */
+	struct num_plan *num;	/* the plain numeric features, in order */
 	size_t n_num;
-	size_t *cat;		/* the categorical features, in order */
+	size_t *cat;		/* the others (categorical, timestamp parts) */
 	size_t n_cat;
+	double *lo, *hi;	/* per feature: see num_plan */
+	struct cell_na na;	/* missing tokens beyond the default set */
 };
 
 size_t score_width(const struct model *m)
 {
-	return m->task == TASK_MULTICLASS ? m->n_classes : 1;
+	return predict_width(m);
 }
 
 size_t score_argmax(const struct model *m, const double *row)
@@ -63,147 +78,6 @@ size_t score_argmax(const struct model *m, const double *row)
 		if (row[k] > row[best])
 			best = k;
 	return best;
-}
-
-/* Outputs from the linear parts z (n x n_outputs, changed in place). */
-static void predict_finish(const struct model *m, double *work, size_t n,
-			   double *out)
-{
-	size_t i, k, K = m->n_outputs;
-
-	for (i = 0; i < n; i++) {
-		double *z = work + i * K, *o = out + i * score_width(m);
-
-		switch (m->task) {
-		case TASK_REGRESSION:
-			o[0] = z[0] + m->intercept[0];
-			break;
-		case TASK_BINARY:
-			o[0] = 1 / (1 + exp(-(z[0] + m->intercept[0])));
-			break;
-		case TASK_MULTICLASS: {
-			double zmax = -INFINITY, sum = 0;
-
-			for (k = 0; k < K; k++) {
-				z[k] += m->intercept[k];
-				if (z[k] > zmax)
-					zmax = z[k];
-			}
-			for (k = 0; k < K; k++) {
-				o[k] = exp(z[k] - zmax);
-				sum += o[k];
-			}
-			for (k = 0; k < K; k++)
-				o[k] /= sum;
-			break;
-		}
-		}
-	}
-}
-
-int score_predict(const struct model *m, const double *x, size_t n,
-		  double *work, double *out, struct mlops_err *err)
-{
-	(void)err;
-	matrix_rows_dot(x, n, m->n_inputs, m->coef, m->n_outputs, work);
-	predict_finish(m, work, n, out);
-	return 0;
-}
-
-/*
- * score_predict() for n rows given as their raw values and levels, one
- * feature after another ld apart (what encode() leaves in raw and level),
- * without the design rows in between.  The bits are score_predict()'s:
- * each input's term x_j w_j goes to partial sum j % 4 (the last p % 4
- * inputs to sum 0), in input order, and the sums are added as
- * matrix_rows_dot() adds them.  The terms of the design's zeros (one-hot
- * levels not taken, indicators of present values) are left out: adding
- * +-0 to a sum that starts at +0 changes no bit.  `acc` holds 4 n
- * doubles.
- */
-#if defined(__GNUC__) && (defined(__SSE2__) || defined(__aarch64__))
-typedef double v2df __attribute__((vector_size(16)));
-typedef long long v2di __attribute__((vector_size(16)));
-
-/* d[r] += score_encode_numeric(f, x[r]) * w, two rows at a time. */
-static void add_numeric(const struct feature *f, const double *x, size_t n,
-			double w, double *d)
-{
-	const v2df imp = { f->impute, f->impute };
-	const v2df cen = { f->center, f->center };
-	const v2df sc = { f->scale, f->scale };
-	const v2df wv = { w, w };
-	size_t r;
-
-	for (r = 0; r + 2 <= n; r += 2) {
-		v2df a, s;
-		v2di nan;
-
-		memcpy(&a, x + r, sizeof(a));
-		memcpy(&s, d + r, sizeof(s));
-		nan = a != a;
-		a = (v2df)(((v2di)a & ~nan) | ((v2di)imp & nan));
-		s += (a - cen) / sc * wv;
-		memcpy(d + r, &s, sizeof(s));
-	}
-	for (; r < n; r++)
-		d[r] += score_encode_numeric(f, x[r]) * w;
-}
-#else
-static void add_numeric(const struct feature *f, const double *x, size_t n,
-			double w, double *d)
-{
-	size_t r;
-
-	for (r = 0; r < n; r++)
-		d[r] += score_encode_numeric(f, x[r]) * w;
-}
-#endif
-
-static void predict_columns(const struct model *m, const double *raw,
-			    const int32_t *level, size_t ld, size_t n,
-			    double *acc, double *work, double *out)
-{
-	size_t p = m->n_inputs, tail = p - p % 4, K = m->n_outputs, o, i, r;
-	double *s[4];
-
-#define PART(j) s[(j) < tail ? (j) % 4 : 0]
-	for (i = 0; i < 4; i++)
-		s[i] = acc + i * n;
-	for (o = 0; o < K; o++) {
-		const double *w = m->coef + o * p;
-
-		memset(acc, 0, 4 * n * sizeof(double));
-		for (i = 0; i < m->n_features; i++) {
-			const struct feature *f = &m->features[i];
-			size_t j = f->offset;
-
-			if (f->kind == FEATURE_NUMERIC) {
-				const double *x = raw + i * ld;
-
-				add_numeric(f, x, n, w[j], PART(j));
-				if (f->indicator) {
-					double *d = PART(j + 1), wi = w[j + 1];
-
-					for (r = 0; r < n; r++)
-						if (x[r] != x[r])
-							d[r] += wi;
-				}
-				continue;
-			}
-			for (r = 0; r < n; r++) {
-				int32_t c = level[i * ld + r];
-				long lv = c >= 0 ? c : c == -1 ? f->impute_level : -1;
-
-				if (lv >= 0)
-					PART(j + (size_t)lv)[r] += w[j + (size_t)lv];
-			}
-		}
-		for (r = 0; r < n; r++)
-			work[r * K + o] = (s[0][r] + s[1][r]) + (s[2][r] + s[3][r]);
-	}
-#undef PART
-	predict_finish(m, work, n, out);
 }
 
 void scorer_free(struct scorer *s)
@@ -220,16 +94,41 @@ void scorer_free(struct scorer *s)
 	free(s->num);
 	free(s->cat);
 	free(s->unseen);
+	free(s->lo);
+	free(s->hi);
+	cell_na_release(&s->na);
 	free(s->file);
 	free(s);
 }
 
-int scorer_new(const struct model *m, const struct csv_record *header,
-	       const char *file, struct scorer **out, struct mlops_err *err)
+/*
+ * Standardised values within +-limit keep every linear predictor below
+ * DBL_MAX / 4: one-hot and indicator inputs are at most 1.
+ */
+static double safe_limit(const struct model *m)
+{
+	double most = 0, sum;
+	size_t o, j;
+
+	for (o = 0; o < m->n_outputs; o++) {
+		sum = fabs(m->intercept[o]);
+		for (j = 0; j < m->n_inputs; j++)
+			sum += fabs(m->coef[o * m->n_inputs + j]);
+		if (sum > most)
+			most = sum;
+	}
+	return DBL_MAX / 4 / (1 + most);
+}
+
+static int scorer_create(const struct model *m,
+			 const struct csv_record *header, const char *file,
+			 const char *const *na, size_t n_na,
+			 struct scorer **out, struct mlops_err *err)
 {
 	struct scorer *s = xcalloc(1, sizeof(*s));
 	struct strmap *names = strmap_new();
 	size_t i, j;
+	double limit = safe_limit(m), span;
 	int ret = 0;
 
 	s->m = m;
@@ -241,21 +140,32 @@ int scorer_new(const struct model *m, const struct csv_record *header,
 	s->unseen = xcalloc(m->n_features + 1, sizeof(uint64_t));
 	s->num = xcalloc(m->n_features + 1, sizeof(*s->num));
 	s->cat = xcalloc(m->n_features + 1, sizeof(*s->cat));
+	s->lo = xcalloc(m->n_features + 1, sizeof(double));
+	s->hi = xcalloc(m->n_features + 1, sizeof(double));
+	cell_na_init(&s->na, (const char *const *)m->na_values,
+		     m->n_na_values);
+	cell_na_add(&s->na, na, n_na);
 	/* The first column of a name wins, as pandas would warn and do. */
 	for (j = header->n_fields; j-- > 0;)
 		strmap_put(names, header->fields[j], header->lens[j], (long)j);
 	for (i = 0; i < m->n_features; i++) {
 		const struct feature *f = &m->features[i];
-		long col = strmap_get(names, f->name, strlen(f->name));
+		const char *cname = f->source ? f->source : f->name;
+		long col = strmap_get(names, cname, strlen(cname));
 
 		if (col < 0) {
 			ret = err_set(err, MLOPS_EINPUT,
 				      "'%s': no column '%s' (a feature of the model)",
-				      file, f->name);
+				      file, cname);
 			goto out;
 		}
 		s->column[i] = (size_t)col;
-		if (f->kind == FEATURE_NUMERIC) {
+		/* |x - center| within DBL_MAX / 2 cannot overflow either. */
+		span = limit * f->scale < DBL_MAX / 2 ? limit * f->scale :
+		       DBL_MAX / 2;
+		s->lo[i] = f->center - span;
+		s->hi[i] = f->center + span;
+		if (f->kind == FEATURE_NUMERIC && !f->source) {
 			struct num_plan *e = &s->num[s->n_num++];
 
 			e->col = (size_t)col;
@@ -264,6 +174,8 @@ int scorer_new(const struct model *m, const struct csv_record *header,
 			e->impute = f->impute;
 			e->center = f->center;
 			e->scale = f->scale;
+			e->lo = s->lo[i];
+			e->hi = s->hi[i];
 			e->indicator = f->indicator;
 		} else {
 			s->cat[s->n_cat++] = i;
@@ -282,7 +194,7 @@ int scorer_new(const struct model *m, const struct csv_record *header,
 				const char *l = f->levels[j];
 				size_t len = strlen(l);
 
-				if (!csv_is_missing(l, len))
+				if (!cell_is_missing(&s->na, l, len))
 					smallmap_add(&s->small[i], l, len,
 						     strmap_get(s->levels[i],
 								l, len));
@@ -296,6 +208,12 @@ out:
 	else
 		*out = s;
 	return ret;
+}
+
+int scorer_new(const struct model *m, const struct csv_record *header,
+	       const char *file, struct scorer **out, struct mlops_err *err)
+{
+	return scorer_create(m, header, file, NULL, 0, out, err);
 }
 
 /* Where a record is, for messages: its line, or its byte offset in a shard. */
@@ -338,15 +256,32 @@ static int encode_feature(const struct scorer *s, const struct csv_record *rec,
 	long lv;
 
 	if (f->kind == FEATURE_NUMERIC) {
-		/* Numbers first: a missing value is the rare case. */
-		if (rec->num && rec->num[c] == rec->num[c])
+		if (f->source) {
+			if (cell_is_missing(&s->na, v, len))
+				x = NAN;
+			else if (cell_parse_timestamp(v, len, &x))
+				return bad_cell(s, rec, c, f->source, "", v,
+						len, " is not an ISO 8601 "
+						"timestamp", err);
+			else
+				x = cell_timestamp_part(x, f->part);
+		} else if (s->na.numeric && cell_is_missing(&s->na, v, len)) {
+			x = NAN;
+		} else if (rec->num && rec->num[c] == rec->num[c]) {
+			/* Numbers first: a missing value is the rare case. */
 			x = rec->num[c];
-		else if (csv_parse_double(v, len, &x)) {
-			if (!csv_is_missing(v, len))
+		} else if (csv_parse_double(v, len, &x)) {
+			if (!cell_is_missing(&s->na, v, len))
 				return bad_cell(s, rec, c, f->name, "", v, len,
+						cell_is_nonfinite(v, len) ?
+						" is not a finite number" :
 						" is not a number", err);
 			x = NAN;
 		}
+		if (x == x && !(x >= s->lo[i] && x <= s->hi[i]))
+			return bad_cell(s, rec, c, f->name, "", v, len,
+					" is too far out for the model: its "
+					"prediction would overflow", err);
 		if (row) {
 			row[f->offset] = score_encode_numeric(f, x);
 			if (f->indicator)
@@ -364,7 +299,7 @@ static int encode_feature(const struct scorer *s, const struct csv_record *rec,
 		/* A level found is not a missing value (see scorer_new). */
 		if (level)
 			level[i * ld] = (int32_t)lv;
-	} else if (csv_is_missing(v, len)) {
+	} else if (cell_is_missing(&s->na, v, len)) {
 		lv = f->impute_level;
 		if (level)
 			level[i * ld] = -1;
@@ -405,11 +340,13 @@ static int encode(const struct scorer *s, const struct csv_record *rec,
 			       "'%s' %s: expected %zu fields, found %zu",
 			       s->file, record_where(rec, where, sizeof(where)),
 			       s->n_header, rec->n_fields);
-	for (k = 0; k < s->n_num && rec->num; k++) {
+	/* A missing token that reads as a number: feature by feature. */
+	for (k = 0; k < s->n_num && rec->num && !s->na.numeric; k++) {
 		const struct num_plan *e = &s->num[k];
 		double x = rec->num[e->col];
 
-		if (x != x)
+		/* Also false for NAN: a value to look at more closely. */
+		if (!(x >= e->lo && x <= e->hi))
 			break;
 		if (row) {
 			row[e->offset] = (x - e->center) / e->scale;
@@ -470,7 +407,7 @@ uint64_t scorer_unseen(const struct scorer *s, size_t feature)
 
 struct slot {
 	struct csv_chunk chunk;
-	double *acc, *work, *pred, *raw;	/* acc: predict_columns()'s */
+	double *scratch, *pred, *raw;	/* scratch: predict_columns()'s */
 	int32_t *level;
 	unsigned long *line;
 	char **extra;
@@ -515,8 +452,8 @@ static void slot_alloc(struct score_stream *ss, struct slot *sl)
 {
 	const struct model *m = ss->m;
 
-	sl->acc = xmallocarray(4 * STREAM_BLOCK, sizeof(double));
-	sl->work = xmallocarray(STREAM_BLOCK * m->n_outputs, sizeof(double));
+	sl->scratch = xmallocarray(predict_scratch_len(m, STREAM_BLOCK),
+				   sizeof(double));
 	sl->pred = xmallocarray(STREAM_BLOCK * score_width(m), sizeof(double));
 	sl->raw = xmallocarray(STREAM_LD * (m->n_features + 1), sizeof(double));
 	sl->level = xmallocarray(STREAM_LD * (m->n_features + 1), sizeof(int32_t));
@@ -524,11 +461,18 @@ static void slot_alloc(struct score_stream *ss, struct slot *sl)
 	sl->unseen = xcalloc(m->n_features + 1, sizeof(uint64_t));
 }
 
+/* Predict the slot's first n rows into sl->pred. */
+static void slot_predict(const struct model *m, struct slot *sl, size_t n)
+{
+	struct predict_cols in = { n, STREAM_LD, sl->raw, sl->level, NULL };
+
+	predict_columns(m, &in, sl->scratch, sl->pred);
+}
+
 static void slot_release(struct slot *sl)
 {
 	csv_chunk_release(&sl->chunk);
-	free(sl->acc);
-	free(sl->work);
+	free(sl->scratch);
 	free(sl->pred);
 	free(sl->raw);
 	free(sl->level);
@@ -572,13 +516,20 @@ int score_stream_open(const struct model *m, const char *path,
 	ss->header = xcalloc(rec.n_fields + 1, sizeof(char *));
 	for (i = 0; i < rec.n_fields; i++)
 		ss->header[i] = xstrndup(rec.fields[i], rec.lens[i]);
-	/* Each feature's column, there once, or the closest name offered. */
-	for (i = 0; i < m->n_features; i++)
-		if ((ret = score_stream_lookup(ss, m->features[i].name,
-					       "a feature of the model", &col,
-					       err)))
+	/* Each feature's column, there once, or the closest name offered
+	 * (a timestamp's parts all come from their source column). */
+	for (i = 0; i < m->n_features; i++) {
+		const struct feature *f = &m->features[i];
+
+		if ((ret = score_stream_lookup(ss, f->source ? f->source :
+					       f->name, "a feature of the model",
+					       &col, err)))
 			goto fail;
-	if ((ret = scorer_new(m, &rec, csv_name(ss->csv), &ss->scorer, err)))
+	}
+	if ((ret = scorer_create(m, &rec, csv_name(ss->csv),
+				 opts ? opts->na_values : NULL,
+				 opts ? opts->n_na_values : 0, &ss->scorer,
+				 err)))
 		goto fail;
 	ss->n_workers = opts && opts->threads ? opts->threads : parallel_cpus();
 	ss->n_slots = 4 * ss->n_workers;
@@ -622,6 +573,12 @@ size_t score_stream_n_columns(const struct score_stream *ss)
 const char *score_stream_column(const struct score_stream *ss, size_t i)
 {
 	return ss->header[i];
+}
+
+int score_stream_is_missing(const struct score_stream *ss, const char *s,
+			    size_t len)
+{
+	return cell_is_missing(&ss->scorer->na, s, len);
 }
 
 long score_stream_find(const struct score_stream *ss, const char *name)
@@ -721,8 +678,7 @@ static int slot_flush(struct score_stream *ss, struct slot *sl, size_t slot,
 
 	for (i = 0; i < n * ss->n_extra; i++)
 		sl->extra[i] = sl->arena + sl->extra_off[i];
-	predict_columns(ss->m, sl->raw, sl->level, STREAM_LD, n, sl->acc,
-			sl->work, sl->pred);
+	slot_predict(ss->m, sl, n);
 	b.n = n;
 	b.ld = STREAM_LD;
 	b.pred = sl->pred;
@@ -1084,8 +1040,7 @@ int score_stream_next(struct score_stream *ss, struct score_block *b,
 	}
 	for (i = 0; i < n * ss->n_extra; i++)
 		sl->extra[i] = sl->arena + sl->extra_off[i];
-	predict_columns(m, sl->raw, sl->level, STREAM_LD, n, sl->acc, sl->work,
-			sl->pred);
+	slot_predict(m, sl, n);
 	ss->rows += n;
 	b->n = n;
 	b->ld = STREAM_LD;

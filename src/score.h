@@ -2,14 +2,17 @@
 #define MLOPS_SCORE_H
 
 /*
- * Turning rows into predictions: the one code path used by train (for
- * holdout metrics and the prediction baseline), validate, score-batch
- * and drift, so that a model predicts the same bits wherever it runs.
+ * Turning CSV rows into predictions for validate, score-batch and drift:
+ * each record's features are read into raw values and level indices as
+ * training read them, and predicted through predict_columns()
+ * (predict.h), the one prediction path that training's holdout metrics
+ * and baseline profile use too, so that a model predicts the same bits
+ * wherever it runs.
  *
- * A design row is the model's input after preprocessing: per numeric
- * feature ((isnan(x) ? impute : x) - center) / scale, per categorical
- * feature one indicator per training level (all zero for a level never
- * seen in training).
+ * A design row (scorer_encode()) is the model's input after
+ * preprocessing: per numeric feature ((isnan(x) ? impute : x) - center)
+ * / scale, per categorical feature one indicator per training level (all
+ * zero for a level never seen in training).
  */
 
 #include <stddef.h>
@@ -17,26 +20,18 @@
 #include "csv.h"
 #include "error.h"
 #include "model.h"
+#include "predict.h"
 
-/* Encode one numeric value for feature f. */
+/* Encode one numeric value for feature f (predict.h's arithmetic). */
 static inline double score_encode_numeric(const struct feature *f, double x)
 {
-	return ((x != x ? f->impute : x) - f->center) / f->scale;
+	return predict_encode_numeric(f, x);
 }
 
-/*
- * Predict n design rows X (n x m->n_inputs).  `out` receives
- * n * score_width(m) values: for binary the probability of classes[1];
- * for multiclass the probability of each class; for regression the
- * value.  `work` must hold n * m->n_outputs doubles.
- */
-int score_predict(const struct model *m, const double *x, size_t n,
-		  double *work, double *out, struct mlops_err *err);
-
-/* Values per row in score_predict's output. */
+/* Values per row of a prediction: predict_width(). */
 size_t score_width(const struct model *m);
 
-/* Index of the predicted class for one row of score_predict output. */
+/* Index of the predicted class for one row of predictions. */
 size_t score_argmax(const struct model *m, const double *row);
 
 /*
@@ -46,9 +41,10 @@ size_t score_argmax(const struct model *m, const double *row);
 struct scorer;
 
 /*
- * Map `header` (the CSV's first record) to the model's features by name.
- * MLOPS_EINPUT "'FILE': no column 'X' (a feature of the model)" when a
- * feature column is missing.  *out owned by the caller (scorer_free()).
+ * Map `header` (the CSV's first record) to the model's features by name
+ * (a timestamp part by its source column).  Missing values are the
+ * default set and the model's na_values.  MLOPS_EINPUT "'FILE': no
+ * column 'X' (a feature of the model)" when a feature column is missing.  *out owned by the caller (scorer_free()).
  */
 int scorer_new(const struct model *m, const struct csv_record *header,
 	       const char *file, struct scorer **out, struct mlops_err *err);
@@ -60,7 +56,9 @@ void scorer_free(struct scorer *s);
  * `raw` and the level index (-1 missing, -2 unseen) of each categorical
  * feature into `level` when they are non-NULL (n_features each), for
  * profiling.  MLOPS_EINPUT "'FILE' line L, column C ('name'): ..." for a
- * wrong field count or a value that is not a number.
+ * wrong field count, a value that is not a (finite) number, not a
+ * timestamp for a timestamp part, or so far out that the prediction
+ * could overflow.
  */
 int scorer_encode(struct scorer *s, const struct csv_record *rec, double *row,
 		  double *raw, int32_t *level, struct mlops_err *err);
@@ -98,6 +96,10 @@ struct score_stream_opts {
 	size_t threads;				/* 0: online CPUs */
 	int no_hash;		/* score_stream_sha256() is not wanted */
 	struct csv_opts csv;	/* how to read the file; zero: defaults */
+	/* Tokens read as missing besides the default set and the model's
+	 * na_values (--na-values at scoring). */
+	const char *const *na_values;
+	size_t n_na_values;
 };
 
 /*
@@ -122,6 +124,10 @@ long score_stream_find(const struct score_stream *ss, const char *name);
 int score_stream_lookup(const struct score_stream *ss, const char *name,
 			const char *why, size_t *index,
 			struct mlops_err *err);
+
+/* Whether a field is missing by the stream's rules (see the options). */
+int score_stream_is_missing(const struct score_stream *ss, const char *s,
+			    size_t len);
 
 /*
  * Copy these CSV columns of every row into block->extra (for --keep and

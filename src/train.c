@@ -25,9 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cell.h"
 #include "matrix.h"
 #include "metrics.h"
 #include "parallel.h"
+#include "predict.h"
 #include "score.h"
 #include "train.h"
 #include "xalloc.h"
@@ -44,7 +46,7 @@ void train_opts_init(struct train_opts *o)
 	o->C = 1.0;
 	o->alpha = 1.0;
 	o->tol = 1e-8;
-	o->max_iter = 100;
+	o->max_iter = TRAIN_MAX_ITER_AUTO;
 }
 
 void train_report_release(struct train_report *r)
@@ -53,6 +55,18 @@ void train_report_release(struct train_report *r)
 		return;
 	free(r->confusion);
 	r->confusion = NULL;
+	while (r->n_id_columns)
+		free(r->id_columns[--r->n_id_columns]);
+	free(r->id_columns);
+	r->id_columns = NULL;
+	while (r->n_leaks)
+		free(r->leaks[--r->n_leaks]);
+	free(r->leaks);
+	r->leaks = NULL;
+	free(r->pred);
+	r->pred = NULL;
+	free(r->pred_rows);
+	r->pred_rows = NULL;
 }
 
 /* ---- the design: dataset rows to model input rows ---- */
@@ -343,6 +357,7 @@ static void profile_scan(struct profile *p, const double *x,
 	}
 	profile_numeric(p, v, m);
 	free(v);
+	profile_count_values(p, x, rows, n);
 	s->count = count;
 	s->sum = sum;
 	s->min = mn;
@@ -503,6 +518,8 @@ static int prep_feature(void *arg, size_t worker, size_t j)
 
 	(void)worker;
 	f->name = xstrdup(c->name);
+	f->source = c->source ? xstrdup(c->source) : NULL;
+	f->part = c->part;
 	if (c->type == DS_NUMERIC) {
 		fit_numeric(f, c, pr->rows, pr->n, pr->o->impute_median,
 			    pr->o->add_indicator);
@@ -626,6 +643,13 @@ static void reuse_columns(struct dataset *ds, struct design *d, size_t *rows,
 
 enum pass_kind { PASS_LOGISTIC, PASS_SOFTMAX, PASS_GRAM };
 
+long train_max_iter(size_t unknowns)
+{
+	if (unknowns <= NEWTON_MAX_DIM)
+		return 100;
+	return unknowns > 1000 ? (long)unknowns : 1000;
+}
+
 struct scratch {
 	double *block, *block2, *z, *hk;
 	const double **view;	/* p - 1 inputs of a block (design_fill) */
@@ -651,12 +675,6 @@ struct fit {
 	double *h_keep;
 	const double *h_start;
 	int h_freeze;		/* as h_start, with the Hessian at the start */
-	/*
-	 * Logistic: if z_keep is set, each gradient pass leaves X w there
-	 * (by position) and its w in z_at; z_ok says the last pass did.
-	 */
-	double *z_keep, *z_at;
-	int z_ok;
 	struct scratch *scr;	/* per worker */
 	/* the pass being run */
 	enum pass_kind kind;
@@ -868,8 +886,6 @@ static int block_logistic_grad(struct fit *ft, struct scratch *sc,
 	double *z = sc->z;
 
 	view_times(sc->view, q, nb, ft->w, z);
-	if (ft->z_keep)
-		memcpy(ft->z_keep + start, z, nb * sizeof(*z));
 	for (i = 0; i < nb; i++) {
 		double y = ft->cls[start + i] == 1;
 		double s = ft->sw ? ft->sw[ft->cls[start + i]] : 1;
@@ -1019,10 +1035,6 @@ static int run_pass(struct fit *ft, enum pass_kind kind, const double *w,
 	ft->kind = kind;
 	ft->w = w;
 	ft->want_h = want_h;
-	if (ft->z_keep) {
-		ft->z_ok = kind == PASS_LOGISTIC && !want_h;
-		memcpy(ft->z_at, w, ft->p * sizeof(*w));
-	}
 	ft->out_len = out_len;
 	ft->out = xcalloc(batch * out_len + 1, sizeof(double));
 	memset(sum, 0, out_len * sizeof(*sum));
@@ -1449,7 +1461,6 @@ static void warm_sample(const struct fit *ft, const struct fit *full,
 	sub->h_keep = NULL;
 	sub->h_start = NULL;
 	sub->h_freeze = 0;
-	sub->z_keep = NULL;
 }
 
 static void warm_sample_free(struct fit *sub)
@@ -1768,14 +1779,42 @@ static int two_valued(const struct ds_column *t, const size_t *rows, size_t n)
 	return 1;
 }
 
-static int pick_features(const struct dataset *ds, const struct train_opts *o,
-			 int target, size_t **cols, size_t *n_cols,
-			 struct mlops_err *err)
+/*
+ * Column c as features: a timestamp column as its parts; an identifier
+ * not asked for by name is left out (and named in rep).
+ */
+static void add_feature(struct dataset *ds, size_t c, int named,
+			size_t *cols, size_t *n, struct train_report *rep)
 {
-	size_t i, n = 0;
+	size_t first, k, np;
+
+	if (ds->cols[c].type == DS_TIMESTAMP) {
+		dataset_timestamp_parts(ds, c, &first, &np);
+		for (k = 0; k < np; k++)
+			cols[(*n)++] = first + k;
+		return;
+	}
+	if (ds->cols[c].id_like && !named) {
+		rep->id_columns = xreallocarray(rep->id_columns,
+						rep->n_id_columns + 1,
+						sizeof(char *));
+		rep->id_columns[rep->n_id_columns++] =
+			xstrdup(ds->cols[c].name);
+		return;
+	}
+	cols[(*n)++] = c;
+}
+
+static int pick_features(struct dataset *ds, const struct train_opts *o,
+			 int target, size_t **cols, size_t *n_cols,
+			 struct train_report *rep, struct mlops_err *err)
+{
+	size_t i, n = 0, n_ds = ds->n_cols, cap = 0;
 	int c;
 
-	*cols = xcalloc(ds->n_cols + 1, sizeof(size_t));
+	for (i = 0; i < n_ds; i++)
+		cap += ds->cols[i].type == DS_TIMESTAMP ? CELL_N_PARTS : 1;
+	*cols = xcalloc(cap + 1, sizeof(size_t));
 	/* dataset_load() checked the names and left excluded columns out. */
 	if (o->features) {
 		for (i = 0; i < o->n_features; i++) {
@@ -1793,13 +1832,13 @@ static int pick_features(const struct dataset *ds, const struct train_opts *o,
 					       "--features: '%s' is named twice",
 					       o->features[i]);
 			if (!in_names(o->exclude, o->n_exclude, o->features[i]))
-				(*cols)[n++] = (size_t)c;
+				add_feature(ds, (size_t)c, 1, *cols, &n, rep);
 		}
 	} else {
-		for (i = 0; i < ds->n_cols; i++)
+		for (i = 0; i < n_ds; i++)
 			if ((int)i != target &&
 			    !in_names(o->exclude, o->n_exclude, ds->cols[i].name))
-				(*cols)[n++] = i;
+				add_feature(ds, i, 0, *cols, &n, rep);
 	}
 	if (!n)
 		return err_set(err, MLOPS_EUSAGE, "no feature columns left to train on");
@@ -1829,15 +1868,47 @@ static void profile_features(struct model *m, const struct design *d,
 	free(codes);
 }
 
-/* Predict rows (by dataset index) into out (n x score_width). */
+/*
+ * Predict rows (by dataset index) into out (n x predict_width) through
+ * predict_columns(), as scoring does: the dataset's columns are copied
+ * into the raw values and levels a scoring stream would read from the
+ * same rows of the file.  An encoded column (reuse_columns) is passed
+ * as such.
+ */
 struct predict_job {
 	const struct model *m;
 	const struct design *d;
 	const size_t *rows;
 	size_t n;
 	double *out;
-	double **block, **work;	/* per worker */
+	double **raw, **scratch;	/* per worker */
+	int32_t **level;		/* per worker */
 };
+
+static void columns_fill(const struct design *d, const size_t *rows,
+			 size_t n, double *raw, int32_t *level, size_t ld)
+{
+	const struct model *m = d->m;
+	size_t i, j;
+
+	for (j = 0; j < m->n_features; j++) {
+		const struct ds_column *c = &d->ds->cols[d->col[j]];
+
+		if (m->features[j].kind == FEATURE_NUMERIC) {
+			for (i = 0; i < n; i++)
+				raw[j * ld + i] = c->num[rows[i]];
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			int32_t code = c->code[rows[i]];
+
+			level[j * ld + i] = code < 0 ? PREDICT_LEVEL_MISSING :
+					    d->code_map[j][code] < 0 ?
+					    PREDICT_LEVEL_UNSEEN :
+					    d->code_map[j][code];
+		}
+	}
+}
 
 /* Task: CHUNK_ROWS rows, block by block, into their place in out. */
 static int predict_chunk(void *arg, size_t worker, size_t task)
@@ -1845,45 +1916,49 @@ static int predict_chunk(void *arg, size_t worker, size_t task)
 	struct predict_job *pj = arg;
 	const struct model *m = pj->m;
 	size_t start = task * CHUNK_ROWS, end = start + CHUNK_ROWS, b, nb;
-	size_t w = score_width(m);
-	int ret = 0;
+	size_t w = predict_width(m);
+	struct predict_cols in = { 0, BLOCK_ROWS, pj->raw[worker],
+				   pj->level[worker], pj->d->encoded };
 
 	if (end > pj->n)
 		end = pj->n;
-	for (b = start; b < end && !ret; b += nb) {
+	for (b = start; b < end; b += nb) {
 		nb = end - b < BLOCK_ROWS ? end - b : BLOCK_ROWS;
-		design_fill(pj->d, pj->rows + b, nb, pj->block[worker],
-			    m->n_inputs, 1, 0, NULL);
-		ret = score_predict(m, pj->block[worker], nb, pj->work[worker],
-				    pj->out + b * w, NULL);
+		columns_fill(pj->d, pj->rows + b, nb, pj->raw[worker],
+			     pj->level[worker], BLOCK_ROWS);
+		in.n = nb;
+		predict_columns(m, &in, pj->scratch[worker], pj->out + b * w);
 	}
-	return ret;
+	return 0;
 }
 
 static int predict_rows(const struct model *m, const struct design *d,
 			const size_t *rows, size_t n, double *out,
 			struct mlops_err *err)
 {
-	struct predict_job pj = { m, d, rows, n, out, NULL, NULL };
-	size_t nw = parallel_cpus(), i;
+	struct predict_job pj = { m, d, rows, n, out, NULL, NULL, NULL };
+	size_t nw = parallel_cpus(), nf = m->n_features + 1, i;
 	int ret;
 
-	pj.block = xcalloc(nw, sizeof(double *));
-	pj.work = xcalloc(nw, sizeof(double *));
+	pj.raw = xcalloc(nw, sizeof(double *));
+	pj.scratch = xcalloc(nw, sizeof(double *));
+	pj.level = xcalloc(nw, sizeof(int32_t *));
 	for (i = 0; i < nw; i++) {
-		pj.block[i] = xmallocarray(BLOCK_ROWS * (m->n_inputs + 1),
-					   sizeof(double));
-		pj.work[i] = xmallocarray(BLOCK_ROWS * m->n_outputs,
-					  sizeof(double));
+		pj.raw[i] = xmallocarray(BLOCK_ROWS * nf, sizeof(double));
+		pj.level[i] = xmallocarray(BLOCK_ROWS * nf, sizeof(int32_t));
+		pj.scratch[i] = xmallocarray(predict_scratch_len(m, BLOCK_ROWS),
+					     sizeof(double));
 	}
 	ret = parallel_run((n + CHUNK_ROWS - 1) / CHUNK_ROWS, nw,
 			   predict_chunk, &pj);
 	for (i = 0; i < nw; i++) {
-		free(pj.block[i]);
-		free(pj.work[i]);
+		free(pj.raw[i]);
+		free(pj.level[i]);
+		free(pj.scratch[i]);
 	}
-	free(pj.block);
-	free(pj.work);
+	free(pj.raw);
+	free(pj.level);
+	free(pj.scratch);
 	if (ret)
 		return err_set(err, ret, "predicting the training rows failed");
 	return 0;
@@ -1904,6 +1979,224 @@ static void profile_predictions(struct model *m, const double *pred, size_t n)
 	profile_categorical(&m->pred_profile, codes, n, m->classes,
 			    m->n_classes);
 	free(codes);
+}
+
+/*
+ * Numbers near the largest double (1e308) make a mean or a spread
+ * overflow: a clean error naming the column, not an infinity in the
+ * model.
+ */
+static int check_finite_prep(const struct model *m, const struct dataset *ds,
+			     struct mlops_err *err)
+{
+	size_t j;
+
+	for (j = 0; j < m->n_features; j++) {
+		const struct feature *f = &m->features[j];
+		const struct profile *p = &f->profile;
+
+		if (f->kind != FEATURE_NUMERIC)
+			continue;
+		if (isfinite(f->impute) && isfinite(f->center) &&
+		    isfinite(f->scale) && isfinite(p->mean) &&
+		    isfinite(p->std))
+			continue;
+		return err_set(err, MLOPS_EINPUT,
+			       "'%s': column '%s' holds numbers too large to "
+			       "fit: their mean or spread overflows a double "
+			       "(rescale the column)", ds->name, f->name);
+	}
+	return 0;
+}
+
+/* The same for a regression target's values. */
+static int check_finite_target(const double *y, size_t n, const char *file,
+			       const char *name, struct mlops_err *err)
+{
+	double sum = 0, sq = 0, mean;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum += y[i];
+	mean = n ? sum / (double)n : 0;
+	for (i = 0; i < n; i++)
+		sq += (y[i] - mean) * (y[i] - mean);
+	if (isfinite(mean) && isfinite(sq))
+		return 0;
+	return err_set(err, MLOPS_EINPUT,
+		       "'%s': target '%s' holds numbers too large to fit: "
+		       "their mean or spread overflows a double (rescale it)",
+		       file, name);
+}
+
+/*
+ * Predictions of rows (positions into the design) must be finite: a row
+ * whose prediction overflows names the feature with the largest
+ * standardised value in it.
+ */
+static int check_finite_pred(const struct model *m, const struct design *d,
+			     const size_t *rows, size_t n, const double *pred,
+			     struct mlops_err *err)
+{
+	size_t i, j, k, w = score_width(m), worst = SIZE_MAX;
+	double big = -1;
+
+	for (i = 0; i < n * w && isfinite(pred[i]); i++)
+		;
+	if (i == n * w)
+		return 0;
+	i /= w;
+	for (j = 0; j < m->n_features; j++) {
+		const struct feature *f = &m->features[j];
+		const struct ds_column *c = &d->ds->cols[d->col[j]];
+		double x;
+
+		if (f->kind != FEATURE_NUMERIC)
+			continue;
+		x = c->num[rows[i]];
+		if (!d->encoded[j])
+			x = score_encode_numeric(f, x);
+		if (fabs(x) > big) {
+			big = fabs(x);
+			worst = j;
+		}
+	}
+	k = worst == SIZE_MAX ? 0 : worst;
+	return err_set(err, MLOPS_EINPUT,
+		       "'%s': a prediction overflows a double; column '%s' "
+		       "holds a value %g standard deviations from its mean "
+		       "(rescale the column)", d->ds->name,
+		       m->features[k].name, big);
+}
+
+/* ---- leakage: one feature that alone gives away the target ---- */
+
+#define LEAK_MIN_ROWS 30
+
+/* Whether a categorical column maps each value (missing included) to one
+ * class, or one target value, over the rows, with few values. */
+static int leak_categorical(const struct ds_column *c, const size_t *rows,
+			    size_t n, const uint32_t *cls, const double *yv)
+{
+	double *seen = xmallocarray(c->n_levels + 2, sizeof(double));
+	size_t i, k;
+	int pure = c->n_levels + 1 <= n / 10;
+
+	for (k = 0; k < c->n_levels + 1; k++)
+		seen[k] = NAN;
+	for (i = 0; i < n && pure; i++) {
+		double v = cls ? (double)cls[i] : yv[i];
+
+		k = (size_t)(c->code[rows[i]] + 1);
+		if (seen[k] != seen[k])
+			seen[k] = v;
+		else if (seen[k] != v)
+			pure = 0;
+	}
+	free(seen);
+	return pure;
+}
+
+/* Whether a numeric column separates the classes into disjoint ranges. */
+static int leak_numeric_classes(const struct ds_column *c, const size_t *rows,
+				size_t n, const uint32_t *cls, size_t K)
+{
+	double *lo = xmallocarray(2 * K, sizeof(double)), *hi = lo + K;
+	size_t i, a, b;
+	int sep = 1;
+
+	for (a = 0; a < K; a++) {
+		lo[a] = INFINITY;
+		hi[a] = -INFINITY;
+	}
+	for (i = 0; i < n && sep; i++) {
+		double x = c->num[rows[i]];
+
+		if (x != x)
+			sep = 0;
+		if (x < lo[cls[i]])
+			lo[cls[i]] = x;
+		if (x > hi[cls[i]])
+			hi[cls[i]] = x;
+	}
+	for (a = 0; a < K && sep; a++)
+		for (b = a + 1; b < K && sep; b++)
+			if (lo[a] <= hi[a] && lo[b] <= hi[b] &&
+			    !(hi[a] < lo[b] || hi[b] < lo[a]))
+				sep = 0;
+	free(lo);
+	return sep;
+}
+
+/* Whether a numeric column is an exact linear function of the target. */
+static int leak_numeric_value(const struct ds_column *c, const size_t *rows,
+			      size_t n, const double *yv)
+{
+	double mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (c->num[rows[i]] != c->num[rows[i]])
+			return 0;
+		mx += c->num[rows[i]];
+		my += yv[i];
+	}
+	mx /= (double)n;
+	my /= (double)n;
+	for (i = 0; i < n; i++) {
+		double dx = c->num[rows[i]] - mx, dy = yv[i] - my;
+
+		sxx += dx * dx;
+		syy += dy * dy;
+		sxy += dx * dy;
+	}
+	return sxx > 0 && syy > 0 && sxy * sxy >= (1 - 1e-9) * sxx * syy;
+}
+
+/*
+ * Name in rep every feature that alone predicts the target exactly on
+ * the training rows (cls or yv by position), and a perfect holdout
+ * metric.
+ */
+static void find_leaks(const struct model *m, const struct design *d,
+		       const size_t *rows, size_t n, const uint32_t *cls,
+		       const double *yv, size_t n_hold,
+		       struct train_report *rep)
+{
+	static const struct {
+		const char *name;
+		double best;
+	} perfect[] = { { "auc", 1 }, { "accuracy", 1 }, { "r2", 1 } };
+	size_t j, k;
+
+	for (k = 0; n_hold && k < sizeof(perfect) / sizeof(perfect[0]); k++)
+		if (model_metric(m, perfect[k].name) >= perfect[k].best - 1e-12) {
+			rep->perfect = perfect[k].name;
+			break;
+		}
+	if (n < LEAK_MIN_ROWS)
+		return;
+	for (j = 0; j < m->n_features; j++) {
+		const struct ds_column *c = &d->ds->cols[d->col[j]];
+		int leak;
+
+		if (c->type == DS_CATEGORICAL)
+			leak = leak_categorical(c, rows, n,
+						m->task == TASK_REGRESSION ?
+						NULL : cls, yv);
+		else if (m->task == TASK_REGRESSION)
+			leak = leak_numeric_value(c, rows, n, yv);
+		else
+			leak = leak_numeric_classes(c, rows, n, cls,
+						    m->n_classes);
+		if (!leak)
+			continue;
+		rep->leaks = xreallocarray(rep->leaks, rep->n_leaks + 1,
+					   sizeof(char *));
+		rep->leaks[rep->n_leaks++] = xstrdup(m->features[j].source ?
+						     m->features[j].source :
+						     m->features[j].name);
+	}
 }
 
 int train_fit(struct dataset *ds, const struct train_opts *o,
@@ -1929,7 +2222,8 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 			      o->holdout);
 		goto out;
 	}
-	if (!(o->C > 0) || !(o->alpha >= 0) || !(o->tol > 0) || o->max_iter < 1) {
+	if (!(o->C > 0) || !(o->alpha >= 0) || !(o->tol > 0) ||
+	    (o->max_iter < 1 && o->max_iter != TRAIN_MAX_ITER_AUTO)) {
 		ret = err_set(err, MLOPS_EUSAGE,
 			      "--C and --tol must be positive, --alpha not negative, --max-iter at least 1");
 		goto out;
@@ -1940,9 +2234,16 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 			      ds->name, o->target);
 		goto out;
 	}
-	t = &ds->cols[target];
-	if ((ret = pick_features(ds, o, target, &cols, &n_cols, err)))
+	if (ds->cols[target].type == DS_TIMESTAMP) {
+		ret = err_set(err, MLOPS_EINPUT,
+			      "target '%s' holds timestamps; mlops predicts numbers and classes",
+			      o->target);
 		goto out;
+	}
+	if ((ret = pick_features(ds, o, target, &cols, &n_cols, rep, err)))
+		goto out;
+	/* Adding timestamp parts may have moved the columns. */
+	t = &ds->cols[target];
 
 	/* Rows with a target, shuffled, the holdout first. */
 	rows = xmallocarray(ds->n_rows + 1, sizeof(size_t));
@@ -2032,6 +2333,14 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 
 		parallel_run(n_cols, parallel_cpus(), prep_feature, &pr);
 	}
+	if ((ret = check_finite_prep(m, ds, err)) ||
+	    (yv && (ret = check_finite_target(yv + n_hold, n_train, ds->name,
+					      o->target, err))))
+		goto out;
+	if (o->keep_predictions) {
+		rep->pred_rows = xmallocarray(n + 1, sizeof(size_t));
+		memcpy(rep->pred_rows, rows, n * sizeof(size_t));
+	}
 	if (o->reuse_columns)
 		reuse_columns(ds, &d, rows, n);
 	for (j = 0; j < n_cols; j++) {
@@ -2070,7 +2379,10 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 	m->l2 = algo == TRAIN_RIDGE ? o->alpha :
 		algo == TRAIN_LINEAR ? 0 : o->C;
 	m->tol = o->tol;
-	m->max_iter = o->max_iter;
+	m->max_iter = o->max_iter != TRAIN_MAX_ITER_AUTO ? o->max_iter :
+		      algo == TRAIN_LOGISTIC || algo == TRAIN_SOFTMAX ?
+		      train_max_iter(m->n_outputs * (m->n_inputs + 1)) :
+		      100;
 	m->holdout = o->holdout;
 	m->seed = o->seed;
 	ft.d = &d;
@@ -2107,20 +2419,16 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 	}
 	w = xcalloc(ft.K * ft.p, sizeof(double));
 	/* Predictions: the holdout's, then the training rows'. */
-	width = score_width(m);
+	width = predict_width(m);
 	pred = xmallocarray((n ? n : 1) * width, sizeof(double));
 	pred_train = pred + n_hold * width;
-	if (algo == TRAIN_LOGISTIC) {
-		ft.z_keep = pred_train;
-		ft.z_at = xmallocarray(ft.p, sizeof(double));
-	}
 	switch (algo) {
 	case TRAIN_LOGISTIC:
 	case TRAIN_SOFTMAX:
 		ret = solve_warm(&ft, m, ft.K * ft.p <= NEWTON_MAX_DIM ?
 				 solve_newton : solve_lbfgs,
 				 algo == TRAIN_LOGISTIC ? logistic_eval :
-				 softmax_eval, ft.K * ft.p, o->tol, o->max_iter,
+				 softmax_eval, ft.K * ft.p, o->tol, m->max_iter,
 				 w, err);
 		break;
 	default:
@@ -2146,7 +2454,9 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 
 	/* Holdout metrics, then the baselines on the training rows. */
 	if (n_hold) {
-		if ((ret = predict_rows(m, &d, hold_rows, n_hold, pred, err)))
+		if ((ret = predict_rows(m, &d, hold_rows, n_hold, pred, err)) ||
+		    (ret = check_finite_pred(m, &d, hold_rows, n_hold, pred,
+					     err)))
 			goto out;
 		if (m->task == TASK_REGRESSION) {
 			m->n_metrics = metrics_regression(yv, pred, n_hold,
@@ -2155,23 +2465,30 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 			rep->confusion = xcalloc(m->n_classes * m->n_classes,
 						 sizeof(size_t));
 			m->n_metrics = metrics_classification(
-				m->task, m->n_classes, cls, pred, n_hold,
-				m->metrics, rep->confusion);
+				m->task, m->n_classes,
+				(const char *const *)m->classes, cls, pred,
+				n_hold, m->metrics, rep->confusion);
 		}
 	}
 	/*
-	 * The training rows' predictions feed only their profile, a sketch:
-	 * when the solver's last pass was at the final w, its X w serves
-	 * (the same sums as scoring's, added in another order).
+	 * The baseline of the predictions is what scoring the training rows
+	 * gives, bit for bit: drift compares it with scoring's values, and
+	 * on few distinct predictions a last-place difference moves every
+	 * value across a step.  So they are predicted again through
+	 * predict_columns(), not taken from the solver's X w.
 	 */
-	if (ft.z_ok && !memcmp(ft.z_at, w, ft.p * sizeof(*w))) {
-		for (i = 0; i < n_train; i++)
-			pred_train[i] = 1 / (1 + exp(-pred_train[i]));
-	} else if ((ret = predict_rows(m, &d, train_rows, n_train,
-				       pred_train, err))) {
+	if ((ret = predict_rows(m, &d, train_rows, n_train, pred_train, err)))
 		goto out;
-	}
+	if ((ret = check_finite_pred(m, &d, train_rows, n_train, pred_train,
+				     err)))
+		goto out;
+	find_leaks(m, &d, train_rows, n_train, cls + n_hold,
+		   yv ? yv + n_hold : NULL, n_hold, rep);
 	profile_predictions(m, pred_train, n_train);
+	if (o->keep_predictions) {
+		rep->pred = xmallocarray(n * width + 1, sizeof(double));
+		memcpy(rep->pred, pred, n * width * sizeof(double));
+	}
 	profile_features(m, &d, train_rows, n_train);
 	m->n_rows = n_train;
 	memcpy(m->data_sha256, ds->sha256, sizeof(m->data_sha256));
@@ -2185,7 +2502,6 @@ out:
 		free(ft.scr[i].view);
 	}
 	free(ft.scr);
-	free(ft.z_at);
 	free(w);
 	free(pred);
 	free(rows);

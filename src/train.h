@@ -33,7 +33,7 @@ struct train_opts {
 	double C;			/* logistic/softmax: inverse L2 strength */
 	double alpha;			/* ridge: L2 strength */
 	double tol;
-	long max_iter;
+	long max_iter;			/* TRAIN_MAX_ITER_AUTO: train_max_iter() */
 	int balanced;			/* class weights n / (K * n_k) */
 	int impute_median;		/* numbers: median instead of mean */
 	int add_indicator;		/* numbers with gaps: a 0/1 input */
@@ -47,15 +47,49 @@ struct train_opts {
 	 * ones with their standardised values (faster); the dataset is then
 	 * good only for dataset_free() and its other columns. */
 	int reuse_columns;
+	/* The report keeps the predictions of every row (tests). */
+	int keep_predictions;
 };
 
-/* Defaults: auto, holdout 0.2, seed 1, C 1, alpha 1, tol 1e-8, 100 iterations. */
+/*
+ * Defaults: auto, holdout 0.2, seed 1, C 1, alpha 1, tol 1e-8, and an
+ * iteration budget that scales with the problem (TRAIN_MAX_ITER_AUTO).
+ */
 void train_opts_init(struct train_opts *o);
+
+#define TRAIN_MAX_ITER_AUTO (-1)
+
+/*
+ * The default iteration budget of logistic and softmax regression with
+ * `unknowns` coefficients (classes x (inputs + 1)): 100 Newton steps
+ * while Newton's method is used (up to 400 unknowns; it converges in
+ * tens), else L-BFGS, whose steps are cheaper and more numerous the
+ * wider the problem: max(1000, unknowns).
+ */
+long train_max_iter(size_t unknowns);
 
 struct train_report {
 	size_t n_train, n_holdout;
 	size_t n_dropped;		/* rows without a target value */
 	size_t *confusion;		/* K x K on the holdout (row: true), or NULL */
+	/* Text columns left out as identifiers (ds_column.id_like, not
+	 * named in `features`): owned names. */
+	char **id_columns;
+	size_t n_id_columns;
+	/* Features that alone predict the target exactly on the training
+	 * rows (at least 30 of them): owned names. */
+	char **leaks;
+	size_t n_leaks;
+	/* A holdout metric at its best possible value ("auc" 1, "accuracy"
+	 * 1, "r2" 1), or NULL: a leak is likely. */
+	const char *perfect;
+	/*
+	 * With keep_predictions: the predictions of the holdout rows, then
+	 * of the training rows (the baseline profile's values), in all
+	 * (n_holdout + n_train) x predict_width, and the dataset row of each.
+	 */
+	double *pred;
+	size_t *pred_rows;
 };
 
 void train_report_release(struct train_report *r);
@@ -73,9 +107,12 @@ void train_report_release(struct train_report *r);
  * Fit.  On success *out owns the model.  MLOPS_EUSAGE for bad options
  * (unknown column, target among the features, algorithm unfit for the
  * target), MLOPS_EINPUT for data that cannot be fitted (one class only,
- * no rows, more than TRAIN_MAX_INPUTS model inputs (TRAIN_MAX_INPUTS_LSQ
- * for linear and ridge) or TRAIN_MAX_COEFS
- * coefficients), MLOPS_ENUMERIC when the solver fails outright.  Hitting
+ * no rows, a timestamp target, numbers so large that their mean or
+ * spread or a prediction overflows: the message names the column, more
+ * than TRAIN_MAX_INPUTS model inputs (TRAIN_MAX_INPUTS_LSQ for linear
+ * and ridge) or TRAIN_MAX_COEFS coefficients), MLOPS_ENUMERIC when the
+ * solver fails outright.  A timestamp column becomes the numeric
+ * features of dataset_timestamp_parts() (appended to ds).  Hitting
  * max_iter is not an error: the model records converged = 0.
  */
 int train_fit(struct dataset *ds, const struct train_opts *o,

@@ -4,6 +4,15 @@
 # test_expect_success / test_expect_code blocks and ends with test_done.
 # Each script runs in its own fresh temporary folder (also $HOME), with
 # MLOPS pointing at the binary under test and TEST_SRCDIR at tests/.
+#
+# A test that needs a tool names it first, as git's tests do:
+#
+#	test_expect_success ZSTD 'zstd input is read' '...'
+#
+# and, when zstd is missing, prints "ok N - zstd input is read # SKIP
+# missing zstd", which automake's TAP driver counts as SKIP, not PASS.
+# The bodies' && chains are checked by tests/cli/chainlint.pl
+# (t0001-chainlint.sh).
 
 : "${MLOPS:?MLOPS must name the mlops binary}"
 : "${TEST_SRCDIR:?TEST_SRCDIR must name the tests folder}"
@@ -63,8 +72,77 @@ test_run_() {
 	return $test_rc_
 }
 
-# test_expect_success 'title' 'commands'
+# test_skip TITLE REASON: a test point that was skipped.
+test_skip() {
+	test_count=$((test_count + 1))
+	printf 'ok %d - %s # SKIP %s\n' "$test_count" "$1" "$2"
+}
+
+# Prerequisites.  NAME holds if test_set_prereq NAME was called, or if
+# the script given by test_lazy_prereq NAME SCRIPT succeeds (run once,
+# in a subshell, when first asked), or else if a program named NAME in
+# lower case is on PATH (ZSTD: zstd).  Names are upper case.
+
+# test_set_prereq NAME
+test_set_prereq() {
+	eval "prereq_state_$1=yes"
+}
+
+# test_lazy_prereq NAME SCRIPT
+test_lazy_prereq() {
+	eval "prereq_script_$1=\$2"
+}
+
+# test_have_prereq NAME[,NAME...]: all hold ("!NAME": NAME does not).
+# On failure, prereq_missing says which and why.
+test_have_prereq() {
+	prereq_missing=
+	for prereq_ in $(echo "$1" | tr , ' '); do
+		prereq_want_=yes
+		case $prereq_ in
+		!*)
+			prereq_want_=no
+			prereq_=${prereq_#!}
+			;;
+		esac
+		eval "prereq_got_=\${prereq_state_$prereq_:-}"
+		if test -z "$prereq_got_"; then
+			eval "prereq_lazy_=\${prereq_script_$prereq_:-}"
+			prereq_got_=no
+			if test -n "$prereq_lazy_"; then
+				if (eval "$prereq_lazy_") >/dev/null 2>&1; then
+					prereq_got_=yes
+				fi
+			elif command -v "$(echo "$prereq_" | tr A-Z a-z)" \
+				>/dev/null 2>&1; then
+				prereq_got_=yes
+			fi
+			eval "prereq_state_$prereq_=$prereq_got_"
+		fi
+		test "$prereq_got_" = "$prereq_want_" && continue
+		if test "$prereq_want_" = no; then
+			prereq_missing="$prereq_missing${prereq_missing:+, }$prereq_ present"
+		else
+			eval "prereq_lazy_=\${prereq_script_$prereq_:-}"
+			if test -n "$prereq_lazy_"; then
+				prereq_missing="$prereq_missing${prereq_missing:+, }missing $prereq_"
+			else
+				prereq_missing="$prereq_missing${prereq_missing:+, }missing $(echo "$prereq_" | tr A-Z a-z)"
+			fi
+		fi
+	done
+	test -z "$prereq_missing"
+}
+
+# test_expect_success [PREREQ] 'title' 'commands'
 test_expect_success() {
+	if test $# = 3; then
+		if ! test_have_prereq "$1"; then
+			test_skip "$2" "$prereq_missing"
+			return 0
+		fi
+		shift
+	fi
 	# Not "if test_run_": inside an if condition the shell ignores set -e,
 	# so a failing command in the middle of a body would go unnoticed.
 	test_run_ "$2"

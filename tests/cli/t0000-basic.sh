@@ -9,7 +9,9 @@ test_expect_success '--version prints the version' '
 
 test_expect_success '--help lists every command with examples first' '
 	"$MLOPS" --help >out &&
-	head -3 out | test_grep "mlops" - &&
+	head -3 out | test_grep "^Examples:$" - &&
+	test "$(grep -n "^  mlops " out | head -1 | cut -d: -f1)" -lt \
+		"$(grep -n "^usage: " out | cut -d: -f1)" &&
 	for c in train validate register promote rollback score-batch drift init list show history runs verify completion; do
 		test_grep "^  $c " out || exit 1
 	done
@@ -26,8 +28,11 @@ test_expect_success 'an unknown command exits 2 with one line' '
 	test_grep "not a command" err
 '
 
-test_expect_success 'an unknown global option exits 2' '
-	test_expect_code 2 "$MLOPS" --frob train 2>err
+test_expect_success 'an unknown global option exits 2 naming it' '
+	test_expect_code 2 "$MLOPS" --frob train 2>err &&
+	head -1 err >first &&
+	echo "mlops: unknown option '\''--frob'\''" >expect &&
+	test_cmp expect first
 '
 
 test_expect_success 'every command has --help with examples and usage, exit 0' '
@@ -60,8 +65,10 @@ test_expect_success 'a flag missing its value exits 2' '
 	test_one_line err
 '
 
-test_expect_success 'a bad --color value exits 2' '
-	test_expect_code 2 "$MLOPS" --color=sometimes list 2>err
+test_expect_success 'a bad --color value exits 2 with one line' '
+	test_expect_code 2 "$MLOPS" --color=sometimes list 2>err &&
+	test_one_line err &&
+	test_grep "sometimes" err
 '
 
 test_expect_success 'registry commands outside a repository exit 1 with one line' '

@@ -64,12 +64,16 @@ test_expect_success 'completion of an unknown shell is a usage error' '
 	test_grep "unknown shell" err
 '
 
-test_expect_success 'the scripts parse in their shells' '
-	bash -n "$COMPLETIONS/mlops.bash" &&
-	if command -v zsh >/dev/null; then zsh -n "$COMPLETIONS/_mlops"; fi &&
-	if command -v fish >/dev/null; then
-		fish --no-execute "$COMPLETIONS/mlops.fish"
-	fi
+test_expect_success 'the bash script parses in bash' '
+	bash -n "$COMPLETIONS/mlops.bash"
+'
+
+test_expect_success ZSH 'the zsh script parses in zsh' '
+	zsh -n "$COMPLETIONS/_mlops"
+'
+
+test_expect_success FISH 'the fish script parses in fish' '
+	fish --no-execute "$COMPLETIONS/mlops.fish"
 '
 
 test_expect_success '__complete commands lists the visible commands' '

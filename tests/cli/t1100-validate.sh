@@ -29,7 +29,9 @@ test_expect_success '--max gates a lower-is-better metric' '
 
 test_expect_success 'the challenger beats the champion on the same rows' '
 	"$MLOPS" validate churn:2 --data holdout.csv --against churn:1 --min-delta auc=0.01 >out &&
-	test_grep "champion" out
+	test_grep "^  auc  *[0-9.]*  *[0-9.]*  *+0\.[0-9]*$" out &&
+	test_grep "^  pass  min-delta  auc " out &&
+	test_grep "^verdict: pass$" out
 '
 
 test_expect_success 'the champion does not beat the challenger' '
@@ -41,7 +43,8 @@ test_expect_success '--json prints one object with the gates and the verdict' '
 	test_expect_code 3 "$MLOPS" --json validate churn:2 --data holdout.csv --min auc=0.999 >out 2>/dev/null &&
 	test "$(wc -l <out)" = 1 &&
 	test_grep "\"schema\":1" out &&
-	test_grep "\"passed\":false" out
+	test_grep "\"gates\":\[{\"metric\":\"auc\",\"rule\":\"min\",\"threshold\":0.999,\"value\":0\.[0-9]*,\"passed\":false}\]" out &&
+	test_grep "\"passed\":false,\"run\":" out
 '
 
 test_expect_success 'validation results are recorded as runs' '
@@ -55,7 +58,9 @@ test_expect_success 'an unknown metric is a usage error (2)' '
 '
 
 test_expect_success '--min-delta without --against is a usage error' '
-	test_expect_code 2 "$MLOPS" validate churn:2 --data holdout.csv --min-delta auc=0.1 2>err
+	test_expect_code 2 "$MLOPS" validate churn:2 --data holdout.csv --min-delta auc=0.1 2>err &&
+	test_one_line err &&
+	test_grep "against" err
 '
 
 test_expect_success 'latency and size gates' '

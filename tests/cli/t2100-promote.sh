@@ -319,6 +319,9 @@ test_expect_success 'a schema 1 registry is migrated, even by a reading command,
 	sqlite3 .mlops/registry.db <<-\SQL &&
 	PRAGMA foreign_keys = OFF;
 	BEGIN;
+	DROP TABLE run_outputs;
+	DROP INDEX runs_artifact;
+	ALTER TABLE runs DROP COLUMN artifact_sha256;
 	CREATE TABLE se1 (
 	  id INTEGER PRIMARY KEY,
 	  model TEXT NOT NULL REFERENCES models (name),
@@ -352,7 +355,7 @@ test_expect_success 'a schema 1 registry is migrated, even by a reading command,
 	test "$(sqlite3 .mlops/registry.db "PRAGMA user_version")" = 1 &&
 	"$MLOPS" history churn@staging >out &&
 	test $(wc -l <out) = 6 &&
-	test "$(sqlite3 .mlops/registry.db "PRAGMA user_version")" = 2 &&
+	test "$(sqlite3 .mlops/registry.db "PRAGMA user_version")" = 3 &&
 	"$MLOPS" rollback churn@staging >out &&
 	test_grep "from 4 to 2" out &&
 	"$MLOPS" rollback churn@staging >out &&

@@ -53,10 +53,8 @@ test_expect_success "setup: $N_ALL distinct artefacts" '
 
 test_expect_success "$N_PROC processes x $N_EACH register-and-promote" '
 	start=$(date +%s) &&
-	p=1 &&
-	while test $p -le $N_PROC; do
-		( worker $p; echo $? >status.$p ) &
-		p=$((p + 1))
+	for p in $(seq 1 $N_PROC); do
+		( worker $p && echo 0 >status.$p || echo $? >status.$p ) &
 	done &&
 	wait &&
 	echo "$((2 * N_ALL)) commands in $(($(date +%s) - start)) s" >took &&
@@ -100,7 +98,7 @@ test_expect_success 'the ledger holds every move as one serial chain' '
 '
 
 test_expect_success 'a lock held past registry.busy-timeout exits 4, shorter waits' '
-	(echo "BEGIN IMMEDIATE;"; sleep 2; echo "COMMIT;") |
+	(echo "BEGIN IMMEDIATE;" && sleep 2 && echo "COMMIT;") |
 		sqlite3 .mlops/registry.db &
 	sleep 0.5 &&
 	git config -f .mlops/config registry.busy-timeout 200 &&

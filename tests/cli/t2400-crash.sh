@@ -67,13 +67,19 @@ test_expect_success "$N_KILLS commands killed at random moments" '
 		promote) set -- promote m:$(( (k % 3) + 1 )) --to s$((k % 4)) \
 			--reason "crash test" ;;
 		import) set -- import a/$k.tar.gz --as i$((k % 5)) ;;
-		esac
+		esac &&
 		"$MLOPS" "$@" >/dev/null 2>>errors &
-		pid=$!
-		sleep "$delay"
-		kill -9 $pid 2>/dev/null
-		wait $pid 2>/dev/null && rc=0 || rc=$?
-		test $rc != 137 || killed=$((killed + 1))
+		pid=$! &&
+		sleep "$delay" &&
+		{ kill -9 $pid 2>/dev/null || :; } &&
+		rc=0 &&
+		{ wait $pid 2>/dev/null || rc=$?; } &&
+		case $rc in
+		137) killed=$((killed + 1)) ;;
+		0) ;;
+		*) echo "mlops $* exited $rc, neither finished nor killed" &&
+		   return 1 ;;
+		esac || return 1
 	done <plan &&
 	echo $killed >killed &&
 	test $killed = $N_KILLS

@@ -34,15 +34,22 @@ test_expect_success '-o - streams to stdout; -i - reads stdin' '
 	cmp out.csv piped.csv
 '
 
-test_expect_success 'gzip input scores the same' '
-	gzip -c in.csv >in.csv.gz &&
-	"$MLOPS" score-batch churn:1 -i in.csv.gz -o gz.csv --keep id &&
-	cmp out.csv gz.csv
-'
+for z in gzip xz zstd bzip2; do
+	test_expect_success $(echo $z | tr a-z A-Z) "$z input scores the same" '
+		$z -c in.csv >in.csv.$z &&
+		"$MLOPS" score-batch churn:1 -i in.csv.$z -o $z.csv --keep id &&
+		cmp out.csv $z.csv
+	'
+done
 
 test_expect_success '--keep-all copies every input column' '
 	"$MLOPS" score-batch churn:1 -i in.csv -o all.csv --keep-all &&
-	head -1 all.csv | test_grep "^id,x1,x2,x3,c1,c2,y,prediction," -
+	head -1 all.csv | test_grep "^id,x1,x2,x3,c1,c2,y,prediction," - &&
+	cut -d, -f1-7 all.csv >copied &&
+	test_cmp in.csv copied &&
+	cut -d, -f8- all.csv >scores &&
+	cut -d, -f2- out.csv >expect &&
+	test_cmp expect scores
 '
 
 test_expect_success 'columns are matched by name: reordered and extra columns are fine' '
@@ -103,7 +110,7 @@ test_expect_success '--max-errors: the row past the allowance is named, whatever
 	done
 '
 
-test_expect_success 'a truncated compressed input exits 5 after the rows before it, leaving no output' '
+test_expect_success GZIP 'a truncated compressed input exits 5 after the rows before it, leaving no output' '
 	gzip -c many.csv >many.csv.gz &&
 	head -c $(($(wc -c <many.csv.gz) / 2)) many.csv.gz >half.csv.gz &&
 	test_expect_code 5 "$MLOPS" score-batch churn:1 -i half.csv.gz -o half.out 2>err &&
@@ -118,10 +125,36 @@ test_expect_success 'a truncated compressed input exits 5 after the rows before 
 	test ! -e half.out
 '
 
+# logit P: log(P / (1 - P)) of each number on stdin.
+logit() {
+	awk "{ printf \"%.12f\\n\", log(\$1 / (1 - \$1)) }"
+}
+
 test_expect_success 'an unseen category scores as all-zero with a warning' '
 	sed "2s/,[a-d],/,zzz,/" in.csv >unseen.csv &&
-	"$MLOPS" score-batch churn:1 -i unseen.csv -o unseen.out 2>err &&
-	test_grep "never seen in training" err
+	"$MLOPS" score-batch churn:1 -i unseen.csv -o unseen.out --keep id 2>err &&
+	test_one_line err &&
+	test_grep "warning: 1 value of .c1. .*never seen in training (scored as all-zero)" err &&
+	# Only the first row changed.
+	sed 2d out.csv >expect &&
+	sed 2d unseen.out >actual &&
+	test_cmp expect actual &&
+	# The model is linear in its inputs: x1 x2 x3, then c1 one-hot
+	# over levels a b c d.  With c1 all zero, the row loses exactly
+	# the weight of its level: logit(p) - logit(p unseen) = w(c1, level).
+	test_grep "\"levels\":	\[\"a\", \"b\", \"c\", \"d\"\]" trained.json &&
+	level=$(sed -n 2p in.csv | cut -d, -f5) &&
+	k=$(echo abcd | sed "s/$level.*//" | wc -c) &&
+	w=$(sed -n "s/.*\"coefficients\":.*\[\[\(.*\)\]\].*/\1/p" trained.json |
+		tr -d " " | cut -d, -f$((3 + k))) &&
+	p_seen=$(sed -n 2p out.csv | cut -d, -f4) &&
+	p_unseen=$(sed -n 2p unseen.out | cut -d, -f4) &&
+	test "$p_seen" != "$p_unseen" &&
+	awk -v a="$(echo $p_seen | logit)" -v b="$(echo $p_unseen | logit)" -v w="$w" \
+		"BEGIN { d = a - b - w; if (d < 0) d = -d; exit !(d < 1e-9) }" || {
+		echo "logit $p_seen - logit $p_unseen is not w = $w" &&
+		return 1
+	}
 '
 
 test_expect_success 'a missing input file exits 1' '
@@ -151,8 +184,11 @@ test_expect_success '--metrics-file writes Prometheus text' '
 '
 
 test_expect_success 'the run is recorded with the input hash' '
-	"$MLOPS" --json runs >runs &&
-	test_grep "score-batch" runs
+	"$MLOPS" score-batch churn:1 -i in.csv -o h.csv &&
+	sha=$(sha256sum <in.csv | cut -d" " -f1) &&
+	"$MLOPS" --json runs --kind score-batch --limit 1 >runs &&
+	test_grep "\"inputs\":\[{\"role\":\"input\",\"path\":\"in.csv\",\"sha256\":\"$sha\",\"rows\":500," runs &&
+	test_grep "\"path\":\"h.csv\",\"sha256\":\"$(sha256sum <h.csv | cut -d" " -f1)\"" runs
 '
 
 test_expect_success 'the output does not depend on --threads' '
@@ -182,23 +218,94 @@ test_expect_success '--shard auto reads the scheduler environment' '
 	cmp part3.csv auto3.csv
 '
 
-test_expect_success 'bad --shard values are usage errors; compressed input cannot be sharded' '
+test_expect_success 'bad --shard values are usage errors' '
 	test_expect_code 2 "$MLOPS" score-batch churn:1 -i s.csv -o x.csv --shard 4/4 2>err &&
 	test_one_line err &&
 	test_expect_code 2 "$MLOPS" score-batch churn:1 -i s.csv -o x.csv --shard auto 2>err &&
 	test_one_line err &&
-	test_expect_code 2 "$MLOPS" score-batch churn:1 -i in.csv.gz -o x.csv --shard 0/2 2>err &&
-	test_one_line err
+	test_grep "none of MLOPS_SHARD_INDEX" err &&
+	test_expect_code 2 "$MLOPS" score-batch churn:1 -i - -o x.csv --shard 0/2 <s.csv 2>err &&
+	test_one_line err &&
+	test ! -e x.csv
 '
 
-test_expect_success 'SIGKILL at random moments never leaves a partial output' '
+test_expect_success GZIP 'compressed input cannot be sharded' '
+	gzip -c s.csv >s.csv.gz &&
+	test_expect_code 2 "$MLOPS" score-batch churn:1 -i s.csv.gz -o x.csv --shard 0/2 2>err &&
+	test_one_line err &&
+	test_grep "needs a plain file" err &&
+	test ! -e x.csv
+'
+
+# wait_for_partial_output PID: wait up to 60 s until process PID has
+# written some of its output to its temporary file (one with no name
+# yet where Linux's O_TMPFILE works, see src/atomic.c, else a hidden
+# .NAME.tmpXXXXXX), that is, until scoring is under way.
+wait_for_partial_output() {
+	tries=0
+	while test $tries -lt 600; do
+		for fd in /proc/$1/fd/*; do
+			case $(readlink "$fd") in
+			*"/#"[0-9]*" (deleted)" | */.*.tmp??????)
+				test -s "$fd" && return 0 ;;
+			esac
+		done
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+	echo "no partial output from process $1 after 60 s" >&2
+	return 1
+}
+
+test_expect_success 'SIGKILL mid-output leaves no target, or the old one untouched' '
 	"$GEN" --rows 200000 --seed 23 --task binary --numeric 3 --categorical 2 >big.csv &&
 	"$MLOPS" score-batch churn:1 -i big.csv -o full.csv &&
+	mkfifo big.fifo &&
+	for old in none out.csv; do
+		rm -f target.csv .target.csv.tmp* &&
+		if test $old != none; then cp $old target.csv; fi &&
+		{ "$MLOPS" score-batch churn:1 -i big.fifo -o target.csv & pid=$!; } &&
+		# Hold the FIFO open (read-write: the open cannot block) and
+		# feed it most of the rows: the process scores and writes
+		# some of them, then waits for more, which never come.
+		exec 9<>big.fifo &&
+		{ head -n 150001 big.csv >big.fifo 9>&- & feeder=$!; } &&
+		wait_for_partial_output $pid &&
+		kill -0 $pid &&
+		kill -9 $pid &&
+		rc=0 &&
+		{ wait $pid || rc=$?; } &&
+		exec 9>&- &&
+		{ wait $feeder || :; } &&
+		test $rc = 137 &&
+		if test $old = none
+		then
+			test ! -e target.csv
+		else
+			cmp $old target.csv
+		fi &&
+		# Nor a temporary file: it has no name until commit.
+		{ ls -A | grep "target" >left || :; } &&
+		{ test $old = none || echo target.csv; } >expect &&
+		test_cmp expect left || return 1
+	done &&
+	"$MLOPS" score-batch churn:1 -i big.csv -o target.csv &&
+	cmp full.csv target.csv
+'
+
+test_expect_success 'SIGKILL at random moments leaves the target absent or complete' '
 	for delay in 0.01 0.05 0.1 0.2 0.3; do
 		rm -f target.csv &&
 		{ "$MLOPS" score-batch churn:1 -i big.csv -o target.csv & pid=$!; } &&
-		sleep $delay && { kill -9 $pid 2>/dev/null || :; } && { wait $pid 2>/dev/null || :; } &&
-		if test -e target.csv; then cmp full.csv target.csv || exit 1; fi
+		sleep $delay &&
+		{ kill -9 $pid 2>/dev/null || :; } &&
+		rc=0 &&
+		{ wait $pid || rc=$?; } &&
+		case $rc in
+		0) cmp full.csv target.csv ;;
+		137) test ! -e target.csv || cmp full.csv target.csv ;;
+		*) echo "score-batch exited $rc" && false ;;
+		esac || return 1
 	done
 '
 

@@ -31,14 +31,68 @@ test_expect_success '--exit-zero reports but exits 0' '
 	test_grep "verdict: DRIFT" out
 '
 
-test_expect_success 'every method runs; psi and ks flag the shift' '
+test_expect_success 'every method: exit 3 on the shifted file, 0 on a fresh one, the right columns' '
 	for m in psi ks wasserstein chi2 js; do
-		"$MLOPS" drift m.json -i drifted.csv --method $m --exit-zero >out || exit 1
+		"$MLOPS" drift m.json -i same.csv --method $m >out &&
+		test_grep "verdict: no drift" out &&
+		test_expect_code 3 "$MLOPS" drift m.json -i drifted.csv --method $m >out 2>err &&
+		test_one_line err &&
+		test_grep "^  x1 .*DRIFT" out &&
+		test_grep "^  c1 .*DRIFT" out &&
+		test_grep "^  x3 .*ok" out &&
+		test_grep "^  c2 .*ok" out || exit 1
 	done &&
-	"$MLOPS" drift m.json -i drifted.csv --method psi --exit-zero >out &&
-	test_grep "^  x1 .*psi.*DRIFT" out &&
 	"$MLOPS" drift m.json -i drifted.csv --method ks --exit-zero >out &&
-	test_grep "^  x1 .*ks.*DRIFT" out
+	test_grep "^  x1 .*ks .*DRIFT" out &&
+	test_grep "^  x2 .*ks .*DRIFT" out &&
+	"$MLOPS" drift m.json -i drifted.csv --method wasserstein --exit-zero >out &&
+	test_grep "^  x2 .*wasserstein .*DRIFT" out &&
+	"$MLOPS" drift m.json -i drifted.csv --method chi2 --exit-zero >out &&
+	test_grep "^  c1 .*chi2 .*DRIFT" out &&
+	"$MLOPS" drift m.json -i drifted.csv --method js --exit-zero >out &&
+	test_grep "^  c1 .*js .*DRIFT" out
+'
+
+test_expect_success 'the human table is pinned' '
+	"$MLOPS" drift m.json -i drifted.csv --exit-zero >out &&
+	test_cmp "$TEST_SRCDIR/data/drift-table.expected" out
+'
+
+test_expect_success 'a column whose values are all missing exits 5, no NaN' '
+	awk -F, -v OFS=, "NR > 1 { \$2 = \"\" } { print }" same.csv >nox.csv &&
+	test_expect_code 5 "$MLOPS" drift m.json -i nox.csv >out 2>err &&
+	test_one_line err &&
+	test_grep "x1" err &&
+	test_expect_code 5 "$MLOPS" --json drift m.json -i nox.csv >out 2>err &&
+	test_one_line err &&
+	! test -s out &&
+	test_expect_code 5 "$MLOPS" drift m.json -i same.csv --reference nox.csv >out 2>err &&
+	test_one_line err &&
+	test_grep "reference" err
+'
+
+test_expect_success 'a reference with one row exits 5' '
+	head -2 train.csv >one.csv &&
+	test_expect_code 5 "$MLOPS" drift m.json -i same.csv --reference one.csv >out 2>err &&
+	test_one_line err &&
+	test_grep "1 row" err
+'
+
+test_expect_success 'a file with no rows exits 5, as current or as reference' '
+	head -1 train.csv >empty.csv &&
+	test_expect_code 5 "$MLOPS" drift m.json -i empty.csv >out 2>err &&
+	test_one_line err &&
+	test_grep "no rows" err &&
+	test_expect_code 5 "$MLOPS" --json drift m.json -i same.csv --reference empty.csv >out 2>err &&
+	test_one_line err &&
+	! test -s out
+'
+
+test_expect_success 'no NaN or Infinity anywhere in --json, constant columns included' '
+	awk -F, -v OFS=, "NR > 1 { \$3 = 1 } { print }" same.csv >const.csv &&
+	"$MLOPS" --json drift m.json -i const.csv --reference const.csv --exit-zero >out &&
+	"$MLOPS" --json drift m.json -i const.csv --exit-zero >>out &&
+	! grep -i "nan\|inf" out
 '
 
 test_expect_success '--reference compares two files' '
@@ -89,6 +143,43 @@ test_expect_success 'a bad method is a usage error' '
 test_expect_success 'a missing input file exits 1' '
 	test_expect_code 1 "$MLOPS" drift m.json -i nope.csv 2>err &&
 	test_one_line err
+'
+
+test_expect_success 'data-quality signals: missing values, unseen categories, out of range' '
+	awk -F, -v OFS=, "NR > 1 && NR % 5 == 0 { \$3 = \"\" } { print }" same.csv >holes.csv &&
+	test_expect_code 3 "$MLOPS" drift m.json -i holes.csv >out 2>err &&
+	test_one_line err &&
+	test_grep "data-quality" err &&
+	test_grep "^  x2 .*MISSING" out &&
+	test_grep "^  x1 .*ok\$" out &&
+	awk -F, -v OFS=, "NR > 1 && NR % 4 == 0 { \$6 = \"zzz\" } { print }" same.csv >unseen.csv &&
+	test_expect_code 3 "$MLOPS" --json drift m.json -i unseen.csv >out 2>/dev/null &&
+	test_grep "\"signals\":\[\"unseen\"\]" out &&
+	test_grep "\"quality_signals\":1" out &&
+	awk -F, -v OFS=, "NR > 1 && NR % 4 == 0 { \$5 = 1000 } { print }" same.csv >far.csv &&
+	"$MLOPS" drift m.json -i far.csv --exit-zero >out &&
+	test_grep "^  x4 .*out of range 2[0-9.]*% .*RANGE" out &&
+	"$MLOPS" drift m.json -i same.csv >out &&
+	! grep "MISSING\|UNSEEN\|RANGE" out
+'
+
+test_expect_success 'score-batch run profiles round-trip: --runs gives what -i gives, exact grids too' '
+	mkdir rt &&
+	(
+		cd rt &&
+		"$MLOPS" init >/dev/null &&
+		sh "$TEST_SRCDIR/drift/make-data.sh" "$GEN" shifted &&
+		"$MLOPS" -q train --data ref.csv --target y --exclude id --register ties &&
+		"$MLOPS" score-batch ties:1 -i cur.csv -o s.csv &&
+		for m in ks wasserstein psi; do
+			"$MLOPS" --json drift ties:1 -i cur.csv --method $m --exit-zero >a.json &&
+			"$MLOPS" --json drift ties:1 --runs 1 --method $m --exit-zero >b.json &&
+			sed -e "s/.*\"features\"://" -e "s/,\"quality\":{[^}]*}//g" -e "s/\"drifted_features\".*//" a.json >a.cut &&
+			sed -e "s/.*\"features\"://" -e "s/,\"quality\":{[^}]*}//g" -e "s/\"drifted_features\".*//" b.json >b.cut &&
+			test_cmp a.cut b.cut || exit 1
+		done &&
+		grep -q "\"values\"" "$(ls .mlops/artifacts/sha256/*/* | head -1)"
+	)
 '
 
 test_done

@@ -1361,10 +1361,20 @@ static void test_atomic(void)
 	free(bytes);
 	cmd = xasprintf("test -z \"$(ls -A '%s' | grep tmp)\"", tmpdir);
 	ok(system(cmd) == 0, "no temporary files left behind");
-	free(cmd);
+	/* A zeroed or already released af: nothing to close or remove. */
 	memset(&af, 0, sizeof(af));
 	atomic_abort(&af);
-	ok(1, "abort accepts a zeroed struct");
+	ok(!af.path && !af.tmp_path && !af.fp && !af.buf && !af.is_stdout,
+	   "abort of a zeroed struct leaves it zeroed");
+	ok(!atomic_open(&af, path, &err), "atomic_open a third time");
+	atomic_abort(&af);
+	atomic_abort(&af);
+	bytes = slurp(path, &len);
+	ok(len == 13 && !memcmp(bytes, "new contents\n", 13) && !af.fp &&
+	   !af.tmp_path, "abort twice: the target is untouched, af released");
+	free(bytes);
+	ok(system(cmd) == 0, "still no temporary files left behind");
+	free(cmd);
 
 	ok(atomic_open(&af, "/nonexistent-dir/x.csv", &err) == MLOPS_EIO &&
 	   strstr(err.msg, "/nonexistent-dir"), "open in a missing folder: %s",

@@ -59,9 +59,9 @@ static void test_inference(void)
 	const char *data =
 		"id,age,city,score,empty,mixed\n"
 		"1,34,Paris,0.5,,1\n"
-		"2,NA,Berlin,NaN,NA,2\n"
+		"2,NA,Berlin,NaN,NA,b\n"
 		"3,51,Paris,1e-3,,x\n"
-		"4,29,,-2,null,2\n";
+		"4,29,,-2,null,b\n";
 	struct mlops_err err;
 	struct dataset *ds = load(data, NULL, &err);
 	struct ds_column *c;
@@ -99,7 +99,7 @@ static void test_inference(void)
 	   "all-missing column is numeric, all missing");
 
 	c = &ds->cols[dataset_find(ds, "mixed")];
-	ok(c->type == DS_CATEGORICAL, "numbers then text: categorical");
+	ok(c->type == DS_CATEGORICAL, "a number among text: categorical");
 	ok(c->n_levels == 3 && !strcmp(c->levels[0], "1") &&
 	   !strcmp(c->levels[2], "x") && c->code[3] == 1,
 	   "mixed column keeps the numbers as levels");
@@ -131,10 +131,12 @@ static void test_forced(void)
 	o.n_numeric = 1;
 	load_fails("forced numeric holding text",
 		   "zip,v\n1,2\n\n2,\"3\nx\"\n", &o, MLOPS_EINPUT,
-		   " line 4, column 2 ('v'): '3\\nx' is not a number");
+		   " line 4, column 2 ('v'): '3\\nx' is not a number (read it "
+		   "as missing with --na-values '3\\nx')");
 	load_fails("forced numeric holding text, plain",
 		   "zip,v\n1,2\n2,abc\n", &o, MLOPS_EINPUT,
-		   " line 3, column 2 ('v'): 'abc' is not a number");
+		   " line 3, column 2 ('v'): 'abc' is not a number (read it "
+		   "as missing with --na-values 'abc')");
 	o.n_numeric = 0;
 
 	o.categorical = num;
@@ -183,11 +185,13 @@ static void test_levels(void)
 	n += (size_t)sprintf(data + n, "1,oops\n");
 	load_fails("text after the column went numeric", data, &o,
 		   MLOPS_EINPUT, " line 42, column 2 ('y'): 'oops' is not a "
-		   "number");
+		   "number in a column of numbers: read it as missing with "
+		   "--na-values 'oops', or the column as text with "
+		   "--categorical 'y'");
 	load_fails("too many categories",
 		   "c\na\nb\nc\nd\ne\nf\n", &o, MLOPS_EINPUT,
 		   " line 7, column 1 ('c'): more than 5 distinct values in "
-		   "a categorical column; exclude it (--exclude)");
+		   "a categorical column; leave it out with --exclude 'c'");
 	o.max_levels = 0;
 	free(data);
 }
@@ -403,13 +407,28 @@ static void test_chunk_types(void)
 	for (i = 0; i < 150; i++)
 		add(&b, "%d,%d\n", i, i % 7);
 	add(&b, "150,seven\n151,3\n");
+	/* Mostly numbers: refused by the type rule, naming the text. */
 	ds = load_chunked(b.s, NULL, 64, 2, &err);
+	ok(!ds && strstr(err.msg, "line 152, column 2 ('v'): 'seven' is not "
+			 "a number"), "late text in numbers: %s", err.msg);
+	dataset_free(ds);
+	same_any_chunking("late text refused", b.s, NULL);
+	/* As text by option, it loads. */
+	{
+		static const char *v[] = { "v" };
+
+		o.categorical = v;
+		o.n_categorical = 1;
+	}
+	ds = load_chunked(b.s, &o, 64, 2, &err);
+	o.categorical = NULL;
+	o.n_categorical = 0;
 	if (ok(ds != NULL, "late text loads: %s", err.msg)) {
 		c = &ds->cols[1];
 		ok(c->type == DS_CATEGORICAL && c->n_levels == 8 &&
 		   !strcmp(c->levels[0], "0") &&
 		   !strcmp(c->levels[7], "seven"),
-		   "first text in a late chunk makes the column categorical");
+		   "forced categorical: levels across chunks");
 		good = 1;
 		for (i = 0; i < 150; i++)
 			good &= c->code[i] == i % 7;
@@ -420,7 +439,6 @@ static void test_chunk_types(void)
 		   "many distinct numbers: numeric");
 	}
 	dataset_free(ds);
-	same_any_chunking("late text", b.s, NULL);
 
 	/* A column passing max_levels in a later chunk. */
 	o.max_levels = 5;
@@ -478,7 +496,8 @@ static void test_chunk_errors(void)
 	add(&b, "a,x%d\n\n1,2,3\n", i);
 	ds = load_chunked(b.s, &o, 30, 3, &err);
 	tail = xasprintf("'%s' line 102, column 2 ('v'): 'x100' is not a "
-			 "number", path);
+			 "number (read it as missing with --na-values "
+			 "'x100')", path);
 	ok(!ds && err.code == MLOPS_EINPUT,
 	   "forced numeric with text in a late chunk");
 	is_str(err.msg, tail, "... names the cell");
@@ -496,15 +515,17 @@ static void test_chunk_errors(void)
 	add(&b, "a,5\nb,oops\n");
 	ds = load_chunked(b.s, &o, 30, 2, &err);
 	tail = xasprintf("'%s' line 103, column 2 ('v'): 'oops' is not a "
-			 "number", path);
+			 "number in a column of numbers: read it as missing "
+			 "with --na-values 'oops', or the column as text with "
+			 "--categorical 'v'", path);
 	ok(!ds, "text after a switch in an earlier chunk");
 	is_str(err.msg, tail, "... names the cell");
 	free(tail);
 	dataset_free(ds);
 	same_any_chunking("text after switch", b.s, &o);
 
-	/* The value that passes max_levels is text: too many levels, not
-	 * "not a number", even when one chunk holds all of it. */
+	/* The value that passes max_levels is text in a column of numbers:
+	 * the type rule names it, even when one chunk holds all of it. */
 	b.len = 0;
 	add(&b, "c,v\n");
 	for (i = 0; i < 20; i++)
@@ -512,9 +533,10 @@ static void test_chunk_errors(void)
 	add(&b, "a,four\n");
 	for (i = 0; i < 20; i++)
 		add(&b, "a,%d\n", i);
-	tail = xasprintf("'%s' line 22, column 2 ('v'): more than 4 distinct "
-			 "values in a categorical column; exclude it "
-			 "(--exclude)", path);
+	tail = xasprintf("'%s' line 22, column 2 ('v'): 'four' is not a "
+			 "number in a column of numbers: read it as missing "
+			 "with --na-values 'four', or the column as text with "
+			 "--categorical 'v'", path);
 	ds = load_chunked(b.s, &o, 1 << 20, 2, &err);
 	is_str(ds ? "" : err.msg, tail, "text past max_levels in one chunk");
 	dataset_free(ds);
@@ -535,8 +557,8 @@ static void test_chunk_errors(void)
 		add(&b, "%c,%d\n", 'a' + i % 4, i);
 	add(&b, "e,x\n");
 	tail = xasprintf("'%s' line 32, column 1 ('c'): more than 4 distinct "
-			 "values in a categorical column; exclude it "
-			 "(--exclude)", path);
+			 "values in a categorical column; leave it out with "
+			 "--exclude 'c'", path);
 	ds = load_chunked(b.s, &o, 40, 2, &err);
 	is_str(ds ? "" : err.msg, tail,
 	       "too many levels before a bad number in the same row");
@@ -562,8 +584,8 @@ static void test_chunk_tables(void)
 
 	same_any_chunking("mixed table",
 			  "id,age,city,score,empty,mixed\n"
-			  "1,34,Paris,0.5,,1\n2,NA,Berlin,NaN,NA,2\n"
-			  "\n3,51,Paris,1e-3,,x\n4,29,,-2,null,2\n", NULL);
+			  "1,34,Paris,0.5,,1\n2,NA,Berlin,NaN,NA,b\n"
+			  "\n3,51,Paris,1e-3,,x\n4,29,,-2,null,b\n", NULL);
 	same_any_chunking("quoted fields and CRLF",
 			  "k,v\r\n\"a,b\",1\r\n\"x\ny\",\"2\"\r\n\r\n"
 			  "\"\"\"q\"\"\",3\r\nz,4", NULL);
@@ -627,6 +649,111 @@ static void test_many_levels(void)
 	dataset_free(ds);
 }
 
+/* Types by rule: timestamps, --na-values, excluded columns, identifiers. */
+static void test_type_rules(void)
+{
+	static const char *na[] = { "?", "-999" };
+	static const char *excl[] = { "junk" };
+	struct dataset_opts o = { 0 };
+	struct mlops_err err;
+	struct dataset *ds;
+	struct buf b = { 0 };
+	int i, good;
+
+	ds = load("t,v\n2019-03-23,1\n2019-03-23 20:21:09,2\n"
+		  "2019-03-23T20:21:09.5Z,3\n2019-03-23T21:21:09+01:00,4\n"
+		  "NA,5\n", NULL, &err);
+	if (ok(ds != NULL, "timestamps load: %s", err.msg)) {
+		const double *t = ds->cols[0].num;
+
+		ok(ds->cols[0].type == DS_TIMESTAMP, "ISO 8601 column: timestamps");
+		ok(t[0] == 1553299200 && t[1] == 1553299200 + 73269 &&
+		   t[2] == t[1] + 0.5 && t[3] == t[1] && isnan(t[4]),
+		   "seconds since the epoch, offsets applied, NA missing");
+	}
+	dataset_free(ds);
+	load_fails("a placeholder among timestamps",
+		   "t\n2019-03-23\n?\n2019-03-24\n", NULL, MLOPS_EINPUT,
+		   " line 3, column 1 ('t'): '?' is not a timestamp in a column "
+		   "of timestamps: read it as missing with --na-values '?', or "
+		   "the column as text with --categorical 't'");
+	load_fails("an impossible date", "t\n2019-02-28\n2019-02-29\n"
+		   "2019-03-01\n", NULL, MLOPS_EINPUT,
+		   " line 3, column 1 ('t'): '2019-02-29' is not a timestamp in "
+		   "a column of timestamps: read it as missing with --na-values "
+		   "'2019-02-29', or the column as text with --categorical 't'");
+	load_fails("a non-finite number", "x\n1\n-inf\n2\n", NULL,
+		   MLOPS_EINPUT, " line 3, column 1 ('x'): '-inf' is not a "
+		   "finite number (read it as missing with --na-values '-inf')");
+	load_fails("a decimal comma", "x\n1.5\n\"1,5\"\n2\n", NULL,
+		   MLOPS_EINPUT, " line 3, column 1 ('x'): '1,5' is not a number "
+		   "in a column of numbers: read it as missing with --na-values "
+		   "'1,5', or the column as text with --categorical 'x'");
+
+	/* Many distinct timestamps: past max_levels, cut every way. */
+	o.max_levels = 5;
+	add(&b, "t,k\n");
+	for (i = 0; i < 80; i++)
+		add(&b, "2020-01-%02d %02d:00:00,%d\n", 1 + i % 28, i % 24, i);
+	same_any_chunking("many timestamps", b.s, &o);
+	ds = load_chunked(b.s, &o, 40, 2, &err);
+	if (ok(ds != NULL, "many timestamps load: %s", err.msg)) {
+		good = ds->cols[0].type == DS_TIMESTAMP;
+		for (i = 0; i < 80; i++)
+			good &= ds->cols[0].num[i] == 1577836800.0 +
+				86400.0 * (i % 28) + 3600.0 * (i % 24);
+		ok(good, "timestamps kept across the switch");
+	}
+	dataset_free(ds);
+	add(&b, "2020-02-01,80\nsoon,81\n");
+	ds = load_chunked(b.s, &o, 40, 2, &err);
+	ok(!ds && strstr(err.msg, "line 83, column 1 ('t'): 'soon' is not a "
+			 "timestamp"), "text after timestamps: %s", err.msg);
+	dataset_free(ds);
+	same_any_chunking("text after many timestamps", b.s, &o);
+	o.max_levels = 0;
+
+	/* Missing tokens, numeric ones too; an excluded column. */
+	o.na_values = na;
+	o.n_na_values = 2;
+	o.exclude = excl;
+	o.n_exclude = 1;
+	b.len = 0;
+	add(&b, "x,junk,y\n");
+	for (i = 0; i < 50; i++)
+		add(&b, "%s,\"%d,%d\",%d\n", i % 7 == 3 ? "?" : i % 7 == 5 ?
+		    "-999" : "1.5", i, i, i % 2);
+	ds = load_chunked(b.s, &o, 64, 2, &err);
+	if (ok(ds != NULL, "--na-values and --exclude load: %s", err.msg)) {
+		ok(ds->n_cols == 2 && dataset_find(ds, "junk") < 0,
+		   "the excluded column is not loaded");
+		good = ds->cols[0].type == DS_NUMERIC;
+		for (i = 0; i < 50; i++)
+			good &= i % 7 == 3 || i % 7 == 5 ?
+				isnan(ds->cols[0].num[i]) :
+				ds->cols[0].num[i] == 1.5;
+		ok(good && ds->cols[0].n_missing == 14,
+		   "'?' and '-999' read as missing");
+	}
+	dataset_free(ds);
+	same_any_chunking("na values", b.s, &o);
+	o.na_values = NULL;
+	o.n_na_values = 0;
+	o.exclude = NULL;
+	o.n_exclude = 0;
+
+	/* An identifier: a different text on every row. */
+	b.len = 0;
+	add(&b, "name,v\n");
+	for (i = 0; i < 60; i++)
+		add(&b, "n%d,%d\n", i, i % 3);
+	ds = load(b.s, NULL, &err);
+	ok(ds && ds->cols[0].id_like && !ds->cols[1].id_like,
+	   "identifier column flagged");
+	dataset_free(ds);
+	free(b.s);
+}
+
 int main(void)
 {
 	char *cmd;
@@ -645,6 +772,7 @@ int main(void)
 	test_chunk_types();
 	test_chunk_errors();
 	test_chunk_tables();
+	test_type_rules();
 	(void)is_double;
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

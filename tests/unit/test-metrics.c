@@ -6,12 +6,16 @@
  * r2_score).  The tiny cases are worked out in the comments.
  */
 
+#include <cjson/cJSON.h>
 #include <float.h>
+#include <libgen.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "metrics.h"
+#include "xalloc.h"
 #include "tap.h"
 
 #define TOL 1e-12
@@ -24,16 +28,6 @@ static double get(const struct metric *m, size_t n, const char *name)
 		if (!strcmp(m[i].name, name))
 			return m[i].value;
 	return NAN;
-}
-
-static int has(const struct metric *m, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(m[i].name, name))
-			return 1;
-	return 0;
 }
 
 /*
@@ -50,7 +44,7 @@ static void test_binary_by_hand(void)
 	struct metric m[MODEL_MAX_METRICS];
 	size_t cm[4], n;
 
-	n = metrics_classification(TASK_BINARY, 2, y, p, 4, m, cm);
+	n = metrics_classification(TASK_BINARY, 2, NULL, y, p, 4, m, cm);
 	is_int((long long)n, 7, "binary: seven metrics");
 	is_double(get(m, n, "accuracy"), 0.75, TOL, "binary: accuracy");
 	is_double(get(m, n, "precision"), 1, TOL, "binary: precision");
@@ -74,7 +68,7 @@ static void test_binary_sklearn(void)
 	struct metric m[MODEL_MAX_METRICS];
 	size_t cm[4], n;
 
-	n = metrics_classification(TASK_BINARY, 2, y, p, 10, m, cm);
+	n = metrics_classification(TASK_BINARY, 2, NULL, y, p, 10, m, cm);
 	is_double(get(m, n, "accuracy"), 0.7, TOL, "binary/10: accuracy");
 	is_double(get(m, n, "precision"), 0.75, TOL, "binary/10: precision");
 	is_double(get(m, n, "recall"), 0.6, TOL, "binary/10: recall");
@@ -136,7 +130,7 @@ static void test_multiclass(void)
 	struct metric m[MODEL_MAX_METRICS];
 	size_t cm[9], n;
 
-	n = metrics_classification(TASK_MULTICLASS, 3, y, p, 8, m, cm);
+	n = metrics_classification(TASK_MULTICLASS, 3, NULL, y, p, 8, m, cm);
 	is_int((long long)n, 7, "multiclass: seven metrics");
 	is_double(get(m, n, "accuracy"), 0.625, TOL, "multiclass: accuracy");
 	is_double(get(m, n, "precision"), 0.611111111111111, TOL,
@@ -169,7 +163,7 @@ static void test_macro_by_hand(void)
 	struct metric m[MODEL_MAX_METRICS];
 	size_t n;
 
-	n = metrics_classification(TASK_MULTICLASS, 3, y, p, 5, m, NULL);
+	n = metrics_classification(TASK_MULTICLASS, 3, NULL, y, p, 5, m, NULL);
 	is_double(get(m, n, "precision"), (1 + 1.0 / 3 + 0) / 3, TOL,
 		  "macro by hand: precision");
 	is_double(get(m, n, "recall"), (2.0 / 3 + 1 + 0) / 3, TOL,
@@ -179,26 +173,175 @@ static void test_macro_by_hand(void)
 	is_double(get(m, n, "accuracy"), 0.6, TOL, "macro by hand: accuracy");
 }
 
-/* A class absent from y leaves its one-vs-rest AUC undefined: no auc. */
+/*
+ * A class absent from y leaves ROC AUC undefined (sklearn's
+ * roc_auc_score raises): auc is NAN, with the class in the note.
+ */
 static void test_auc_undefined(void)
 {
+	static const char *const names[] = { "a", "b", "c" };
 	const uint32_t y3[] = { 0, 1, 0, 1 };
 	const double p3[] = {
 		0.6, 0.3, 0.1,  0.2, 0.7, 0.1,  0.5, 0.4, 0.1,  0.3, 0.3, 0.4
 	};
 	const uint32_t y2[] = { 1, 1, 1 };
 	const double p2[] = { 0.9, 0.4, 0.7 };
+	const uint32_t y4[] = { 0, 0, 0, 1 };
+	const double p4[] = {
+		0.8, 0.1, 0.1,  0.7, 0.2, 0.1,  0.3, 0.6, 0.1,  0.2, 0.7, 0.1
+	};
 	struct metric m[MODEL_MAX_METRICS];
-	size_t n;
+	char buf[96];
+	size_t n, i;
 
-	n = metrics_classification(TASK_MULTICLASS, 3, y3, p3, 4, m, NULL);
-	ok(!has(m, n, "auc"), "multiclass, a class never seen: no auc");
-	ok(has(m, n, "logloss") && has(m, n, "f1"),
+	n = metrics_classification(TASK_MULTICLASS, 3, names, y3, p3, 4, m,
+				   NULL);
+	for (i = 0; i < n && strcmp(m[i].name, "auc"); i++)
+		;
+	if (ok(i < n, "multiclass, a class never seen: auc listed")) {
+		ok(isnan(m[i].value), "multiclass, a class never seen: auc is NAN");
+		is_str(m[i].note, "class 'c' absent",
+		       "multiclass, a class never seen: the note names it");
+		is_str(metrics_format(&m[i], buf, sizeof(buf)),
+		       "n/a (class 'c' absent)",
+		       "multiclass, a class never seen: the table's n/a");
+	}
+	ok(!isnan(get(m, n, "logloss")) && !isnan(get(m, n, "f1")),
 	   "multiclass, a class never seen: other metrics still there");
-	n = metrics_classification(TASK_BINARY, 2, y2, p2, 3, m, NULL);
-	ok(!has(m, n, "auc"), "binary, one class only: no auc");
+	/* predicted a b a c: c, though absent from y, counts (p 0, r 0) */
+	is_double(get(m, n, "precision"), 2.0 / 3, TOL,
+		  "multiclass, c predicted but absent: macro precision over a, b, c");
+	is_double(get(m, n, "recall"), 0.5, TOL,
+		  "multiclass, c predicted but absent: macro recall over a, b, c");
+	/* y a a a b, predicted a a b b: c neither, so it does not count
+	 * (sklearn 0.75, where averaging over all three gave 0.5) */
+	n = metrics_classification(TASK_MULTICLASS, 3, names, y4, p4, 4, m,
+				   NULL);
+	is_double(get(m, n, "precision"), (1 + 0.5) / 2, TOL,
+		  "multiclass, c neither true nor predicted: macro precision over a, b");
+	is_double(get(m, n, "recall"), (2.0 / 3 + 1) / 2, TOL,
+		  "multiclass, c neither true nor predicted: macro recall over a, b");
+	n = metrics_classification(TASK_BINARY, 2, names, y2, p2, 3, m, NULL);
+	ok(isnan(get(m, n, "auc")), "binary, one class only: auc is NAN");
+	for (i = 0; i < n && strcmp(m[i].name, "auc"); i++)
+		;
+	is_str(i < n ? m[i].note : "", "class 'a' absent",
+	       "binary, one class only: the note names the absent class");
 	is_double(get(m, n, "recall"), 2.0 / 3, TOL,
 		  "binary, one class only: recall");
+	n = metrics_classification(TASK_MULTICLASS, 3, NULL, y2, p3, 3, m,
+				   NULL);
+	for (i = 0; i < n && strcmp(m[i].name, "auc"); i++)
+		;
+	is_str(i < n ? m[i].note : "", "class 0 absent (and 1 more)",
+	       "no class names: the note gives the index and the count");
+}
+
+/* TEST_SRCDIR under `make check`; else next to this source file. */
+static char *parity_file(const char *name)
+{
+	const char *top = getenv("TEST_SRCDIR");
+	char *file, *path;
+
+	if (top && *top)
+		return xasprintf("%s/parity/%s", top, name);
+	file = xstrdup(__FILE__);
+	path = xasprintf("%s/../parity/%s", dirname(file), name);
+	free(file);
+	return path;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, k;
+
+	if (!fp)
+		return NULL;
+	do {
+		XGROW(buf, cap, n + 65536);
+		k = fread(buf + n, 1, cap - n - 1, fp);
+		n += k;
+	} while (k > 0);
+	fclose(fp);
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * tests/parity/metrics.json (make-metrics-reference.py): sklearn's
+ * numbers on a planets-like table with classes absent from the labels,
+ * on the same rows with only the present classes, and on a binary set
+ * with one class.  Equal to 1e-12; auc null there is NAN here with the
+ * first absent class named.
+ */
+static void test_sklearn_reference(void)
+{
+	static const char *const names[] = { "accuracy", "precision", "recall",
+					     "f1", "logloss", "auc" };
+	char *path = parity_file("metrics.json"), *text = slurp(path);
+	cJSON *ref = text ? cJSON_Parse(text) : NULL, *c;
+
+	if (!ok(ref != NULL, "read %s", path))
+		goto out;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(ref, "cases")) {
+		const char *what = cJSON_GetObjectItem(c, "name")->valuestring;
+		const cJSON *cl = cJSON_GetObjectItem(c, "classes"), *v;
+		const cJSON *sk = cJSON_GetObjectItem(c, "sklearn");
+		int binary = !strcmp(cJSON_GetObjectItem(c, "task")->valuestring,
+				     "binary");
+		size_t K = (size_t)cJSON_GetArraySize(cl), n, i = 0, j, nm;
+		const char **classes = xcalloc(K, sizeof(char *));
+		uint32_t *y;
+		double *prob;
+		struct metric m[MODEL_MAX_METRICS];
+
+		cJSON_ArrayForEach(v, cl)
+			classes[i++] = v->valuestring;
+		n = (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(c, "y"));
+		y = xcalloc(n, sizeof(*y));
+		prob = xcalloc(n * K, sizeof(*prob));
+		i = 0;
+		cJSON_ArrayForEach(v, cJSON_GetObjectItem(c, "y"))
+			y[i++] = (uint32_t)v->valueint;
+		i = 0;
+		cJSON_ArrayForEach(v, cJSON_GetObjectItem(c, "prob")) {
+			const cJSON *x;
+
+			if (binary) {
+				prob[i++] = v->valuedouble;
+				continue;
+			}
+			cJSON_ArrayForEach(x, v)
+				prob[i++] = x->valuedouble;
+		}
+		nm = metrics_classification(binary ? TASK_BINARY :
+					    TASK_MULTICLASS, K, classes, y,
+					    prob, n, m, NULL);
+		for (j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
+			const cJSON *want = cJSON_GetObjectItem(sk, names[j]);
+			double got = get(m, nm, names[j]);
+
+			if (cJSON_IsNull(want)) {
+				ok(isnan(got), "%s: %s undefined, as sklearn's (%s)",
+				   what, names[j],
+				   cJSON_GetObjectItem(sk, "auc_error")->valuestring);
+				continue;
+			}
+			printf("# %s: %s %.17g, sklearn %.17g\n", what,
+			       names[j], got, want->valuedouble);
+			is_double(got, want->valuedouble, TOL,
+				  "%s: %s equals sklearn's", what, names[j]);
+		}
+		free(classes);
+		free(y);
+		free(prob);
+	}
+out:
+	cJSON_Delete(ref);
+	free(text);
+	free(path);
 }
 
 /*
@@ -216,10 +359,10 @@ static void test_logloss_clip(void)
 	struct metric m[MODEL_MAX_METRICS];
 	size_t n;
 
-	n = metrics_classification(TASK_BINARY, 2, y, p, 2, m, NULL);
+	n = metrics_classification(TASK_BINARY, 2, NULL, y, p, 2, m, NULL);
 	is_double(get(m, n, "logloss"), 18.021826694558577, 1e-12,
 		  "logloss: p = 0 for a positive is clipped");
-	n = metrics_classification(TASK_MULTICLASS, 3, y3, p3, 2, m, NULL);
+	n = metrics_classification(TASK_MULTICLASS, 3, NULL, y3, p3, 2, m, NULL);
 	is_double(get(m, n, "logloss"), -(log(0.25) + log(0.25)) / 2, TOL,
 		  "logloss: multiclass rows renormalised");
 }
@@ -278,6 +421,7 @@ int main(void)
 	test_multiclass();
 	test_macro_by_hand();
 	test_auc_undefined();
+	test_sklearn_reference();
 	test_logloss_clip();
 	test_regression();
 	test_names();

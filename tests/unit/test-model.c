@@ -8,6 +8,7 @@
  * does: SHA-256 over the body ending in "\n}".
  */
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 
 #include "dataset.h"
 #include "model.h"
-#include "score.h"
+#include "predict.h"
 #include "sha256.h"
 #include "train.h"
 #include "xalloc.h"
@@ -117,33 +118,45 @@ static struct model *train(struct dataset *ds, const char *target,
 /* ---- round trip ---- */
 
 /* Design rows: each numeric input any value, each category one-hot. */
-static double *design_rows(const struct model *m, size_t n)
+/*
+ * n rows of inputs by feature (ld n): random numbers, some missing; a
+ * random level, or missing every fifth row.
+ */
+struct rows {
+	double *raw;
+	int32_t *level;
+};
+
+static struct rows input_rows(const struct model *m, size_t n)
 {
-	double *x = xcalloc(n * m->n_inputs + 1, sizeof(double));
+	struct rows r;
 	size_t i, j;
 
+	r.raw = xcalloc(n * m->n_features + 1, sizeof(double));
+	r.level = xcalloc(n * m->n_features + 1, sizeof(int32_t));
 	for (i = 0; i < n; i++)
 		for (j = 0; j < m->n_features; j++) {
 			const struct feature *f = &m->features[j];
-			double *row = x + i * m->n_inputs;
 
 			if (f->kind == FEATURE_NUMERIC)
-				row[f->offset] = 3 * rng_normal();
-			else if (i % 5)
-				row[f->offset + rng_next() % f->n_levels] = 1;
+				r.raw[j * n + i] = i % 7 == 3 ? NAN :
+						   3 * rng_normal();
+			else
+				r.level[j * n + i] = i % 5 ? (int32_t)
+					(rng_next() % f->n_levels) :
+					PREDICT_LEVEL_MISSING;
 		}
-	return x;
+	return r;
 }
 
-static double *predict(const struct model *m, const double *x, size_t n)
+static double *predict(const struct model *m, const struct rows *r, size_t n)
 {
-	double *work = xcalloc(n * m->n_outputs, sizeof(double));
-	double *out = xcalloc(n * score_width(m), sizeof(double));
-	struct mlops_err err = MLOPS_ERR_INIT;
+	double *scratch = xcalloc(predict_scratch_len(m, n) + 1, sizeof(double));
+	double *out = xcalloc(n * predict_width(m), sizeof(double));
+	struct predict_cols in = { n, n, r->raw, r->level, NULL };
 
-	if (score_predict(m, x, n, work, out, &err))
-		printf("# score_predict: %s\n", err.msg);
-	free(work);
+	predict_columns(m, &in, scratch, out);
+	free(scratch);
 	return out;
 }
 
@@ -153,7 +166,8 @@ static void test_round_trip(const struct model *m, const char *what)
 	struct model *back = NULL;
 	char *bytes = NULL, *again = NULL;
 	size_t len = 0, len2 = 0, n = 200;
-	double *x, *p1, *p2;
+	struct rows x;
+	double *p1, *p2;
 	int ret;
 
 	ret = model_to_bytes(m, &bytes, &len, &err);
@@ -174,10 +188,10 @@ static void test_round_trip(const struct model *m, const char *what)
 	   !memcmp(back->intercept, m->intercept,
 		   m->n_outputs * sizeof(double)),
 	   "%s: coefficients read back to the same bits", what);
-	x = design_rows(m, n);
-	p1 = predict(m, x, n);
-	p2 = predict(back, x, n);
-	ok(!memcmp(p1, p2, n * score_width(m) * sizeof(double)),
+	x = input_rows(m, n);
+	p1 = predict(m, &x, n);
+	p2 = predict(back, &x, n);
+	ok(!memcmp(p1, p2, n * predict_width(m) * sizeof(double)),
 	   "%s: predictions are bit-identical after the round trip", what);
 	ret = model_to_bytes(back, &again, &len2, &err);
 	ok(!ret && len2 == len && !memcmp(bytes, again, len),
@@ -185,7 +199,8 @@ static void test_round_trip(const struct model *m, const char *what)
 	is_str(back->created_at, m->created_at, "%s: created_at", what);
 	ok(back->n_metrics == m->n_metrics && back->n_metrics > 0,
 	   "%s: holdout metrics kept (%zu)", what, back->n_metrics);
-	free(x);
+	free(x.raw);
+	free(x.level);
 	free(p1);
 	free(p2);
 	free(again);
@@ -405,7 +420,8 @@ static void test_by_hand(void)
 {
 	struct model *m = model_new(), *back = NULL;
 	struct mlops_err err = MLOPS_ERR_INIT;
-	double x[3] = { -1, 0, 2.5 }, w[3], p1[3], p2[3];
+	double x[3] = { -1, NAN, 2.5 }, w[3 * 5], p1[3], p2[3];
+	struct predict_cols in = { 3, 3, x, NULL, NULL };
 	char *bytes = NULL;
 	size_t len;
 	int ret;
@@ -438,8 +454,8 @@ static void test_by_hand(void)
 		   back->intercept[0] == m->intercept[0] &&
 		   back->features[0].center == m->features[0].center,
 		   "by hand: 0.1 + 0.2, -1e-300 and 1/3 read back exactly");
-		score_predict(m, x, 3, w, p1, &err);
-		score_predict(back, x, 3, w, p2, &err);
+		predict_columns(m, &in, w, p1);
+		predict_columns(back, &in, w, p2);
 		ok(!memcmp(p1, p2, sizeof(p1)), "by hand: same predictions");
 		is_int(back->git_dirty, -1, "by hand: git_dirty unknown");
 	} else {
@@ -447,6 +463,72 @@ static void test_by_hand(void)
 	}
 	model_free(back);
 	model_free(m);
+	free(bytes);
+}
+
+/*
+ * The profile format extension: a numeric profile's exact values and
+ * counts round-trip; an artefact without them (as written before they
+ * existed) still loads, without them; bad ones are corrupt.
+ */
+static void test_value_counts(struct model *m)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct profile *p = NULL;
+	struct model *back = NULL;
+	char *bytes = NULL, *old, *bad;
+	const char *start, *end;
+	size_t j, len;
+	double v[2];
+
+	for (j = 0; j < m->n_features && !p; j++)
+		if (m->features[j].kind == FEATURE_NUMERIC &&
+		    m->features[j].profile.count > 1 &&
+		    m->features[j].profile.max > m->features[j].profile.min)
+			p = &m->features[j].profile;
+	if (!ok(p != NULL, "value counts: a numeric feature"))
+		return;
+	if (!p->n_values) {
+		v[0] = p->min;
+		v[1] = p->max;
+		profile_set_values(p, v, 2);
+		p->value_counts[0] = p->count - 1;
+	}
+	if (model_to_bytes(m, &bytes, &len, &err) ||
+	    model_from_bytes(bytes, len, "m.json", &back, &err)) {
+		ok(0, "value counts: round trip (%s)", err.msg);
+		free(bytes);
+		return;
+	}
+	ok(back->features[j - 1].profile.n_values == p->n_values &&
+	   !memcmp(back->features[j - 1].profile.value_counts,
+		   p->value_counts, p->n_values * sizeof(uint64_t)) &&
+	   !memcmp(back->features[j - 1].profile.values, p->values,
+		   p->n_values * sizeof(double)),
+	   "value counts: values and counts read back");
+	model_free(back);
+	back = NULL;
+	/* Cut from the comma before "values" to the end of value_counts. */
+	start = strstr(bytes, "\"values\":");
+	while (start && start > bytes && *start != ',')
+		start--;
+	end = start ? strstr(start, "\"value_counts\":") : NULL;
+	end = end ? strchr(end, ']') : NULL;
+	if (!ok(start && end, "value counts: members found"))
+		goto out;
+	bad = xasprintf("%.*s%s", (int)(start - bytes), bytes, end + 1);
+	old = reseal(bad);
+	free(bad);
+	ok(!model_from_bytes(old, strlen(old), "m.json", &back, &err) &&
+	   back->features[j - 1].profile.n_values == 0,
+	   "value counts: an artefact without them loads, without them");
+	model_free(back);
+	free(old);
+	corrupt_sealed("value counts: counts not summing to the count", bytes,
+		       "\"value_counts\":", "[", "[1000000, ", "value_counts");
+	corrupt_sealed("value counts: a value outside [min, max]", bytes,
+		       "\"values\":", "[", "[-1e300, ", "values");
+out:
 	free(bytes);
 }
 
@@ -475,6 +557,7 @@ int main(void)
 		test_round_trip(multi, "multiclass");
 		test_round_trip(reg, "regression");
 		test_tampering(bin);
+		test_value_counts(reg);
 		test_dimension(bin, "binary: n_inputs one too large");
 		test_dimension(multi, "multiclass: n_inputs one too large");
 	}

@@ -2,7 +2,8 @@
  * Unit tests for the registry (registry.c) and the artefact store
  * (repo.c): registration and its idempotency, resolution, stage moves,
  * the rollback stack, the append-only ledger, runs, locking, integrity,
- * and hash checking on read.  Each test works in a fresh temporary folder.
+ * lineage lookups, the stage policy in the config, and hash checking on
+ * read.  Each test works in a fresh temporary folder.
  */
 
 #include <stdio.h>
@@ -264,27 +265,34 @@ static void test_runs(void)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct reg_run run = {
 		"validate", "churn", 1, "2024-01-01T00:00:00.000Z", 0.5, 3, 0,
-		"{}", NULL, "{\"auc\":0.7}", NULL, NULL, 0
+		"{}", NULL, "{\"auc\":0.7}", NULL, NULL, 0, NULL, NULL, 0
 	};
-	struct reg_run_row *rows = NULL;
-	long long id1 = 0, id2 = 0, pass = -1;
+	struct reg_run_row *rows = NULL, latest;
+	long long id1 = 0, id2 = 0;
 	size_t n = 0, i;
-	int existed;
+	int existed, found = -1;
 
 	reg_version(reg, "churn", sha_a, &existed);
 	registry_begin(reg, &err);
 	ok(!registry_add_run(reg, &run, &id1, &err) && id1 > 0,
 	   "a failed validation is recorded");
 	registry_commit(reg, &err);
-	ok(!registry_passing_validation(reg, "churn", 1, &pass, &err) &&
-	   pass == 0, "a failed validation does not count as passing");
+	ok(!registry_latest_validation(reg, "churn", 1, &latest, &found,
+				       &err) && found && latest.id == id1 &&
+	   latest.passed == 0, "a failed validation is the latest");
+	reg_run_row_release(&latest);
 	run.passed = 1;
 	run.exit_status = 0;
 	registry_begin(reg, &err);
 	registry_add_run(reg, &run, &id2, &err);
 	registry_commit(reg, &err);
-	ok(!registry_passing_validation(reg, "churn", 1, &pass, &err) &&
-	   pass == id2, "a passing validation is found");
+	ok(!registry_latest_validation(reg, "churn", 1, &latest, &found,
+				       &err) && found && latest.id == id2 &&
+	   latest.passed == 1, "a newer passing validation is the latest");
+	reg_run_row_release(&latest);
+	ok(!registry_latest_validation(reg, "churn", 2, &latest, &found,
+				       &err) && !found && !latest.id,
+	   "a version never validated has no latest validation");
 	run.kind = "train";
 	run.model = NULL;
 	run.version = 0;
@@ -304,6 +312,66 @@ static void test_runs(void)
 	for (i = 0; i < n; i++)
 		reg_run_row_release(&rows[i]);
 	free(rows);
+	registry_close(reg);
+}
+
+static void test_lineage(void)
+{
+	struct registry *reg = fresh("l.db", 1000);
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct reg_run_output outs[2] = {
+		{ "predictions", "out.csv", sha_b, 10 },
+		{ "metrics", "m.prom", sha_c, -1 },
+	};
+	struct reg_run run = {
+		"train", NULL, 0, "2024-01-01T00:00:00.000Z", 0.5, 0, -1,
+		NULL, NULL, NULL, NULL, NULL, 0, sha_a, NULL, 0
+	};
+	struct reg_run_row row;
+	long long train_id = 0, score_id = 0, id = -1;
+	char *model = NULL, *role = NULL;
+	int version = -1, existed;
+
+	registry_begin(reg, &err);
+	ok(!registry_add_run(reg, &run, &train_id, &err) &&
+	   !registry_register(reg, "churn", sha_a, 100, train_id, NULL,
+			      &version, &existed, &err) &&
+	   !registry_set_run_version(reg, train_id, "churn", version, &err),
+	   "a train run is recorded, then named by the version it made");
+	registry_commit(reg, &err);
+	ok(!registry_get_run(reg, train_id, &row, &err) && row.model &&
+	   !strcmp(row.model, "churn") && row.version == 1 &&
+	   row.artifact_sha256 && !strcmp(row.artifact_sha256, sha_a) &&
+	   row.n_outputs == 0, "the train run reads back with its artefact");
+	reg_run_row_release(&row);
+	run.kind = "score-batch";
+	run.outputs = outs;
+	run.n_outputs = 2;
+	registry_begin(reg, &err);
+	ok(!registry_add_run(reg, &run, &score_id, &err),
+	   "a run with two outputs is recorded");
+	registry_commit(reg, &err);
+	ok(!registry_get_run(reg, score_id, &row, &err) &&
+	   row.n_outputs == 2 && !strcmp(row.outputs[0].role, "metrics") &&
+	   row.outputs[0].rows == -1 &&
+	   !strcmp(row.outputs[1].sha256, sha_b) &&
+	   !strcmp(row.outputs[1].path, "out.csv") &&
+	   row.outputs[1].rows == 10, "its outputs read back by role");
+	reg_run_row_release(&row);
+	ok(!registry_output_run(reg, sha_b, &id, &role, &err) &&
+	   id == score_id && role && !strcmp(role, "predictions"),
+	   "the run that wrote a file is found by its hash");
+	free(role);
+	ok(!registry_output_run(reg, sha_a, &id, &role, &err) && id == 0 &&
+	   !role, "a hash no run wrote finds nothing");
+	ok(!registry_artifact_version(reg, sha_a, &model, &version, &err) &&
+	   model && !strcmp(model, "churn") && version == 1,
+	   "an artefact hash names its version");
+	free(model);
+	ok(!registry_artifact_train_run(reg, sha_a, &id, &err) &&
+	   id == train_id, "an artefact hash finds its training run");
+	is_int(registry_get_run(reg, 999, &row, &err), MLOPS_ENOTFOUND,
+	       "an unknown run is not found");
 	registry_close(reg);
 }
 
@@ -339,6 +407,41 @@ static void test_busy_and_integrity(void)
 	}
 	ok(registry_open(path, 0, 50, &b, &err) == MLOPS_ECORRUPT,
 	   "a file that is not a registry is refused");
+	free(path);
+}
+
+/* The stage policy read from the config of the repository at `dir`. */
+static void test_stage_policy(struct repo *repo, const char *dir)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct repo_stage_policy p;
+	char *path = xasprintf("%s/config", dir);
+	FILE *fp;
+
+	ok(!repo_stage_policy(repo, "production", &p, &err) &&
+	   p.require_validation && p.require_gate && !p.require_against,
+	   "production: a gated validation by default, no comparison");
+	ok(!repo_stage_policy(repo, "staging", &p, &err) &&
+	   !p.require_validation && p.require_gate && !p.require_against,
+	   "other stages need no validation by default");
+	fp = fopen(path, "a");
+	fputs("[stage \"staging\"]\n\trequire-validation = yes\n"
+	      "\trequire-against\n[stage \"production\"]\n"
+	      "\trequire-gate = off\n", fp);
+	fclose(fp);
+	ok(!repo_stage_policy(repo, "staging", &p, &err) &&
+	   p.require_validation && p.require_gate && p.require_against,
+	   "a stage's settings are read, a bare key being true");
+	ok(!repo_stage_policy(repo, "production", &p, &err) &&
+	   p.require_validation && !p.require_gate && !p.require_against,
+	   "require-gate can be turned off");
+	fp = fopen(path, "a");
+	fputs("[stage \"qa\"]\n\trequire-against = often\n", fp);
+	fclose(fp);
+	is_int(repo_stage_policy(repo, "qa", &p, &err), MLOPS_ECORRUPT,
+	       "a value that is not a boolean is refused");
+	ok(strstr(err.msg, "stage.qa.require-against must be true or false")
+	   != NULL, "... naming the setting");
 	free(path);
 }
 
@@ -387,6 +490,7 @@ static void test_store(void)
 	is_int(repo_read_artifact(repo, hex, &bytes, &len, &err),
 	       MLOPS_ENOTFOUND, "a missing artefact is not found");
 	free(path);
+	test_stage_policy(repo, dir);
 	repo_free(repo);
 	unsetenv("MLOPS_DIR");
 	free(dir);
@@ -405,6 +509,7 @@ int main(void)
 	test_history_limit_and_at();
 	test_ledger_append_only();
 	test_runs();
+	test_lineage();
 	test_busy_and_integrity();
 	test_store();
 	cmd = xasprintf("rm -rf '%s'", tmpdir);

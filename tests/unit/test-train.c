@@ -7,7 +7,7 @@
  * with holdout 0, and must agree: design column order, imputation and
  * scaling, coefficients and intercepts to 1e-4 relative (1e-6 absolute
  * for tiny ones), in-sample log loss or R^2 to 1e-6 -- computed through
- * the scoring path (score_stream, i.e. score_predict) and metrics.c.
+ * the scoring path (score_stream, i.e. predict_columns) and metrics.c.
  *
  * Contract: same seed, same bytes; a different seed, another holdout;
  * max_iter 1 gives a model with converged 0; a single-class target is
@@ -26,6 +26,8 @@
 #include "dataset.h"
 #include "metrics.h"
 #include "model.h"
+#include "predict.h"
+#include "profile.h"
 #include "score.h"
 #include "train.h"
 #include "xalloc.h"
@@ -300,8 +302,9 @@ static void check_fit(const struct model *m, const char *path,
 			;
 		ok(i == n, "%s: every label is a class of the model", what);
 		name = "logloss";
-		n_met = metrics_classification(m->task, m->n_classes, cls,
-					       pred, n, met, NULL);
+		n_met = metrics_classification(m->task, m->n_classes,
+					       (const char *const *)m->classes,
+					       cls, pred, n, met, NULL);
 	}
 	got = NAN;
 	for (i = 0; i < n_met; i++)
@@ -810,9 +813,44 @@ static void test_prediction_profile(void)
 }
 
 /*
+ * predict.h's arithmetic written out plainly on one design row, as the
+ * oracle: per output, term j into partial sum j % 4 (the last p % 4 into
+ * sum 0), (s0 + s1) + (s2 + s3), the intercept, the link.
+ */
+static void oracle_predict(const struct model *m, const double *row,
+			   double *out)
+{
+	size_t p = m->n_inputs, K = m->n_outputs, o, j;
+	double z[64], zmax = -INFINITY, sum = 0;
+
+	for (o = 0; o < K && o < 64; o++) {
+		const double *w = m->coef + o * p;
+		double s[4] = { 0, 0, 0, 0 };
+
+		for (j = 0; j < p; j++)
+			s[j < p - p % 4 ? j % 4 : 0] += row[j] * w[j];
+		z[o] = (s[0] + s[1]) + (s[2] + s[3]) + m->intercept[o];
+	}
+	if (m->task == TASK_REGRESSION) {
+		out[0] = z[0];
+		return;
+	}
+	if (m->task == TASK_BINARY) {
+		out[0] = 1 / (1 + exp(-z[0]));
+		return;
+	}
+	for (o = 0; o < K; o++)
+		zmax = z[o] > zmax ? z[o] : zmax;
+	for (o = 0; o < K; o++)
+		sum += out[o] = exp(z[o] - zmax);
+	for (o = 0; o < K; o++)
+		out[o] /= sum;
+}
+
+/*
  * Streams predict from raw values and levels (predict_columns), without
- * design rows: the bits must be score_predict()'s on scorer_encode()'s
- * rows, with gaps, indicators, unseen and missing levels, a level-less
+ * design rows: the bits must be the oracle's on scorer_encode()'s rows,
+ * with gaps, indicators, unseen and missing levels, a level-less
  * imputation and a width that is not a multiple of four, for each task.
  */
 static void test_stream_bits(void)
@@ -867,7 +905,7 @@ static void test_stream_bits(void)
 			struct score_block b;
 			struct train_opts o;
 			struct model *m;
-			double *row, *raw, *work, want[8];
+			double *row, *raw, want[8];
 			int32_t *lev;
 			size_t n = 0, bad = 0, k, w;
 			int ret, eof = 0;
@@ -900,15 +938,14 @@ static void test_stream_bits(void)
 			row = xcalloc(m->n_inputs + 1, sizeof(double));
 			raw = xcalloc(m->n_features + 1, sizeof(double));
 			lev = xcalloc(m->n_features + 1, sizeof(int32_t));
-			work = xcalloc(m->n_outputs + 1, sizeof(double));
 			while (!score_stream_next(ss, &b, &err) && b.n) {
 				for (i = 0; i < b.n; i++, n++) {
 					if (csv_next(r, &rec, &eof, &err) || eof ||
-					    scorer_encode(sc, &rec, row, raw, lev, &err) ||
-					    score_predict(m, row, 1, work, want, &err)) {
+					    scorer_encode(sc, &rec, row, raw, lev, &err)) {
 						bad++;
 						continue;
 					}
+					oracle_predict(m, row, want);
 					bad += memcmp(want, b.pred + i * w,
 						      w * sizeof(double)) != 0;
 				}
@@ -916,12 +953,11 @@ static void test_stream_bits(void)
 			is_int((long long)n, 2000, "stream bits (%s%s): every row",
 			       algos[a], v ? ", no imputed level" : "");
 			is_int((long long)bad, 0,
-			       "stream bits (%s%s): %zu inputs, each row's predictions the bits of score_predict()'s",
+			       "stream bits (%s%s): %zu inputs, each row's predictions the bits of the oracle's",
 			       algos[a], v ? ", no imputed level" : "", m->n_inputs);
 			free(row);
 			free(raw);
 			free(lev);
-			free(work);
 			scorer_free(sc);
 			csv_close(r);
 			score_stream_close(ss);
@@ -932,6 +968,161 @@ static void test_stream_bits(void)
 	unlink(spath);
 	free(path);
 	free(spath);
+}
+
+/*
+ * The one prediction path: the predictions training makes for its
+ * baseline profile (and holdout metrics) are the bits a scoring stream
+ * (score-batch, validate, drift) gives for the same rows of the same
+ * file, for every model kind, with gaps (imputed, and with indicators),
+ * categorical levels with gaps and ties, a level only the holdout holds
+ * (unseen by the model), rows without a target, with and without
+ * reuse_columns (what the CLI sets) and a holdout.
+ */
+static void write_baseline_csv(const char *path, const size_t *t_rows,
+			       size_t n_t)
+{
+	static const char *const levels[] = { "p", "q", "r", "s" };
+	FILE *fp = fopen(path, "w");
+	uint64_t state = 13;
+	size_t i, k;
+
+	fputs("a,g,b,h,yb,y3,yr\n", fp);
+	for (i = 0; i < 2500; i++) {
+		double x = uniform(&state) * 4 - 2, y = uniform(&state) * 3;
+		size_t c = (size_t)(uniform(&state) * 4);
+		size_t h = (size_t)(uniform(&state) * 3);
+		double z = x - 0.5 * y + 0.4 * (double)c - 0.3 * (double)h +
+			   uniform(&state) - 0.5;
+		const char *g = i % 8 == 3 ? "" : levels[c];
+
+		for (k = 0; k < n_t; k++)
+			if (t_rows[k] == i)
+				g = "t";
+		if (i % 9 == 4)
+			fputs(",", fp);
+		else
+			fprintf(fp, "%.3f,", x);
+		fprintf(fp, "%s,%.2f,%s,", g, y, i % 11 == 2 ? "NA" : levels[h]);
+		/* a few rows without a target; the holdout depends on these only */
+		if (i % 97 == 5)
+			fputs(",,\n", fp);
+		else
+			fprintf(fp, "%d,%d,%.4f\n", z > 0.5,
+				z < 0 ? 0 : z < 1 ? 1 : 2, z);
+	}
+	fclose(fp);
+}
+
+static void test_baseline_bits(void)
+{
+	static const char *const algos[] = { "logistic", "softmax", "linear",
+					     "ridge" };
+	static const char *const targets[] = { "yb", "y3", "yr", "yr" };
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct train_report rep;
+	struct train_opts o;
+	struct model *m = NULL;
+	struct dataset *ds;
+	char *path;
+	size_t t_rows[3] = { SIZE_MAX, SIZE_MAX, SIZE_MAX }, a, v, i;
+
+	fclose(create_tmp("baseline.csv", &path));
+	/*
+	 * The holdout depends only on which rows have a target: learn it,
+	 * then give three of its rows a level "t" no training row has.
+	 */
+	write_baseline_csv(path, NULL, 0);
+	ds = load(path);
+	train_opts_init(&o);
+	o.target = "yr";
+	o.algo = TRAIN_LINEAR;
+	o.keep_predictions = 1;
+	if (ds && !train_fit(ds, &o, &m, &rep, &err)) {
+		for (i = 0; i < 3; i++)
+			t_rows[i] = rep.pred_rows[i * 100];
+		train_report_release(&rep);
+	}
+	model_free(m);
+	dataset_free(ds);
+	write_baseline_csv(path, t_rows, 3);
+	for (a = 0; a < 4; a++)
+		for (v = 0; v < 4; v++) {
+			struct score_stream *ss = NULL;
+			struct score_block b;
+			const char *exclude[2];
+			double *scored = NULL;
+			unsigned char *unseen = NULL;
+			size_t n = 0, alloc = 0, bad = 0, n_unseen = 0, k, w = 0;
+			size_t n_all = 0;
+			char what[96];
+			int ret;
+
+			m = NULL;
+			snprintf(what, sizeof(what), "baseline bits (%s, %s%s)",
+				 algos[a], v & 1 ? "holdout 0.2" : "holdout 0",
+				 v & 2 ? ", reused columns, indicators" : "");
+			ds = load(path);
+			train_opts_init(&o);
+			o.target = targets[a];
+			o.algo = algo_of(algos[a]);
+			o.holdout = v & 1 ? 0.2 : 0;
+			o.reuse_columns = (v & 2) != 0;
+			o.add_indicator = (v & 2) != 0;
+			o.keep_predictions = 1;
+			exclude[0] = a == 0 ? "y3" : "yb";
+			exclude[1] = a >= 2 ? "y3" : "yr";
+			o.exclude = exclude;
+			o.n_exclude = 2;
+			ret = ds ? train_fit(ds, &o, &m, &rep, &err) : -1;
+			dataset_free(ds);
+			if (!ok(!ret && !score_stream_open(m, path, NULL, &ss, &err),
+				"%s: fit and open", what)) {
+				printf("# %s\n", err.msg);
+				if (!ret)
+					train_report_release(&rep);
+				model_free(m);
+				continue;
+			}
+			w = predict_width(m);
+			while (!score_stream_next(ss, &b, &err) && b.n) {
+				XGROW(scored, alloc, (n + b.n) * w);
+				unseen = xrealloc(unseen, n + b.n);
+				memcpy(scored + n * w, b.pred,
+				       b.n * w * sizeof(double));
+				for (i = 0; i < b.n; i++)
+					unseen[n + i] = b.level[1 * b.ld + i] ==
+							PREDICT_LEVEL_UNSEEN;
+				n += b.n;
+			}
+			score_stream_close(ss);
+			n_all = rep.n_holdout + rep.n_train;
+			for (k = 0; k < n_all; k++) {
+				size_t r = rep.pred_rows[k];
+
+				if (r >= n) {
+					bad++;
+					continue;
+				}
+				n_unseen += unseen[r];
+				bad += memcmp(rep.pred + k * w, scored + r * w,
+					      w * sizeof(double)) != 0;
+			}
+			is_int((long long)n, 2500, "%s: scored every row", what);
+			ok(n_all == 2500 - 26 && bad == 0,
+			   "%s: the %zu training and %zu holdout rows' predictions are scoring's bits (%zu differ)",
+			   what, rep.n_train, rep.n_holdout, bad);
+			if (v & 1)
+				ok(n_unseen > 0,
+				   "%s: %zu holdout rows with a level unseen in training",
+				   what, n_unseen);
+			train_report_release(&rep);
+			model_free(m);
+			free(scored);
+			free(unseen);
+		}
+	unlink(path);
+	free(path);
 }
 
 /*
@@ -1043,6 +1234,7 @@ int main(void)
 	test_warm_start();
 	test_prediction_profile();
 	test_stream_bits();
+	test_baseline_bits();
 	test_reuse_columns();
 	dataset_free(bin);
 	dataset_free(multi);

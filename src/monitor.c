@@ -1,0 +1,694 @@
+/*
+ * Monitoring jobs (see monitor.h): drift of a file, or of a recorded
+ * scoring profile, against a reference.
+ *
+ * The reference is the artefact's baseline profile, or a file profiled
+ * here: exact counts and moments in one streaming pass, and the values
+ * of a systematic sample of at most REF_SAMPLE rows (every stride-th
+ * line, the stride doubling as the file grows); when the file is larger,
+ * a second pass counts every value on a grid taken from the sample, so
+ * the reference's distribution is exact at each grid point (see
+ * mlops-drift(1)).  The current file is streamed: memory is bounded by a
+ * block of rows whatever its size (plus, against a reference file, up to
+ * REF_SAMPLE values per numeric column, so that a small file is compared
+ * value by value).  Categories are compared over the model's levels plus
+ * one bucket for anything the model never saw.
+ *
+ * The stream calls back on worker threads (score_stream_run()): a
+ * callback touches only its slot's state, except the sampler's stride,
+ * which only doubles and is read atomically.  Nothing here prints.
+ */
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drift.h"
+#include "model.h"
+#include "monitor.h"
+#include "profile.h"
+#include "progress.h"
+#include "score.h"
+#include "xalloc.h"
+
+struct reference {
+	struct profile *features;	/* n_features, owned */
+	struct profile pred;
+	uint64_t rows;
+};
+
+static void reference_release(struct reference *r, size_t n)
+{
+	size_t j;
+
+	if (r->features)
+		for (j = 0; j < n; j++)
+			profile_release(&r->features[j]);
+	free(r->features);
+	profile_release(&r->pred);
+}
+
+/*
+ * Categorical profile over the model's levels; counts[n] are the values
+ * of levels the model never saw.
+ */
+static void level_profile(struct profile *p, char *const *levels, size_t n,
+			  const uint64_t *counts, uint64_t missing)
+{
+	size_t k;
+
+	memset(p, 0, sizeof(*p));
+	p->kind = PROFILE_CATEGORICAL;
+	p->n_levels = n;
+	p->levels = xcalloc(n + 1, sizeof(char *));
+	p->level_counts = xcalloc(n + 1, sizeof(uint64_t));
+	for (k = 0; k < n; k++) {
+		p->levels[k] = xstrdup(levels[k]);
+		p->level_counts[k] = counts[k];
+		p->count += counts[k];
+	}
+	p->unseen = counts[n];
+	p->count += counts[n];
+	p->missing = missing;
+}
+
+/*
+ * Profiling a reference file in one streaming pass, in bounded memory:
+ * counts, missing values, mean, deviation, extremes and category counts
+ * are exact; the quantiles come from a systematic sample of at most
+ * REF_SAMPLE rows (every stride-th line, the stride doubling as the file
+ * grows), which pins the reference CDF to within about 0.01.
+ * Column nf of each array is the prediction.
+ */
+#define REF_SAMPLE 32768
+#define REF_GRID 1024
+
+/*
+ * The exact part is a drift accumulator against a bare profile (no
+ * quantile grid: moments only; or the category list), so the moments
+ * are kept by the same code as everywhere else.
+ */
+struct ref_slot {
+	struct drift_acc *st;	/* nf + 1 */
+	double *vals;		/* sampled rows x (nf + 1) */
+	unsigned long *line;
+	size_t n, alloc;
+};
+
+struct ref_run {
+	const struct model *m;
+	size_t nf;
+	struct profile *bare;	/* nf + 1 bare reference profiles */
+	struct ref_slot *slots;
+	size_t n_slots;
+	struct drift_acc *total;
+	double *vals;
+	unsigned long *line;
+	size_t n;
+	unsigned long stride;
+};
+
+static int ref_block(void *arg, size_t slot, const struct score_block *b,
+		     struct mlops_err *err)
+{
+	struct ref_run *rr = arg;
+	struct ref_slot *sl = &rr->slots[slot];
+	const struct model *m = rr->m;
+	size_t nf = rr->nf, w = score_width(m), i, j;
+
+	(void)err;
+	for (i = 0; i < b->n; i++) {
+		double *row;
+
+		/*
+		 * The stride only doubles (in ref_done, which may run
+		 * meanwhile), so an older one keeps a superset: ref_done
+		 * filters again.
+		 */
+		if (b->line[i] % __atomic_load_n(&rr->stride, __ATOMIC_RELAXED))
+			continue;
+		if (sl->n == sl->alloc) {
+			sl->alloc = sl->alloc ? 2 * sl->alloc : 1024;
+			sl->vals = xreallocarray(sl->vals, sl->alloc,
+						 (nf + 1) * sizeof(double));
+			sl->line = xreallocarray(sl->line, sl->alloc,
+						 sizeof(unsigned long));
+		}
+		sl->line[sl->n] = b->line[i];
+		row = sl->vals + sl->n++ * (nf + 1);
+		for (j = 0; j < nf; j++)
+			row[j] = b->raw[j * b->ld + i];
+		row[nf] = m->task == TASK_MULTICLASS ? NAN : b->pred[i * w];
+	}
+	for (j = 0; j < nf; j++) {
+		if (m->features[j].kind == FEATURE_NUMERIC) {
+			drift_acc_numeric_many(&sl->st[j], b->raw + j * b->ld,
+					       b->n, 1);
+			continue;
+		}
+		for (i = 0; i < b->n; i++)
+			drift_acc_level(&sl->st[j], b->level[j * b->ld + i]);
+	}
+	for (i = 0; i < b->n; i++) {
+		if (m->task == TASK_MULTICLASS)
+			drift_acc_level(&sl->st[nf],
+					(long)score_argmax(m, b->pred + i * w));
+		else
+			drift_acc_numeric(&sl->st[nf], b->pred[i]);
+	}
+	return 0;
+}
+
+/* Keep only the sampled rows on the current stride. */
+static void ref_thin(struct ref_run *rr)
+{
+	size_t i, k = 0, c = rr->nf + 1;
+
+	for (i = 0; i < rr->n; i++) {
+		if (rr->line[i] % rr->stride)
+			continue;
+		memmove(rr->vals + k * c, rr->vals + i * c, c * sizeof(double));
+		rr->line[k++] = rr->line[i];
+	}
+	rr->n = k;
+}
+
+static int ref_done(void *arg, size_t slot, struct mlops_err *err)
+{
+	struct ref_run *rr = arg;
+	struct ref_slot *sl = &rr->slots[slot];
+	size_t i, j, c = rr->nf + 1;
+
+	(void)err;
+	for (j = 0; j < c; j++) {
+		drift_acc_merge(&rr->total[j], &sl->st[j]);
+		drift_acc_clear(&sl->st[j]);
+	}
+	for (i = 0; i < sl->n; i++) {
+		if (sl->line[i] % rr->stride)
+			continue;
+		if (rr->n == REF_SAMPLE) {
+			__atomic_store_n(&rr->stride, rr->stride * 2,
+					 __ATOMIC_RELAXED);
+			ref_thin(rr);
+			if (sl->line[i] % rr->stride)
+				continue;
+		}
+		memcpy(rr->vals + rr->n * c, sl->vals + i * c, c * sizeof(double));
+		rr->line[rr->n++] = sl->line[i];
+	}
+	sl->n = 0;
+	return 0;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return (a > b) - (a < b);
+}
+
+/*
+ * Numeric profile: exact moments and extremes, quantiles of the sample,
+ * and the sample's distinct values with the extremes as the exact grid:
+ * the whole column when the sample is the whole file (`whole`), else a
+ * grid that recount_reference() counts the whole file on.
+ */
+static void sampled_profile(struct profile *p, const struct drift_acc *st,
+			    const struct ref_run *rr, size_t j, int whole,
+			    int thin)
+{
+	double *v = xmallocarray(rr->n + 2, sizeof(double)), mean;
+	size_t i, k, n = 0, c = rr->nf + 1;
+
+	for (i = 0; i < rr->n; i++)
+		if (!isnan(rr->vals[i * c + j]))
+			v[n++] = rr->vals[i * c + j];
+	profile_numeric(p, v, n);
+	p->count = st->count;
+	p->missing = st->missing;
+	if (!st->count) {
+		free(v);
+		return;
+	}
+	if (!whole) {
+		v[n++] = st->min;
+		v[n++] = st->max;
+	}
+	qsort(v, n, sizeof(double), cmp_double);
+	for (i = 1, k = 1; i < n; i++)
+		k += v[i] != v[i - 1];
+	/* Few distinct values: all of them, so the counts are exact. */
+	if (!whole && thin && k > REF_GRID + 1) {
+		/*
+		 * The file is recounted on this grid: REF_GRID + 1 evenly
+		 * spaced order statistics of the sample (its extremes the
+		 * file's) hold about 1/REF_GRID of the mass between each
+		 * two, which bounds KS's error, and keep the recount fast.
+		 */
+		for (i = 0; i <= REF_GRID; i++)
+			v[i] = v[(size_t)((double)i * (double)(n - 1) /
+					  REF_GRID + 0.5)];
+		n = REF_GRID + 1;
+	}
+	profile_set_values(p, v, n);
+	if (!whole && !thin)
+		p->sample_rows = rr->n;
+	mean = st->sum / (double)st->count;
+	p->mean = mean;
+	p->std = sqrt(fmax(st->sumsq / (double)st->count - mean * mean, 0));
+	if (whole) {
+		/* Two passes over the exact values: np.std to the last bits. */
+		double sum = 0, sq = 0;
+
+		for (i = 0; i < n; i++)
+			sum += v[i];
+		mean = sum / (double)n;
+		for (i = 0; i < n; i++)
+			sq += (v[i] - mean) * (v[i] - mean);
+		p->mean = mean;
+		p->std = sqrt(sq / (double)n);
+	}
+	free(v);
+	p->min = st->min;
+	p->max = st->max;
+	if (!p->quantiles) {
+		/* No sampled value: a straight grid between the extremes. */
+		p->quantiles = xmallocarray(PROFILE_QUANTILES + 1, sizeof(double));
+		for (k = 0; k <= PROFILE_QUANTILES; k++)
+			p->quantiles[k] = st->min + (st->max - st->min) *
+					  (double)k / PROFILE_QUANTILES;
+		return;
+	}
+	p->quantiles[0] = st->min;
+	p->quantiles[PROFILE_QUANTILES] = st->max;
+	for (k = 1; k < PROFILE_QUANTILES; k++)
+		p->quantiles[k] = fmin(fmax(p->quantiles[k], st->min), st->max);
+}
+
+/* Per-chunk accumulators, merged in input order into the total. */
+struct drift_run {
+	struct drift_set *slots;
+	size_t n_slots;
+	struct drift_set *total;
+	struct score_stream *ss;
+	struct progress progress;
+};
+
+static int drift_block(void *arg, size_t slot, const struct score_block *b,
+		       struct mlops_err *err)
+{
+	struct drift_run *dr = arg;
+
+	(void)err;
+	drift_set_add(&dr->slots[slot], b);
+	return 0;
+}
+
+static int drift_done(void *arg, size_t slot, struct mlops_err *err)
+{
+	struct drift_run *dr = arg;
+
+	(void)err;
+	drift_set_merge(dr->total, &dr->slots[slot]);
+	drift_set_clear(&dr->slots[slot]);
+	progress_update(&dr->progress, score_stream_rows(dr->ss),
+			score_stream_raw_bytes(dr->ss));
+	return 0;
+}
+
+/*
+ * Stream `path` into `total` (set up by the caller) with per-chunk sets
+ * like it.  `rows` receives the rows read, `sha` (if non-NULL) the
+ * input's hash.
+ */
+static int stream_set(const struct model *m, const char *path,
+		      const struct score_stream_opts *so,
+		      struct drift_set *total, int progress, uint64_t *rows,
+		      char *sha, struct mlops_err *err)
+{
+	struct drift_run dr = { 0 };
+	struct score_stream *ss = NULL;
+	size_t i;
+	int ret;
+
+	if ((ret = score_stream_open(m, path, so, &ss, err)))
+		return ret;
+	dr.n_slots = score_stream_slots(ss);
+	dr.slots = xcalloc(dr.n_slots, sizeof(*dr.slots));
+	for (i = 0; i < dr.n_slots; i++)
+		drift_set_init_like(&dr.slots[i], total);
+	dr.total = total;
+	dr.ss = ss;
+	progress_start(&dr.progress, progress, "read", path);
+	ret = score_stream_run(ss, drift_block, drift_done, &dr, err);
+	progress_end(&dr.progress);
+	*rows = score_stream_rows(ss);
+	if (!ret && sha)
+		score_stream_sha256(ss, sha);
+	score_stream_close(ss);
+	for (i = 0; i < dr.n_slots; i++)
+		drift_set_release(&dr.slots[i]);
+	free(dr.slots);
+	return ret;
+}
+
+/* The whole reference's counts on p's grid (the sample's values). */
+static void grid_counts(struct profile *p, const struct drift_acc *a)
+{
+	size_t k, N = p->n_values;
+	uint64_t cle = 0, clt = 0, prev_le = 0;
+
+	p->gap_counts = xcalloc(N + 1, sizeof(uint64_t));
+	p->gap_sums = xcalloc(N + 1, sizeof(double));
+	for (k = 0; k <= N; k++) {
+		cle += a->le[k];
+		clt += a->lt[k];
+		p->gap_counts[k] = clt - prev_le;
+		p->gap_sums[k] = a->insum[k];
+		if (k < N)
+			p->value_counts[k] = cle - clt;
+		prev_le = cle;
+	}
+}
+
+/*
+ * A reference larger than its sample: read it again and count every
+ * value on the grid of the sample's distinct values, so that its CDF is
+ * exact at every grid point and its mass between them known.  Not for
+ * stdin, which cannot be read twice: there the sample stands for the
+ * file.
+ */
+static int recount_reference(const struct model *m, const char *path,
+			     const struct monitor_opts *o,
+			     struct reference *ref, struct mlops_err *err)
+{
+	struct score_stream_opts so = { 0 };
+	struct drift_set set;
+	size_t j, nf = m->n_features;
+	uint64_t rows;
+	int ret;
+
+	so.no_hash = 1;
+	so.na_values = o->na_values;
+	so.n_na_values = o->n_na_values;
+	so.csv = o->csv;
+	drift_set_init(&set, m, ref->features, &ref->pred);
+	ret = stream_set(m, path, &so, &set, 0, &rows, NULL, err);
+	if (!ret) {
+		for (j = 0; j < nf; j++)
+			if (m->features[j].kind == FEATURE_NUMERIC &&
+			    ref->features[j].n_values)
+				grid_counts(&ref->features[j], &set.features[j]);
+		if (m->task != TASK_MULTICLASS && ref->pred.n_values)
+			grid_counts(&ref->pred, &set.pred);
+	}
+	drift_set_release(&set);
+	return ret;
+}
+
+/* Profile a reference file through the model's encoding. */
+static int build_reference(const struct model *m, const char *path,
+			   const struct monitor_opts *o,
+			   struct reference *ref, struct mlops_err *err)
+{
+	struct ref_run rr = { 0 };
+	struct score_stream_opts so = { 0 };
+	struct score_stream *ss = NULL;
+	size_t nf = m->n_features, c = nf + 1, i, j;
+	int ret, whole, recount;
+
+	rr.m = m;
+	rr.nf = nf;
+	rr.stride = 1;
+	/* The reference's hash is recorded nowhere: skip it. */
+	so.no_hash = 1;
+	so.na_values = o->na_values;
+	so.n_na_values = o->n_na_values;
+	so.csv = o->csv;
+	if ((ret = score_stream_open(m, path, &so, &ss, err)))
+		return ret;
+	/* Bare references: moments only for numbers, the levels for categories. */
+	rr.bare = xcalloc(c, sizeof(struct profile));
+	for (j = 0; j < c; j++) {
+		size_t levels = j == nf ? (m->task == TASK_MULTICLASS ?
+					   m->n_classes : 0) :
+				m->features[j].kind == FEATURE_CATEGORICAL ?
+				m->features[j].n_levels : 0;
+
+		rr.bare[j].kind = levels ? PROFILE_CATEGORICAL : PROFILE_NUMERIC;
+		rr.bare[j].n_levels = levels;
+	}
+	rr.n_slots = score_stream_slots(ss);
+	rr.slots = xcalloc(rr.n_slots, sizeof(*rr.slots));
+	for (i = 0; i < rr.n_slots; i++) {
+		rr.slots[i].st = xcalloc(c, sizeof(struct drift_acc));
+		for (j = 0; j < c; j++)
+			drift_acc_init(&rr.slots[i].st[j], &rr.bare[j]);
+	}
+	rr.total = xcalloc(c, sizeof(struct drift_acc));
+	for (j = 0; j < c; j++)
+		drift_acc_init(&rr.total[j], &rr.bare[j]);
+	rr.vals = xmallocarray(REF_SAMPLE, c * sizeof(double));
+	rr.line = xmallocarray(REF_SAMPLE, sizeof(unsigned long));
+	if ((ret = score_stream_run(ss, ref_block, ref_done, &rr, err)))
+		goto out;
+	ref->rows = score_stream_rows(ss);
+	whole = rr.n == ref->rows;
+	recount = !whole && strcmp(path, "-");
+	ref->features = xcalloc(nf + 1, sizeof(struct profile));
+	for (j = 0; j < nf; j++) {
+		const struct feature *f = &m->features[j];
+
+		if (f->kind == FEATURE_NUMERIC)
+			sampled_profile(&ref->features[j], &rr.total[j], &rr, j,
+					whole, recount);
+		else
+			level_profile(&ref->features[j], f->levels, f->n_levels,
+				      rr.total[j].levels, rr.total[j].missing);
+	}
+	if (m->task == TASK_MULTICLASS) {
+		profile_categorical(&ref->pred, NULL, 0, m->classes,
+				    m->n_classes);
+		for (j = 0; j < m->n_classes; j++) {
+			ref->pred.level_counts[j] = rr.total[nf].levels[j];
+			ref->pred.count += rr.total[nf].levels[j];
+		}
+	} else {
+		sampled_profile(&ref->pred, &rr.total[nf], &rr, nf, whole,
+				recount);
+	}
+	score_stream_close(ss);
+	ss = NULL;
+	if (recount)
+		ret = recount_reference(m, path, o, ref, err);
+out:
+	score_stream_close(ss);
+	for (i = 0; i < rr.n_slots; i++) {
+		for (j = 0; rr.slots[i].st && j < c; j++)
+			drift_acc_release(&rr.slots[i].st[j]);
+		free(rr.slots[i].st);
+		free(rr.slots[i].vals);
+		free(rr.slots[i].line);
+	}
+	free(rr.slots);
+	for (j = 0; rr.total && j < c; j++)
+		drift_acc_release(&rr.total[j]);
+	free(rr.total);
+	free(rr.bare);
+	free(rr.vals);
+	free(rr.line);
+	return ret;
+}
+
+/* Rebuild an accumulator from a score-batch run's recorded profile. */
+static int acc_from_json(struct drift_acc *a, const cJSON *o)
+{
+	const cJSON *v;
+	size_t k = 0, n;
+	uint64_t *dst[2] = { a->le, a->lt };
+	const char *keys[2] = { "le", "lt" };
+	int t;
+
+	if (!cJSON_IsObject(o))
+		return -1;
+	v = cJSON_GetObjectItem(o, "count");
+	a->count = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+	v = cJSON_GetObjectItem(o, "missing");
+	a->missing = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+	v = cJSON_GetObjectItem(o, "mean");
+	a->sum = cJSON_IsNumber(v) ? v->valuedouble * (double)a->count : 0;
+	v = cJSON_GetObjectItem(o, "min");
+	a->min = cJSON_IsNumber(v) ? v->valuedouble : INFINITY;
+	v = cJSON_GetObjectItem(o, "max");
+	a->max = cJSON_IsNumber(v) ? v->valuedouble : -INFINITY;
+	if (a->le) {
+		for (t = 0; t < 2; t++) {
+			v = cJSON_GetObjectItem(o, keys[t]);
+			if (!cJSON_IsArray(v) ||
+			    (size_t)cJSON_GetArraySize(v) != a->n_grid + 1)
+				return -1;
+			k = 0;
+			for (v = v->child; v; v = v->next)
+				dst[t][k++] = (uint64_t)v->valuedouble;
+		}
+		/* Runs recorded before exact grids have no insum: zeros. */
+		v = cJSON_GetObjectItem(o, "insum");
+		if (a->insum && cJSON_IsArray(v) &&
+		    (size_t)cJSON_GetArraySize(v) == a->n_grid + 1) {
+			k = 0;
+			for (v = v->child; v; v = v->next)
+				a->insum[k++] = v->valuedouble;
+		}
+		v = cJSON_GetObjectItem(o, "below");
+		a->below = cJSON_IsNumber(v) ? v->valuedouble : 0;
+		v = cJSON_GetObjectItem(o, "above");
+		a->above = cJSON_IsNumber(v) ? v->valuedouble : 0;
+		v = cJSON_GetObjectItem(o, "sumsq");
+		a->sumsq = cJSON_IsNumber(v) ? v->valuedouble : 0;
+	}
+	if (a->levels) {
+		v = cJSON_GetObjectItem(o, "levels");
+		n = a->ref->n_levels + 1;
+		if (!cJSON_IsArray(v) || (size_t)cJSON_GetArraySize(v) != n)
+			return -1;
+		for (v = v->child; v; v = v->next)
+			a->levels[k++] = (uint64_t)v->valuedouble;
+	}
+	return 0;
+}
+
+/*
+ * Input drift cannot judge: no rows, or a column without a single value
+ * on either side.  Exit 5, naming the file and column, so that no table
+ * or JSON ever carries a NaN.
+ */
+static int check_columns(const struct model *m, const struct drift_set *cur,
+			 const char *input, const char *reference,
+			 uint64_t rows, struct mlops_err *err)
+{
+	size_t j;
+
+	if (!rows)
+		return err_set(err, MLOPS_EINPUT, "'%s' has no rows", input);
+	for (j = 0; j < m->n_features; j++) {
+		const struct drift_acc *a = &cur->features[j];
+
+		if (!a->ref->count)
+			return err_set(err, MLOPS_EINPUT,
+				       "%s%s%s: column '%s' has no values (all missing)",
+				       reference ? "reference '" : "",
+				       reference ? reference : "the training baseline",
+				       reference ? "'" : "", m->features[j].name);
+		if (!a->count)
+			return err_set(err, MLOPS_EINPUT,
+				       "'%s': column '%s' has no values (all %llu missing)",
+				       input, m->features[j].name,
+				       (unsigned long long)a->missing);
+	}
+	return 0;
+}
+
+void monitor_result_release(struct monitor_result *r)
+{
+	if (!r)
+		return;
+	free(r->features);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Every test, the counts and the verdict of a set. */
+static void run_tests(const struct model *m, const struct drift_set *set,
+		      const struct monitor_opts *o, struct monitor_result *r)
+{
+	size_t j, nf = m->n_features;
+
+	r->n_features = nf;
+	r->features = xcalloc(nf + 1, sizeof(*r->features));
+	for (j = 0; j < nf; j++) {
+		drift_test(&set->features[j], o->method, o->threshold,
+			   &r->features[j]);
+		r->n_drift += r->features[j].drifted;
+		r->n_quality += r->features[j].quality != 0;
+	}
+	drift_test(&set->pred, o->method, o->threshold, &r->pred);
+	r->verdict = drift_verdict(r->features, nf, &r->pred, o->share);
+}
+
+int monitor_drift_file(const struct model *m, const struct monitor_opts *o,
+		       struct monitor_result *r, struct mlops_err *err)
+{
+	struct reference ref = { 0 };
+	struct drift_set cur = { 0 };
+	struct score_stream_opts so = { 0 };
+	int ret, have_cur = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (o->reference) {
+		if ((ret = build_reference(m, o->reference, o, &ref, err)))
+			goto out;
+		if (ref.rows < 2) {
+			ret = err_set(err, MLOPS_EINPUT,
+				      "reference '%s' has %llu row%s: drift needs at least 2",
+				      o->reference, (unsigned long long)ref.rows,
+				      ref.rows == 1 ? "" : "s");
+			goto out;
+		}
+		r->ref_rows = ref.rows;
+	} else {
+		r->ref_rows = m->n_rows;
+	}
+	drift_set_init(&cur, m, o->reference ? ref.features : NULL,
+		       o->reference ? &ref.pred : NULL);
+	have_cur = 1;
+	/* A small current file against a file: compared value by value. */
+	if (o->reference)
+		drift_set_keep(&cur, REF_SAMPLE);
+	so.na_values = o->na_values;
+	so.n_na_values = o->n_na_values;
+	so.csv = o->csv;
+	if ((ret = stream_set(m, o->input, &so, &cur, o->progress, &r->rows,
+			      r->input_sha256, err)))
+		goto out;
+	if ((ret = check_columns(m, &cur, o->input, o->reference, r->rows,
+				 err)))
+		goto out;
+	run_tests(m, &cur, o, r);
+out:
+	if (have_cur)
+		drift_set_release(&cur);
+	reference_release(&ref, m->n_features);
+	return ret;
+}
+
+int monitor_drift_profile(const struct model *m, const char *profile_json,
+			  const char *name, const struct monitor_opts *o,
+			  struct monitor_result *r, struct mlops_err *err)
+{
+	cJSON *doc = cJSON_Parse(profile_json), *f;
+	struct drift_set set;
+	size_t j;
+	int bad = !doc;
+
+	memset(r, 0, sizeof(*r));
+	drift_set_init(&set, m, NULL, NULL);
+	f = doc ? cJSON_GetObjectItem(doc, "features") : NULL;
+	for (j = 0; j < m->n_features && !bad; j++)
+		bad = acc_from_json(&set.features[j],
+				    cJSON_GetObjectItem(f, m->features[j].name));
+	if (!bad)
+		bad = acc_from_json(&set.pred,
+				    cJSON_GetObjectItem(doc, "prediction"));
+	cJSON_Delete(doc);
+	if (!bad) {
+		run_tests(m, &set, o, r);
+		r->rows = r->pred.count;
+		r->ref_rows = m->n_rows;
+	}
+	drift_set_release(&set);
+	if (bad)
+		return err_set(err, MLOPS_ECORRUPT,
+			       "%s: its recorded profile is unreadable", name);
+	return 0;
+}

@@ -1,0 +1,352 @@
+/*
+ * Release transactions: promote and rollback, the stage policy and the
+ * GTO tag of a move, written once for both commands.
+ *
+ * The policy reads the version's latest validation run, never an older
+ * one: a pass followed by a failure no longer unlocks a stage.  What the
+ * validation applied comes from its stored report (the run's metrics
+ * text, as validate --json prints it): "gates", and "against_sha256",
+ * the artefact it was compared with (older reports only name
+ * "against_version").  Comparing the artefact hash with the stage's
+ * holder means "validated against the model at that stage" however the
+ * champion was named on the command line.
+ *
+ * Deliberately absent: printing (the commands do) and the rules of the
+ * rollback stack (registry.c).
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "gitrepo.h"
+#include "model.h"
+#include "modelref.h"
+#include "registry.h"
+#include "release.h"
+#include "repo.h"
+#include "xalloc.h"
+
+void release_result_release(struct release_result *res)
+{
+	if (!res)
+		return;
+	free(res->model);
+	free(res->tag_name);
+	memset(res, 0, sizeof(*res));
+}
+
+/* The version's artefact, loaded (and its hash checked). */
+static int load_version(struct repo *repo, const struct reg_version *v,
+			struct model **m, struct mlops_err *err)
+{
+	char *bytes = NULL;
+	size_t len;
+	int ret;
+
+	*m = NULL;
+	if (!(ret = repo_read_artifact(repo, v->sha256, &bytes, &len, err)))
+		ret = model_from_bytes(bytes, len, v->sha256, m, err);
+	free(bytes);
+	return ret;
+}
+
+/* Why the latest validation does not unlock the stage. */
+enum shortfall {
+	SHORT_NONE,		/* it does */
+	SHORT_MISSING,		/* no validation on record */
+	SHORT_FAILED,
+	SHORT_NO_GATE,
+	SHORT_NOT_AGAINST	/* not compared with the stage's holder */
+};
+
+/* Whether a validation report compared with the artefact of `holder`. */
+static int was_against(const cJSON *report, const struct reg_version *holder)
+{
+	const cJSON *sha = cJSON_GetObjectItemCaseSensitive(report,
+							     "against_sha256");
+	const cJSON *ver, *ref;
+	struct modelref r;
+	struct mlops_err ignored = MLOPS_ERR_INIT;
+	int same;
+
+	if (cJSON_IsString(sha))
+		return !strcmp(sha->valuestring, holder->sha256);
+	/* A report from before lineage: the reference and its version. */
+	ver = cJSON_GetObjectItemCaseSensitive(report, "against_version");
+	ref = cJSON_GetObjectItemCaseSensitive(report, "against");
+	if (!cJSON_IsNumber(ver) || !cJSON_IsString(ref) ||
+	    ver->valueint != holder->version ||
+	    modelref_parse(ref->valuestring, &r, &ignored))
+		return 0;
+	same = r.name && !strcmp(r.name, holder->model);
+	modelref_release(&r);
+	return same;
+}
+
+/*
+ * Judge version v's latest validation by the policy; *run_id receives it
+ * when it counts.  `holder` is the stage's current holder (NULL: unset).
+ */
+static int judge(struct repo *repo, const struct reg_version *v,
+		 const struct repo_stage_policy *p,
+		 const struct reg_version *holder, enum shortfall *why,
+		 long long *run_id, long long *latest,
+		 struct mlops_err *err)
+{
+	struct reg_run_row row;
+	cJSON *report = NULL;
+	const cJSON *gates;
+	int ret, found;
+
+	*run_id = 0;
+	*latest = 0;
+	if ((ret = registry_latest_validation(repo->reg, v->model, v->version,
+					      &row, &found, err)))
+		return ret;
+	*why = SHORT_MISSING;
+	if (!found)
+		return 0;
+	*latest = row.id;
+	report = row.metrics_json ? cJSON_Parse(row.metrics_json) : NULL;
+	gates = cJSON_GetObjectItemCaseSensitive(report, "gates");
+	if (row.passed != 1)
+		*why = SHORT_FAILED;
+	else if (p->require_gate && cJSON_GetArraySize(gates) < 1)
+		*why = SHORT_NO_GATE;
+	else if (p->require_against && holder && holder->version != v->version
+		 && !was_against(report, holder))
+		*why = SHORT_NOT_AGAINST;
+	else
+		*why = SHORT_NONE;
+	if (*why == SHORT_NONE)
+		*run_id = row.id;
+	cJSON_Delete(report);
+	reg_run_row_release(&row);
+	return 0;
+}
+
+/* A metric every model of the task reports, for the suggested gate. */
+static const char *gate_metric(const struct model *m)
+{
+	if (!m)
+		return "METRIC";
+	return m->task == TASK_BINARY ? "auc" :
+	       m->task == TASK_MULTICLASS ? "accuracy" : "r2";
+}
+
+static int refused(struct repo *repo, const struct reg_version *v,
+		   const char *stage, const struct reg_version *holder,
+		   enum shortfall why, long long latest,
+		   struct mlops_err *err)
+{
+	struct mlops_err ignored = MLOPS_ERR_INIT;
+	struct model *m = NULL;
+	char what[256], cmd[512];
+	const char *metric;
+
+	/* The artefact only picks the metric of the suggested command. */
+	if (load_version(repo, v, &m, &ignored))
+		m = NULL;
+	metric = gate_metric(m);
+	if (why == SHORT_NOT_AGAINST)
+		snprintf(cmd, sizeof(cmd), "mlops validate %s:%d --data FILE "
+			 "--against %s@%s --min-delta %s=D", v->model,
+			 v->version, v->model, stage, metric);
+	else
+		snprintf(cmd, sizeof(cmd), "mlops validate %s:%d --data FILE "
+			 "--min %s=V", v->model, v->version, metric);
+	model_free(m);
+	switch (why) {
+	case SHORT_FAILED:
+		snprintf(what, sizeof(what), "no passing validation on record, "
+			 "which '%s' requires (its latest, run %lld, failed)",
+			 stage, latest);
+		break;
+	case SHORT_NO_GATE:
+		snprintf(what, sizeof(what), "no gated validation on record, "
+			 "which '%s' requires (its latest, run %lld, applied no "
+			 "gate)", stage, latest);
+		break;
+	case SHORT_NOT_AGAINST:
+		snprintf(what, sizeof(what), "no validation against %s:%d, "
+			 "the holder of '%s', on record, which '%s' requires "
+			 "(its latest, run %lld, was not compared with it)",
+			 holder->model, holder->version, stage, stage, latest);
+		break;
+	default:
+		snprintf(what, sizeof(what), "no passing validation on record, "
+			 "which '%s' requires", stage);
+		break;
+	}
+	return err_set(err, MLOPS_ECHECK,
+		       "%s:%d has %s; run '%s' first, or use --force --reason "
+		       "TEXT", v->model, v->version, what, cmd);
+}
+
+/*
+ * The move itself, inside the open transaction: the ledger row, the
+ * GTO tag on the version's commit, the commit, and the tag deleted again
+ * should the commit fail.  The transaction is over on return.
+ */
+static int move(struct repo *repo, const struct reg_version *v,
+		const char *stage, const char *action, int forced,
+		const char *reason, int git_tag, const char *tag_msg,
+		struct release_result *res, struct mlops_err *err)
+{
+	struct reg_move mv;
+	struct model *m = NULL;
+	char *identity = NULL;
+	int ret;
+
+	gitrepo_identity(repo->worktree, &identity, NULL);
+	mv.model = v->model;
+	mv.stage = stage;
+	mv.to_version = v->version;
+	mv.action = action;
+	mv.forced = forced;
+	mv.reason = reason;
+	mv.validation_run_id = res->validation_run_id;
+	mv.git_identity = identity;
+	if ((ret = registry_stage_move(repo->reg, &mv, NULL, &res->event_id,
+				       err)))
+		goto fail;
+	if (git_tag &&
+	    ((ret = load_version(repo, v, &m, err)) ||
+	     (ret = gitrepo_tag_promote(repo->worktree, v->model, stage,
+					m->git_commit, tag_msg,
+					&res->tag_name, err))))
+		goto fail;
+	if ((ret = registry_commit(repo->reg, err)) && res->tag_name) {
+		gitrepo_tag_delete(repo->worktree, res->tag_name);
+		free(res->tag_name);
+		res->tag_name = NULL;
+	}
+	if (ret)
+		res->event_id = 0;
+	goto out;
+fail:
+	registry_rollback(repo->reg);
+	res->event_id = 0;
+out:
+	model_free(m);
+	free(identity);
+	return ret;
+}
+
+int release_promote(struct repo *repo, const struct release_promote_req *req,
+		    struct release_result *res, struct mlops_err *err)
+{
+	struct reg_version v = { 0 }, holder = { 0 };
+	struct repo_stage_policy policy;
+	enum shortfall why;
+	long long latest;
+	char *msg = NULL;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if ((ret = repo_stage_policy(repo, req->stage, &policy, err)) ||
+	    (ret = registry_begin(repo->reg, err)))
+		return ret;
+	if ((ret = registry_resolve(repo->reg, req->model, req->version,
+				    req->via_stage, &v, err)) ||
+	    (ret = registry_stage_get(repo->reg, v.model, req->stage,
+				      &res->from_version, err)))
+		goto fail;
+	res->model = xstrdup(v.model);
+	res->version = v.version;
+	if (req->expect >= 0 && res->from_version != req->expect) {
+		if (res->from_version)
+			ret = err_set(err, MLOPS_ECHECK, "stage '%s' of model "
+				      "'%s' holds version %d, not %s as "
+				      "--expect says; not moved", req->stage,
+				      v.model, res->from_version,
+				      req->expect_arg);
+		else
+			ret = err_set(err, MLOPS_ECHECK, "stage '%s' of model "
+				      "'%s' is not set, not %s as --expect "
+				      "says; not moved", req->stage, v.model,
+				      req->expect_arg);
+		goto fail;
+	}
+	if (res->from_version &&
+	    (ret = registry_resolve(repo->reg, v.model, res->from_version,
+				    NULL, &holder, err)))
+		goto fail;
+	if ((ret = judge(repo, &v, &policy,
+			 res->from_version ? &holder : NULL, &why,
+			 &res->validation_run_id, &latest, err)))
+		goto fail;
+	res->changed = res->from_version != v.version;
+	if (res->changed && policy.require_validation && why != SHORT_NONE) {
+		if (!req->force) {
+			ret = refused(repo, &v, req->stage,
+				      res->from_version ? &holder : NULL, why,
+				      latest, err);
+			goto fail;
+		}
+		res->forced = 1;
+	}
+	if (!res->changed || req->dry_run)
+		goto fail;	/* nothing to write: roll back, ret == 0 */
+	msg = xasprintf("Assigning stage %s to artifact %s version v0.0.%d\n"
+			"\nmlops: %s\n", req->stage, v.model, v.version,
+			req->reason ? req->reason : "promote");
+	ret = move(repo, &v, req->stage, "promote", res->forced, req->reason,
+		   req->git_tag, msg, res, err);
+	goto out;
+fail:
+	registry_rollback(repo->reg);
+out:
+	free(msg);
+	reg_version_release(&v);
+	reg_version_release(&holder);
+	return ret;
+}
+
+int release_rollback(struct repo *repo,
+		     const struct release_rollback_req *req,
+		     struct release_result *res, struct mlops_err *err)
+{
+	struct reg_version v = { 0 };
+	struct reg_run_row row;
+	char *msg = NULL;
+	int ret, found = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&row, 0, sizeof(row));
+	if ((ret = registry_begin(repo->reg, err)))
+		return ret;
+	if ((ret = registry_stage_get(repo->reg, req->model, req->stage,
+				      &res->from_version, err)) ||
+	    (ret = registry_rollback_target(repo->reg, req->model, req->stage,
+					    req->to_version, &res->version,
+					    err)) ||
+	    (ret = registry_resolve(repo->reg, req->model, res->version, NULL,
+				    &v, err)) ||
+	    (ret = registry_latest_validation(repo->reg, v.model, v.version,
+					      &row, &found, err)))
+		goto fail;
+	res->model = xstrdup(v.model);
+	res->changed = 1;
+	if (found && row.passed == 1)
+		res->validation_run_id = row.id;
+	if (req->dry_run)
+		goto fail;
+	msg = xasprintf("Assigning stage %s to artifact %s version v0.0.%d\n"
+			"\nmlops: rollback%s%s\n", req->stage, v.model,
+			v.version, req->reason ? ": " : "",
+			req->reason ? req->reason : "");
+	ret = move(repo, &v, req->stage, "rollback", 0, req->reason,
+		   req->git_tag, msg, res, err);
+	goto out;
+fail:
+	registry_rollback(repo->reg);
+out:
+	free(msg);
+	reg_run_row_release(&row);
+	reg_version_release(&v);
+	return ret;
+}
