@@ -381,6 +381,47 @@ test_expect_success 'import reads no more than the bundle limit' '
 	nothing_written
 '
 
+# The read options meet the column types: a timestamp feature, a
+# recorded --na-values token and a semicolon file, through every reader.
+cat >expect.tsdelim <<\EOF
+mlops score-batch: 'ts.csv': no column 'when' (a feature of the model); the header looks ';'-separated: try --delimiter ';'
+EOF
+cat >expect.tscase <<\EOF
+mlops score-batch: 'tsw.csv': no column 'when' (a feature of the model); did you mean 'When'?
+EOF
+cat >expect.tsdrift <<\EOF
+mlops drift: 'ts.csv': no column 'when' (a feature of the model); the header looks ';'-separated: try --delimiter ';'
+EOF
+cat >expect.tstarget <<\EOF
+mlops train: --exclude names the target 'y'
+EOF
+
+test_expect_success 'a timestamp model with --na-values reads a ;-separated file everywhere' '
+	awk "BEGIN { print \"when;x;g;y\"; for (i = 0; i < 120; i++)
+		printf \"2020-%02d-%02d;%s;%s;%d\n\", 1 + i % 12, 1 + i % 28,
+			i % 17 ? (i * 37 % 100) / 100 : \"?\", i % 3 ? \"a\" : \"b\",
+			(i * 37 % 100 + i % 5 * 9 > 55) }" >ts.csv &&
+	"$MLOPS" -q train --data ts.csv --target y --delimiter ";" \
+		--na-values "?" -o ts.json &&
+	grep "\"part\"" ts.json >/dev/null &&
+	"$MLOPS" score-batch ts.json -i ts.csv --delimiter ";" -o ts.out &&
+	test "$(wc -l <ts.out)" -eq 121 &&
+	"$MLOPS" validate ts.json --data ts.csv --delimiter ";" >/dev/null &&
+	"$MLOPS" drift ts.json -i ts.csv --reference ts.csv --delimiter ";" \
+		>/dev/null &&
+	refused 5 expect.tsdelim "$MLOPS" score-batch ts.json -i ts.csv \
+		-o ts2.out &&
+	test ! -e ts2.out &&
+	sed "1s/^when/When/" ts.csv >tsw.csv &&
+	refused 5 expect.tscase "$MLOPS" score-batch ts.json -i tsw.csv \
+		--delimiter ";" -o ts2.out &&
+	refused 5 expect.tsdrift "$MLOPS" drift ts.json -i ts.csv \
+		--reference ts.csv &&
+	refused 2 expect.tstarget "$MLOPS" train --data ts.csv --target y \
+		--delimiter ";" --exclude y -o ts2.json &&
+	test ! -e ts2.json
+'
+
 # Each hostile case stays under 1 GiB and a minute (GNU time's -f).
 test_expect_success 'hostile inputs stay within 1 GiB and a minute' '
 	if ! /usr/bin/time -f %M true 2>/dev/null; then
