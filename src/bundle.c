@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -279,19 +280,38 @@ static int read_data(struct archive *a, const char *path, const char *name,
 	return 0;
 }
 
-/* Read all of `path` ("-": stdin) into memory, at most `max` bytes. */
+/*
+ * Read all of `path` ("-": stdin) into memory, at most `max` bytes: a
+ * regular file is measured first, a stream read in steps that never
+ * allocate past max + 64 KiB (import /dev/zero stops there).
+ */
 static int slurp(const char *path, size_t max, struct membuf *mb,
 		 struct mlops_err *err)
 {
 	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	size_t got;
+	struct stat st;
+	size_t got, want;
 
 	if (!fp)
 		return err_set(err, errno == ENOENT ? MLOPS_ENOTFOUND :
 			       MLOPS_EIO, "cannot open '%s': %s", path,
 			       strerror(errno));
+	if (!fstat(fileno(fp), &st) && S_ISREG(st.st_mode) &&
+	    (unsigned long long)st.st_size > max) {
+		if (fp != stdin)
+			fclose(fp);
+		return err_set(err, MLOPS_ECORRUPT,
+			       "bundle '%s' is larger than %zu bytes; refused",
+			       path, max);
+	}
 	do {
-		XGROW(mb->data, mb->alloc, mb->len + 65536);
+		if (mb->len + 65536 > mb->alloc) {
+			want = mb->alloc < 65536 ? 65536 : 2 * mb->alloc;
+			if (want > max + 65536)
+				want = max + 65536;
+			mb->data = xrealloc(mb->data, want);
+			mb->alloc = want;
+		}
 		got = fread(mb->data + mb->len, 1, mb->alloc - mb->len, fp);
 		mb->len += got;
 	} while (got > 0 && mb->len <= max);
@@ -350,7 +370,7 @@ static unsigned long le32(const unsigned char *p)
  * one gzip member, as bundle_write() makes it.
  */
 static int check_gzip(const char *path, const struct membuf *mb,
-		      struct mlops_err *err)
+		      unsigned long long max_total, struct mlops_err *err)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
@@ -377,6 +397,13 @@ static int check_gzip(const char *path, const struct membuf *mb,
 	while ((r = archive_read_data(a, scratch, sizeof(scratch))) > 0) {
 		crc = crc32_update(crc, scratch, (size_t)r);
 		total += (unsigned long long)r;
+		/* A gzip bomb would take minutes to inflate: stop early. */
+		if (total > max_total) {
+			ret = err_set(err, MLOPS_ECORRUPT, "bundle '%s' "
+				      "inflates to more than %llu bytes; "
+				      "refused", path, max_total);
+			goto out;
+		}
 	}
 	if (r < 0) {
 		ret = read_corrupt(a, path, err);
@@ -407,9 +434,13 @@ int bundle_read(const char *path, const char *const *allowed,
 
 	*files = NULL;
 	*n = 0;
-	/* Entries plus tar headers, compressed: the cap is generous. */
-	if ((ret = slurp(path, 2 * max_size, &mb, err)) ||
-	    (ret = check_gzip(path, &mb, err)))
+	/*
+	 * An artefact and a small manifest, compressed: the file and its
+	 * inflated tar (two entries, headers, padding) stay within these.
+	 */
+	if ((ret = slurp(path, max_size + ((size_t)1 << 20), &mb, err)) ||
+	    (ret = check_gzip(path, &mb, 2ULL * max_size + (1ULL << 20),
+			      err)))
 		goto out;
 	a = archive_read_new();
 	archive_read_support_filter_gzip(a);

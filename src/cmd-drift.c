@@ -30,7 +30,7 @@
 
 static const char *const synopsis[] = {
 	"mlops drift MODEL -i FILE [--reference FILE] [--method METHOD] [--threshold X]",
-	"[--drift-share S] [--na-values TOKENS] [--exit-zero]",
+	"[--drift-share S] [--na-values TOKENS] [--exit-zero] [--delimiter CHAR] [--encoding ENC]",
 	"mlops drift MODEL --runs N [--method METHOD] [--threshold X] [--drift-share S] [--exit-zero]",
 	NULL
 };
@@ -320,6 +320,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	int exit_zero = 0;
 	long n_runs = 0;
 	struct opt_list na = { 0 };
+	struct cmd_csv csv = { 0 };
 	struct opt opts[] = {
 		OPT_STRING('i', "input", &input, "FILE", "the current data (CSV, gzip/zstd/xz detected, - for stdin)"),
 		OPT_STRING(0, "reference", &reference, "FILE", "compare with this file instead of the training baseline"),
@@ -329,6 +330,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_INT(0, "runs", &n_runs, "N", "test the last N recorded scoring runs instead of a file"),
 		OPT_CSV(0, "na-values", &na, "TOKENS", "also read these values as missing (besides the model's)"),
 		OPT_BOOL(0, "exit-zero", &exit_zero, "report drift but exit 0"),
+		OPT_CSV_READ(&csv),
 		OPT_END()
 	};
 	struct model *m = NULL;
@@ -371,6 +373,8 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		ret = err_set(err, MLOPS_EUSAGE, "--drift-share must be between 0 and 1");
 		goto out;
 	}
+	if ((ret = cmd_csv_opts(&csv, &mo.csv, err)))
+		goto out;
 	mo.input = input;
 	mo.reference = reference;
 	mo.method = (enum drift_method)method;

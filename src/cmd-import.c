@@ -32,8 +32,12 @@
 #include "sha256.h"
 #include "xalloc.h"
 
-/* Artefacts are JSON of a few megabytes; refuse absurd entries early. */
-#define BUNDLE_MAX_ENTRY ((size_t)1 << 30)
+/*
+ * Artefacts are JSON of a few megabytes (train caps a model at 2^20
+ * coefficients, about 25 MB); refuse absurd entries early.  The bundle
+ * file itself may hold this plus 1 MiB (bundle_read()).
+ */
+#define BUNDLE_MAX_ENTRY ((size_t)128 << 20)
 
 static const char *const import_synopsis[] = {
 	"mlops import BUNDLE [--as NAME]",

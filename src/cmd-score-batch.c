@@ -34,7 +34,7 @@
 static const char *const synopsis[] = {
 	"mlops score-batch MODEL -i FILE|- -o FILE|- [--keep COLS | --keep-all]",
 	"[--threads N] [--shard I/N|auto] [--max-errors N] [--reject-file FILE]",
-	"[--metrics-file FILE] [--na-values TOKENS]",
+	"[--metrics-file FILE] [--na-values TOKENS] [--delimiter CHAR] [--encoding ENC]",
 	NULL
 };
 
@@ -356,6 +356,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	int keep_all = 0;
 	long max_errors = 0, threads = 0;
 	const char *shard = NULL;
+	struct cmd_csv csv = { 0 };
 	struct opt opts[] = {
 		OPT_STRING('i', "input", &input, "FILE", "CSV to score (gzip/zstd/xz detected), or - for stdin"),
 		OPT_STRING('o', "output", &output, "FILE", "where to write the predictions, or - for stdout"),
@@ -367,6 +368,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_STRING(0, "reject-file", &reject_path, "FILE", "write skipped rows with their reason here"),
 		OPT_STRING(0, "metrics-file", &metrics_path, "FILE", "write Prometheus metrics here on success"),
 		OPT_CSV(0, "na-values", &na, "TOKENS", "also read these values as missing (besides the model's)"),
+		OPT_CSV_READ(&csv),
 		OPT_END()
 	};
 	struct atomic_file out = { 0 }, rejects = { 0 };
@@ -421,6 +423,8 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		goto out;
 	}
 	so.threads = (size_t)threads;
+	if ((ret = cmd_csv_opts(&csv, &so.csv, err)))
+		goto out;
 	so.na_values = na.items;
 	so.n_na_values = na.n;
 	if (shard && (ret = parse_shard(shard, &so.shard_index, &so.shard_count, err)))
@@ -434,17 +438,11 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 			cols[i] = i;
 	} else {
 		cols = xcalloc(keep.n + 1, sizeof(size_t));
-		for (i = 0; i < keep.n; i++) {
-			long c = score_stream_find(ss, keep.items[i]);
-
-			if (c < 0) {
-				ret = err_set(err, MLOPS_EINPUT,
-					      "'%s': no column '%s' (--keep)",
-					      score_stream_name(ss), keep.items[i]);
+		for (i = 0; i < keep.n; i++)
+			if ((ret = score_stream_lookup(ss, keep.items[i],
+						       "--keep",
+						       &cols[n_keep++], err)))
 				goto out;
-			}
-			cols[n_keep++] = (size_t)c;
-		}
 	}
 	if ((ret = check_kept_names(m, ss, cols, n_keep, err)))
 		goto out;

@@ -34,7 +34,7 @@ static const char *const synopsis[] = {
 	"[--categorical COLS] [--numeric COLS] [--na-values TOKENS] [--holdout FRAC] [--seed N]",
 	"[--C C] [--alpha A] [--class-weight balanced] [--impute mean|median] [--add-indicator]",
 	"[--strict] [--tol T] [--max-iter N] [--config FILE] [-o FILE]",
-	"[--register NAME] [--description TEXT]",
+	"[--register NAME] [--description TEXT] [--delimiter CHAR] [--encoding ENC]",
 	NULL
 };
 
@@ -50,6 +50,7 @@ static const struct opt_usage usage = {
 
 struct train_args {
 	const char *data, *target, *model, *config, *output, *reg_name;
+	struct cmd_csv csv;	/* --delimiter, --encoding */
 	const char *description, *class_weight, *impute;
 	int add_indicator, strict;
 	struct opt_list features, exclude, categorical, numeric, na_values;
@@ -137,7 +138,7 @@ static int read_config(struct train_args *a, cJSON **tree,
 		"categorical", "numeric", "holdout", "seed", "C", "alpha",
 		"tol", "max_iter", "class_weight", "output", "register",
 		"description", "impute", "add_indicator", "strict",
-		"na_values", NULL
+		"delimiter", "encoding", "na_values", NULL
 	};
 	double seed = UNSET_D, max_iter = UNSET_D;
 	const cJSON *v;
@@ -182,6 +183,8 @@ static int read_config(struct train_args *a, cJSON **tree,
 	    (ret = config_str(*tree, "description", &a->description, a->config, err)) ||
 	    (ret = config_str(*tree, "class_weight", &a->class_weight, a->config, err)) ||
 	    (ret = config_str(*tree, "impute", &a->impute, a->config, err)) ||
+	    (ret = config_str(*tree, "delimiter", &a->csv.delimiter, a->config, err)) ||
+	    (ret = config_str(*tree, "encoding", &a->csv.encoding, a->config, err)) ||
 	    (ret = config_bool(*tree, "add_indicator", &a->add_indicator, a->config, err)) ||
 	    (ret = config_bool(*tree, "strict", &a->strict, a->config, err)) ||
 	    (ret = config_list(*tree, "features", &a->features, a->config, err)) ||
@@ -296,6 +299,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_STRING('o', "output", &a.output, "FILE", "write the artefact here (default model.json unless --register)"),
 		OPT_STRING(0, "register", &a.reg_name, "NAME", "register the artefact as the next version of NAME"),
 		OPT_STRING(0, "description", &a.description, "TEXT", "description of the registered version"),
+		OPT_CSV_READ(&a.csv),
 		OPT_END()
 	};
 	struct dataset_opts dopts = { 0 };
@@ -309,7 +313,6 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	char *bytes = NULL, *params_json = NULL, *inputs_json = NULL;
 	char *metrics_text = NULL, sha[65] = "", config_sha[65];
 	struct reg_run_output out_file;
-	const char **only = NULL;
 	size_t len = 0, i;
 	long long run_id = 0;
 	int n_args, ret, version = 0, existed = 0;
@@ -337,6 +340,8 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 			      "--json needs stdout; write the artefact to a file with -o");
 		goto out;
 	}
+	if ((ret = cmd_csv_opts(&a.csv, &dopts.csv, err)))
+		goto out;
 	if (a.features.n && a.exclude.n) {
 		ret = err_set(err, MLOPS_EUSAGE,
 			      "--features and --exclude cannot be used together");
@@ -401,33 +406,35 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	to.features = a.features.n ? a.features.items : NULL;
 	to.n_features = a.features.n;
-	/* Excluded columns are not even loaded (see dataset_opts.skip). */
+	/* Excluded columns are not even loaded (see dataset_opts.exclude);
+	 * excluding the target contradicts --target, a usage error. */
 	for (i = 0; i < a.exclude.n; i++)
 		if (!strcmp(a.exclude.items[i], a.target)) {
 			ret = err_set(err, MLOPS_EUSAGE,
 				      "--exclude names the target '%s'", a.target);
 			goto out;
 		}
-	dopts.skip = a.exclude.items;
-	dopts.n_skip = a.exclude.n;
 	dopts.na_values = a.na_values.items;
 	dopts.n_na_values = a.na_values.n;
 
-	/* Load only what is needed when the features are named. */
+	/* Load only what is needed: the features named, or all but the
+	 * excluded columns. */
+	dopts.target = a.target;
 	dopts.categorical = a.categorical.items;
 	dopts.n_categorical = a.categorical.n;
 	dopts.numeric = a.numeric.items;
 	dopts.n_numeric = a.numeric.n;
+	dopts.exclude = a.exclude.items;
+	dopts.n_exclude = a.exclude.n;
 	if (a.features.n) {
-		only = xcalloc(a.features.n + 1, sizeof(char *));
-		for (i = 0; i < a.features.n; i++)
-			only[i] = a.features.items[i];
-		only[i] = a.target;
-		dopts.only = only;
-		dopts.n_only = a.features.n + 1;
+		dopts.only = a.features.items;
+		dopts.n_only = a.features.n;
 	}
 	if ((ret = dataset_load(a.data, &dopts, &ds, err)))
 		goto out;
+	if (ds->ignored_column && !ctx->quiet)
+		fprintf(stderr, "mlops train: warning: ignored column %zu of '%s': no name in the header and empty on every row\n",
+			ds->ignored_column, ds->name);
 	if ((ret = train_fit(ds, &to, &m, &rep, err)))
 		goto out;
 	m->data_path = xstrdup(a.data);
@@ -594,7 +601,6 @@ out:
 	cJSON_free(inputs_json);
 	cJSON_free(metrics_text);
 	free(bytes);
-	free(only);
 	model_free(m);
 	dataset_free(ds);
 	train_report_release(&rep);

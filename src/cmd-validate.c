@@ -31,7 +31,7 @@
 static const char *const synopsis[] = {
 	"mlops validate MODEL --data FILE [--min METRIC=V]... [--max METRIC=V]...",
 	"[--against MODEL [--min-delta METRIC=D]...] [--max-latency-us N] [--max-size BYTES]",
-	"[--na-values TOKENS]",
+	"[--na-values TOKENS] [--delimiter CHAR] [--encoding ENC]",
 	NULL
 };
 
@@ -105,7 +105,8 @@ static long label_class(const struct model *m, const char *label)
  * metrics; with `hash`, s->data_sha256 receives the data's hash.
  */
 static int evaluate(struct scored_set *s, const char *path, int hash,
-		    const struct opt_list *na, struct mlops_err *err)
+		    const struct opt_list *na, const struct csv_opts *read,
+		    struct mlops_err *err)
 {
 	const struct model *m = s->m;
 	struct score_stream *ss = NULL;
@@ -113,7 +114,6 @@ static int evaluate(struct scored_set *s, const char *path, int hash,
 	size_t w = score_width(m), n = 0, alloc = 0, i, col;
 	double *pred = NULL, *yv = NULL, t0, t1;
 	uint32_t *cls = NULL;
-	long c;
 	int ret;
 	struct timespec ts;
 	struct score_stream_opts so = { 0 };
@@ -121,16 +121,12 @@ static int evaluate(struct scored_set *s, const char *path, int hash,
 	so.no_hash = !hash;	/* a second pass over the same data */
 	so.na_values = na->items;
 	so.n_na_values = na->n;
+	so.csv = *read;
 	if ((ret = score_stream_open(m, path, &so, &ss, err)))
 		return ret;
-	c = score_stream_find(ss, m->target);
-	if (c < 0) {
-		ret = err_set(err, MLOPS_EINPUT,
-			      "'%s': no column '%s' (the model's target)",
-			      score_stream_name(ss), m->target);
+	if ((ret = score_stream_lookup(ss, m->target, "the model's target",
+				       &col, err)))
 		goto out;
-	}
-	col = (size_t)c;
 	score_stream_set_extra(ss, &col, 1);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
@@ -244,6 +240,8 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 	const char *data = NULL, *against = NULL;
 	struct opt_list mins = { 0 }, maxs = { 0 }, deltas = { 0 }, na = { 0 };
 	double max_latency = -1, max_size = -1;
+	struct cmd_csv csv = { 0 };
+	struct csv_opts read;
 	struct opt opts[] = {
 		OPT_STRING('d', "data", &data, "FILE", "labelled CSV holding the model's features and target"),
 		OPT_LIST(0, "min", &mins, "METRIC=V", "fail unless METRIC >= V (repeatable)"),
@@ -253,6 +251,7 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_DOUBLE(0, "max-latency-us", &max_latency, "N", "fail if scoring takes more than N microseconds per row"),
 		OPT_DOUBLE(0, "max-size", &max_size, "BYTES", "fail if the artefact is larger than BYTES"),
 		OPT_CSV(0, "na-values", &na, "TOKENS", "also read these values as missing (besides the model's)"),
+		OPT_CSV_READ(&csv),
 		OPT_END()
 	};
 	struct scored_set chal = { 0 }, champ = { 0 };
@@ -273,6 +272,8 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			      "MODEL and --data are required (see 'mlops validate --help')");
 		goto out;
 	}
+	if ((ret = cmd_csv_opts(&csv, &read, err)))
+		goto out;
 	if (deltas.n && !against) {
 		ret = err_set(err, MLOPS_EUSAGE, "--min-delta needs --against");
 		goto out;
@@ -304,9 +305,9 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 			goto out;
 		}
 	}
-	if ((ret = evaluate(&chal, data, 1, &na, err)))
+	if ((ret = evaluate(&chal, data, 1, &na, &read, err)))
 		goto out;
-	if (against && (ret = evaluate(&champ, data, 0, &na, err)))
+	if (against && (ret = evaluate(&champ, data, 0, &na, &read, err)))
 		goto out;
 
 	/* Apply the gates; the first failure becomes the error line. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "csv.h"
 #include "model.h"
 #include "modelref.h"
 #include "registry.h"
@@ -31,6 +32,22 @@ int cmd_check_name(const char *name, struct mlops_err *err)
 	return err_set(err, MLOPS_EUSAGE,
 		       "invalid model name '%s': use letters, digits, '_' and "
 		       "'-', starting with a letter or digit", name);
+}
+
+int cmd_csv_opts(const struct cmd_csv *c, struct csv_opts *out,
+		 struct mlops_err *err)
+{
+	int ret;
+
+	out->delimiter = ',';
+	out->encoding = CSV_UTF8;
+	if (c->delimiter &&
+	    (ret = csv_parse_delimiter(c->delimiter, &out->delimiter, err)))
+		return ret;
+	if (c->encoding &&
+	    (ret = csv_parse_encoding(c->encoding, &out->encoding, err)))
+		return ret;
+	return 0;
 }
 
 void cmd_print_json(struct cJSON *obj)

@@ -54,6 +54,26 @@ int cmd_operands(int n, int want, const char *synopsis,
 /* MLOPS_EUSAGE, with the naming rule, unless `name` is a valid model name. */
 int cmd_check_name(const char *name, struct mlops_err *err);
 
+/*
+ * The read options of every command that reads CSV, as typed: one set
+ * per command, applied to each file it reads.  OPT_CSV_READ(&c) puts
+ * them in an option table; cmd_csv_opts() checks and converts them.
+ */
+struct cmd_csv {
+	const char *delimiter, *encoding;
+};
+
+#define OPT_CSV_READ(c) \
+	OPT_STRING(0, "delimiter", &(c)->delimiter, "CHAR", \
+		   "field separator of the CSV: ',' (default), ';', tab or '|'"), \
+	OPT_STRING(0, "encoding", &(c)->encoding, "ENC", \
+		   "utf-8 (default) or latin1 (Latin-1/Windows-1252, read as UTF-8)")
+
+/* MLOPS_EUSAGE for a bad --delimiter or --encoding value. */
+struct csv_opts;
+int cmd_csv_opts(const struct cmd_csv *c, struct csv_opts *out,
+		 struct mlops_err *err);
+
 struct cJSON;
 
 /* Print `obj` as one line of compact JSON on stdout, then free it. */

@@ -4,20 +4,26 @@
  *
  * Bytes flow: read(2) on a descriptor, in our own read callback that also
  * hashes and counts the stored (possibly compressed) bytes; libarchive's
- * decompression filters and its "raw" format; archive_read_data() into a
- * 1 MiB block; a scanner that copies each field, unescaped and
- * NUL-terminated, into one record buffer.  Memory is the block plus the
- * longest record.  The scanner is the hot path of scoring: unquoted
+ * decompression filters and its "raw" format (gzip goes to zlib instead,
+ * which checks every member's CRC-32 and length); archive_read_data()
+ * into a 1 MiB block, converted from Latin-1 to UTF-8 there if asked
+ * (no byte CSV cares about changes); a scanner that copies each field,
+ * unescaped and NUL-terminated, into one record buffer.  Memory is the
+ * block plus the longest record.  The scanner is the hot path of scoring: unquoted
  * fields are found by a tight byte loop and copied with memcpy(), quoted
  * fields by memchr() for the next quote.
  *
  * Leniency, deliberately: a quote inside an unquoted field is data
  * (5'10" happens), a lone CR is data, CRLF ends a line, fully empty lines
- * are skipped.  Strictness: an unterminated quoted field and text after a
- * closing quote are errors naming line and column (the 1-based field
- * number).  Numbers are parsed by a locale-independent scanner with an
- * exact fast path; everything else goes to strtod(), so the program must
- * run in the "C" LC_NUMERIC locale (the default).
+ * are skipped.  Strictness: an unterminated quoted field, text after a
+ * closing quote, a NUL byte and bytes that are not UTF-8 are errors naming
+ * line and column (the 1-based field number); so are a record of more
+ * than CSV_MAX_FIELDS fields or CSV_MAX_RECORD bytes, and a compressed
+ * stream that is corrupt or cut short.  The delimiter is the caller's
+ * (struct csv_opts), a comma by default.  Numbers are parsed by a
+ * locale-independent scanner with an exact fast path; everything else
+ * goes to strtod(), so the program must run in the "C" LC_NUMERIC locale
+ * (the default).
  *
  * For parallel scoring the reader also hands out chunks: blocks of whole
  * records as raw bytes, cut at newlines outside quotes by a memchr()
@@ -36,10 +42,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
+#include <zlib.h>
 
 #include "csv.h"
 #include "sha256.h"
@@ -56,7 +64,79 @@
 #define DATA_BLOCK (1 << 20)
 /* A record longer than this is almost surely a stray quote or a binary
  * file; failing beats reading the rest of a huge file into memory. */
-#define MAX_RECORD ((size_t)256 << 20)
+#define MAX_RECORD CSV_MAX_RECORD
+
+/*
+ * Index of the first byte of s[0..n) that is NUL or does not belong to
+ * a valid UTF-8 sequence (RFC 3629: no overlong forms, no surrogates,
+ * nothing past U+10FFFF, no sequence cut short by the end), or n.
+ * ASCII without NULs goes eight bytes at a time.
+ */
+static size_t utf8_check(const unsigned char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones << 7;
+	size_t i = 0, k, need;
+	unsigned lo, hi;
+	uint64_t x;
+
+	while (i < n) {
+		if (n - i >= 8) {
+			memcpy(&x, s + i, 8);
+			if (!((x | ((x - ones) & ~x)) & highs)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] && s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
+			need = 1;
+		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
+			need = 2;
+			if (s[i] == 0xe0)
+				lo = 0xa0;
+			else if (s[i] == 0xed)
+				hi = 0x9f;
+		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
+			need = 3;
+			if (s[i] == 0xf0)
+				lo = 0x90;
+			else if (s[i] == 0xf4)
+				hi = 0x8f;
+		} else {
+			/* NUL, a stray continuation, C0, C1, F5 and up */
+			return i;
+		}
+		if (n - i <= need || s[i + 1] < lo || s[i + 1] > hi)
+			return i;
+		for (k = 2; k <= need; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+				return i;
+		i += need + 1;
+	}
+	return n;
+}
+
+/*
+ * The error for the bad byte `c` (NUL or not UTF-8) at a place ("line 4"
+ * or "byte 812") and column of file `name`.
+ */
+static int bad_byte(const char *name, const char *place, size_t col,
+		    unsigned char c, struct mlops_err *err)
+{
+	if (!c)
+		return err_set(err, MLOPS_EINPUT, "'%s' %s, column %zu: NUL "
+			       "byte in a field (binary data?)", name, place,
+			       col);
+	return err_set(err, MLOPS_EINPUT, "'%s' %s, column %zu: invalid "
+		       "UTF-8 (byte 0x%02x); if the file is Latin-1 or "
+		       "Windows-1252, read it with --encoding latin1", name,
+		       place, col, c);
+}
 
 struct csv_reader {
 	char *name;
@@ -95,6 +175,20 @@ struct csv_reader {
 	uint64_t header_offset;
 
 	struct mlops_err pending;	/* chunk reader: error for next call */
+	char delim;		/* field separator */
+	enum csv_encoding encoding;
+
+	/*
+	 * The first raw block, read before libarchive is set up (to tell
+	 * gzip from the rest): read_cb() hands it out first.
+	 */
+	size_t primed;
+	int primed_pending;
+	/* gzip through zlib, which checks each member's CRC-32 and length */
+	int gz;
+	int gz_in_member;	/* inside a member: its end is still due */
+	int gz_done;		/* after the last member */
+	z_stream z;
 
 	char *out;		/* the record's fields, each NUL-terminated */
 	size_t out_len, out_cap;
@@ -111,25 +205,158 @@ static inline void hash_update(struct csv_reader *r, const void *p, size_t n)
 		sha256_update(&r->sha, p, n);
 }
 
+/*
+ * read(2) up to RAW_BLOCK - at bytes into r->raw + at, hashing and
+ * counting them.  Returns the count (0 at the end, setting raw_eof) or
+ * -1 with read_errno set.
+ */
+static ssize_t raw_read(struct csv_reader *r, size_t at)
+{
+	ssize_t n;
+
+	do
+		n = read(r->fd, r->raw + at, RAW_BLOCK - at);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		r->read_errno = errno;
+		return -1;
+	}
+	if (n == 0)
+		r->raw_eof = 1;
+	hash_update(r, r->raw + at, (size_t)n);
+	r->raw_bytes += (uint64_t)n;
+	return n;
+}
+
 static la_ssize_t read_cb(struct archive *a, void *data, const void **block)
 {
 	struct csv_reader *r = data;
 	ssize_t n;
 
-	do
-		n = read(r->fd, r->raw, RAW_BLOCK);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		r->read_errno = errno;
-		archive_set_error(a, errno, "%s", strerror(errno));
+	*block = r->raw;
+	if (r->primed_pending) {
+		r->primed_pending = 0;
+		return (la_ssize_t)r->primed;
+	}
+	if (r->raw_eof)
+		return 0;
+	if ((n = raw_read(r, 0)) < 0) {
+		archive_set_error(a, r->read_errno, "%s",
+				  strerror(r->read_errno));
 		return -1;
 	}
-	if (n == 0)
-		r->raw_eof = 1;
-	hash_update(r, r->raw, (size_t)n);
-	r->raw_bytes += (uint64_t)n;
-	*block = r->raw;
 	return n;
+}
+
+/*
+ * Fill r->raw from the start with at least `want` bytes unless the
+ * input ends first; r->primed gets the count.
+ */
+static int prime(struct csv_reader *r, size_t want, struct mlops_err *err)
+{
+	ssize_t n;
+
+	r->primed = 0;
+	while (r->primed < want && !r->raw_eof) {
+		if ((n = raw_read(r, r->primed)) < 0)
+			return err_set(err, MLOPS_EIO, "cannot read '%s': %s",
+				       r->name, strerror(r->read_errno));
+		r->primed += (size_t)n;
+	}
+	return MLOPS_OK;
+}
+
+/*
+ * gzip.  libarchive's gzip reader does not check a member's trailer, so
+ * a flipped bit or a wrong length went through: zlib inflates instead,
+ * and checks the CRC-32 and the length of every member.  Members follow
+ * one another (gzip -c a b); bytes after the last member that do not
+ * start another one are ignored, as gzip(1) ignores them.
+ */
+static int gz_bad(struct csv_reader *r, struct mlops_err *err)
+{
+	return err_set(err, MLOPS_EINPUT, "'%s': corrupt gzip input: %s",
+		       r->name, r->z.msg ? r->z.msg : "bad data");
+}
+
+/* After a member: is another one next?  Needs two bytes of input. */
+static int gz_next_member(struct csv_reader *r, struct mlops_err *err)
+{
+	ssize_t n;
+
+	while (r->z.avail_in < 2 && !r->raw_eof) {
+		if (r->z.avail_in)
+			memmove(r->raw, r->z.next_in, r->z.avail_in);
+		if ((n = raw_read(r, r->z.avail_in)) < 0)
+			return err_set(err, MLOPS_EIO, "cannot read '%s': %s",
+				       r->name, strerror(r->read_errno));
+		r->z.next_in = r->raw;
+		r->z.avail_in += (uInt)n;
+	}
+	if (r->z.avail_in >= 2 && r->z.next_in[0] == 0x1f &&
+	    r->z.next_in[1] == 0x8b) {
+		inflateReset(&r->z);
+		r->gz_in_member = 1;
+	} else {
+		r->gz_done = 1;
+	}
+	return MLOPS_OK;
+}
+
+/* Inflate up to `want` bytes into dst: fewer only at the end. */
+static int gz_read(struct csv_reader *r, char *dst, size_t want,
+		   size_t *got, struct mlops_err *err)
+{
+	ssize_t n;
+	int zr, ret;
+
+	r->z.next_out = (Bytef *)dst;
+	r->z.avail_out = (uInt)want;
+	while (r->z.avail_out && !r->gz_done) {
+		if (!r->gz_in_member) {
+			if ((ret = gz_next_member(r, err)))
+				return ret;
+			continue;
+		}
+		if (!r->z.avail_in) {
+			if (r->raw_eof)
+				return err_set(err, MLOPS_EINPUT, "'%s': "
+					       "truncated gzip input (the "
+					       "stream ends inside a member)",
+					       r->name);
+			if ((n = raw_read(r, 0)) < 0)
+				return err_set(err, MLOPS_EIO,
+					       "cannot read '%s': %s", r->name,
+					       strerror(r->read_errno));
+			r->z.next_in = (Bytef *)r->raw;
+			r->z.avail_in = (uInt)n;
+			continue;
+		}
+		zr = inflate(&r->z, Z_NO_FLUSH);
+		if (zr == Z_STREAM_END)
+			r->gz_in_member = 0;
+		else if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT)
+			return gz_bad(r, err);
+		else if (zr == Z_MEM_ERROR)
+			return err_set(err, MLOPS_EINTERNAL, "'%s': out of "
+				       "memory inflating gzip input", r->name);
+	}
+	*got = want - r->z.avail_out;
+	return MLOPS_OK;
+}
+
+/* Start reading gzip from the primed block. */
+static int gz_start(struct csv_reader *r, struct mlops_err *err)
+{
+	memset(&r->z, 0, sizeof(r->z));
+	if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK)
+		return err_set(err, MLOPS_EINTERNAL, "'%s': cannot start "
+			       "inflating gzip input", r->name);
+	r->gz = 1;
+	r->gz_in_member = 1;
+	r->z.next_in = (Bytef *)r->raw;
+	r->z.avail_in = (uInt)r->primed;
+	return MLOPS_OK;
 }
 
 /*
@@ -153,6 +380,10 @@ static void drain(struct csv_reader *r)
 	}
 }
 
+/*
+ * A read error is I/O; anything else libarchive reports is the data's
+ * fault: a truncated stream, a checksum that does not match.
+ */
 static int archive_fail(struct csv_reader *r, struct mlops_err *err)
 {
 	const char *why;
@@ -161,7 +392,8 @@ static int archive_fail(struct csv_reader *r, struct mlops_err *err)
 		return err_set(err, MLOPS_EIO, "cannot read '%s': %s", r->name,
 			       strerror(r->read_errno));
 	why = archive_error_string(r->a);
-	return err_set(err, MLOPS_EIO, "cannot read '%s': %s", r->name,
+	return err_set(err, MLOPS_EINPUT, "'%s': corrupt or truncated "
+		       "compressed input: %s", r->name,
 		       why ? why : "decompression failed");
 }
 
@@ -211,7 +443,10 @@ static void go_direct(struct csv_reader *r, uint64_t end)
 	r->hash_hi = UINT64_MAX;
 }
 
-int csv_open(const char *path, struct csv_reader **out, struct mlops_err *err)
+static int fill(struct csv_reader *r, struct mlops_err *err);
+
+int csv_open(const char *path, const struct csv_opts *opts,
+	     struct csv_reader **out, struct mlops_err *err)
 {
 	struct csv_reader *r;
 	struct archive_entry *entry;
@@ -220,6 +455,8 @@ int csv_open(const char *path, struct csv_reader **out, struct mlops_err *err)
 	*out = NULL;
 	r = xcalloc(1, sizeof(*r));
 	r->fd = -1;
+	r->delim = opts && opts->delimiter ? opts->delimiter : ',';
+	r->encoding = opts ? opts->encoding : CSV_UTF8;
 	if (!strcmp(path, "-")) {
 		r->name = xstrdup("<stdin>");
 		r->fd = STDIN_FILENO;
@@ -238,6 +475,19 @@ int csv_open(const char *path, struct csv_reader **out, struct mlops_err *err)
 	r->buf = xmalloc(DATA_BLOCK + 1);
 	r->line = 1;
 
+	if ((ret = prime(r, 2, err)))
+		goto out;
+	if (r->primed >= 2 && (unsigned char)r->raw[0] == 0x1f &&
+	    (unsigned char)r->raw[1] == 0x8b) {
+		/* An empty stream is an empty file, as with libarchive. */
+		if (!(ret = gz_start(r, err)) && !(ret = fill(r, err)) &&
+		    !r->len)
+			ret = err_set(err, MLOPS_EINPUT,
+				      "'%s': empty file, no header", r->name);
+		goto out;
+	}
+	r->primed_pending = 1;
+
 	/*
 	 * Only real compressors: filter_all would also enable "uu", which
 	 * would decode a CSV whose first line happens to start "begin 644".
@@ -245,7 +495,6 @@ int csv_open(const char *path, struct csv_reader **out, struct mlops_err *err)
 	 * falls back to an external program.
 	 */
 	r->a = archive_read_new();
-	archive_read_support_filter_gzip(r->a);
 	archive_read_support_filter_bzip2(r->a);
 	archive_read_support_filter_xz(r->a);
 	archive_read_support_filter_lzma(r->a);
@@ -279,6 +528,8 @@ void csv_close(struct csv_reader *r)
 		return;
 	if (r->a)
 		archive_read_free(r->a);
+	if (r->gz)
+		inflateEnd(&r->z);
 	if (r->own_fd && r->fd >= 0)
 		close(r->fd);
 	free(r->name);
@@ -289,6 +540,131 @@ void csv_close(struct csv_reader *r)
 	free(r->lens);
 	free(r->fields);
 	free(r);
+}
+
+char csv_delimiter(const struct csv_reader *r)
+{
+	return r->delim;
+}
+
+/* Edit distance of a and b, or more than `max` if it exceeds max. */
+static size_t edit_distance(const char *a, const char *b, size_t max)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, best;
+	size_t row[65], prev, tmp;
+
+	if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > max)
+		return max + 1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		best = row[0];
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = a[i - 1] == b[j - 1] ? prev :
+				 1 + (prev < row[j] ? (prev < row[j - 1] ?
+				       prev : row[j - 1]) :
+				      (row[j] < row[j - 1] ? row[j] :
+				       row[j - 1]));
+			prev = tmp;
+			if (row[j] < best)
+				best = row[j];
+		}
+		if (best > max)
+			return max + 1;
+	}
+	return row[lb];
+}
+
+/* The header name to offer in place of `name`, or NULL. */
+static const char *closest_name(char *const *header, size_t n,
+				const char *name)
+{
+	size_t i, d, max = (strlen(name) + 1) / 3, best = SIZE_MAX;
+	const char *pick = NULL;
+
+	for (i = 0; i < n; i++)
+		if (!strcasecmp(header[i], name))
+			return header[i];
+	for (i = 0; i < n; i++) {
+		if (!header[i][0])
+			continue;
+		d = edit_distance(header[i], name, max);
+		if (d <= max && d < best) {
+			best = d;
+			pick = header[i];
+		}
+	}
+	return pick;
+}
+
+/* Whether the header cut at d (not the delimiter used) holds `name`. */
+static int split_holds(char *const *header, size_t n, char d,
+		       const char *name)
+{
+	size_t i, len = strlen(name);
+	const char *p, *e, *q;
+
+	for (i = 0; i < n; i++) {
+		if (!strchr(header[i], d))
+			continue;
+		for (p = header[i];; p = e + 1) {
+			e = strchr(p, d);
+			q = e ? e : p + strlen(p);
+			while (p < q && (*p == ' ' || *p == '"'))
+				p++;
+			while (q > p && (q[-1] == ' ' || q[-1] == '"' ||
+					 q[-1] == '\r'))
+				q--;
+			if ((size_t)(q - p) == len &&
+			    !strncasecmp(p, name, len))
+				return 1;
+			if (!e)
+				break;
+		}
+	}
+	return 0;
+}
+
+int csv_find_column(const char *file, char *const *header, size_t n,
+		    char delimiter, const char *name, const char *why,
+		    size_t *index, struct mlops_err *err)
+{
+	static const char others[] = { ';', '\t', '|', ',' };
+	const char *near;
+	size_t i, k, found = SIZE_MAX;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(header[i], name))
+			continue;
+		if (found != SIZE_MAX)
+			return err_set(err, MLOPS_EINPUT, "'%s': column '%s' "
+				       "(%s) occurs twice in the header "
+				       "(columns %zu and %zu)", file, name,
+				       why, found + 1, i + 1);
+		found = i;
+	}
+	if (found != SIZE_MAX) {
+		*index = found;
+		return MLOPS_OK;
+	}
+	for (k = 0; k < sizeof(others); k++)
+		if (others[k] != (delimiter ? delimiter : ',') &&
+		    split_holds(header, n, others[k], name))
+			return err_set(err, MLOPS_EINPUT, "'%s': no column "
+				       "'%s' (%s); the header looks "
+				       "%s-separated: try --delimiter %s",
+				       file, name, why,
+				       csv_delimiter_name(others[k]),
+				       others[k] == '\t' ? "tab" :
+				       csv_delimiter_name(others[k]));
+	if ((near = closest_name(header, n, name)))
+		return err_set(err, MLOPS_EINPUT, "'%s': no column '%s' (%s); "
+			       "did you mean '%s'?", file, name, why, near);
+	return err_set(err, MLOPS_EINPUT, "'%s': no column '%s' (%s)", file,
+		       name, why);
 }
 
 const char *csv_name(const struct csv_reader *r)
@@ -349,10 +725,9 @@ static int pread_full(struct csv_reader *r, char *p, size_t n, uint64_t off,
 }
 
 /* Direct mode's archive_read_data(). */
-static int read_direct(struct csv_reader *r, size_t *got,
+static int read_direct(struct csv_reader *r, size_t want, size_t *got,
 		       struct mlops_err *err)
 {
-	size_t want = DATA_BLOCK;
 	int ret;
 
 	if (r->read_end - r->read_off < want)
@@ -364,10 +739,81 @@ static int read_direct(struct csv_reader *r, size_t *got,
 	return MLOPS_OK;
 }
 
+/*
+ * Up to `want` decompressed bytes into r->buf, fewer only at the end of
+ * the input.
+ */
+static int read_block(struct csv_reader *r, size_t want, size_t *got,
+		      struct mlops_err *err)
+{
+	la_ssize_t n;
+
+	*got = 0;
+	if (r->direct)
+		return read_direct(r, want, got, err);
+	if (r->gz)
+		return gz_read(r, r->buf, want, got, err);
+	while (*got < want) {
+		n = archive_read_data(r->a, r->buf + *got, want - *got);
+		if (n < 0)
+			return archive_fail(r, err);
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	return MLOPS_OK;
+}
+
+/* Windows-1252's 0x80-0x9f; its five holes stay C1 controls (as WHATWG). */
+static const unsigned short cp1252[32] = {
+	0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
+	0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178
+};
+
+/*
+ * Convert the n Latin-1 bytes at the start of r->buf to UTF-8 in place,
+ * from the end backwards; the buffer must hold 3 n bytes.  Returns the
+ * new length.  No byte that matters to CSV (delimiters, quotes, line
+ * ends) changes, so converting blocks before parsing is exact.
+ */
+static size_t latin1_to_utf8(char *buf, size_t n)
+{
+	unsigned char *b = (unsigned char *)buf;
+	size_t i, len = 0, w;
+	unsigned u;
+
+	for (i = 0; i < n; i++)
+		len += b[i] < 0x80 ? 1 : b[i] >= 0xa0 ? 2 :
+		       cp1252[b[i] - 0x80] < 0x800 ? 2 : 3;
+	w = len;
+	for (i = n; i-- > 0;) {
+		u = b[i];
+		if (u < 0x80) {
+			b[--w] = (unsigned char)u;
+			continue;
+		}
+		if (u < 0xa0)
+			u = cp1252[u - 0x80];
+		if (u < 0x800) {
+			b[--w] = (unsigned char)(0x80 | (u & 0x3f));
+			b[--w] = (unsigned char)(0xc0 | (u >> 6));
+		} else {
+			b[--w] = (unsigned char)(0x80 | (u & 0x3f));
+			b[--w] = (unsigned char)(0x80 | ((u >> 6) & 0x3f));
+			b[--w] = (unsigned char)(0xe0 | (u >> 12));
+		}
+	}
+	return len;
+}
+
 /* Refill the block; r->len == 0 afterwards means end of input. */
 static int fill(struct csv_reader *r, struct mlops_err *err)
 {
 	la_ssize_t n;
+	size_t got;
+	int ret;
 
 	r->buf_off += r->len;
 	r->pos = 0;
@@ -376,16 +822,13 @@ static int fill(struct csv_reader *r, struct mlops_err *err)
 	r->buf[0] = '\n';	/* sentinel for scan_unquoted() */
 	if (r->at_eof)
 		return MLOPS_OK;
-	if (r->direct) {
-		size_t got;
-		int ret;
-
-		if ((ret = read_direct(r, &got, err)))
-			return ret;
-		n = (la_ssize_t)got;
-	} else if ((n = archive_read_data(r->a, r->buf, DATA_BLOCK)) < 0) {
-		return archive_fail(r, err);
-	}
+	/* Latin-1 grows to at most three bytes a character in UTF-8. */
+	if ((ret = read_block(r, r->encoding == CSV_LATIN1 ? DATA_BLOCK / 3 :
+			      DATA_BLOCK, &got, err)))
+		return ret;
+	n = (la_ssize_t)got;
+	if (r->encoding == CSV_LATIN1)
+		n = (la_ssize_t)latin1_to_utf8(r->buf, got);
 	if (n == 0 && r->direct) {
 		r->at_eof = 1;
 		return MLOPS_OK;
@@ -468,14 +911,16 @@ static const char *where(char buf[32], int by_offset, unsigned long line,
 }
 
 /*
- * Scan an unquoted field up to a comma, a newline or the end of input.
- * *delim gets ',' or '\n' (consumed) or -1 at end of input.
+ * Scan an unquoted field up to the delimiter, a newline or the end of
+ * input.  *delim gets the delimiter or '\n' (consumed) or -1 at end of
+ * input.
  */
 static int scan_unquoted(struct csv_reader *r, unsigned long line0,
 			 uint64_t off0, int *delim, struct mlops_err *err)
 {
 	size_t start = r->out_len;
 	const char *s, *e, *p;
+	const char d = r->delim;
 	char pos[32];
 	int ret;
 
@@ -483,7 +928,7 @@ static int scan_unquoted(struct csv_reader *r, unsigned long line0,
 		s = r->buf + r->pos;
 		e = r->buf + r->len;
 		p = s;
-		while (*p != ',' && *p != '\n')
+		while (*p != d && *p != '\n')
 			p++;
 		append(r, s, (size_t)(p - s));
 		if (p < e) {
@@ -494,7 +939,8 @@ static int scan_unquoted(struct csv_reader *r, unsigned long line0,
 		r->pos = r->len;
 		if (r->out_len > MAX_RECORD)
 			return err_set(err, MLOPS_EINPUT,
-				       "'%s' %s: record longer than %zu MiB",
+				       "'%s' %s: record longer than %zu MiB "
+				       "(the limit)",
 				       r->name, where(pos, r->shard, line0,
 						      off0),
 				       MAX_RECORD >> 20);
@@ -506,7 +952,7 @@ static int scan_unquoted(struct csv_reader *r, unsigned long line0,
 		}
 	}
 	/* CRLF: the CR belongs to the line ending, not the field. */
-	if (*delim != ',' && r->out_len > start &&
+	if (*delim != d && r->out_len > start &&
 	    r->out[r->out_len - 1] == '\r')
 		r->out_len--;
 	if (*delim == '\n')
@@ -575,7 +1021,7 @@ static int scan_quoted(struct csv_reader *r, size_t col, uint64_t off0,
 		if (c != '\n' && c >= 0)
 			c = '\r';
 	}
-	if (c == ',' || c == '\n') {
+	if (c == r->delim || c == '\n') {
 		r->pos++;
 		if (c == '\n')
 			r->line++;
@@ -588,6 +1034,17 @@ static int scan_quoted(struct csv_reader *r, size_t col, uint64_t off0,
 	*delim = c;
 	end_field(r, start, 1);
 	return MLOPS_OK;
+}
+
+static int too_many_fields(const char *name, int by_offset,
+			   unsigned long line, uint64_t off,
+			   struct mlops_err *err)
+{
+	char pos[32];
+
+	return err_set(err, MLOPS_EINPUT, "'%s' %s: more than %d fields in "
+		       "a record (the limit)", name,
+		       where(pos, by_offset, line, off), CSV_MAX_FIELDS);
 }
 
 static void lend_record(struct csv_reader *r, struct csv_record *rec,
@@ -611,6 +1068,27 @@ static int shard_misaligned(const struct csv_reader *r, struct mlops_err *err)
 		       "quoted field (records with embedded newlines cannot "
 		       "be sharded by bytes)", r->name, r->shard_i,
 		       r->shard_n);
+}
+
+/* NUL bytes and invalid UTF-8 in the record csv_next() just read. */
+static int check_record(struct csv_reader *r, unsigned long line0,
+			uint64_t off0, struct mlops_err *err)
+{
+	const unsigned char *f;
+	unsigned long line;
+	size_t i, k;
+	char pos[32];
+
+	for (i = 0; i < r->n_fields; i++) {
+		f = (const unsigned char *)r->out + r->offs[i];
+		if ((k = utf8_check(f, r->lens[i])) == r->lens[i])
+			continue;
+		/* Lines inside quoted fields before the byte count. */
+		line = line0 + count_newlines(r->out, r->offs[i] + k);
+		return bad_byte(r->name, where(pos, r->shard, line, off0),
+				i + 1, f[k], err);
+	}
+	return MLOPS_OK;
 }
 
 int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
@@ -646,9 +1124,12 @@ int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 						    err);
 			if (ret)
 				return ret;
-			if (delim == ',' && (ret = peek(r, &c, err)))
+			if (r->n_fields > CSV_MAX_FIELDS)
+				return too_many_fields(r->name, r->shard,
+						       line0, off0, err);
+			if (delim == r->delim && (ret = peek(r, &c, err)))
 				return ret;
-		} while (delim == ',');
+		} while (delim == r->delim);
 		if (r->n_fields > 1 || r->lens[0] || r->last_quoted)
 			break;
 	}
@@ -658,6 +1139,8 @@ int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 			return shard_misaligned(r, err);
 	}
 	r->n_records++;
+	if ((ret = check_record(r, line0, off0, err)))
+		return ret;
 	lend_record(r, rec, r->shard ? 0 : line0, off0);
 	return MLOPS_OK;
 }
@@ -754,7 +1237,7 @@ static const char *scan_block(struct csv_reader *r, struct scan_state *st,
 		if (p == e)
 			break;
 		/* A quote: it opens a field only at a field's start. */
-		if (st->prev == ',' || st->prev == '\n')
+		if (st->prev == r->delim || st->prev == '\n')
 			st->in_quote = 1;
 		st->line_kind = 2;
 		st->prev = '"';
@@ -787,7 +1270,8 @@ static int tail_error(struct csv_reader *r, const struct csv_chunk *c,
 
 	if (!st->in_quote)
 		return err_set(err, MLOPS_EINPUT,
-			       "'%s' %s: record longer than %zu MiB", r->name,
+			       "'%s' %s: record longer than %zu MiB (the "
+			       "limit)", r->name,
 			       where(pos, r->shard, c->first_line +
 				     st->last_lines, c->first_offset +
 				     st->last_end), MAX_RECORD >> 20);
@@ -807,7 +1291,7 @@ static int tail_error(struct csv_reader *r, const struct csv_chunk *c,
 }
 
 /* Fields of the first record in data, by csv_next()'s rules. */
-static size_t first_record_width(const char *s, size_t len)
+static size_t first_record_width(const char *s, size_t len, char d)
 {
 	const char *e = s + len;
 	size_t n = 1;
@@ -828,10 +1312,10 @@ static size_t first_record_width(const char *s, size_t len)
 			if (kind == 2 || n > 1)
 				break;
 			kind = 0;
-		} else if (*s == '"' && (prev == ',' || prev == '\n')) {
+		} else if (*s == '"' && (prev == d || prev == '\n')) {
 			quoted = 1;
 			kind = 2;
-		} else if (*s == ',') {
+		} else if (*s == d) {
 			n++;
 		} else {
 			kind = kind == 0 && *s == '\r' ? 1 : 2;
@@ -855,6 +1339,7 @@ int csv_read_chunk(struct csv_reader *r, struct csv_chunk *c, size_t target,
 	c->first_line = r->shard ? 0 : r->line;
 	c->first_offset = r->buf_off + r->pos;
 	c->first_record = r->n_records ? r->n_records - 1 : 0;
+	c->delimiter = r->delim;
 	if (r->pending.code) {
 		ret = err_set(err, r->pending.code, "%s", r->pending.msg);
 		r->pending.code = 0;
@@ -906,7 +1391,8 @@ int csv_read_chunk(struct csv_reader *r, struct csv_chunk *c, size_t target,
 	r->n_records += st.records;
 	if (r->check_first) {
 		r->check_first = 0;
-		if (first_record_width(c->data, c->len) != r->header_fields)
+		if (first_record_width(c->data, c->len, r->delim) !=
+		    r->header_fields)
 			return shard_misaligned(r, err);
 	}
 	return MLOPS_OK;
@@ -927,11 +1413,6 @@ void csv_chunk_release(struct csv_chunk *c)
  * it.  So nothing is copied unless a field holds "".
  */
 
-/* Bytes that end an unquoted field: ',', '\n' and the NUL after len. */
-static const unsigned char field_end[256] = {
-	[0] = 1, [','] = 1, ['\n'] = 1,
-};
-
 #define BYTES(c) (0x0101010101010101ULL * (unsigned char)(c))
 
 /*
@@ -945,8 +1426,13 @@ static inline uint64_t first_byte(uint64_t x, uint64_t c)
 	return (v - BYTES(1)) & ~v & BYTES(0x80);
 }
 
-/* The end of the unquoted field at q: its ',', '\n', or `end`. */
-static inline char *field_scan(char *q, const char *end)
+/*
+ * The end of the unquoted field at q: its delimiter d, '\n', or `end`.
+ * field_end[] marks the bytes that end a field: d, '\n' and the NUL
+ * after the chunk's end.
+ */
+static inline char *field_scan(char *q, const char *end, char d,
+			       const unsigned char *field_end)
 {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
 	__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -955,7 +1441,7 @@ static inline char *field_scan(char *q, const char *end)
 
 	while (end - q >= 8) {
 		memcpy(&x, q, 8);
-		m = first_byte(x, BYTES(',')) | first_byte(x, BYTES('\n')) |
+		m = first_byte(x, BYTES(d)) | first_byte(x, BYTES('\n')) |
 		    first_byte(x, 0);
 		if (m) {
 			q += __builtin_ctzll(m) >> 3;
@@ -976,6 +1462,26 @@ static inline char *field_scan(char *q, const char *end)
 	}
 }
 
+/*
+ * Look for the first NUL or non-UTF-8 byte from `from` (a record start,
+ * p->line being its line) to the chunk's end, while the bytes are still
+ * raw.
+ */
+static void find_bad(struct csv_chunk_parser *p, char *from)
+{
+	size_t n, k;
+
+	p->bad = NULL;
+	if (!from || from >= p->end)
+		return;
+	n = (size_t)(p->end - from);
+	if ((k = utf8_check((const unsigned char *)from, n)) == n)
+		return;
+	p->bad = from + k;
+	p->bad_byte = (unsigned char)from[k];
+	p->bad_line = p->line ? p->line + count_newlines(from, k) : 0;
+}
+
 void csv_chunk_parser_init(struct csv_chunk_parser *p,
 			   const struct csv_chunk *c, const char *name)
 {
@@ -992,6 +1498,14 @@ void csv_chunk_parser_reset(struct csv_chunk_parser *p,
 	p->end = c->data ? c->data + c->len : NULL;
 	p->line = c->first_line;
 	p->offset = c->first_offset;
+	find_bad(p, p->pos);
+	if (p->delim != (c->delimiter ? c->delimiter : ',')) {
+		p->delim = c->delimiter ? c->delimiter : ',';
+		memset(p->field_end, 0, sizeof(p->field_end));
+		p->field_end[0] = 1;
+		p->field_end['\n'] = 1;
+		p->field_end[(unsigned char)p->delim] = 1;
+	}
 }
 
 void csv_chunk_parser_release(struct csv_chunk_parser *p)
@@ -1105,7 +1619,7 @@ static void parser_skip(struct csv_chunk_parser *p, int quoted)
 				p->line++;
 			break;
 		}
-		if (*s == '"' && (prev == ',' || prev == '\n'))
+		if (*s == '"' && (prev == p->delim || prev == '\n'))
 			quoted = 1;
 		prev = (unsigned char)*s;
 	}
@@ -1156,12 +1670,29 @@ static char *parse_quoted(struct csv_chunk_parser *p, char *s, int *delim,
 		*delim = -1;
 		return e;
 	}
-	if (*q == ',' || *q == '\n') {
+	if (*q == p->delim || *q == '\n') {
 		*delim = *q;
 		return q + 1;
 	}
 	*delim = 0;
 	return q;
+}
+
+/*
+ * The record just parsed, of n fields, holds the bad byte: its column is
+ * the last field starting at or before it (parsing moved bytes only
+ * within a field).  The next call goes on after the record.
+ */
+static int chunk_bad_byte(struct csv_chunk_parser *p, size_t n,
+			  uint64_t off0, struct mlops_err *err)
+{
+	size_t k = 0;
+	char pos[32];
+
+	while (k + 1 < n && p->fields[k + 1] <= p->bad)
+		k++;
+	return bad_byte(p->name, where(pos, !p->line, p->bad_line, off0),
+			k + 1, p->bad_byte, err);
 }
 
 int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
@@ -1173,6 +1704,7 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 	uint64_t off0;
 	size_t n, len = 0;
 	int delim, quoted;
+	const char d = p->delim;
 
 	*eof = 0;
 	for (;;) {
@@ -1183,6 +1715,9 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 		s = p->pos;
 		line0 = p->line;
 		off0 = p->offset + (uint64_t)(s - p->base);
+		/* The last bad byte was in a record skipped after an error. */
+		if (p->bad && p->bad < s)
+			find_bad(p, s);
 		n = 0;
 		do {
 			quoted = *s == '"';
@@ -1197,8 +1732,9 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 				 * on only if something else follows.
 				 */
 				q = number_scan(s, &v);
-				if (*q != ',' && *q != '\n' && q != p->end) {
-					q = field_scan(q, p->end);
+				if (*q != d && *q != '\n' && q != p->end) {
+					q = field_scan(q, p->end, d,
+						       p->field_end);
 					v = NAN;
 				}
 				field = s;
@@ -1210,7 +1746,7 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 					q++;
 				}
 				/* CRLF: the CR belongs to the line ending. */
-				if (delim != ',' && len && s[len - 1] == '\r')
+				if (delim != d && len && s[len - 1] == '\r')
 					len--;
 				s[len] = '\0';
 			}
@@ -1232,15 +1768,26 @@ int csv_chunk_next(struct csv_chunk_parser *p, struct csv_record *rec,
 				parser_skip(p, 0);
 				return MLOPS_EINPUT;
 			}
+			if (n == CSV_MAX_FIELDS) {
+				p->pos = q;
+				if (delim == d)
+					parser_skip(p, 0);
+				else if (delim == '\n' && p->line)
+					p->line++;
+				return too_many_fields(p->name, !p->line,
+						       line0, off0, err);
+			}
 			parser_add(p, n++, field, len, v);
 			s = q;
-		} while (delim == ',');
+		} while (delim == d);
 		p->pos = s;
 		if (delim == '\n' && p->line)
 			p->line++;
 		if (n > 1 || len || quoted)
 			break;
 	}
+	if (p->bad && p->bad < p->pos)
+		return chunk_bad_byte(p, n, off0, err);
 	rec->n_fields = n;
 	rec->fields = p->fields;
 	rec->lens = p->lens;
@@ -1363,8 +1910,9 @@ static int shard_setup(struct csv_reader *r, unsigned i, unsigned n,
 	return MLOPS_OK;
 }
 
-int csv_open_shard(const char *path, unsigned i, unsigned n,
-		   struct csv_reader **out, struct mlops_err *err)
+int csv_open_shard(const char *path, const struct csv_opts *opts,
+		   unsigned i, unsigned n, struct csv_reader **out,
+		   struct mlops_err *err)
 {
 	struct csv_reader *r = NULL;
 	struct stat st;
@@ -1375,7 +1923,7 @@ int csv_open_shard(const char *path, unsigned i, unsigned n,
 		return err_set(err, MLOPS_EUSAGE, "invalid shard %u/%u", i, n);
 	if (!strcmp(path, "-"))
 		goto not_plain;
-	if ((ret = csv_open(path, &r, err)))
+	if ((ret = csv_open(path, opts, &r, err)))
 		return ret;
 	if (!r->direct || fstat(r->fd, &st))
 		goto not_plain;
@@ -1389,6 +1937,55 @@ not_plain:
 	csv_close(r);
 	return err_set(err, MLOPS_EUSAGE, "--shard needs a plain file, not "
 		       "compressed input or stdin");
+}
+
+int csv_parse_delimiter(const char *s, char *out, struct mlops_err *err)
+{
+	if (!strcmp(s, ",") || !strcmp(s, ";") || !strcmp(s, "|") ||
+	    !strcmp(s, "\t"))
+		*out = s[0];
+	else if (!strcmp(s, "tab") || !strcmp(s, "\\t"))
+		*out = '\t';
+	else
+		return err_set(err, MLOPS_EUSAGE, "--delimiter expects ',', "
+			       "';', tab or '|', got '%s'", s);
+	return MLOPS_OK;
+}
+
+int csv_parse_encoding(const char *s, enum csv_encoding *out,
+		       struct mlops_err *err)
+{
+	static const char *const latin1[] = {
+		"latin1", "latin-1", "iso-8859-1", "cp1252", "windows-1252",
+		NULL
+	};
+	const char *const *k;
+
+	if (!strcasecmp(s, "utf-8") || !strcasecmp(s, "utf8")) {
+		*out = CSV_UTF8;
+		return MLOPS_OK;
+	}
+	for (k = latin1; *k; k++)
+		if (!strcasecmp(s, *k)) {
+			*out = CSV_LATIN1;
+			return MLOPS_OK;
+		}
+	return err_set(err, MLOPS_EUSAGE, "--encoding expects utf-8 or "
+		       "latin1, got '%s'", s);
+}
+
+const char *csv_delimiter_name(char delimiter)
+{
+	switch (delimiter) {
+	case '\t':
+		return "tab";
+	case ';':
+		return "';'";
+	case '|':
+		return "'|'";
+	default:
+		return "','";
+	}
 }
 
 static int is_space(char c)

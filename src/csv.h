@@ -18,6 +18,43 @@
 
 struct csv_reader;
 
+/*
+ * Limits on any record, the header included, checked before memory
+ * grows: more fields, or more bytes, is MLOPS_EINPUT naming the line.
+ */
+#define CSV_MAX_FIELDS 10000
+#define CSV_MAX_RECORD ((size_t)1 << 20)
+
+/*
+ * How to read one file: the options a user gives per input file
+ * (--delimiter, --encoding).  They are read options, not properties of a
+ * model: a model trained on a ';'-separated file scores a comma file.
+ * Zero-initialised means the defaults (comma, UTF-8).
+ */
+enum csv_encoding {
+	CSV_UTF8 = 0,		/* bytes must be valid UTF-8 */
+	CSV_LATIN1		/* Latin-1 / Windows-1252, converted to UTF-8 */
+};
+
+struct csv_opts {
+	char delimiter;		/* field separator: ',' ';' '\t' '|'; 0 = ',' */
+	enum csv_encoding encoding;
+};
+
+/*
+ * Parse a --delimiter value: ",", ";", "|", "tab", "\t" (backslash t) or
+ * a literal tab.  MLOPS_EUSAGE for anything else.
+ */
+int csv_parse_delimiter(const char *s, char *out, struct mlops_err *err);
+
+/* Parse an --encoding value: "utf-8"/"utf8" or "latin1"/"latin-1"/
+ * "cp1252"/"windows-1252" (case-insensitive).  MLOPS_EUSAGE otherwise. */
+int csv_parse_encoding(const char *s, enum csv_encoding *out,
+		       struct mlops_err *err);
+
+/* The delimiter as a user would type it in a message: "','", "tab". */
+const char *csv_delimiter_name(char delimiter);
+
 struct csv_record {
 	size_t n_fields;
 	char **fields;		/* unescaped, NUL-terminated; lent until next call */
@@ -37,20 +74,26 @@ struct csv_record {
 };
 
 /*
- * Open `path` ("-" = stdin) for reading.  On success *out owns the
- * reader; free with csv_close().  Returns MLOPS_EIO (cannot open/read,
- * message names the file and strerror) or MLOPS_EINPUT ("'F': empty
- * file, no header" for zero bytes or an empty compressed stream).
+ * Open `path` ("-" = stdin) for reading with `opts` (NULL: defaults).
+ * On success *out owns the reader; free with csv_close().  Returns
+ * MLOPS_EIO (cannot open/read, message names the file and strerror) or
+ * MLOPS_EINPUT ("'F': empty file, no header" for zero bytes or an empty
+ * compressed stream; a compressed stream corrupt from its start).
  */
-int csv_open(const char *path, struct csv_reader **out, struct mlops_err *err);
+int csv_open(const char *path, const struct csv_opts *opts,
+	     struct csv_reader **out, struct mlops_err *err);
 
 /*
  * Read the next record into *rec (storage lent until the next call).
  * Sets *eof = 1 and returns MLOPS_OK at end of input.  Returns
  * MLOPS_EINPUT on malformed input (unterminated quote; characters after a
- * closing quote), the message being "'FILE' line L, column C: why", C
- * being the 1-based field number; MLOPS_EIO on read or decompression
- * errors.  A quote inside an unquoted field is taken literally (5'10").
+ * closing quote; a NUL byte; bytes that are not UTF-8), the message being
+ * "'FILE' line L, column C: why", C being the 1-based field number; on a
+ * record over CSV_MAX_FIELDS or CSV_MAX_RECORD ("'FILE' line L: ...");
+ * on a corrupt or truncated compressed stream ("'FILE': corrupt gzip
+ * input: ...", "'FILE': truncated gzip input ...", "'FILE': corrupt or
+ * truncated compressed input: ...").  MLOPS_EIO when read(2) fails.
+ * A quote inside an unquoted field is taken literally (5'10").
  */
 int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 	     struct mlops_err *err);
@@ -74,10 +117,11 @@ struct csv_chunk {
 				 * in the input (header excluded); in shard
 				 * mode counted from the shard's first */
 	uint64_t first_offset;	/* byte offset of data[0] in the input */
+	char delimiter;		/* the reader's field separator */
 };
 
 /* Zero-initialise a chunk before its first use (or use this). */
-#define CSV_CHUNK_INIT { NULL, 0, 0, 0, 0, 0 }
+#define CSV_CHUNK_INIT { NULL, 0, 0, 0, 0, 0, 0 }
 
 /*
  * After the header has been read with csv_next(), hand out the next block
@@ -123,6 +167,12 @@ struct csv_chunk_parser {
 	size_t *lens;
 	double *num;
 	size_t fields_cap;
+	char delim;		/* field separator */
+	unsigned char field_end[256];	/* bytes ending an unquoted field */
+	char *bad;		/* first NUL or non-UTF-8 byte at or after
+				 * the record being parsed, or NULL */
+	unsigned char bad_byte;	/* its value, before parsing moved bytes */
+	unsigned long bad_line;	/* its physical line; 0: unknown */
 };
 
 /*
@@ -179,8 +229,33 @@ void csv_chunk_parser_release(struct csv_chunk_parser *p);
  * file with quoted newlines may still split silently, so shard only
  * files without them.  On success *out owns the reader (csv_close()).
  */
-int csv_open_shard(const char *path, unsigned i, unsigned n,
-		   struct csv_reader **out, struct mlops_err *err);
+int csv_open_shard(const char *path, const struct csv_opts *opts,
+		   unsigned i, unsigned n, struct csv_reader **out,
+		   struct mlops_err *err);
+
+/* The reader's field separator. */
+char csv_delimiter(const struct csv_reader *r);
+
+/*
+ * Find column `name` in a header of n names (read with `delimiter`):
+ * MLOPS_OK and *index when it is there once.  MLOPS_EINPUT otherwise,
+ * `why` saying who wants the column ("--target", "a feature of the
+ * model"), in one shape for every option:
+ *
+ *   'F': no column 'X' (--target); did you mean 'Y'?
+ *   'F': no column 'X' (--target); the header looks ';'-separated:
+ *        try --delimiter ';'
+ *   'F': column 'X' (--target) occurs twice in the header (columns 2
+ *        and 5)
+ *
+ * The suggestion is the header name equal but for case, else the one
+ * nearest by edit distance (at most (length + 1) / 3 edits); the
+ * delimiter hint is given when splitting the header by ';', tab, '|' or
+ * ',' would bring out `name`.
+ */
+int csv_find_column(const char *file, char *const *header, size_t n,
+		    char delimiter, const char *name, const char *why,
+		    size_t *index, struct mlops_err *err);
 
 /* Name to show in messages: the path, or "<stdin>". Lent. */
 const char *csv_name(const struct csv_reader *r);

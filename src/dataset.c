@@ -57,6 +57,9 @@
  */
 #define DEFAULT_CHUNK_BYTES (1 << 20)
 #define CHUNKS_PER_WORKER 4
+/* Tables wider than this read one chunk per worker, of at most this. */
+#define WIDE_COLS 256
+#define WIDE_CHUNK_BYTES (256 << 10)
 /* Longest cell value quoted in an error message. */
 #define MSG_VALUE_MAX 60
 
@@ -137,6 +140,9 @@ struct loader {
 	const char *name;	/* for messages */
 	char **header;
 	size_t n_header;
+	unsigned long header_line;
+	size_t empty_tail;	/* 1-based unnamed last column that must stay
+				 * empty, or 0 */
 	struct load_col *cols;
 	size_t n_cols;
 	size_t max_levels;
@@ -171,12 +177,14 @@ static int is_blank(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * The header, as it is: empty and repeated names are refused later, and
+ * only where they matter (a column that is loaded).
+ */
 static int read_header(struct loader *ld, struct mlops_err *err)
 {
 	struct csv_record rec;
-	struct strmap *seen;
 	size_t i;
-	long j;
 	int eof, ret;
 
 	if ((ret = csv_next(ld->csv, &rec, &eof, err)))
@@ -185,50 +193,72 @@ static int read_header(struct loader *ld, struct mlops_err *err)
 		return err_set(err, MLOPS_EINPUT, "'%s': empty file, no header",
 			       ld->name);
 	ld->n_header = rec.n_fields;
+	ld->header_line = rec.line;
 	ld->header = xcalloc(rec.n_fields, sizeof(*ld->header));
 	for (i = 0; i < rec.n_fields; i++)
 		ld->header[i] = xstrndup(rec.fields[i], rec.lens[i]);
-	seen = strmap_new();
-	for (i = 0; i < rec.n_fields && !ret; i++) {
-		if (is_blank(rec.fields[i], rec.lens[i])) {
-			ret = err_set(err, MLOPS_EINPUT,
-				      "'%s' line %lu, column %zu: empty column "
-				      "name in header", ld->name, rec.line,
-				      i + 1);
-		} else if ((j = strmap_get(seen, rec.fields[i],
-					   rec.lens[i])) >= 0) {
-			ret = err_set(err, MLOPS_EINPUT,
-				      "'%s' line %lu: duplicate column name "
-				      "'%s' (columns %ld and %zu)", ld->name,
-				      rec.line, ld->header[i], j + 1, i + 1);
-		} else {
-			strmap_put(seen, rec.fields[i], rec.lens[i], (long)i);
-		}
-	}
-	strmap_free(seen);
-	return ret;
+	return MLOPS_OK;
 }
 
-static int find_header(const struct loader *ld, const char *name)
+/* Whether header column i is unnamed (an empty or blank name). */
+static int unnamed(const struct loader *ld, size_t i)
 {
-	size_t i;
-
-	for (i = 0; i < ld->n_header; i++)
-		if (!strcmp(ld->header[i], name))
-			return (int)i;
-	return -1;
+	return is_blank(ld->header[i], strlen(ld->header[i]));
 }
 
+/* Whether `list` leaves out header column i ("" for unnamed ones). */
+static int excluded(const struct loader *ld, const char *const *list,
+		    size_t n, size_t i)
+{
+	return in_list(list, n, ld->header[i]) ||
+	       (unnamed(ld, i) && in_list(list, n, ""));
+}
+
+/*
+ * Each name must be in the header, once, unless `twice_ok` (exclusion
+ * leaves out every column of the name); "" matches unnamed columns.
+ */
 static int check_names(const struct loader *ld, const char *const *names,
-		       size_t n, struct mlops_err *err)
+		       size_t n, const char *option, int twice_ok,
+		       struct mlops_err *err)
 {
-	size_t i;
+	size_t i, j, at;
+	int ret;
 
-	for (i = 0; i < n; i++)
-		if (find_header(ld, names[i]) < 0)
-			return err_set(err, MLOPS_EINPUT,
-				       "'%s': no column '%s'", ld->name,
-				       names[i]);
+	for (i = 0; i < n; i++) {
+		if (twice_ok) {
+			for (j = 0; j < ld->n_header; j++)
+				if (excluded(ld, &names[i], 1, j))
+					break;
+			if (j < ld->n_header)
+				continue;
+		}
+		if ((ret = csv_find_column(ld->name, ld->header, ld->n_header,
+					   csv_delimiter(ld->csv), names[i],
+					   option, &at, err)))
+			return ret;
+	}
+	return MLOPS_OK;
+}
+
+/* A loaded column's name must be a name, and its own. */
+static int check_loaded_name(const struct loader *ld, struct strmap *seen,
+			     size_t i, struct mlops_err *err)
+{
+	const char *name = ld->header[i];
+	long j;
+
+	if (unnamed(ld, i))
+		return err_set(err, MLOPS_EINPUT, "'%s' line %lu, column %zu: "
+			       "unnamed column (empty name in the header); "
+			       "name it, or leave it out with --exclude ''",
+			       ld->name, ld->header_line, i + 1);
+	if ((j = strmap_get(seen, name, strlen(name))) >= 0)
+		return err_set(err, MLOPS_EINPUT, "'%s': column '%s' occurs "
+			       "twice in the header (columns %ld and %zu); "
+			       "rename one, or leave both out with --exclude "
+			       "'%s'", ld->name, name, j + 1, i + 1, name);
+	strmap_put(seen, name, strlen(name), (long)i);
 	return MLOPS_OK;
 }
 
@@ -238,6 +268,7 @@ static int plan_columns(struct loader *ld, const struct dataset_opts *opts,
 {
 	static const struct dataset_opts none;
 	struct load_col *c;
+	struct strmap *seen;
 	size_t i;
 	int ret;
 
@@ -250,28 +281,48 @@ static int plan_columns(struct loader *ld, const struct dataset_opts *opts,
 	ld->n_workers = opts->threads ? opts->threads : parallel_cpus();
 	cell_na_init(&ld->na, opts->na_values, opts->n_na_values);
 	ld->only_mode = opts->only != NULL;
-	if ((ret = check_names(ld, opts->only, opts->only ? opts->n_only : 0,
-			       err)) ||
-	    (ret = check_names(ld, opts->skip, opts->n_skip, err)) ||
+	if ((ret = check_names(ld, &opts->target, opts->target ? 1 : 0,
+			       "--target", 0, err)) ||
+	    (ret = check_names(ld, opts->only, opts->only ? opts->n_only : 0,
+			       "--features", 0, err)) ||
+	    (ret = check_names(ld, opts->exclude, opts->n_exclude,
+			       "--exclude", 1, err)) ||
 	    (ret = check_names(ld, opts->categorical, opts->n_categorical,
-			       err)) ||
-	    (ret = check_names(ld, opts->numeric, opts->n_numeric, err)))
+			       "--categorical", 0, err)) ||
+	    (ret = check_names(ld, opts->numeric, opts->n_numeric,
+			       "--numeric", 0, err)))
 		return ret;
+	if (opts->target &&
+	    in_list(opts->exclude, opts->n_exclude, opts->target))
+		return err_set(err, MLOPS_EUSAGE, "the target '%s' cannot be "
+			       "excluded", opts->target);
 	ld->cols = xcalloc(ld->n_header, sizeof(*ld->cols));
+	seen = strmap_new();
 	for (i = 0; i < ld->n_header; i++) {
 		const char *name = ld->header[i];
 		int is_cat = in_list(opts->categorical, opts->n_categorical,
 				     name);
 		int is_num = in_list(opts->numeric, opts->n_numeric, name);
+		int is_target = opts->target && !strcmp(opts->target, name);
 
-		if (opts->only && !in_list(opts->only, opts->n_only, name))
+		if (excluded(ld, opts->exclude, opts->n_exclude, i))
 			continue;
-		if (in_list(opts->skip, opts->n_skip, name))
+		if (opts->only && !is_target &&
+		    !in_list(opts->only, opts->n_only, name))
 			continue;
-		if (is_cat && is_num)
-			return err_set(err, MLOPS_EUSAGE,
-				       "column '%s' cannot be both categorical "
-				       "and numeric", name);
+		/* A trailing comma on every line: ignored if empty. */
+		if (unnamed(ld, i) && i + 1 == ld->n_header && !opts->only) {
+			ld->empty_tail = i + 1;
+			continue;
+		}
+		if ((ret = check_loaded_name(ld, seen, i, err)))
+			break;
+		if (is_cat && is_num) {
+			ret = err_set(err, MLOPS_EUSAGE,
+				      "column '%s' cannot be both categorical "
+				      "and numeric", name);
+			break;
+		}
 		c = &ld->cols[ld->n_cols++];
 		c->src = i;
 		c->force = is_cat ? FORCE_CATEGORICAL :
@@ -282,7 +333,8 @@ static int plan_columns(struct loader *ld, const struct dataset_opts *opts,
 		if (c->interning)
 			c->map = strmap_new();
 	}
-	return MLOPS_OK;
+	strmap_free(seen);
+	return ret;
 }
 
 static void drop_interning(struct load_col *c)
@@ -627,6 +679,20 @@ static int row_planned(const struct loader *ld, struct slot *sl, size_t i,
 	return MLOPS_OK;
 }
 
+/* The unnamed last column, left out if empty, holds something. */
+static int unnamed_holds(const struct loader *ld,
+			 const struct csv_record *rec, struct mlops_err *err)
+{
+	size_t c = ld->empty_tail - 1, len = rec->lens[c];
+	int n = len > MSG_VALUE_MAX ? MSG_VALUE_MAX : (int)len;
+
+	return err_set(err, MLOPS_EINPUT, "'%s' line %lu, column %zu: the "
+		       "unnamed last column holds '%.*s%s'; name it in the "
+		       "header, or leave it out with --exclude ''", ld->name,
+		       rec->line, c + 1, n, rec->fields[c],
+		       len > MSG_VALUE_MAX ? "..." : "");
+}
+
 /* Parse a chunk until its end or its first error. */
 static void parse_slot(const struct loader *ld, struct slot *sl)
 {
@@ -663,6 +729,10 @@ static void parse_slot(const struct loader *ld, struct slot *sl)
 				      "'%s' line %lu: expected %zu fields, "
 				      "found %zu", ld->name, rec.line,
 				      ld->n_header, rec.n_fields);
+			break;
+		}
+		if (ld->empty_tail && rec.lens[ld->empty_tail - 1]) {
+			ret = unnamed_holds(ld, &rec, &sl->err);
 			break;
 		}
 		if (i == sl->max_rows)
@@ -941,6 +1011,16 @@ static int read_rows(struct loader *ld, struct mlops_err *err)
 	int ret;
 
 	ld->per_batch = CHUNKS_PER_WORKER * ld->n_workers;
+	/*
+	 * A chunk's dictionaries take some tens of bytes per cell it holds
+	 * while its columns intern, which in a wide table with few rows
+	 * they never stop doing: hold fewer, smaller chunks at once.
+	 */
+	if (ld->n_cols > WIDE_COLS) {
+		ld->per_batch = ld->n_workers;
+		if (ld->chunk_bytes > WIDE_CHUNK_BYTES)
+			ld->chunk_bytes = WIDE_CHUNK_BYTES;
+	}
 	batch_init(ld, cur);
 	batch_init(ld, next);
 	read_batch(ld, cur, 1);
@@ -1050,7 +1130,8 @@ int dataset_load(const char *path, const struct dataset_opts *opts,
 
 	*out = NULL;
 	memset(&ld, 0, sizeof(ld));
-	if ((ret = csv_open(path, &ld.csv, err)))
+	if ((ret = csv_open(path, opts ? &opts->csv : NULL, &ld.csv,
+			    err)))
 		goto out;
 	ld.name = csv_name(ld.csv);
 	if ((ret = read_header(&ld, err)) ||
@@ -1071,6 +1152,7 @@ int dataset_load(const char *path, const struct dataset_opts *opts,
 		finish_column(&ld, &ld.cols[j], &ds->cols[j]);
 	ds->line = xreallocarray(ld.line, ld.n_rows, sizeof(*ld.line));
 	ld.line = NULL;
+	ds->ignored_column = ld.empty_tail;
 	*out = ds;
 out:
 	loader_release(&ld);

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "csv.h"
 #include "error.h"
 
 enum ds_type { DS_NUMERIC, DS_CATEGORICAL, DS_TIMESTAMP };
@@ -49,26 +50,37 @@ struct dataset {
 	size_t n_rows, n_cols;
 	struct ds_column *cols;
 	unsigned long *line;	/* n_rows: physical line of each row */
+	/* 1-based column of an unnamed last column that was empty on every
+	 * row and left out (the caller warns), or 0 */
+	size_t ignored_column;
 };
 
 struct dataset_opts {
+	/* How to read the file (delimiter, encoding); zero: defaults. */
+	struct csv_opts csv;
 	/* Columns forced categorical / numeric (a forced-numeric column
 	 * holding a non-number is MLOPS_EINPUT naming line and column). */
 	const char *const *categorical;
 	size_t n_categorical;
 	const char *const *numeric;
 	size_t n_numeric;
-	/* If non-NULL, load only these columns (others are skipped but the
-	 * row must still have the header's field count). Each must exist,
-	 * else MLOPS_EINPUT "'FILE': no column 'X'".  So must each name in
-	 * `categorical` and `numeric`; one in both is MLOPS_EUSAGE.  Loaded
-	 * columns keep the file's order: look them up with dataset_find(). */
+	/* The column to predict, or NULL: it must be in the header once
+	 * ("(--target)"), is always loaded and cannot be excluded. */
+	const char *target;
+	/* If non-NULL, load only these columns and the target (others are
+	 * skipped but the row must still have the header's field count).
+	 * Each named column must be in the header, else MLOPS_EINPUT in
+	 * csv_find_column()'s words naming the option (--features here,
+	 * --categorical, --numeric, --exclude), which also refuses a name
+	 * that occurs twice.  One in both `categorical` and `numeric` is
+	 * MLOPS_EUSAGE.  Loaded columns keep the file's order: look them up
+	 * with dataset_find(). */
 	const char *const *only;
 	size_t n_only;
-	/* Columns not loaded at all (--exclude): their fields are neither
-	 * stored nor typed.  Each must exist, as with `only`. */
-	const char *const *skip;
-	size_t n_skip;
+	/* Columns left out entirely: never parsed, typed or stored.  The
+	 * name "" stands for the unnamed columns (empty header names). */
+	const char *const *exclude;
+	size_t n_exclude;
 	/* More tokens read as missing, besides csv_is_missing()'s
 	 * (--na-values); compared after trimming spaces. */
 	const char *const *na_values;
@@ -92,9 +104,12 @@ struct dataset_opts {
 /*
  * Load `path` ("-" = stdin, compressed input detected).  On success *out
  * owns the dataset (dataset_free()).  Errors: MLOPS_EIO (cannot open or
- * read), MLOPS_EINPUT (no header, duplicate or empty column name, a row
- * with the wrong field count "'F' line L: expected N fields, found M",
- * malformed quoting, no data rows).  `opts` may be NULL.
+ * read), MLOPS_EINPUT (no header; a column named by an option missing;
+ * a loaded column whose name occurs twice; an unnamed column loaded,
+ * but for a last one that is empty on every row, which is left out
+ * and reported in ignored_column; a row with the wrong field count
+ * "'F' line L: expected N fields, found M"; malformed quoting, NUL
+ * bytes, invalid UTF-8; no data rows).  `opts` may be NULL.
  */
 int dataset_load(const char *path, const struct dataset_opts *opts,
 		 struct dataset **out, struct mlops_err *err);

@@ -4,6 +4,11 @@
  * The exit codes are DESIGN.md's "Exit status" table; man/mlops.1 mirrors
  * it.  Nothing here prints except err_bug(), which is for broken
  * invariants only.
+ *
+ * Every message is one line of valid UTF-8, whatever it quotes: control
+ * characters are escaped as C does (\n, \t, \x01) and bytes that are
+ * not UTF-8 as \xHH, here where every message is made, so no caller
+ * needs to think of a field holding a newline.
  */
 
 #include <stdarg.h>
@@ -12,6 +17,77 @@
 #include <string.h>
 
 #include "error.h"
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t need, k;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 1;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 2;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 3;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n <= need || s[1] < lo || s[1] > hi)
+		return 0;
+	for (k = 2; k <= need; k++)
+		if (s[k] < 0x80 || s[k] > 0xbf)
+			return 0;
+	return need + 1;
+}
+
+/* Rewrite msg as one line of valid UTF-8 (see the top of the file). */
+static void escape(char *msg)
+{
+	char out[MLOPS_ERR_MAX];
+	const unsigned char *s = (const unsigned char *)msg;
+	size_t n = strlen(msg), i = 0, o = 0, k;
+	const char *esc;
+	char hex[5];
+
+	while (i < n) {
+		esc = NULL;
+		k = 1;
+		if (s[i] == '\n')
+			esc = "\\n";
+		else if (s[i] == '\r')
+			esc = "\\r";
+		else if (s[i] == '\t')
+			esc = "\\t";
+		else if (s[i] < 0x20 || s[i] == 0x7f ||
+			 (s[i] >= 0x80 && !(k = utf8_len(s + i, n - i)))) {
+			snprintf(hex, sizeof(hex), "\\x%02x", s[i]);
+			esc = hex;
+			k = 1;
+		}
+		if (esc) {
+			if (o + strlen(esc) >= sizeof(out))
+				break;
+			memcpy(out + o, esc, strlen(esc));
+			o += strlen(esc);
+		} else {
+			if (o + k >= sizeof(out))
+				break;
+			memcpy(out + o, s + i, k);
+			o += k;
+		}
+		i += k;
+	}
+	out[o] = '\0';
+	memcpy(msg, out, o + 1);
+}
 
 int err_set(struct mlops_err *err, int code, const char *fmt, ...)
 {
@@ -23,6 +99,7 @@ int err_set(struct mlops_err *err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	escape(err->msg);
 	return code;
 }
 
@@ -41,6 +118,7 @@ int err_prefix(struct mlops_err *err, const char *fmt, ...)
 	if (snprintf(err->msg, sizeof(err->msg), "%.500s: %.500s", prefix,
 		     old) < 0)
 		err->msg[0] = '\0';
+	escape(err->msg);
 	return err->code;
 }
 

@@ -387,6 +387,7 @@ static int recount_reference(const struct model *m, const char *path,
 	so.no_hash = 1;
 	so.na_values = o->na_values;
 	so.n_na_values = o->n_na_values;
+	so.csv = o->csv;
 	drift_set_init(&set, m, ref->features, &ref->pred);
 	ret = stream_set(m, path, &so, &set, 0, &rows, NULL, err);
 	if (!ret) {
@@ -419,6 +420,7 @@ static int build_reference(const struct model *m, const char *path,
 	so.no_hash = 1;
 	so.na_values = o->na_values;
 	so.n_na_values = o->n_na_values;
+	so.csv = o->csv;
 	if ((ret = score_stream_open(m, path, &so, &ss, err)))
 		return ret;
 	/* Bare references: moments only for numbers, the levels for categories. */
@@ -639,6 +641,7 @@ int monitor_drift_file(const struct model *m, const struct monitor_opts *o,
 		drift_set_keep(&cur, REF_SAMPLE);
 	so.na_values = o->na_values;
 	so.n_na_values = o->n_na_values;
+	so.csv = o->csv;
 	if ((ret = stream_set(m, o->input, &so, &cur, o->progress, &r->rows,
 			      r->input_sha256, err)))
 		goto out;

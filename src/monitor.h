@@ -10,6 +10,7 @@
  */
 
 #include <stdint.h>
+#include "csv.h"
 #include "drift.h"
 #include "error.h"
 #include "model.h"
@@ -24,6 +25,7 @@ struct monitor_opts {
 	/* Extra missing-value tokens for both files (besides the model's). */
 	const char *const *na_values;
 	size_t n_na_values;
+	struct csv_opts csv;	/* how to read both files; zero: defaults */
 };
 
 struct monitor_result {

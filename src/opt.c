@@ -85,7 +85,8 @@ static int set_value(const struct opt *o, const char *arg,
 
 			if (comma)
 				*comma = '\0';
-			if (*p)
+			/* '' alone names the empty name (--exclude ''). */
+			if (*p || !*arg)
 				list_push(o->value, p);
 			if (!comma)
 				break;

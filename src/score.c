@@ -491,16 +491,16 @@ int score_stream_open(const struct model *m, const char *path,
 {
 	struct score_stream *ss = xcalloc(1, sizeof(*ss));
 	struct csv_record rec;
-	size_t i;
+	size_t i, col;
 	int ret, eof = 0;
 
 	ss->m = m;
 	matrix_single_threaded();
 	if (opts && opts->shard_count > 1)
-		ret = csv_open_shard(path, opts->shard_index, opts->shard_count,
-				     &ss->csv, err);
+		ret = csv_open_shard(path, &opts->csv, opts->shard_index,
+				     opts->shard_count, &ss->csv, err);
 	else
-		ret = csv_open(path, &ss->csv, err);
+		ret = csv_open(path, opts ? &opts->csv : NULL, &ss->csv, err);
 	if (ret)
 		goto fail;
 	if (opts && opts->no_hash)
@@ -516,6 +516,16 @@ int score_stream_open(const struct model *m, const char *path,
 	ss->header = xcalloc(rec.n_fields + 1, sizeof(char *));
 	for (i = 0; i < rec.n_fields; i++)
 		ss->header[i] = xstrndup(rec.fields[i], rec.lens[i]);
+	/* Each feature's column, there once, or the closest name offered
+	 * (a timestamp's parts all come from their source column). */
+	for (i = 0; i < m->n_features; i++) {
+		const struct feature *f = &m->features[i];
+
+		if ((ret = score_stream_lookup(ss, f->source ? f->source :
+					       f->name, "a feature of the model",
+					       &col, err)))
+			goto fail;
+	}
 	if ((ret = scorer_create(m, &rec, csv_name(ss->csv),
 				 opts ? opts->na_values : NULL,
 				 opts ? opts->n_na_values : 0, &ss->scorer,
@@ -579,6 +589,13 @@ long score_stream_find(const struct score_stream *ss, const char *name)
 		if (!strcmp(ss->header[i], name))
 			return (long)i;
 	return -1;
+}
+
+int score_stream_lookup(const struct score_stream *ss, const char *name,
+			const char *why, size_t *index, struct mlops_err *err)
+{
+	return csv_find_column(csv_name(ss->csv), ss->header, ss->n_header,
+			       csv_delimiter(ss->csv), name, why, index, err);
 }
 
 size_t score_stream_slots(const struct score_stream *ss)

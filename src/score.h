@@ -95,6 +95,7 @@ struct score_stream_opts {
 	unsigned shard_index, shard_count;	/* count <= 1: whole input */
 	size_t threads;				/* 0: online CPUs */
 	int no_hash;		/* score_stream_sha256() is not wanted */
+	struct csv_opts csv;	/* how to read the file; zero: defaults */
 	/* Tokens read as missing besides the default set and the model's
 	 * na_values (--na-values at scoring). */
 	const char *const *na_values;
@@ -115,6 +116,14 @@ size_t score_stream_n_columns(const struct score_stream *ss);
 const char *score_stream_column(const struct score_stream *ss, size_t i);
 /* Index of a header column by name, or -1. */
 long score_stream_find(const struct score_stream *ss, const char *name);
+/*
+ * The column `name` that `why` ("--keep") wants: MLOPS_OK and *index,
+ * or csv_find_column()'s MLOPS_EINPUT when it is missing (with the
+ * closest name) or in the header twice.
+ */
+int score_stream_lookup(const struct score_stream *ss, const char *name,
+			const char *why, size_t *index,
+			struct mlops_err *err);
 
 /* Whether a field is missing by the stream's rules (see the options). */
 int score_stream_is_missing(const struct score_stream *ss, const char *s,

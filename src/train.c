@@ -627,6 +627,8 @@ static void reuse_columns(struct dataset *ds, struct design *d, size_t *rows,
  * (NEWTON_MAX_DIM unknowns) and L-BFGS beyond, both on the same pass.
  */
 #define CHUNK_ROWS (16 * BLOCK_ROWS)
+/* Doubles of chunk partials held at once (256 MiB), unless one is more. */
+#define PASS_MAX_DOUBLES ((size_t)32 << 20)
 #define NEWTON_MAX_DIM 400
 #define LBFGS_MEMORY 10
 /* Newton skips the Hessian of a trial point when the gradient is within
@@ -1025,6 +1027,11 @@ static int run_pass(struct fit *ft, enum pass_kind kind, const double *w,
 	size_t batch = 2 * ft->n_workers, c, j;
 	int ret = 0;
 
+	/* Partials of wide Gram matrices: fewer at a time, same sums. */
+	if (batch > 1 && batch * out_len > PASS_MAX_DOUBLES)
+		batch = out_len < PASS_MAX_DOUBLES ?
+			PASS_MAX_DOUBLES / out_len : 1;
+
 	ft->kind = kind;
 	ft->w = w;
 	ft->want_h = want_h;
@@ -1053,7 +1060,7 @@ static int logistic_eval(struct fit *ft, const double *w, double *f,
 			 double *g, double *h, struct mlops_err *err)
 {
 	size_t p = ft->p, j;
-	double *sum = xmallocarray(1 + p + p * p, sizeof(double));
+	double *sum = xmallocarray(1 + p + (h ? p * p : 0), sizeof(double));
 	int ret;
 
 	if ((ret = run_pass(ft, PASS_LOGISTIC, w, h != NULL,
@@ -1808,11 +1815,7 @@ static int pick_features(struct dataset *ds, const struct train_opts *o,
 	for (i = 0; i < n_ds; i++)
 		cap += ds->cols[i].type == DS_TIMESTAMP ? CELL_N_PARTS : 1;
 	*cols = xcalloc(cap + 1, sizeof(size_t));
-	for (i = 0; i < o->n_exclude; i++)
-		if (dataset_find(ds, o->exclude[i]) < 0)
-			return err_set(err, MLOPS_EUSAGE,
-				       "--exclude: '%s' has no column '%s'",
-				       ds->name, o->exclude[i]);
+	/* dataset_load() checked the names and left excluded columns out. */
 	if (o->features) {
 		for (i = 0; i < o->n_features; i++) {
 			c = dataset_find(ds, o->features[i]);
@@ -2208,7 +2211,7 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 	size_t i, j, *train_rows, *hold_rows, width;
 	uint32_t *cls = NULL;
 	double *yv = NULL, *w = NULL, *pred = NULL, *pred_train, sw[1024];
-	int target, ret, algo = o->algo;
+	int target, ret, algo = o->algo, lsq;
 
 	memset(rep, 0, sizeof(*rep));
 	d.m = m;
@@ -2347,9 +2350,32 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 		m->n_inputs += f->kind == FEATURE_NUMERIC ?
 			       1 + (f->indicator != 0) : f->n_levels;
 	}
+	/*
+	 * Memory grows with the square of the inputs (Gram matrix) or with
+	 * inputs times classes (L-BFGS history): refuse before allocating.
+	 */
+	m->n_outputs = m->task == TASK_MULTICLASS ? m->n_classes : 1;
+	lsq = algo != TRAIN_LOGISTIC && algo != TRAIN_SOFTMAX;
+	if (m->n_inputs > (lsq ? TRAIN_MAX_INPUTS_LSQ : TRAIN_MAX_INPUTS)) {
+		ret = err_set(err, MLOPS_EINPUT, "'%s': %zu model inputs (one "
+			      "per number, one per category level), more "
+			      "than the limit of %d%s; leave columns out with "
+			      "--exclude or --features", ds->name,
+			      m->n_inputs, lsq ? TRAIN_MAX_INPUTS_LSQ :
+			      TRAIN_MAX_INPUTS, lsq ? " for linear and ridge "
+			      "regression" : "");
+		goto out;
+	}
+	if ((m->n_inputs + 1) * m->n_outputs > TRAIN_MAX_COEFS) {
+		ret = err_set(err, MLOPS_EINPUT, "'%s': %zu classes of '%s' "
+			      "times %zu model inputs make more than %d "
+			      "coefficients; leave columns out with --exclude "
+			      "or --features", ds->name, m->n_outputs,
+			      o->target, m->n_inputs, TRAIN_MAX_COEFS);
+		goto out;
+	}
 
 	/* Solve on the training rows. */
-	m->n_outputs = m->task == TASK_MULTICLASS ? m->n_classes : 1;
 	m->l2 = algo == TRAIN_RIDGE ? o->alpha :
 		algo == TRAIN_LINEAR ? 0 : o->C;
 	m->tol = o->tol;
@@ -2386,7 +2412,10 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 		ft.scr[i].block2 = xmallocarray(BLOCK_ROWS * ft.p, sizeof(double));
 		ft.scr[i].z = xmallocarray(BLOCK_ROWS * ft.K, sizeof(double));
 		ft.scr[i].view = xcalloc(ft.p, sizeof(*ft.scr[i].view));
-		ft.scr[i].hk = xmallocarray(ft.p * ft.p, sizeof(double));
+		/* Only Newton's softmax Hessian needs it. */
+		if (ft.K * ft.p <= NEWTON_MAX_DIM)
+			ft.scr[i].hk = xmallocarray(ft.p * ft.p,
+						    sizeof(double));
 	}
 	w = xcalloc(ft.K * ft.p, sizeof(double));
 	/* Predictions: the holdout's, then the training rows'. */

@@ -95,14 +95,24 @@ struct train_report {
 void train_report_release(struct train_report *r);
 
 /*
+ * Limits, checked before the solver allocates: model inputs (a Gram or
+ * Hessian matrix is their square) and coefficients (inputs + 1 times the
+ * classes of a softmax: the L-BFGS history holds 20 such vectors).
+ */
+#define TRAIN_MAX_INPUTS 4096
+#define TRAIN_MAX_INPUTS_LSQ 2048	/* linear and ridge: a Cholesky of it */
+#define TRAIN_MAX_COEFS (1 << 20)
+
+/*
  * Fit.  On success *out owns the model.  MLOPS_EUSAGE for bad options
  * (unknown column, target among the features, algorithm unfit for the
  * target), MLOPS_EINPUT for data that cannot be fitted (one class only,
  * no rows, a timestamp target, numbers so large that their mean or
- * spread or a prediction overflows: the message names the column),
- * MLOPS_ENUMERIC when the solver fails outright.  A timestamp column
- * becomes the numeric features of dataset_timestamp_parts() (appended
- * to ds).  Hitting
+ * spread or a prediction overflows: the message names the column, more
+ * than TRAIN_MAX_INPUTS model inputs (TRAIN_MAX_INPUTS_LSQ for linear
+ * and ridge) or TRAIN_MAX_COEFS coefficients), MLOPS_ENUMERIC when the
+ * solver fails outright.  A timestamp column becomes the numeric
+ * features of dataset_timestamp_parts() (appended to ds).  Hitting
  * max_iter is not an error: the model records converged = 0.
  */
 int train_fit(struct dataset *ds, const struct train_opts *o,

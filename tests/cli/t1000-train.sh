@@ -106,8 +106,8 @@ test_expect_success 'a missing input file exits 1 with one line naming it' '
 	test_grep "nope.csv" err
 '
 
-test_expect_success 'an unknown target is a usage error (2)' '
-	test_expect_code 2 "$MLOPS" train --data bin.csv --target nope 2>err &&
+test_expect_success 'an unknown target is bad input (5), with the closest name' '
+	test_expect_code 5 "$MLOPS" train --data bin.csv --target nope 2>err &&
 	test_one_line err &&
 	test_grep "nope" err
 '

@@ -68,7 +68,7 @@ static char *dump(const char *path)
 	size_t cap = 0, n = 0, i, need;
 	int eof, ret;
 
-	if ((ret = csv_open(path, &r, &err)))
+	if ((ret = csv_open(path, NULL, &r, &err)))
 		return xasprintf("ERR %d: %s", ret, err.msg);
 	XGROW(out, cap, 1);
 	out[0] = '\0';
@@ -200,7 +200,7 @@ static void test_gzip(void)
 
 	bytes = slurp(gz, &len);
 	sha256_hex(bytes, len, want_hex);
-	if (!csv_open(gz, &r, &err)) {
+	if (!csv_open(gz, NULL, &r, &err)) {
 		while (!csv_next(r, &rec, &eof, &err) && !eof)
 			n++;
 		csv_sha256_hex(r, hex);
@@ -255,7 +255,7 @@ static void test_big(void)
 	}
 	write_file(path, data, n);
 	sha256_hex(data, n, want);
-	if ((ret = csv_open(path, &r, &err))) {
+	if ((ret = csv_open(path, NULL, &r, &err))) {
 		ok(0, "open big: %s", err.msg);
 		return;
 	}
@@ -502,7 +502,7 @@ static void random_csv(struct buf *b, size_t size, int flat)
 						   sizeof(texts[0]))];
 				buf_add(b, f, strlen(f));
 			} else if (k == 16 && rng() % 8 == 0) {
-				buf_add(b, "n\0l", 3);
+				buf_add(b, "n\1l", 3);
 			} else {
 				do
 					f = quoted[rng() % n_quoted];
@@ -539,7 +539,7 @@ static void test_chunks(void)
 		write_file(path, data.s, data.len);
 		sha256_hex(data.s, data.len, want_hex);
 		want.len = 0;
-		if (csv_open(path, &r, &err))
+		if (csv_open(path, NULL, &r, &err))
 			BUG("open");
 		dump_next(r, &want, 1);
 		csv_close(r);
@@ -550,7 +550,7 @@ static void test_chunks(void)
 				continue;
 			n_files++;
 			got.len = 0;
-			if (csv_open(path, &r, &err))
+			if (csv_open(path, NULL, &r, &err))
 				BUG("open");
 			dump_chunks(r, &got, targets[t], 1, &n_chunks, &n_bad);
 			csv_sha256_hex(r, hex);
@@ -582,6 +582,123 @@ static void test_chunks(void)
 	free(path);
 }
 
+/*
+ * Another delimiter: a random comma file with every comma turned into d
+ * (its commas are delimiters or inside quoted fields, so the structure
+ * stays) reads, by csv_next() and by chunks, to the comma file's records
+ * with the same change in their fields.
+ */
+static void test_delimiters(void)
+{
+	static const char delims[] = { ';', '\t', '|' };
+	static const size_t targets[] = { 0, 100, 4096 };
+	char *path = tmp_path("delim.csv");
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct buf data = { 0 }, want = { 0 }, got = { 0 };
+	struct csv_opts o = { ',', CSV_UTF8 };
+	struct csv_reader *r;
+	long n_files = 0, n_diff = 0, n_bad = 0, n_chunks = 0;
+	size_t d, t, i;
+	int k;
+
+	for (d = 0; d < sizeof(delims); d++) {
+		for (k = 0; k < 20; k++) {
+			random_csv(&data, 1 + rng() % 3000, 0);
+			write_file(path, data.s, data.len);
+			want.len = 0;
+			if (csv_open(path, NULL, &r, &err))
+				BUG("open");
+			dump_next(r, &want, 1);
+			csv_close(r);
+			for (i = 0; i < want.len; i++)
+				if (want.s[i] == ',')
+					want.s[i] = delims[d];
+			for (i = 0; i < data.len; i++)
+				if (data.s[i] == ',')
+					data.s[i] = delims[d];
+			write_file(path, data.s, data.len);
+			o.delimiter = delims[d];
+			for (t = 0; t <= sizeof(targets) / sizeof(targets[0]);
+			     t++) {
+				n_files++;
+				got.len = 0;
+				if (csv_open(path, &o, &r, &err))
+					BUG("open");
+				if (t == 0)
+					dump_next(r, &got, 1);
+				else
+					dump_chunks(r, &got, targets[t - 1], 1,
+						    &n_chunks, &n_bad);
+				csv_close(r);
+				if (got.len != want.len ||
+				    memcmp(got.s, want.s, got.len))
+					n_diff++;
+			}
+		}
+	}
+	is_int(n_diff + n_bad, 0, "';', tab and '|' read like commas, by "
+	       "csv_next and chunks (%ld reads)", n_files);
+	free(data.s);
+	free(want.s);
+	free(got.s);
+	free(path);
+}
+
+/* What the reader refuses, and what --encoding latin1 makes of bytes. */
+static void test_encoding(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "a\n\xf0\x9f\x98\x80\n", "1:a\n2:\xf0\x9f\x98\x80\n" },
+		{ "a\n\xc0\xaf\n", "ERR 9: 'P' line 2, column 1: invalid "
+		  "UTF-8 (byte 0xc0); if the file is Latin-1 or Windows-1252, "
+		  "read it with --encoding latin1" },
+		{ "a\n\xed\xa0\x80\n", "ERR 9: 'P' line 2, column 1: invalid "
+		  "UTF-8 (byte 0xed); if the file is Latin-1 or Windows-1252, "
+		  "read it with --encoding latin1" },
+		{ "a,b\nx,\xf4\x90\x80\x80\n", "ERR 9: 'P' line 2, column 2: "
+		  "invalid UTF-8 (byte 0xf4); if the file is Latin-1 or "
+		  "Windows-1252, read it with --encoding latin1" },
+		{ "a,b\n\"x\ny\",\"\xe2\x82\"\n", "ERR 9: 'P' line 3, column 2: "
+		  "invalid UTF-8 (byte 0xe2); if the file is Latin-1 or "
+		  "Windows-1252, read it with --encoding latin1" },
+	};
+	char *path = tmp_path("enc.csv"), *got, *want;
+	struct csv_opts latin = { ',', CSV_LATIN1 };
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct csv_reader *r;
+	struct csv_record rec;
+	size_t i;
+	int eof;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_file(path, cases[i].in, strlen(cases[i].in));
+		got = dump(path);
+		want = xasprintf("%s", cases[i].want);
+		if (!strncmp(want, "ERR", 3)) {
+			free(want);
+			want = xasprintf("ERR 9: '%s'%s", path,
+					 strchr(cases[i].want, '\'') + 3);
+		}
+		is_str(got, want, "utf-8 case %zu", i);
+		free(got);
+		free(want);
+	}
+	write_file(path, "\xe9,\x80\x81\x9f\xff\n", 7);
+	if (csv_open(path, &latin, &r, &err) ||
+	    csv_next(r, &rec, &eof, &err) || eof || rec.n_fields != 2) {
+		ok(0, "latin1: %s", err.msg);
+	} else {
+		is_str(rec.fields[0], "\xc3\xa9", "latin1: 0xe9 is U+00E9");
+		is_str(rec.fields[1], "\xe2\x82\xac\xc2\x81\xc5\xb8\xc3\xbf",
+		       "latin1: 0x80 0x81 0x9f 0xff are U+20AC U+0081 U+0178 "
+		       "U+00FF");
+	}
+	csv_close(r);
+	free(path);
+}
+
 /* Read `path` by csv_next() and chunks; both dumps must be `want`. */
 static void check_both(const char *name, const char *path, size_t target,
 		       const char *want)
@@ -592,14 +709,14 @@ static void check_both(const char *name, const char *path, size_t target,
 	long n_chunks = 0, n_bad = 0;
 
 	XGROW(got.s, got.cap, 1);
-	if (csv_open(path, &r, &err))
+	if (csv_open(path, NULL, &r, &err))
 		BUG("open");
 	dump_next(r, &got, 1);
 	csv_close(r);
 	is_str(got.s, want, "%s: csv_next", name);
 	got.len = 0;
 	got.s[0] = '\0';
-	if (csv_open(path, &r, &err))
+	if (csv_open(path, NULL, &r, &err))
 		BUG("open");
 	dump_chunks(r, &got, target, 1, &n_chunks, &n_bad);
 	csv_close(r);
@@ -630,7 +747,7 @@ static void test_chunk_numbers(void)
 	size_t i;
 
 	write_file(path, text, sizeof(text) - 1);
-	if (csv_open(path, &r, &err) || csv_next(r, &rec, &eof, &err) ||
+	if (csv_open(path, NULL, &r, &err) || csv_next(r, &rec, &eof, &err) ||
 	    csv_read_chunk(r, &c, 1 << 20, &eof, &err))
 		BUG("read");
 	ok(rec.num == NULL, "csv_next() lends no numbers");
@@ -686,7 +803,7 @@ static void test_chunk_errors(void)
 
 	/* The parser goes on after a bad record. */
 	write_file(path, "a,b\n\"x\"y,\"p\nq\"\n3,4\n", 19);
-	if (csv_open(path, &r, &err))
+	if (csv_open(path, NULL, &r, &err))
 		BUG("open");
 	csv_next(r, &rec, &eof, &err);
 	ret = csv_read_chunk(r, &c, 1 << 20, &eof, &err);
@@ -710,7 +827,7 @@ static void test_chunk_errors(void)
 		buf_addf(&big, "%zu\n", i);
 	buf_add(&big, "\"open\n", 6);
 	write_file(path, big.s, big.len);
-	if (csv_open(path, &r, &err))
+	if (csv_open(path, NULL, &r, &err))
 		BUG("open");
 	csv_next(r, &rec, &eof, &err);
 	i = 0;
@@ -746,7 +863,7 @@ static void dump_shards(const char *path, unsigned n, size_t target,
 
 	b->len = 0;
 	for (i = 0; i < n; i++) {
-		if ((ret = csv_open_shard(path, i, n, &r, &err))) {
+		if ((ret = csv_open_shard(path, NULL, i, n, &r, &err))) {
 			buf_addf(b, "ERR %d: %s\n", ret, err.msg);
 			return;
 		}
@@ -791,7 +908,7 @@ static void test_shards(void)
 		random_csv(&data, k < 20 ? 1 + rng() % 3000 : 3u << 20, 1);
 		write_file(path, data.s, data.len);
 		whole.len = 0;
-		if (csv_open(path, &r, &err))
+		if (csv_open(path, NULL, &r, &err))
 			BUG("open");
 		dump_next(r, &whole, 0);
 		csv_close(r);
@@ -819,7 +936,7 @@ static void test_shards(void)
 
 	/* Byte offsets in shard mode's messages; line 0. */
 	write_file(path, "id,v\n1,2\n\"x\"y,3\n4,5\n", 20);
-	ret = csv_open_shard(path, 0, 1, &r, &err);
+	ret = csv_open_shard(path, NULL, 0, 1, &r, &err);
 	ret = ret ? ret : csv_next(r, &rec, &eof, &err);
 	ok(!ret && rec.line == 1 && rec.offset == 0 && rec.n_fields == 2,
 	   "shard: header first, with its line");
@@ -833,7 +950,7 @@ static void test_shards(void)
 	   "shard: csv_next says byte OFFSET: %s", err.msg);
 	csv_close(r);
 	got.len = 0;
-	if (csv_open_shard(path, 0, 1, &r, &err))
+	if (csv_open_shard(path, NULL, 0, 1, &r, &err))
 		BUG("open");
 	dump_chunks(r, &got, 1 << 20, 0, &n_runs, &n_bad);
 	csv_close(r);
@@ -849,13 +966,13 @@ static void test_shards(void)
 	want = xasprintf("'%s': shard 1/2 starts inside a quoted field "
 			 "(records with embedded newlines cannot be sharded "
 			 "by bytes)", path);
-	ret = csv_open_shard(path, 1, 2, &r, &err);
+	ret = csv_open_shard(path, NULL, 1, 2, &r, &err);
 	ret = ret ? ret : csv_next(r, &rec, &eof, &err);
 	ret = ret ? ret : csv_next(r, &rec, &eof, &err);
 	ok(ret == MLOPS_EINPUT && !strcmp(err.msg, want),
 	   "shard inside a quoted field fails in csv_next: %s", err.msg);
 	csv_close(r);
-	ret = csv_open_shard(path, 1, 2, &r, &err);
+	ret = csv_open_shard(path, NULL, 1, 2, &r, &err);
 	ret = ret ? ret : csv_next(r, &rec, &eof, &err);
 	ret = ret ? ret : csv_read_chunk(r, &c, 1 << 20, &eof, &err);
 	ok(ret == MLOPS_EINPUT && !strcmp(err.msg, want),
@@ -864,15 +981,15 @@ static void test_shards(void)
 	csv_chunk_release(&c);
 	free(want);
 
-	ret = csv_open_shard("-", 0, 2, &r, &err);
+	ret = csv_open_shard("-", NULL, 0, 2, &r, &err);
 	ok(ret == MLOPS_EUSAGE && !r && !strcmp(err.msg, "--shard needs a "
 	   "plain file, not compressed input or stdin"), "shard of stdin: %s",
 	   err.msg);
-	ok(csv_open_shard(path, 2, 2, &r, &err) == MLOPS_EUSAGE,
+	ok(csv_open_shard(path, NULL, 2, 2, &r, &err) == MLOPS_EUSAGE,
 	   "shard index out of range");
 	cmd = xasprintf("gzip -c '%s' > '%s'", path, gz);
 	if (system(cmd) == 0) {
-		ret = csv_open_shard(gz, 0, 2, &r, &err);
+		ret = csv_open_shard(gz, NULL, 0, 2, &r, &err);
 		ok(ret == MLOPS_EUSAGE && strstr(err.msg, "compressed"),
 		   "shard of gzip input: %s", err.msg);
 	}
@@ -1311,6 +1428,8 @@ int main(void)
 	test_chunks();
 	test_chunk_numbers();
 	test_chunk_errors();
+	test_delimiters();
+	test_encoding();
 	test_shards();
 	test_parse_double();
 	test_missing();

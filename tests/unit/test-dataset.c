@@ -131,8 +131,8 @@ static void test_forced(void)
 	o.n_numeric = 1;
 	load_fails("forced numeric holding text",
 		   "zip,v\n1,2\n\n2,\"3\nx\"\n", &o, MLOPS_EINPUT,
-		   " line 4, column 2 ('v'): '3\nx' is not a number (read it "
-		   "as missing with --na-values '3\nx')");
+		   " line 4, column 2 ('v'): '3\\nx' is not a number (read it "
+		   "as missing with --na-values '3\\nx')");
 	load_fails("forced numeric holding text, plain",
 		   "zip,v\n1,2\n2,abc\n", &o, MLOPS_EINPUT,
 		   " line 3, column 2 ('v'): 'abc' is not a number (read it "
@@ -207,10 +207,20 @@ static void test_errors(void)
 		   "a,b\n\"x\ny\",2\n1\n", NULL,
 		   MLOPS_EINPUT, " line 4: expected 2 fields, found 1");
 	load_fails("empty column name", "a,,c\n1,2,3\n", NULL, MLOPS_EINPUT,
-		   " line 1, column 2: empty column name in header");
+		   " line 1, column 2: unnamed column (empty name in the "
+		   "header); name it, or leave it out with --exclude ''");
 	load_fails("duplicate column name", "a,b,a\n1,2,3\n", NULL,
 		   MLOPS_EINPUT,
-		   " line 1: duplicate column name 'a' (columns 1 and 3)");
+		   ": column 'a' occurs twice in the header (columns 1 and "
+		   "3); rename one, or leave both out with --exclude 'a'");
+	load_fails("unnamed last column holding data",
+		   "a,b,\n1,2,\n3,4,x\n", NULL, MLOPS_EINPUT,
+		   " line 3, column 3: the unnamed last column holds 'x'; "
+		   "name it in the header, or leave it out with --exclude ''");
+	load_fails("invalid UTF-8", "a,b\n1,2\n3,x\xff\n", NULL,
+		   MLOPS_EINPUT, " line 3, column 2: invalid UTF-8 (byte "
+		   "0xff); if the file is Latin-1 or Windows-1252, read it "
+		   "with --encoding latin1");
 	load_fails("no data rows", "a,b\n\n", NULL, MLOPS_EINPUT,
 		   ": no data rows");
 	load_fails("empty file", "", NULL, MLOPS_EINPUT,
@@ -222,7 +232,7 @@ static void test_errors(void)
 	o.only = only;
 	o.n_only = 2;
 	load_fails("only: unknown column", "a,b\n1,2\n", &o, MLOPS_EINPUT,
-		   ": no column 'zz'");
+		   ": no column 'zz' (--features)");
 }
 
 static void test_only_and_gzip(void)
@@ -639,11 +649,11 @@ static void test_many_levels(void)
 	dataset_free(ds);
 }
 
-/* Types by rule: timestamps, --na-values, skipped columns, identifiers. */
+/* Types by rule: timestamps, --na-values, excluded columns, identifiers. */
 static void test_type_rules(void)
 {
 	static const char *na[] = { "?", "-999" };
-	static const char *skip[] = { "junk" };
+	static const char *excl[] = { "junk" };
 	struct dataset_opts o = { 0 };
 	struct mlops_err err;
 	struct dataset *ds;
@@ -703,20 +713,20 @@ static void test_type_rules(void)
 	same_any_chunking("text after many timestamps", b.s, &o);
 	o.max_levels = 0;
 
-	/* Missing tokens, numeric ones too; a skipped column. */
+	/* Missing tokens, numeric ones too; an excluded column. */
 	o.na_values = na;
 	o.n_na_values = 2;
-	o.skip = skip;
-	o.n_skip = 1;
+	o.exclude = excl;
+	o.n_exclude = 1;
 	b.len = 0;
 	add(&b, "x,junk,y\n");
 	for (i = 0; i < 50; i++)
 		add(&b, "%s,\"%d,%d\",%d\n", i % 7 == 3 ? "?" : i % 7 == 5 ?
 		    "-999" : "1.5", i, i, i % 2);
 	ds = load_chunked(b.s, &o, 64, 2, &err);
-	if (ok(ds != NULL, "--na-values and skip load: %s", err.msg)) {
+	if (ok(ds != NULL, "--na-values and --exclude load: %s", err.msg)) {
 		ok(ds->n_cols == 2 && dataset_find(ds, "junk") < 0,
-		   "the skipped column is not loaded");
+		   "the excluded column is not loaded");
 		good = ds->cols[0].type == DS_NUMERIC;
 		for (i = 0; i < 50; i++)
 			good &= i % 7 == 3 || i % 7 == 5 ?
@@ -729,8 +739,8 @@ static void test_type_rules(void)
 	same_any_chunking("na values", b.s, &o);
 	o.na_values = NULL;
 	o.n_na_values = 0;
-	o.skip = NULL;
-	o.n_skip = 0;
+	o.exclude = NULL;
+	o.n_exclude = 0;
 
 	/* An identifier: a different text on every row. */
 	b.len = 0;
