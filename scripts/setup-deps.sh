@@ -9,7 +9,7 @@ set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libsqlite3-dev libgit2-dev libcjson-dev libopenblas-dev libarchive-dev
-mandoc sqlite3 git gzip zstd xz-utils"
+zlib1g-dev mandoc sqlite3 git gzip zstd xz-utils bzip2"
 
 die() {
 	printf 'setup-deps: %s\n' "$*" >&2
