@@ -309,7 +309,13 @@ static void print_report(const struct model *m, const char *model,
 	printf("\nverdict: %s: %zu of %zu features drifted, %zu data-quality signal%s (rule: drifted share >= %g, the predictions drifted, or any data-quality signal)%s\n",
 	       verdict ? "DRIFT" : "no drift", n_drift, nf, n_quality,
 	       n_quality == 1 ? "" : "s", share,
-	       pres->drifted ? "; the predictions drifted" : "");
+	       !pres->drifted ? "" : verdict ?
+	       "; the predictions drifted" :
+	       "; the predictions' drift stays within the bound over all the tests (see mlops-drift(1))");
+	for (j = 0; j < nf; j++)
+		if (res[j].time_axis)
+			printf("%s: a timestamp's place in time, reported but not counted in the verdict\n",
+			       m->features[j].name);
 }
 
 int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,

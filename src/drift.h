@@ -105,6 +105,9 @@ struct drift_result {
 	double unseen_share, ref_unseen_share;	/* categorical, else NAN */
 	double outside_share, ref_outside_share;	/* numeric, else NAN */
 	unsigned quality;	/* DRIFT_Q_* signals that fired */
+	int time_axis;		/* set by the caller: a timestamp's place in
+				 * time (COL.epoch_days), which moves by
+				 * design: reported, not in the verdict */
 };
 
 /* Start accumulating against `ref` (borrowed; must outlive acc). */
@@ -182,8 +185,12 @@ void drift_set_release(struct drift_set *s);
  */
 void drift_set_keep(struct drift_set *s, size_t cap);
 
-/* The dataset verdict: drifted features reach share (0 < share), or the
- * predictions drifted, or a data-quality signal fired. */
+/*
+ * The dataset verdict: drifted features reach `share` of the features
+ * (0 < share), or the predictions drifted with p below their threshold
+ * over n + 1 (Bonferroni; a distance method: its threshold), or a
+ * data-quality signal fired.  Features marked time_axis count nowhere.
+ */
 int drift_verdict(const struct drift_result *features, size_t n,
 		  const struct drift_result *pred, double share);
 

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cell.h"
 #include "drift.h"
 #include "model.h"
 #include "monitor.h"
@@ -603,6 +604,10 @@ static void run_tests(const struct model *m, const struct drift_set *set,
 	for (j = 0; j < nf; j++) {
 		drift_test(&set->features[j], o->method, o->threshold,
 			   &r->features[j]);
+		r->features[j].time_axis = m->features[j].source &&
+			m->features[j].part == CELL_EPOCH_DAYS;
+		if (r->features[j].time_axis)
+			continue;
 		r->n_drift += r->features[j].drifted;
 		r->n_quality += r->features[j].quality != 0;
 	}

@@ -182,4 +182,25 @@ test_expect_success 'score-batch run profiles round-trip: --runs gives what -i g
 	)
 '
 
+test_expect_success 'small batches like the training data: a test, not a biased distance' '
+	for n in 20 50 200; do
+		head -n $((n + 1)) same.csv >batch.csv &&
+		"$MLOPS" drift m.json -i batch.csv >out &&
+		test_grep "^  x1  *numeric  *ks " out &&
+		test_grep "^  c1  *categorical chi2 " out &&
+		test_grep "verdict: no drift" out || return 1
+	done
+'
+
+test_expect_success 'a timestamp'\''s place in time is reported, not counted' '
+	awk -v seed=5 -v year=2019 -f "$TEST_SRCDIR/cli/ts-data.awk" >ts-train.csv &&
+	awk -v seed=6 -v year=2020 -f "$TEST_SRCDIR/cli/ts-data.awk" >ts-next.csv &&
+	"$MLOPS" -q train --data ts-train.csv --target y -o ts.json &&
+	"$MLOPS" --json drift ts.json -i ts-next.csv --exit-zero >out &&
+	test_grep "\"column\":\"when.epoch_days\",[^}]*\"drift\":true" out &&
+	test_grep "\"drifted_features\":0,\"quality_signals\":0" out &&
+	"$MLOPS" drift ts.json -i ts-next.csv --exit-zero >out &&
+	test_grep "^when.epoch_days: a timestamp'\''s place in time, reported but not counted in the verdict" out
+'
+
 test_done
