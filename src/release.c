@@ -161,14 +161,14 @@ static int refused(struct repo *repo, const struct reg_version *v,
 	model_free(m);
 	switch (why) {
 	case SHORT_FAILED:
-		snprintf(what, sizeof(what), "no passing validation on record, "
-			 "which '%s' requires (its latest, run %lld, failed)",
-			 stage, latest);
+		snprintf(what, sizeof(what), "failed its latest validation "
+			 "(run %lld), and '%s' takes only the latest",
+			 latest, stage);
 		break;
 	case SHORT_NO_GATE:
-		snprintf(what, sizeof(what), "no gated validation on record, "
-			 "which '%s' requires (its latest, run %lld, applied no "
-			 "gate)", stage, latest);
+		snprintf(what, sizeof(what), "no gate in its latest validation "
+			 "(run %lld), and '%s' takes only the latest, with a "
+			 "gate", latest, stage);
 		break;
 	case SHORT_NOT_AGAINST:
 		snprintf(what, sizeof(what), "no validation against %s:%d, "

@@ -41,7 +41,7 @@ test_expect_success 'a validate with no gate does not unlock production' '
 	"$MLOPS" validate churn:1 --data d1.csv >/dev/null &&
 	id=$(last_run validate) &&
 	test_expect_code 3 "$MLOPS" promote churn:1 --to production 2>err &&
-	echo "mlops promote: churn:1 has no gated validation on record, which '\''production'\'' requires (its latest, run $id, applied no gate); run '\''mlops validate churn:1 --data FILE --min auc=V'\'' first, or use --force --reason TEXT" >expect &&
+	echo "mlops promote: churn:1 has no gate in its latest validation (run $id), and '\''production'\'' takes only the latest, with a gate; run '\''mlops validate churn:1 --data FILE --min auc=V'\'' first, or use --force --reason TEXT" >expect &&
 	test_cmp expect err &&
 	test_expect_code 3 "$MLOPS" promote churn:1 --to production --dry-run 2>err &&
 	test_one_line err
@@ -63,7 +63,7 @@ test_expect_success 'an older pass does not unlock after a newer failure' '
 		--min auc=0.9999 >/dev/null 2>&1 &&
 	id=$(last_run validate) &&
 	test_expect_code 3 "$MLOPS" promote churn:2 --to production 2>err &&
-	echo "mlops promote: churn:2 has no passing validation on record, which '\''production'\'' requires (its latest, run $id, failed); run '\''mlops validate churn:2 --data FILE --min auc=V'\'' first, or use --force --reason TEXT" >expect &&
+	echo "mlops promote: churn:2 has failed its latest validation (run $id), and '\''production'\'' takes only the latest; run '\''mlops validate churn:2 --data FILE --min auc=V'\'' first, or use --force --reason TEXT" >expect &&
 	test_cmp expect err &&
 	"$MLOPS" list churn >out &&
 	test_grep "^churn *1 .*production" out
