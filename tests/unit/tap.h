@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TAP_UNUSED __attribute__((unused))
@@ -83,6 +84,34 @@ TAP_UNUSED static int done_testing(void)
 {
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
+}
+
+/*
+ * The whole of the file at `path`, NUL-terminated (the caller frees it),
+ * its length in *len when len is non-NULL; NULL when it cannot be opened.
+ */
+static inline char *tap_slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, k;
+
+	if (!fp)
+		return NULL;
+	do {
+		if (cap - n < 65536 + 1) {
+			cap = 2 * cap + 65536 + 1;
+			if (!(buf = realloc(buf, cap)))
+				abort();
+		}
+		k = fread(buf + n, 1, cap - n - 1, fp);
+		n += k;
+	} while (k > 0);
+	fclose(fp);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
 }
 
 #endif

@@ -37,24 +37,6 @@ static void write_file(const char *path, const char *data, size_t len)
 	}
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, k;
-
-	if (!fp)
-		return NULL;
-	do {
-		XGROW(buf, cap, n + 65536);
-		k = fread(buf + n, 1, cap - n, fp);
-		n += k;
-	} while (k);
-	fclose(fp);
-	*len = n;
-	return buf;
-}
-
 /*
  * Read a whole CSV into "LINE:f1|f2\n..." form, or "ERR code: message".
  * The caller frees the result.
@@ -198,7 +180,7 @@ static void test_gzip(void)
 	is_str(got, "1:a|b\n2:1|x\ny\n4:2|3\n", "gzip input decompressed");
 	free(got);
 
-	bytes = slurp(gz, &len);
+	bytes = tap_slurp(gz, &len);
 	sha256_hex(bytes, len, want_hex);
 	if (!csv_open(gz, NULL, &r, &err)) {
 		while (!csv_next(r, &rec, &eof, &err) && !eof)
@@ -284,7 +266,7 @@ static void test_big(void)
 	csv_sha256_hex(r, hex);
 	is_str(hex, want, "big file: sha256 of the whole file");
 	csv_close(r);
-	bytes = slurp(path, &len);
+	bytes = tap_slurp(path, &len);
 	is_int((long long)len, (long long)n, "big file size");
 	free(bytes);
 	free(data);
@@ -1339,12 +1321,12 @@ static void test_atomic(void)
 	write_file(path, "old\n", 4);
 	ok(!atomic_open(&af, path, &err), "atomic_open");
 	fputs("new contents\n", af.fp);
-	bytes = slurp(path, &len);
+	bytes = tap_slurp(path, &len);
 	ok(len == 4 && !memcmp(bytes, "old\n", 4),
 	   "target untouched before commit");
 	free(bytes);
 	ok(!atomic_commit(&af, &err), "atomic_commit");
-	bytes = slurp(path, &len);
+	bytes = tap_slurp(path, &len);
 	ok(len == 13 && !memcmp(bytes, "new contents\n", 13),
 	   "target replaced on commit");
 	free(bytes);
@@ -1356,7 +1338,7 @@ static void test_atomic(void)
 	ok(!atomic_open(&af, path, &err), "atomic_open again");
 	fputs("discarded\n", af.fp);
 	atomic_abort(&af);
-	bytes = slurp(path, &len);
+	bytes = tap_slurp(path, &len);
 	ok(len == 13, "abort keeps the old target");
 	free(bytes);
 	cmd = xasprintf("test -z \"$(ls -A '%s' | grep tmp)\"", tmpdir);
@@ -1369,7 +1351,7 @@ static void test_atomic(void)
 	ok(!atomic_open(&af, path, &err), "atomic_open a third time");
 	atomic_abort(&af);
 	atomic_abort(&af);
-	bytes = slurp(path, &len);
+	bytes = tap_slurp(path, &len);
 	ok(len == 13 && !memcmp(bytes, "new contents\n", 13) && !af.fp &&
 	   !af.tmp_path, "abort twice: the target is untouched, af released");
 	free(bytes);
@@ -1403,7 +1385,7 @@ static void test_atomic(void)
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	   "write beyond the file size limit fails at commit");
-	bytes = slurp(path, &len);
+	bytes = tap_slurp(path, &len);
 	ok(len == 13, "failed commit keeps the old target");
 	free(bytes);
 	cmd = xasprintf("test -z \"$(ls -A '%s' | grep tmp)\"", tmpdir);

@@ -251,24 +251,6 @@ static char *parity_file(const char *name)
 	return path;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, k;
-
-	if (!fp)
-		return NULL;
-	do {
-		XGROW(buf, cap, n + 65536);
-		k = fread(buf + n, 1, cap - n - 1, fp);
-		n += k;
-	} while (k > 0);
-	fclose(fp);
-	buf[n] = '\0';
-	return buf;
-}
-
 /*
  * tests/parity/metrics.json (make-metrics-reference.py): sklearn's
  * numbers on a planets-like table with classes absent from the labels,
@@ -280,7 +262,7 @@ static void test_sklearn_reference(void)
 {
 	static const char *const names[] = { "accuracy", "precision", "recall",
 					     "f1", "logloss", "auc" };
-	char *path = parity_file("metrics.json"), *text = slurp(path);
+	char *path = parity_file("metrics.json"), *text = tap_slurp(path, NULL);
 	cJSON *ref = text ? cJSON_Parse(text) : NULL, *c;
 
 	if (!ok(ref != NULL, "read %s", path))

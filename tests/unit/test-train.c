@@ -54,24 +54,6 @@ static char *find_parity_dir(void)
 	return dir;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, k;
-
-	if (!fp)
-		return NULL;
-	do {
-		XGROW(buf, cap, n + 65536);
-		k = fread(buf + n, 1, cap - n - 1, fp);
-		n += k;
-	} while (k > 0);
-	fclose(fp);
-	buf[n] = '\0';
-	return buf;
-}
-
 static struct dataset *load(const char *path)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -340,7 +322,7 @@ static void check_classes(const struct model *m, const cJSON *ref,
 static void test_parity(void)
 {
 	char *path = xasprintf("%s/reference.json", parity_dir);
-	char *text = slurp(path);
+	char *text = tap_slurp(path, NULL);
 	cJSON *doc = text ? cJSON_Parse(text) : NULL, *ref;
 
 	if (!ok(doc != NULL, "read %s", path)) {
