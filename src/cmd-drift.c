@@ -25,7 +25,7 @@
 #include "opt.h"
 #include "registry.h"
 #include "repo.h"
-#include "runlog.h"
+#include "runrec.h"
 #include "xalloc.h"
 
 static const char *const synopsis[] = {
@@ -343,7 +343,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	struct modelref_info info = { 0 };
 	struct monitor_opts mo = { 0 };
 	struct monitor_result r = { 0 };
-	struct runlog rl;
+	struct runrec rl;
 	struct reg_run run = { 0 };
 	cJSON *report = NULL, *arr;
 	char *metrics_text = NULL, *inputs_text = NULL;
@@ -351,7 +351,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	int n_args, ret, method;
 	long long run_id;
 
-	runlog_start(&rl);
+	runrec_start(&rl);
 	if ((ret = opt_parse(argc, argv, opts, &usage, &n_args, err)))
 		goto out;
 	if (n_args != 1 || (!input && !n_runs) || (input && n_runs)) {
@@ -440,7 +440,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 			o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "role", "reference");
 			cJSON_AddStringToObject(o, "path", reference);
-			if (!runlog_hash_file(reference, ref_sha, NULL))
+			if (!runrec_hash_file(reference, ref_sha, NULL))
 				cJSON_AddStringToObject(o, "sha256", ref_sha);
 			cJSON_AddNumberToObject(o, "rows", (double)r.ref_rows);
 			cJSON_AddItemToArray(in, o);
@@ -456,7 +456,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		run.artifact_sha256 = info.sha256;
 		run.inputs_json = inputs_text;
 		run.metrics_json = metrics_text;
-		if ((ret = runlog_record(ctx->repo, &rl, &run, &run_id, err)))
+		if ((ret = runrec_record(ctx->repo, &rl, &run, &run_id, err)))
 			goto out;
 	}
 

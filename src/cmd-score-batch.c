@@ -26,7 +26,7 @@
 #include "progress.h"
 #include "registry.h"
 #include "repo.h"
-#include "runlog.h"
+#include "runrec.h"
 #include "score.h"
 #include "sha256.h"
 #include "xalloc.h"
@@ -377,7 +377,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	struct model *m = NULL;
 	struct sb_run sr = { 0 };
 	size_t n_slots = 0;
-	struct runlog rl;
+	struct runrec rl;
 	struct reg_run run = { 0 };
 	size_t *cols = NULL, n_keep = 0, i, j, nf = 0;
 	int have_prof = 0;
@@ -392,7 +392,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	int n_args, ret, version = 0;
 	long long run_id;
 
-	runlog_start(&rl);
+	runrec_start(&rl);
 	if ((ret = opt_parse(argc, argv, opts, &usage, &n_args, err)))
 		goto out;
 	if (n_args != 1 || !input || !output) {
@@ -492,7 +492,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	outs[n_outs].sha256 = out_sha;
 	outs[n_outs++].rows = (long long)score_stream_rows(ss);
 	/* The rejects, read back: a pipe or stdout records no hash. */
-	if (reject_path && !runlog_hash_file(reject_path, reject_sha, NULL)) {
+	if (reject_path && !runrec_hash_file(reject_path, reject_sha, NULL)) {
 		outs[n_outs].role = "rejects";
 		outs[n_outs].path = reject_path;
 		outs[n_outs].sha256 = reject_sha;
@@ -502,7 +502,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		prom_text = metrics_text_of(name, version,
 					    score_stream_rows(ss),
 					    score_stream_rejected(ss),
-					    runlog_elapsed(&rl));
+					    runrec_elapsed(&rl));
 		sha256_hex(prom_text, strlen(prom_text), prom_sha);
 		outs[n_outs].role = "metrics";
 		outs[n_outs].path = metrics_path;
@@ -561,7 +561,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		run.artifact_sha256 = info.sha256;
 		run.outputs = outs;
 		run.n_outputs = n_outs;
-		if ((ret = runlog_record(ctx->repo, &rl, &run, &run_id, err)))
+		if ((ret = runrec_record(ctx->repo, &rl, &run, &run_id, err)))
 			goto out;
 	}
 	if (metrics_path &&
@@ -581,7 +581,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddStringToObject(o, "output_sha256", out_sha);
 		cJSON_AddNumberToObject(o, "rows", (double)score_stream_rows(ss));
 		cJSON_AddNumberToObject(o, "rejected", (double)score_stream_rejected(ss));
-		cJSON_AddNumberToObject(o, "seconds", runlog_elapsed(&rl));
+		cJSON_AddNumberToObject(o, "seconds", runrec_elapsed(&rl));
 		cmd_print_json(o);
 	}
 	ret = 0;

@@ -24,7 +24,7 @@
 #include "opt.h"
 #include "registry.h"
 #include "repo.h"
-#include "runlog.h"
+#include "runrec.h"
 #include "sha256.h"
 #include "train.h"
 #include "xalloc.h"
@@ -307,7 +307,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	struct train_report rep = { 0 };
 	struct dataset *ds = NULL;
 	struct model *m = NULL;
-	struct runlog rl;
+	struct runrec rl;
 	struct reg_run run = { 0 };
 	cJSON *tree = NULL, *js = NULL, *params;
 	char *bytes = NULL, *params_json = NULL, *inputs_json = NULL;
@@ -319,7 +319,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 
 	a.holdout = a.C = a.alpha = a.tol = UNSET_D;
 	a.seed = a.max_iter = UNSET_L;
-	runlog_start(&rl);
+	runrec_start(&rl);
 	if ((ret = opt_parse(argc, argv, opts, &usage, &n_args, err)))
 		goto out;
 	if (n_args) {
@@ -495,7 +495,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	cJSON_AddNumberToObject(params, "rows", (double)ds->n_rows);
 	cJSON_AddItemToArray(js, params);
 	/* The training spec is an input too; the data's rows are above. */
-	if (a.config && !runlog_hash_file(a.config, config_sha, NULL)) {
+	if (a.config && !runrec_hash_file(a.config, config_sha, NULL)) {
 		params = cJSON_CreateObject();
 		cJSON_AddStringToObject(params, "role", "config");
 		cJSON_AddStringToObject(params, "path", a.config);
@@ -532,7 +532,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		run.inputs_json = inputs_json;
 		run.metrics_json = metrics_text;
 		run.started_at = rl.started_at;
-		run.duration_s = runlog_elapsed(&rl);
+		run.duration_s = runrec_elapsed(&rl);
 		run.git_commit = rl.git.found && rl.git.commit[0] ?
 				 rl.git.commit : NULL;
 		run.git_dirty = rl.git.found ? rl.git.dirty : 0;

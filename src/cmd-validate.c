@@ -24,7 +24,7 @@
 #include "opt.h"
 #include "registry.h"
 #include "repo.h"
-#include "runlog.h"
+#include "runrec.h"
 #include "score.h"
 #include "xalloc.h"
 
@@ -257,14 +257,14 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 	struct scored_set chal = { 0 }, champ = { 0 };
 	struct gate *gates = NULL;
 	size_t n_gates = 0, i;
-	struct runlog rl;
+	struct runrec rl;
 	struct reg_run run = { 0 };
 	char failure[512] = "", *metrics_text = NULL, *inputs_text = NULL;
 	cJSON *report = NULL, *jg, *jm;
 	int n_args, ret, passed = 1;
 	long long run_id = 0;
 
-	runlog_start(&rl);
+	runrec_start(&rl);
 	if ((ret = opt_parse(argc, argv, opts, &usage, &n_args, err)))
 		goto out;
 	if (n_args != 1 || !data) {
@@ -459,7 +459,7 @@ int cmd_validate(int argc, char **argv, struct cmd_ctx *ctx,
 		run.artifact_sha256 = chal.info.sha256;
 		run.inputs_json = inputs_text;
 		run.metrics_json = metrics_text;
-		if ((ret = runlog_record(ctx->repo, &rl, &run, &run_id, err)))
+		if ((ret = runrec_record(ctx->repo, &rl, &run, &run_id, err)))
 			goto out;
 		if (run_id)
 			cJSON_AddNumberToObject(report, "run", (double)run_id);

@@ -18,7 +18,7 @@
 #include "lineage.h"
 #include "registry.h"
 #include "repo.h"
-#include "runlog.h"
+#include "runrec.h"
 #include "xalloc.h"
 
 void lineage_release(struct lineage *l)
@@ -81,7 +81,7 @@ int lineage_trace(struct repo *repo, const char *path, struct lineage *out,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if ((ret = runlog_hash_file(path, out->sha256, err))) {
+	if ((ret = runrec_hash_file(path, out->sha256, err))) {
 		if (ret == MLOPS_EUSAGE)
 			err_set(err, ret, "'%s' is not a regular file; give "
 				"the file a run wrote", path);

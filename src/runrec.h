@@ -1,5 +1,5 @@
-#ifndef MLOPS_RUNLOG_H
-#define MLOPS_RUNLOG_H
+#ifndef MLOPS_RUNREC_H
+#define MLOPS_RUNREC_H
 
 /*
  * Recording a run (train, validate, score-batch, drift) in the registry:
@@ -13,20 +13,20 @@
 
 struct repo;
 
-struct runlog {
+struct runrec {
 	double start;			/* monotonic seconds */
 	char started_at[64];		/* ISO 8601 UTC with milliseconds */
 	struct git_state git;
 };
 
 /* Start the clock and read the git state of the working folder. */
-void runlog_start(struct runlog *rl);
+void runrec_start(struct runrec *rl);
 
-/* Seconds since runlog_start(). */
-double runlog_elapsed(const struct runlog *rl);
+/* Seconds since runrec_start(). */
+double runrec_elapsed(const struct runrec *rl);
 
 /* Current UTC time as "2026-11-22T07:40:36.123Z". */
-void runlog_now(char buf[64]);
+void runrec_now(char buf[64]);
 
 /*
  * Fill the timing and git fields of `run` and insert it in its own
@@ -35,7 +35,7 @@ void runlog_now(char buf[64]);
  * several models hold the same bytes).  Without a repository this does
  * nothing (*id = 0).
  */
-int runlog_record(struct repo *repo, const struct runlog *rl,
+int runrec_record(struct repo *repo, const struct runrec *rl,
 		  struct reg_run *run, long long *id, struct mlops_err *err);
 
 /*
@@ -44,6 +44,6 @@ int runlog_record(struct repo *repo, const struct runlog *rl,
  * anything that is not a regular file (a pipe cannot be read twice):
  * callers recording a run then record no hash.
  */
-int runlog_hash_file(const char *path, char hex[65], struct mlops_err *err);
+int runrec_hash_file(const char *path, char hex[65], struct mlops_err *err);
 
 #endif

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "repo.h"
-#include "runlog.h"
+#include "runrec.h"
 #include "sha256.h"
 
 static double mono(void)
@@ -23,7 +23,7 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void runlog_now(char buf[64])
+void runrec_now(char buf[64])
 {
 	struct timespec ts;
 	struct tm tm;
@@ -35,23 +35,23 @@ void runlog_now(char buf[64])
 		 tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
 }
 
-void runlog_start(struct runlog *rl)
+void runrec_start(struct runrec *rl)
 {
 	struct mlops_err ignored = MLOPS_ERR_INIT;
 
 	memset(rl, 0, sizeof(*rl));
 	rl->start = mono();
-	runlog_now(rl->started_at);
+	runrec_now(rl->started_at);
 	if (gitrepo_state(".", &rl->git, &ignored))
 		memset(&rl->git, 0, sizeof(rl->git));
 }
 
-double runlog_elapsed(const struct runlog *rl)
+double runrec_elapsed(const struct runrec *rl)
 {
 	return mono() - rl->start;
 }
 
-int runlog_record(struct repo *repo, const struct runlog *rl,
+int runrec_record(struct repo *repo, const struct runrec *rl,
 		  struct reg_run *run, long long *id, struct mlops_err *err)
 {
 	char *model = NULL;
@@ -71,7 +71,7 @@ int runlog_record(struct repo *repo, const struct runlog *rl,
 		}
 	}
 	run->started_at = rl->started_at;
-	run->duration_s = runlog_elapsed(rl);
+	run->duration_s = runrec_elapsed(rl);
 	run->git_commit = rl->git.found && rl->git.commit[0] ?
 			  rl->git.commit : NULL;
 	run->git_dirty = rl->git.found ? rl->git.dirty : 0;
@@ -91,7 +91,7 @@ out:
 	return ret;
 }
 
-int runlog_hash_file(const char *path, char hex[65], struct mlops_err *err)
+int runrec_hash_file(const char *path, char hex[65], struct mlops_err *err)
 {
 	struct sha256_ctx c;
 	unsigned char buf[65536], digest[32];
