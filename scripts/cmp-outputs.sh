@@ -285,7 +285,9 @@ run_lifecycle() {
 	# Rollback, history, runs, list, show.
 	step rollback-dry --json rollback churn@production --dry-run
 	step rollback rollback churn@production --reason drift
+	step promote-staging-2 promote churn:2 --to staging --force --reason again
 	step rollback-json --json rollback churn@staging --reason "json"
+	step rollback-json-fail --json rollback churn@staging --reason "json"
 	step rollback-git-tag rollback price@production --git-tag --reason tag
 	step rollback-none rollback churn@nowhere
 	step history history churn
@@ -326,7 +328,8 @@ run_lifecycle() {
 		*.tar.gz)
 			mkdir -p "$run/files/$f.d"
 			tar -xzf "$f" -C "$run/files/$f.d" 2>"$run/files/$f.tar-err"
-			tar -tzf "$f" >"$run/files/$f.list" 2>&1
+			tar -tzvf "$f" >"$run/files/$f.list" 2>&1
+			cp "$f" "$run/files/"
 			;;
 		*) [ -f "$f" ] && cp "$f" "$run/files/" ;;
 		esac
