@@ -14,12 +14,15 @@
 # BENCH_DATA (the real datasets; default ../shared/data beside the
 # project), BENCH_BIG=1 and BENCH_BIG_GB (default 5), BENCH_DIR (work
 # folder to keep; default a temporary one, removed at the end unless
-# BENCH_KEEP=1), BENCH_NO_INSTALL=1 to skip installing the peers, CC.
+# BENCH_KEEP=1), BENCH_NO_INSTALL=1 to skip installing the peers, CC,
+# MLOPS_BASE (an older mlops binary: every mlops case runs with it too,
+# taking turns, and the outputs of the two are compared).
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 bench=$root/bench
 MLOPS=${MLOPS:-$root/mlops}
+BASE=${MLOPS_BASE:-}
 GEN=${GEN:-$root/examples/gen-data}
 PYTHON=${PYTHON:-/usr/bin/python3}
 CC=${CC:-cc}
@@ -42,6 +45,10 @@ esac
 [ -x "$MLOPS" ] || die "no mlops binary at '$MLOPS' (build it, or set MLOPS)"
 [ -x "$GEN" ] || die "no gen-data at '$GEN' (make examples/gen-data, or set GEN)"
 MLOPS=$(cd "$(dirname "$MLOPS")" && pwd)/$(basename "$MLOPS")
+if [ -n "$BASE" ]; then
+	[ -x "$BASE" ] || die "no mlops binary at MLOPS_BASE='$BASE'"
+	BASE=$(cd "$(dirname "$BASE")" && pwd)/$(basename "$BASE")
+fi
 GEN=$(cd "$(dirname "$GEN")" && pwd)/$(basename "$GEN")
 
 # ---- peers, from Debian packages; every one is required ----
@@ -142,6 +149,114 @@ record() {
 	say "$1 $2 $3: ${m_wall}s, $((m_rss / 1024)) MB  $5"
 }
 
+# paired N FILE... -- ARGS...: measure N "$MLOPS" ARGS...  With
+# MLOPS_BASE, the baseline runs the same command after each of mlops'
+# runs (taking turns, so that the machine's drift in speed weighs on both
+# alike); its outputs, the FILEs and stdout (out.txt), go to base/ and
+# mlops' stay in place.  Sets m_wall and m_rss (mlops), b_wall and b_rss
+# (the baseline).
+paired() {
+	p_n=$1
+	shift
+	p_files=
+	while [ "$1" != -- ]; do
+		p_files="$p_files $1"
+		shift
+	done
+	shift
+	if [ -z "$BASE" ]; then
+		measure "$p_n" "$MLOPS" "$@"
+		return 0
+	fi
+	mkdir -p base
+	p_i=0 p_mw='' p_bw='' p_mr=0 p_br=0
+	while [ "$p_i" -lt "$p_n" ]; do
+		p_i=$((p_i + 1))
+		measure 1 "$MLOPS" "$@"
+		p_mw="$p_mw $m_wall"
+		[ "$m_rss" -le "$p_mr" ] || p_mr=$m_rss
+		for p_f in $p_files out.txt; do
+			if [ -e "$p_f" ]; then mv "$p_f" "$p_f.new"; fi
+		done
+		measure 1 "$BASE" "$@"
+		p_bw="$p_bw $m_wall"
+		[ "$m_rss" -le "$p_br" ] || p_br=$m_rss
+		for p_f in $p_files out.txt; do
+			if [ -e "$p_f" ]; then mv "$p_f" "base/$p_f"; fi
+			if [ -e "$p_f.new" ]; then mv "$p_f.new" "$p_f"; fi
+		done
+	done
+	# shellcheck disable=SC2086 # lists of numbers
+	m_wall=$(median $p_mw) m_rss=$p_mr b_wall=$(median $p_bw) b_rss=$p_br
+}
+
+# normalised FILE: FILE without what differs from run to run: durations
+# and latencies, the artefact's creation time and checksum, and SHA-256
+# hex strings (an artefact's hash follows its creation time).
+normalised() {
+	sed -e 's/"created_at":[[:space:]]*"[^"]*"/"created_at":"-"/g' \
+		-e 's/"checksum":[[:space:]]*"[^"]*"/"checksum":"-"/g' \
+		-e 's/"\(latency_us\|seconds\|duration_s\)":[[:space:]]*[-0-9.eE+]*/"\1":0/g' \
+		-e 's/[0-9a-f]\{64\}/<sha256>/g' "$1"
+}
+
+# same_output NEW OLD: sets cmp_msg to "identical" or to where the two
+# files, normalised, first differ (the line number and both lines).
+same_output() {
+	if [ ! -e "$2" ]; then
+		cmp_msg="no output from the baseline"
+		return 0
+	fi
+	normalised "$1" >cmp.new
+	normalised "$2" >cmp.old
+	if cmp -s cmp.new cmp.old; then
+		cmp_msg=identical
+		return 0
+	fi
+	c_line=$(cmp cmp.new cmp.old 2>&1 | sed -n 's/.* line \([0-9]*\).*/\1/p')
+	c_line=${c_line:-1}
+	cmp_msg="differs at line $c_line: now '$(sed -n "${c_line}p" cmp.new | cut -c1-80)'"
+	cmp_msg="$cmp_msg, before '$(sed -n "${c_line}p" cmp.old | cut -c1-80)'"
+}
+
+# record_base CASE DATA ROWS [--validate MODEL TEST] FILE...: with
+# MLOPS_BASE, the baseline's result line (b_wall, b_rss; tool "before"),
+# after comparing its outputs with mlops': each FILE (stdout is out.txt)
+# and, with --validate, `--json validate MODEL --data TEST` run by each
+# binary on its own MODEL (mlops' in validate.json, from mlops_quality).
+# The note says "outputs identical" or what differs first; each
+# comparison also goes to compare.txt.
+record_base() {
+	[ -n "$BASE" ] || return 0
+	rb_case=$1 rb_data=$2 rb_rows=$3
+	shift 3
+	rb_msg='' rb_bad=0
+	if [ "$1" = --validate ]; then
+		ln -sf "../$3" "base/$3"
+		(cd base && "$BASE" --json validate "$2" --data "$3" >validate.json) ||
+			die "the baseline's validate $2 on $3 failed"
+		rm -f "base/$3"
+		cp validate.json validate.now.json
+		same_output validate.now.json base/validate.json
+		[ "$cmp_msg" = identical ] || rb_bad=1
+		rb_msg="validate --json $cmp_msg"
+		shift 3
+	fi
+	for rb_f in "$@"; do
+		same_output "$rb_f" "base/$rb_f"
+		[ "$cmp_msg" = identical ] || rb_bad=1
+		rb_msg="$rb_msg${rb_msg:+, }$rb_f $cmp_msg"
+	done
+	printf '%s %s: %s\n' "$rb_case" "$rb_data" "$rb_msg" >>"$work/compare.txt"
+	if [ "$rb_bad" = 1 ]; then
+		rb_note="OUTPUTS DIFFER: $rb_msg"
+	else
+		rb_note="outputs identical"
+	fi
+	m_wall=$b_wall m_rss=$b_rss
+	record "$rb_case" "$rb_data" before "$rb_rows" "" "$rb_note"
+}
+
 # split_head FILE ROWS_TRAIN: FILE.train.csv and FILE.test.csv, the first
 # ROWS_TRAIN data rows and the rest (gen-data's rows are independent).
 split_head() {
@@ -183,12 +298,14 @@ for size in $sizes; do
 
 	# ---- issue 3: training ----
 	case_=train\ binary
-	measure "$runs" "$MLOPS" train --data bin.train.csv --target y --model logistic \
+	paired "$runs" bin.model.json -- train --data bin.train.csv --target y --model logistic \
 		--exclude id --holdout 0 -o bin.model.json
 	rss_ratio=$(awk "BEGIN { printf \"%.2f\", $m_rss / 1024 / $matrix_mb }")
 	record "$case_" "$label" mlops "$ntrain" \
 		"$(mlops_quality bin.model.json bin.test.csv) matrix_mb=$matrix_mb" \
 		"peak RSS ${rss_ratio}x the ${ntrain}x${cols} float64 matrix"
+	record_base "$case_" "$label" "$ntrain" --validate bin.model.json bin.test.csv \
+		bin.model.json
 	measure "$runs" "$PYTHON" "$bench/sk_train.py" logistic bin.train.csv y bin.pkl --exclude id
 	record "$case_" "$label" sklearn "$ntrain" "$(tools eval-sklearn bin.pkl bin.test.csv)" ""
 	# liblinear reads its own sparse text format: convert once, timed apart.
@@ -206,18 +323,21 @@ for size in $sizes; do
 		"CSV->libsvm conversion (all $rows rows) ${conv}s, not included; no standardisation"
 
 	case_=train\ multiclass
-	measure "$runs" "$MLOPS" train --data mc.train.csv --target y --model softmax \
+	paired "$runs" mc.model.json -- train --data mc.train.csv --target y --model softmax \
 		--exclude id --holdout 0 -o mc.model.json
 	record "$case_" "$label" mlops "$ntrain" "$(mlops_quality mc.model.json mc.test.csv)" ""
+	record_base "$case_" "$label" "$ntrain" --validate mc.model.json mc.test.csv mc.model.json
 	measure "$runs" "$PYTHON" "$bench/sk_train.py" softmax mc.train.csv y mc.pkl --exclude id
 	record "$case_" "$label" sklearn "$ntrain" "$(tools eval-sklearn mc.pkl mc.test.csv)" ""
 
 	for model in linear ridge; do
 		case_="train $model"
-		measure "$runs" "$MLOPS" train --data reg.train.csv --target y --model "$model" \
-			--exclude id --holdout 0 -o "reg.$model.json"
+		paired "$runs" "reg.$model.json" -- train --data reg.train.csv --target y \
+			--model "$model" --exclude id --holdout 0 -o "reg.$model.json"
 		record "$case_" "$label" mlops "$ntrain" \
 			"$(mlops_quality "reg.$model.json" reg.test.csv)" ""
+		record_base "$case_" "$label" "$ntrain" --validate "reg.$model.json" reg.test.csv \
+			"reg.$model.json"
 		measure "$runs" "$PYTHON" "$bench/sk_train.py" "$model" reg.train.csv y \
 			"reg.$model.pkl" --exclude id
 		record "$case_" "$label" "sklearn $model" "$ntrain" \
@@ -230,12 +350,19 @@ for size in $sizes; do
 	# mlops and the bare loop take turns, run by run, so that the
 	# machine's drift in speed from minute to minute stays out of their
 	# ratio (a goal of issue 4).
-	s_walls='' d_walls='' s_rss=0 d_rss=0 s_i=0
+	# With MLOPS_BASE, the baseline takes its turn too.
+	s_walls='' d_walls='' b_walls='' s_rss=0 d_rss=0 b_rss=0 s_i=0
 	while [ "$s_i" -lt "$runs" ]; do
 		s_i=$((s_i + 1))
 		measure 1 "$MLOPS" score-batch bin.model.json -i bin.csv -o score.mlops.csv --keep id
 		s_walls="$s_walls $m_wall"
 		[ "$m_rss" -gt "$s_rss" ] && s_rss=$m_rss
+		if [ -n "$BASE" ]; then
+			measure 1 "$BASE" score-batch base/bin.model.json -i bin.csv \
+				-o base/score.mlops.csv --keep id
+			b_walls="$b_walls $m_wall"
+			[ "$m_rss" -le "$b_rss" ] || b_rss=$m_rss
+		fi
 		measure 1 ./dotloop bin.csv 2
 		d_walls="$d_walls $m_wall"
 		[ "$m_rss" -gt "$d_rss" ] && d_rss=$m_rss
@@ -243,6 +370,11 @@ for size in $sizes; do
 	# shellcheck disable=SC2086 # lists of numbers
 	m_wall=$(median $s_walls) m_rss=$s_rss
 	record "$case_" "$label" mlops "$rows" "" "--threads: all cores"
+	if [ -n "$BASE" ]; then
+		# shellcheck disable=SC2086
+		b_wall=$(median $b_walls)
+		record_base "$case_" "$label" "$rows" score.mlops.csv
+	fi
 	measure "$runs" "$PYTHON" "$bench/sk_score.py" bin.pkl bin.csv score.sk.csv
 	record "$case_" "$label" sklearn "$rows" "$(tools compare-scores score.mlops.csv score.sk.csv)" \
 		"same data, sklearn's own fit"
@@ -257,13 +389,15 @@ for size in $sizes; do
 	# ---- issue 4: drift of a copy with x1 shifted, x2 spread, c1's mix changed ----
 	case_=drift
 	$gen --task binary --seed 8 --shift x1=0.25 --scale x2=1.25 --mix c1 >drifted.csv
-	measure "$runs" "$MLOPS" --json drift bin.model.json -i drifted.csv \
+	paired "$runs" -- --json drift bin.model.json -i drifted.csv \
 		--reference bin.train.csv --exit-zero
 	record "$case_" "$label" mlops "$((rows + ntrain))" "$(tools mlops-drift <out.txt)" \
 		"--reference bin.train.csv"
-	measure "$runs" "$MLOPS" --json drift bin.model.json -i drifted.csv --exit-zero
+	record_base "$case_" "$label" "$((rows + ntrain))" out.txt
+	paired "$runs" -- --json drift bin.model.json -i drifted.csv --exit-zero
 	record "$case_" "$label" "mlops (baseline)" "$rows" "$(tools mlops-drift <out.txt)" \
 		"against the artefact's baseline"
+	record_base "$case_" "$label" "$rows" out.txt
 	measure "$runs" "$PYTHON" "$bench/scipy_drift.py" bin.train.csv drifted.csv --exclude id,y
 	record "$case_" "$label" scipy "$((rows + ntrain))" "$(tail -n 1 out.txt)" \
 		"KS p<0.05 numeric, PSI>0.1 categorical"
@@ -283,11 +417,13 @@ for size in $sizes; do
 			done
 		} >big.csv
 		gb=$(awk "BEGIN { printf \"%.2f\", $(wc -c <big.csv) / 1e9 }")
-		measure 1 "$MLOPS" score-batch bin.model.json -i big.csv -o big.out.csv --keep id
+		paired 1 big.out.csv -- score-batch bin.model.json -i big.csv -o big.out.csv --keep id
 		record "score big" "$label" mlops "$((rows * copies))" "" "${gb} GB input, one run"
-		rm -f big.csv big.out.csv
+		record_base "score big" "$label" "$((rows * copies))" big.out.csv
+		rm -f big.csv big.out.csv base/big.out.csv
 	fi
 	rm -f bin.csv bin.train.csv bin.test.csv
+	rm -rf base
 done
 
 # ---- real data: ../shared/data, read in place, split into the work folder ----
@@ -297,14 +433,20 @@ if [ "$real" = 1 ]; then
 	n=$(($(wc -l <penguins.train.csv) - 1))
 	nt=$(($(wc -l <penguins.test.csv) - 1))
 	label="penguins"
-	measure 1 "$MLOPS" train --data penguins.train.csv --target species --model softmax \
-		--holdout 0 -o penguins.json
+	paired 1 penguins.json -- train --data penguins.train.csv --target species \
+		--model softmax --holdout 0 -o penguins.json
 	"$MLOPS" score-batch penguins.json -i penguins.test.csv -o penguins.scores.csv ||
 		die "score-batch on penguins.test.csv failed"
+	if [ -n "$BASE" ]; then
+		"$BASE" score-batch base/penguins.json -i penguins.test.csv \
+			-o base/penguins.scores.csv || die "the baseline's score-batch failed"
+	fi
 	scored=$(($(wc -l <penguins.scores.csv) - 1))
 	record "real species" "$label" mlops "$n" \
 		"$(mlops_quality penguins.json penguins.test.csv)" \
 		"train $n/test $nt rows, seed 42; score-batch wrote $scored rows"
+	record_base "real species" "$label" "$n" --validate penguins.json penguins.test.csv \
+		penguins.json penguins.scores.csv
 	measure 1 "$PYTHON" "$bench/sk_train.py" softmax penguins.train.csv species penguins.pkl
 	record "real species" "$label" sklearn "$n" \
 		"$(tools eval-sklearn penguins.pkl penguins.test.csv)" ""
@@ -313,14 +455,20 @@ if [ "$real" = 1 ]; then
 	nt=$(($(wc -l <mpg.test.csv) - 1))
 	label="mpg"
 	for model in linear ridge; do
-		measure 1 "$MLOPS" train --data mpg.train.csv --target mpg --model "$model" \
-			--exclude name --holdout 0 -o "mpg.$model.json"
+		paired 1 "mpg.$model.json" -- train --data mpg.train.csv --target mpg \
+			--model "$model" --exclude name --holdout 0 -o "mpg.$model.json"
 		"$MLOPS" score-batch "mpg.$model.json" -i mpg.test.csv -o mpg.scores.csv ||
 			die "score-batch on mpg.test.csv failed"
+		if [ -n "$BASE" ]; then
+			"$BASE" score-batch "base/mpg.$model.json" -i mpg.test.csv \
+				-o base/mpg.scores.csv || die "the baseline's score-batch failed"
+		fi
 		scored=$(($(wc -l <mpg.scores.csv) - 1))
 		record "real $model" "$label" mlops "$n" \
 			"$(mlops_quality "mpg.$model.json" mpg.test.csv)" \
 			"train $n/test $nt rows, seed 42; score-batch wrote $scored rows"
+		record_base "real $model" "$label" "$n" --validate "mpg.$model.json" mpg.test.csv \
+			"mpg.$model.json" mpg.scores.csv
 		measure 1 "$PYTHON" "$bench/sk_train.py" "$model" mpg.train.csv mpg "mpg.$model.pkl" \
 			--exclude name
 		record "real $model" "$label" "sklearn $model" "$n" \
@@ -329,6 +477,10 @@ if [ "$real" = 1 ]; then
 fi
 
 # ---- summary ----
+if [ -n "$BASE" ]; then
+	printf '\nbefore (MLOPS_BASE): %s (%s)' \
+		"$("$BASE" --version 2>/dev/null | head -n 1)" "$BASE"
+fi
 printf '\nmlops %s (%s); %s runs per case, median wall; %s cores; %s\n\n' \
 	"$("$MLOPS" --version 2>/dev/null | head -n 1)" "$MLOPS" "$runs" \
 	"$(nproc 2>/dev/null || echo '?')" \

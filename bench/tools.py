@@ -265,7 +265,46 @@ def report(path):
     print("t/mlops, m/mlops: the tool's wall time and peak RSS divided by mlops' "
           "(the first mlops row of the case);")
     print("above 1 means mlops is faster / smaller.")
+    before_after(rows)
     goals(rows, base)
+
+
+def before_after(rows):
+    """With MLOPS_BASE: each mlops row beside the baseline's ("before")."""
+    pairs = []
+    for i, r in enumerate(rows):
+        if r["tool"] != "before":
+            continue
+        # the mlops row just before it, of the same case and data
+        for m in reversed(rows[:i]):
+            if (m["case"], m["data"]) == (r["case"], r["data"]) and \
+                    m["tool"].startswith("mlops"):
+                pairs.append((m, r))
+                break
+    if not pairs:
+        return
+    print()
+    print("Before and after (MLOPS_BASE is before; runs taking turns; "
+          "now/before below 1 means faster now):")
+    hdr = "  %-17s %-11s %-17s %8s %8s %10s %10s  %s" % (
+        "case", "data", "tool", "now_s", "before_s", "now/before",
+        "RSS n/b", "outputs")
+    print(hdr)
+    for m, b in pairs:
+        tr = "%.3f" % (m["wall"] / b["wall"]) if b["wall"] > 0 else "-"
+        mr = "%.3f" % (m["rss"] / b["rss"]) if b["rss"] > 0 else "-"
+        print("  %-17s %-11s %-17s %8.3f %8.3f %10s %10s  %s" % (
+            m["case"], m["data"], m["tool"], m["wall"], b["wall"], tr, mr,
+            b["note"]))
+    walls = [m["wall"] / b["wall"] for m, b in pairs if b["wall"] > 0]
+    if walls:
+        geo = 1.0
+        for w in walls:
+            geo *= w
+        geo **= 1.0 / len(walls)
+        same = sum(1 for _, b in pairs if b["note"] == "outputs identical")
+        print("  geometric mean of now/before: %.3f over %d cases; outputs "
+              "identical in %d of %d" % (geo, len(walls), same, len(pairs)))
 
 
 def goals(rows, base):
