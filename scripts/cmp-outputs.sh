@@ -59,7 +59,7 @@ command -v sqlite3 >/dev/null 2>&1 || die "sqlite3 (the command) is needed to du
 if [ -n "${CMP_DIR:-}" ]; then
 	mkdir -p "$CMP_DIR" || die "cannot create $CMP_DIR"
 	work=$(cd "$CMP_DIR" && pwd)
-	rm -rf "$work/data" "$work/run" "$work/old" "$work/new" "$work/home"
+	rm -rf "${work:?}/data" "${work:?}/run" "${work:?}/old" "${work:?}/new" "${work:?}/home"
 	keep=1
 else
 	work=$(mktemp -d "${TMPDIR:-/tmp}/cmp-outputs.XXXXXX") || die "mktemp failed"
@@ -71,7 +71,7 @@ unset MLOPS_DIR MLOPS_CEILING_DIRECTORIES MLOPS_SHARD_INDEX MLOPS_SHARD_COUNT \
 	JOB_COMPLETION_INDEX SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT \
 	SLURM_ARRAY_TASK_MIN XDG_CONFIG_HOME NO_COLOR GIT_DIR GIT_WORK_TREE
 export TZ=UTC LC_ALL=C LANG=C TERM=dumb USER=cmp LOGNAME=cmp
-export HOME=$work/home GIT_CONFIG_NOSYSTEM=1
+export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1
 export GIT_AUTHOR_NAME="Cmp Outputs" GIT_AUTHOR_EMAIL=cmp@example.org
 export GIT_COMMITTER_NAME="Cmp Outputs" GIT_COMMITTER_EMAIL=cmp@example.org
 export GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
@@ -147,7 +147,8 @@ else
 fi
 
 # --- the data, made once --------------------------------------------------
-mkdir -p "$work/data" && cd "$work/data" || die "cannot enter $work/data"
+mkdir -p "$work/data" || die "cannot create $work/data"
+cd "$work/data" || die "cannot enter $work/data"
 g() { "$GEN" "$@" || die "gen-data $* failed"; }
 g --rows "$ROWS" --seed 1 --signal 2 >bin-train.csv
 g --rows 1000 --seed 2 --signal 2 >bin-holdout.csv
@@ -313,6 +314,7 @@ run_lifecycle() {
 
 	# Export and import.
 	step export export churn@production -o churn.tar.gz
+	# shellcheck disable=SC2016 # $0 is for the inner shell
 	step export-stdout-size sh -c '"$0" export churn:2 -o - | wc -c' "$BIN"
 	step import import churn.tar.gz --as churn-copy
 	step import-json --json import churn.tar.gz --as churn-copy
@@ -404,8 +406,12 @@ normalise "$work/new"
 
 # Compare; the repo folders themselves are covered by out/ and files/.
 if diff -ru -x repo "$work/old" "$work/new" >"$work/diff" 2>&1; then
-	echo "identical ($(ls "$work/old/out" | grep -c '\.rc$') steps, $(find "$work/old/files" -type f | wc -l) files)"
-	[ "$keep" = 1 ] && echo "kept in $work" >&2 || rm -rf "$work"
+	echo "identical ($(find "$work/old/out" -name '*.rc' | wc -l) steps, $(find "$work/old/files" -type f | wc -l) files)"
+	if [ "$keep" = 1 ]; then
+		echo "kept in $work" >&2
+	else
+		rm -rf "$work"
+	fi
 	exit 0
 fi
 cat "$work/diff"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# shellcheck disable=SC1091,SC2016 # git-style test bodies are eval'd
+# shellcheck disable=SC1091,SC2016,SC2034 # git-style test bodies are eval'd
 # The layer table of src/README holds: every #include arrow of src/ is
 # in it, restricted system headers stay in their modules, only the cmd
 # layer prints to stdout, only main.c exits, no command file holds a
