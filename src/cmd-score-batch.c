@@ -48,48 +48,6 @@ static const struct opt_usage usage = {
 	"Score a CSV file with a model and write one prediction per row."
 };
 
-/* JSON for one accumulator: enough to rebuild it for drift --runs. */
-static cJSON *acc_json(const struct drift_acc *a)
-{
-	cJSON *o = cJSON_CreateObject(), *arr;
-	size_t k;
-
-	cJSON_AddNumberToObject(o, "count", (double)a->count);
-	cJSON_AddNumberToObject(o, "missing", (double)a->missing);
-	if (a->count) {
-		cJSON_AddNumberToObject(o, "mean", a->sum / (double)a->count);
-		cJSON_AddNumberToObject(o, "min", a->min);
-		cJSON_AddNumberToObject(o, "max", a->max);
-	}
-	if (a->le) {
-		/* One count per grid position: n_grid + 1 (see drift.c). */
-		arr = cJSON_CreateArray();
-		for (k = 0; k <= a->n_grid; k++)
-			cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)a->le[k]));
-		cJSON_AddItemToObject(o, "le", arr);
-		arr = cJSON_CreateArray();
-		for (k = 0; k <= a->n_grid; k++)
-			cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)a->lt[k]));
-		cJSON_AddItemToObject(o, "lt", arr);
-		if (a->insum) {
-			arr = cJSON_CreateArray();
-			for (k = 0; k <= a->n_grid; k++)
-				cJSON_AddItemToArray(arr, cJSON_CreateNumber(a->insum[k]));
-			cJSON_AddItemToObject(o, "insum", arr);
-		}
-		cJSON_AddNumberToObject(o, "below", a->below);
-		cJSON_AddNumberToObject(o, "above", a->above);
-		cJSON_AddNumberToObject(o, "sumsq", a->sumsq);
-	}
-	if (a->levels) {
-		arr = cJSON_CreateArray();
-		for (k = 0; k <= a->ref->n_levels; k++)
-			cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)a->levels[k]));
-		cJSON_AddItemToObject(o, "levels", arr);
-	}
-	return o;
-}
-
 /* Per-chunk state: the chunk's output rows and input profile. */
 struct sb_slot {
 	char *buf;
@@ -525,26 +483,14 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 
 	score_stream_sha256(ss, sha);
 	if (ctx->repo) {
-		cJSON *o = cJSON_CreateObject(), *f = cJSON_CreateObject(), *in;
+		struct runrec_input in = {
+			"input", input, sha, (long long)score_stream_rows(ss),
+			(long long)score_stream_rejected(ss), output
+		};
+		cJSON *o;
 
-		for (j = 0; j < nf; j++)
-			cJSON_AddItemToObject(f, m->features[j].name,
-					      acc_json(&sr.prof.features[j]));
-		cJSON_AddItemToObject(o, "features", f);
-		cJSON_AddItemToObject(o, "prediction", acc_json(&sr.prof.pred));
-		profile_text = cJSON_PrintUnformatted(o);
-		cJSON_Delete(o);
-		o = cJSON_CreateArray();
-		in = cJSON_CreateObject();
-		cJSON_AddStringToObject(in, "role", "input");
-		cJSON_AddStringToObject(in, "path", input);
-		cJSON_AddStringToObject(in, "sha256", sha);
-		cJSON_AddNumberToObject(in, "rows", (double)score_stream_rows(ss));
-		cJSON_AddNumberToObject(in, "rejected", (double)score_stream_rejected(ss));
-		cJSON_AddStringToObject(in, "output", output);
-		cJSON_AddItemToArray(o, in);
-		inputs_text = cJSON_PrintUnformatted(o);
-		cJSON_Delete(o);
+		profile_text = runrec_profile_json(&sr.prof);
+		inputs_text = runrec_inputs_json(&in, 1);
 		o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "rows", (double)score_stream_rows(ss));
 		cJSON_AddNumberToObject(o, "rejected", (double)score_stream_rejected(ss));
@@ -601,8 +547,8 @@ out:
 	model_free(m);
 	modelref_info_release(&info);
 	free(cols);
-	cJSON_free(profile_text);
-	cJSON_free(inputs_text);
+	free(profile_text);
+	free(inputs_text);
 	cJSON_free(metrics_text);
 	free(prom_text);
 	opt_list_release(&keep);
