@@ -9,9 +9,8 @@
  * in input order, appends the buffer to the output, hashes it, and
  * merges the slot's profile into the run's.  A callback touches only its
  * slot, but for on_done, which the stream calls one at a time.  The
- * profile is kept whatever the repository: it costs little beside the
- * formatting, and a run with a repository records it (runrec.h has its
- * format).
+ * profile is accumulated with or without a repository, as score-batch
+ * always did; only a repository records it (runrec.h has its format).
  *
  * Nothing is left half-written: the output and the reject file are
  * atomic files committed only after the whole stream succeeded, and the
@@ -36,7 +35,6 @@
 #include "model.h"
 #include "progress.h"
 #include "registry.h"
-#include "repo.h"
 #include "runrec.h"
 #include "score.h"
 #include "sha256.h"

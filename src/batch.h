@@ -67,6 +67,7 @@ int batch_score(const struct model *m, const struct batch_opts *o,
 		struct repo *repo, const struct runrec *rl,
 		struct batch_result *r, struct mlops_err *err);
 
+/* Free r->unseen and zero *r; accepts NULL and a zeroed result. */
 void batch_result_release(struct batch_result *r);
 
 /*
