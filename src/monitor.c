@@ -19,7 +19,6 @@
  * which only doubles and is read atomically.  Nothing here prints.
  */
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #include "monitor.h"
 #include "profile.h"
 #include "progress.h"
+#include "runrec.h"
 #include "score.h"
 #include "xalloc.h"
 
@@ -497,63 +497,6 @@ out:
 	return ret;
 }
 
-/* Rebuild an accumulator from a score-batch run's recorded profile. */
-static int acc_from_json(struct drift_acc *a, const cJSON *o)
-{
-	const cJSON *v;
-	size_t k = 0, n;
-	uint64_t *dst[2] = { a->le, a->lt };
-	const char *keys[2] = { "le", "lt" };
-	int t;
-
-	if (!cJSON_IsObject(o))
-		return -1;
-	v = cJSON_GetObjectItem(o, "count");
-	a->count = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
-	v = cJSON_GetObjectItem(o, "missing");
-	a->missing = cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
-	v = cJSON_GetObjectItem(o, "mean");
-	a->sum = cJSON_IsNumber(v) ? v->valuedouble * (double)a->count : 0;
-	v = cJSON_GetObjectItem(o, "min");
-	a->min = cJSON_IsNumber(v) ? v->valuedouble : INFINITY;
-	v = cJSON_GetObjectItem(o, "max");
-	a->max = cJSON_IsNumber(v) ? v->valuedouble : -INFINITY;
-	if (a->le) {
-		for (t = 0; t < 2; t++) {
-			v = cJSON_GetObjectItem(o, keys[t]);
-			if (!cJSON_IsArray(v) ||
-			    (size_t)cJSON_GetArraySize(v) != a->n_grid + 1)
-				return -1;
-			k = 0;
-			for (v = v->child; v; v = v->next)
-				dst[t][k++] = (uint64_t)v->valuedouble;
-		}
-		/* Runs recorded before exact grids have no insum: zeros. */
-		v = cJSON_GetObjectItem(o, "insum");
-		if (a->insum && cJSON_IsArray(v) &&
-		    (size_t)cJSON_GetArraySize(v) == a->n_grid + 1) {
-			k = 0;
-			for (v = v->child; v; v = v->next)
-				a->insum[k++] = v->valuedouble;
-		}
-		v = cJSON_GetObjectItem(o, "below");
-		a->below = cJSON_IsNumber(v) ? v->valuedouble : 0;
-		v = cJSON_GetObjectItem(o, "above");
-		a->above = cJSON_IsNumber(v) ? v->valuedouble : 0;
-		v = cJSON_GetObjectItem(o, "sumsq");
-		a->sumsq = cJSON_IsNumber(v) ? v->valuedouble : 0;
-	}
-	if (a->levels) {
-		v = cJSON_GetObjectItem(o, "levels");
-		n = a->ref->n_levels + 1;
-		if (!cJSON_IsArray(v) || (size_t)cJSON_GetArraySize(v) != n)
-			return -1;
-		for (v = v->child; v; v = v->next)
-			a->levels[k++] = (uint64_t)v->valuedouble;
-	}
-	return 0;
-}
-
 /*
  * Input drift cannot judge: no rows, or a column without a single value
  * on either side.  Exit 5, naming the file and column, so that no table
@@ -665,29 +608,16 @@ int monitor_drift_profile(const struct model *m, const char *profile_json,
 			  const char *name, const struct monitor_opts *o,
 			  struct monitor_result *r, struct mlops_err *err)
 {
-	cJSON *doc = cJSON_Parse(profile_json), *f;
 	struct drift_set set;
-	size_t j;
-	int bad = !doc;
+	int ret;
 
 	memset(r, 0, sizeof(*r));
-	drift_set_init(&set, m, NULL, NULL);
-	f = doc ? cJSON_GetObjectItem(doc, "features") : NULL;
-	for (j = 0; j < m->n_features && !bad; j++)
-		bad = acc_from_json(&set.features[j],
-				    cJSON_GetObjectItem(f, m->features[j].name));
-	if (!bad)
-		bad = acc_from_json(&set.pred,
-				    cJSON_GetObjectItem(doc, "prediction"));
-	cJSON_Delete(doc);
-	if (!bad) {
+	ret = runrec_profile_read(m, profile_json, name, &set, err);
+	if (!ret) {
 		run_tests(m, &set, o, r);
 		r->rows = r->pred.count;
 		r->ref_rows = m->n_rows;
 	}
 	drift_set_release(&set);
-	if (bad)
-		return err_set(err, MLOPS_ECORRUPT,
-			       "%s: its recorded profile is unreadable", name);
-	return 0;
+	return ret;
 }

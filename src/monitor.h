@@ -53,7 +53,7 @@ int monitor_drift_file(const struct model *m, const struct monitor_opts *o,
 
 /*
  * Test a score-batch run's recorded profile (the JSON text score-batch
- * stores, see cmd-score-batch.c) against m's baseline.  `name` names
+ * stores, see runrec.h) against m's baseline.  `name` names
  * the run in messages.  MLOPS_ECORRUPT when the profile is unreadable.
  */
 int monitor_drift_profile(const struct model *m, const char *profile_json,
