@@ -13,13 +13,10 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "cmd.h"
-#include "csv.h"
 #include "gate.h"
 #include "opt.h"
-#include "repo.h"
 #include "validation.h"
 
 static const char *const synopsis[] = {
