@@ -45,8 +45,8 @@ long validation_label_class(const struct model *m, const char *label)
 	if (csv_parse_double(label, strlen(label), &v))
 		return -1;
 	for (k = 0; k < m->n_classes; k++)
-		if (!csv_parse_double(m->classes[k], strlen(m->classes[k]), &c) &&
-		    c == v)
+		if (!csv_parse_double(m->classes[k], strlen(m->classes[k]),
+				      &c) && c == v)
 			return (long)k;
 	return -1;
 }
@@ -90,7 +90,8 @@ static int labelled_add(struct labelled *l, const struct model *m,
 		l->alloc = l->alloc ? 2 * l->alloc : 4096;
 		l->cls = xreallocarray(l->cls, l->alloc, sizeof(*l->cls));
 		l->y = xreallocarray(l->y, l->alloc, sizeof(*l->y));
-		l->pred = xreallocarray(l->pred, l->alloc, w * sizeof(*l->pred));
+		l->pred = xreallocarray(l->pred, l->alloc,
+					w * sizeof(*l->pred));
 	}
 	if (m->task == TASK_REGRESSION) {
 		if (csv_parse_double(label, len, &l->y[l->n]))
@@ -173,7 +174,8 @@ static int evaluate(struct validation_model *s,
 	s->latency_us = score_stream_rows(ss) ?
 			(t1 - t0) * 1e6 / (double)score_stream_rows(ss) : 0;
 	if (!l.n) {
-		ret = err_set(err, MLOPS_EINPUT, "'%s': no rows with a value in '%s'",
+		ret = err_set(err, MLOPS_EINPUT,
+			      "'%s': no rows with a value in '%s'",
 			      score_stream_name(ss), m->target);
 		goto out;
 	}
@@ -423,7 +425,8 @@ int validation_run(struct repo *repo, const struct validation_opts *o,
 	memset(out, 0, sizeof(*out));
 	runrec_start(&rl);
 	if (o->n_min_delta && !o->against)
-		return err_set(err, MLOPS_EUSAGE, "--min-delta needs --against");
+		return err_set(err, MLOPS_EUSAGE,
+			       "--min-delta needs --against");
 	if (o->against && !strcmp(o->data, "-"))
 		return err_set(err, MLOPS_EUSAGE,
 			       "--against reads the data twice; give a file, not stdin");

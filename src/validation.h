@@ -29,7 +29,8 @@ struct validation_opts {
 	size_t n_min, n_max, n_min_delta;
 	double max_latency_us;	/* < 0: no latency gate */
 	double max_size;	/* < 0: no size gate */
-	const char *const *na_values;	/* read as missing, besides the model's */
+	/* Read as missing, besides the model's own tokens. */
+	const char *const *na_values;
 	size_t n_na_values;
 	struct csv_opts csv;
 };
@@ -86,6 +87,7 @@ struct validation {
 int validation_run(struct repo *repo, const struct validation_opts *o,
 		   struct validation *out, struct mlops_err *err);
 
+/* Free what *v holds (safe on a zeroed or partly filled result). */
 void validation_release(struct validation *v);
 
 /* Class index of a label: exact text first, then numeric value; or -1. */

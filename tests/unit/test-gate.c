@@ -125,7 +125,8 @@ static void test_rules(void)
 	ok(!verdict(GATE_MIN, "auc=0", nextafter(0.75, 1), &r),
 	   "min fails just above it");
 	ok(isnan(r.champion) && isnan(r.delta), "min has no champion or delta");
-	ok(verdict(GATE_MAX, "logloss=0.5", NAN, &r), "max passes at the value");
+	ok(verdict(GATE_MAX, "logloss=0.5", NAN, &r),
+	   "max passes at the value");
 	ok(verdict(GATE_MAX, "logloss=0.6", NAN, &r), "max passes above it");
 	ok(!verdict(GATE_MAX, "logloss=0", nextafter(0.5, 0), &r),
 	   "max fails just below it");
@@ -141,7 +142,8 @@ static void test_rules(void)
 	   "min-delta fails just above it");
 	ok(verdict(GATE_MIN_DELTA, "logloss=-0.25", NAN, &r),
 	   "a worse logloss passes a negative delta at it");
-	is_double(r.delta, -0.25, 0, "the improvement of a lower-is-better metric");
+	is_double(r.delta, -0.25, 0,
+		  "the improvement of a lower-is-better metric");
 	ok(!verdict(GATE_MIN_DELTA, "logloss=0", nextafter(-0.25, 1), &r),
 	   "and fails just above it");
 
@@ -162,7 +164,8 @@ static void test_undefined(void)
 	struct gate_result r;
 	struct mlops_err err = MLOPS_ERR_INIT;
 
-	ok(!verdict(GATE_MIN, "f1=0", NAN, &r), "an undefined metric fails min");
+	ok(!verdict(GATE_MIN, "f1=0", NAN, &r),
+	   "an undefined metric fails min");
 	ok(isnan(r.value), "with value NAN");
 	is_str(gate_result_reason(&r), "undefined on this data",
 	       "and a generic reason without a note");
@@ -219,7 +222,8 @@ static void test_messages(void)
 	message(GATE_MAX_SIZE, NULL, 1000,
 		"gate failed: the artefact is 2048 bytes, above --max-size 1000",
 		"size in bytes");
-	is_str(gate_rule_option(GATE_MAX_SIZE), "--max-size", "the size option");
+	is_str(gate_rule_option(GATE_MAX_SIZE), "--max-size",
+	       "the size option");
 	is_str(gate_rule_name(GATE_MIN_DELTA), "min-delta", "the delta rule");
 }
 
@@ -237,7 +241,8 @@ static void test_json(void)
 	gate_parse(GATE_MAX, "f1=1", TASK_BINARY, &g[1], &err);
 	gate_parse(GATE_MIN_DELTA, "auc=0.1", TASK_BINARY, &g[2], &err);
 	gate_limit(GATE_MAX_SIZE, 4096, &g[3]);
-	ok(!gate_evaluate(g, 4, &model, &champ, r), "one failed gate fails all");
+	ok(!gate_evaluate(g, 4, &model, &champ, r),
+	   "one failed gate fails all");
 	a = gate_results_json(r, 4);
 	text = cJSON_PrintUnformatted(a);
 	is_str(text,

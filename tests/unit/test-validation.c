@@ -186,8 +186,11 @@ static void test_pass(void)
 			 "\"data\":\"%s\",\"data_sha256\":\"%s\",\"rows\":200,"
 			 "\"metrics\":{\"accuracy\":", bin_path,
 			 v.model.info.sha256, data_path, v.model.data_sha256);
-	ok(!strncmp(text, want, strlen(want)), "the report begins as it always has");
-	ok(strstr(text, ",\"size\":") && strstr(text, "},\"gates\":[{\"metric\":\"auc\",\"rule\":\"min\",\"threshold\":0.6,\"value\":"),
+	ok(!strncmp(text, want, strlen(want)),
+	   "the report begins as it always has");
+	ok(strstr(text, ",\"size\":") &&
+	   strstr(text, "},\"gates\":[{\"metric\":\"auc\",\"rule\":\"min\","
+		  "\"threshold\":0.6,\"value\":"),
 	   "then size and the gates");
 	ok(strlen(text) > 16 &&
 	   !strcmp(text + strlen(text) - 16, "],\"passed\":true}"),
@@ -225,7 +228,8 @@ static void test_champion(void)
 	is_double(v.gates[0].delta, v.table[4].improvement, 0,
 		  "the gate's delta is the table's improvement");
 	text = cJSON_PrintUnformatted(v.report);
-	ok(strstr(text, "\"against\":\"") && strstr(text, "\"against_sha256\":\"") &&
+	ok(strstr(text, "\"against\":\"") &&
+	   strstr(text, "\"against_sha256\":\"") &&
 	   strstr(text, "\"against_metrics\":{"),
 	   "the report names the champion and its metrics");
 	ok(!strstr(text, "against_model"), "a file champion has no model name");
@@ -275,11 +279,13 @@ static void test_errors(void)
 	o = opts(bin_path, data_path);
 	o.max = bad;
 	o.n_max = 1;
-	expect(&o, MLOPS_EUSAGE, "--max: unknown metric 'rmse' for a binary model",
+	expect(&o, MLOPS_EUSAGE,
+	       "--max: unknown metric 'rmse' for a binary model",
 	       "a metric of another task");
 	o = opts(reg_path, data_path);
 	o.against = bin_path;
-	expect(&o, MLOPS_EUSAGE, "cannot compare: ", "a champion of another task");
+	expect(&o, MLOPS_EUSAGE, "cannot compare: ",
+	       "a champion of another task");
 	o = opts(bin_path, "nosuch.csv");
 	expect(&o, MLOPS_EIO, "nosuch.csv", "missing data");
 
@@ -340,7 +346,7 @@ static void test_record(void)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct repo *repo = NULL;
 	struct reg_run_row row = { 0 };
-	char *dir = xasprintf("%s/repo", tmpdir), *mdir, *text, *stored;
+	char *dir = xasprintf("%s/repo", tmpdir), *mdir, *stored;
 	char *inputs;
 	int existed;
 	cJSON *copy;
@@ -353,26 +359,28 @@ static void test_record(void)
 	}
 	o.min = min;
 	o.n_min = 1;
-	is_int(validation_run(repo, &o, &v, &err), 0, "a failed validation records");
+	is_int(validation_run(repo, &o, &v, &err), 0,
+	       "a failed validation records");
 	ok(v.run_id > 0, "a run");
 	is_int(registry_get_run(repo->reg, v.run_id, &row, &err), 0,
 	       "that reads back");
 	is_str(row.kind, "validate", "of kind validate");
 	is_int(row.exit_status, 3, "with exit status 3");
 	is_int(row.passed, 0, "and failed");
-	ok(row.artifact_sha256 && !strcmp(row.artifact_sha256, v.model.info.sha256),
+	ok(row.artifact_sha256 &&
+	   !strcmp(row.artifact_sha256, v.model.info.sha256),
 	   "naming the artefact by hash");
-	inputs = xasprintf("[{\"role\":\"data\",\"path\":\"%s\",\"sha256\":\"%s\",\"rows\":200}]",
+	inputs = xasprintf("[{\"role\":\"data\",\"path\":\"%s\","
+			   "\"sha256\":\"%s\",\"rows\":200}]",
 			   data_path, v.model.data_sha256);
 	is_str(row.inputs_json, inputs, "the data by path, hash and rows");
-	text = cJSON_PrintUnformatted(v.report);
 	copy = cJSON_Duplicate(v.report, 1);
-	ok(cJSON_GetNumberValue(cJSON_GetObjectItem(copy, "run")) == (double)v.run_id,
-	   "the report gains the run id");
+	ok(cJSON_GetNumberValue(cJSON_GetObjectItem(copy, "run")) ==
+	   (double)v.run_id, "the report gains the run id");
 	cJSON_DeleteItemFromObject(copy, "run");
 	stored = cJSON_PrintUnformatted(copy);
-	is_str(row.metrics_json, stored, "the stored metrics are the report but the run");
-	cJSON_free(text);
+	is_str(row.metrics_json, stored,
+	       "the stored metrics are the report but the run");
 	cJSON_free(stored);
 	cJSON_Delete(copy);
 	free(inputs);
