@@ -29,11 +29,13 @@
  * second backend can share the statements.  The DDL (INTEGER PRIMARY KEY,
  * triggers) is per backend by nature.
  *
- * Deliberately absent: knowledge of artefact files (repo.c owns them) and
- * of policy such as "production needs a passing validation" (release.c).
+ * Deliberately absent: knowledge of artefact files (repo.c owns them), of
+ * policy such as "production needs a passing validation" (release.c),
+ * and of who acts: the user and host on the rows are what the opener
+ * gave registry_set_actor() (ident.c computes them), the git identity
+ * what the move names.
  */
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,8 @@ struct registry {
 	int busy_timeout_ms;
 	struct timespec busy_since;	/* when the current wait began */
 	int writable;
+	char user[128];		/* who writes (registry_set_actor()) */
+	char host[256];
 };
 
 /* The guard that keeps the ledger append-only (also used by backfill). */
@@ -307,20 +311,11 @@ void registry_timestamp(char buf[32])
 		 (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
-/* This process's user name and host name, for the ledger. */
-static void actor_identity(char *user, size_t user_len, char *host,
-			   size_t host_len)
+void registry_set_actor(struct registry *reg, const char *user,
+			const char *host)
 {
-	struct passwd *pw = getpwuid(geteuid());
-	const char *env = getenv("USER");
-
-	if (pw && pw->pw_name && *pw->pw_name)
-		snprintf(user, user_len, "%s", pw->pw_name);
-	else
-		snprintf(user, user_len, "%s", env && *env ? env : "unknown");
-	if (gethostname(host, host_len) || !*host)
-		snprintf(host, host_len, "localhost");
-	host[host_len - 1] = '\0';
+	snprintf(reg->user, sizeof(reg->user), "%s", user);
+	snprintf(reg->host, sizeof(reg->host), "%s", host);
 }
 
 static void close_db(struct registry *reg)
@@ -493,6 +488,7 @@ static int open_db(const char *path, int flags, int busy_timeout_ms,
 
 	reg->busy_timeout_ms = busy_timeout_ms;
 	reg->writable = !!(flags & SQLITE_OPEN_READWRITE);
+	registry_set_actor(reg, "unknown", "localhost");
 	rc = sqlite3_open_v2(path, &reg->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		err_set(err, MLOPS_EIO, "cannot open registry '%s': %s", path,
@@ -884,7 +880,7 @@ int registry_register(struct registry *reg, const char *model,
 		      const char *description, int *version, int *existed,
 		      struct mlops_err *err)
 {
-	char now[32], user[128], host[256], *by;
+	char now[32], *by;
 	sqlite3_stmt *st;
 	int rc, ret;
 
@@ -900,8 +896,7 @@ int registry_register(struct registry *reg, const char *model,
 	registry_timestamp(now);
 	if ((ret = ensure_model(reg, model, now, err)))
 		return ret;
-	actor_identity(user, sizeof(user), host, sizeof(host));
-	by = xasprintf("%s@%s", user, host);
+	by = xasprintf("%s@%s", reg->user, reg->host);
 	/* Allocated under the write lock of the caller's transaction. */
 	ret = prep(reg, "INSERT INTO versions (model, version, sha256, size, "
 		   "run_id, description, created_at, created_by) "
@@ -1170,11 +1165,9 @@ static int append_event(struct registry *reg, const struct reg_move *mv,
 			int from, long long below, const char *now,
 			long long *event_id, struct mlops_err *err)
 {
-	char user[128], host[256];
 	sqlite3_stmt *st;
 	int rc, ret;
 
-	actor_identity(user, sizeof(user), host, sizeof(host));
 	if ((ret = prep(reg, "INSERT INTO stage_events (model, stage, "
 			"from_version, to_version, action, forced, actor, "
 			"host, git_identity, at, reason, validation_run_id, "
@@ -1188,8 +1181,8 @@ static int append_event(struct registry *reg, const struct reg_move *mv,
 	sqlite3_bind_int(st, 4, mv->to_version);
 	bind_text(st, 5, mv->action);
 	sqlite3_bind_int(st, 6, !!mv->forced);
-	bind_text(st, 7, user);
-	bind_text(st, 8, host);
+	bind_text(st, 7, reg->user);
+	bind_text(st, 8, reg->host);
 	bind_text(st, 9, mv->git_identity);
 	bind_text(st, 10, now);
 	bind_text(st, 11, mv->reason && *mv->reason ? mv->reason : NULL);
