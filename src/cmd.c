@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "csv.h"
+#include "gitrepo.h"
 #include "manifest.h"
 #include "model.h"
 #include "modelref.h"
@@ -33,6 +34,16 @@ int cmd_check_name(const char *name, struct mlops_err *err)
 	return err_set(err, MLOPS_EUSAGE,
 		       "invalid model name '%s': use letters, digits, '_' and "
 		       "'-', starting with a letter or digit", name);
+}
+
+int cmd_check_gto(const char *model, const char *stage,
+		  struct mlops_err *err)
+{
+	if (gitrepo_gto_name_ok(model) && gitrepo_gto_name_ok(stage))
+		return 0;
+	return err_set(err, MLOPS_EUSAGE,
+		       "'%s#%s' cannot be written as a GTO tag: use "
+		       "lower-case letters, digits and '-'", model, stage);
 }
 
 int cmd_csv_opts(const struct cmd_csv *c, struct csv_opts *out,
