@@ -258,15 +258,29 @@ static char *col_str0(sqlite3_stmt *st, int i)
 	return s ? s : xstrdup("");
 }
 
+/*
+ * Step a statement once, the one way every single-row lookup reads its
+ * row: *found (may be NULL) says whether a row came back, its columns to
+ * be read before the next step or finalize.  0, or the failure as
+ * `what` (db_fail()).
+ */
+static int step_row(struct registry *reg, sqlite3_stmt *st, int *found,
+		    const char *what, struct mlops_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (found)
+		*found = rc == SQLITE_ROW;
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	return db_fail(reg, rc, what, err);
+}
+
 /* Step a statement that returns no row we need. */
 static int step_done(struct registry *reg, sqlite3_stmt *st,
 		     const char *what, struct mlops_err *err)
 {
-	int rc = sqlite3_step(st);
-
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-		return 0;
-	return db_fail(reg, rc, what, err);
+	return step_row(reg, st, NULL, what, err);
 }
 
 /* Run SQL without parameters (pragmas, transactions, migrations). */
@@ -685,17 +699,14 @@ static int exists_row(struct registry *reg, const char *sql, const char *a,
 		      const char *b, int *found, struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret;
 
 	if ((ret = prep(reg, sql, &st, err)))
 		return ret;
 	bind_text(st, 1, a);
 	if (b)
 		bind_text(st, 2, b);
-	rc = sqlite3_step(st);
-	*found = rc == SQLITE_ROW;
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
+	ret = step_row(reg, st, found, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -716,7 +727,7 @@ int registry_version_exists(struct registry *reg, const char *model,
 			    int version, struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	if ((ret = model_exists(reg, model, err)))
 		return ret;
@@ -725,14 +736,10 @@ int registry_version_exists(struct registry *reg, const char *model,
 		return ret;
 	bind_text(st, 1, model);
 	sqlite3_bind_int(st, 2, version);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		ret = 0;
-	else if (rc == SQLITE_DONE)
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && !found)
 		ret = err_set(err, MLOPS_ENOTFOUND,
 			      "model '%s' has no version %d", model, version);
-	else
-		ret = db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -757,12 +764,27 @@ static void read_version(sqlite3_stmt *st, struct reg_version *v)
 	v->created_by = col_str0(st, 7);
 }
 
+/* Why registry_resolve() found no row. */
+static int not_resolved(const char *model, int version, const char *stage,
+			struct mlops_err *err)
+{
+	if (version > 0)
+		return err_set(err, MLOPS_ENOTFOUND,
+			       "model '%s' has no version %d", model, version);
+	if (stage)
+		return err_set(err, MLOPS_ENOTFOUND,
+			       "stage '%s' of model '%s' is not set", stage,
+			       model);
+	return err_set(err, MLOPS_ENOTFOUND, "model '%s' has no versions",
+		       model);
+}
+
 int registry_resolve(struct registry *reg, const char *model, int version,
 		     const char *stage, struct reg_version *out,
 		     struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	memset(out, 0, sizeof(*out));
 	if ((ret = model_exists(reg, model, err)))
@@ -790,23 +812,11 @@ int registry_resolve(struct registry *reg, const char *model, int version,
 		sqlite3_bind_int(st, 2, version);
 	else if (stage)
 		bind_text(st, 2, stage);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	ret = step_row(reg, st, &found, "cannot read the registry", err);
+	if (!ret && found)
 		read_version(st, out);
-		ret = 0;
-	} else if (rc != SQLITE_DONE) {
-		ret = db_fail(reg, rc, "cannot read the registry", err);
-	} else if (version > 0) {
-		ret = err_set(err, MLOPS_ENOTFOUND,
-			      "model '%s' has no version %d", model, version);
-	} else if (stage) {
-		ret = err_set(err, MLOPS_ENOTFOUND,
-			      "stage '%s' of model '%s' is not set", stage,
-			      model);
-	} else {
-		ret = err_set(err, MLOPS_ENOTFOUND,
-			      "model '%s' has no versions", model);
-	}
+	else if (!ret)
+		ret = not_resolved(model, version, stage, err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -836,18 +846,14 @@ static int run_exists(struct registry *reg, long long run_id,
 		      struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	if ((ret = prep(reg, "SELECT 1 FROM runs WHERE id = ?", &st, err)))
 		return ret;
 	sqlite3_bind_int64(st, 1, run_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		ret = 0;
-	else if (rc == SQLITE_DONE)
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && !found)
 		ret = err_set(err, MLOPS_ENOTFOUND, "no run %lld", run_id);
-	else
-		ret = db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -858,7 +864,7 @@ static int version_by_hash(struct registry *reg, const char *model,
 			   struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	*version = 0;
 	if ((ret = prep(reg, "SELECT version FROM versions "
@@ -866,11 +872,9 @@ static int version_by_hash(struct registry *reg, const char *model,
 		return ret;
 	bind_text(st, 1, model);
 	bind_text(st, 2, sha256);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && found)
 		*version = sqlite3_column_int(st, 0);
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -1068,37 +1072,13 @@ int registry_set_run_version(struct registry *reg, long long run_id,
 	return ret;
 }
 
-int registry_stage_get(struct registry *reg, const char *model,
-		       const char *stage, int *version,
-		       struct mlops_err *err)
-{
-	sqlite3_stmt *st;
-	int rc, ret;
-
-	*version = 0;
-	if ((ret = model_exists(reg, model, err)))
-		return ret;
-	if ((ret = prep(reg, "SELECT version FROM stages "
-			"WHERE model = ? AND stage = ?", &st, err)))
-		return ret;
-	bind_text(st, 1, model);
-	bind_text(st, 2, stage);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*version = sqlite3_column_int(st, 0);
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
-	sqlite3_finalize(st);
-	return ret;
-}
-
 /* The holder of a stage now and the ledger row that put it there. */
 static int stage_current(struct registry *reg, const char *model,
 			 const char *stage, int *version, long long *event_id,
 			 struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	*version = 0;
 	*event_id = 0;
@@ -1107,15 +1087,26 @@ static int stage_current(struct registry *reg, const char *model,
 		return ret;
 	bind_text(st, 1, model);
 	bind_text(st, 2, stage);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && found) {
 		*version = sqlite3_column_int(st, 0);
 		*event_id = sqlite3_column_int64(st, 1);
 	}
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
+}
+
+int registry_stage_get(struct registry *reg, const char *model,
+		       const char *stage, int *version,
+		       struct mlops_err *err)
+{
+	long long event_id;
+	int ret;
+
+	*version = 0;
+	if ((ret = model_exists(reg, model, err)))
+		return ret;
+	return stage_current(reg, model, stage, version, &event_id, err);
 }
 
 /*
@@ -1256,18 +1247,16 @@ static int event_version(struct registry *reg, long long id, int *version,
 			 struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	*version = 0;
 	if ((ret = prep(reg, "SELECT to_version FROM stage_events "
 			"WHERE id = ?", &st, err)))
 		return ret;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (!(ret = step_row(reg, st, &found, "cannot read the stage ledger",
+			     err)) && found)
 		*version = sqlite3_column_int(st, 0);
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the stage ledger", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -1312,7 +1301,7 @@ int registry_latest_validation(struct registry *reg, const char *model,
 {
 	sqlite3_stmt *st;
 	long long id = 0;
-	int rc, ret;
+	int ret, row;
 
 	memset(out, 0, sizeof(*out));
 	*found = 0;
@@ -1321,11 +1310,9 @@ int registry_latest_validation(struct registry *reg, const char *model,
 		return ret;
 	bind_text(st, 1, model);
 	sqlite3_bind_int(st, 2, version);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (!(ret = step_row(reg, st, &row, "cannot read the registry",
+			     err)) && row)
 		id = sqlite3_column_int64(st, 0);
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	if (ret || !id)
 		return ret;
@@ -1340,17 +1327,15 @@ static int lookup_id(struct registry *reg, const char *sql, const char *a,
 		     long long *id, struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	*id = 0;
 	if ((ret = prep(reg, sql, &st, err)))
 		return ret;
 	bind_text(st, 1, a);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && found)
 		*id = sqlite3_column_int64(st, 0);
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -1360,7 +1345,7 @@ int registry_artifact_version(struct registry *reg, const char *sha256,
 			      struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	*model = NULL;
 	*version = 0;
@@ -1369,13 +1354,11 @@ int registry_artifact_version(struct registry *reg, const char *sha256,
 			&st, err)))
 		return ret;
 	bind_text(st, 1, sha256);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && found) {
 		*model = col_str0(st, 0);
 		*version = sqlite3_column_int(st, 1);
 	}
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -1385,7 +1368,7 @@ int registry_output_run(struct registry *reg, const char *sha256,
 			struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	*run_id = 0;
 	*role = NULL;
@@ -1394,13 +1377,11 @@ int registry_output_run(struct registry *reg, const char *sha256,
 			err)))
 		return ret;
 	bind_text(st, 1, sha256);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && found) {
 		*run_id = sqlite3_column_int64(st, 0);
 		*role = col_str0(st, 1);
 	}
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -1760,20 +1741,18 @@ int registry_get_run(struct registry *reg, long long id,
 		     struct reg_run_row *out, struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	memset(out, 0, sizeof(*out));
 	if ((ret = prep(reg, "SELECT " RUN_COLS " FROM runs WHERE id = ?",
 			&st, err)))
 		return ret;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	ret = step_row(reg, st, &found, "cannot read the registry", err);
+	if (!ret && found)
 		read_run(st, out);
-	else if (rc == SQLITE_DONE)
+	else if (!ret)
 		ret = err_set(err, MLOPS_ENOTFOUND, "no run %lld", id);
-	else
-		ret = db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	if (!ret && !(ret = prep(reg, OUTPUTS_SQL, &st, err))) {
 		ret = read_outputs(reg, st, out, err);
