@@ -9,7 +9,8 @@
  * to or from this version).  The artefact's hash is checked as it is
  * read.  Nothing in the manifest depends on when or where the export
  * runs, and bundle_write() fixes every archive header field, so the
- * same version exports to the same bytes.
+ * same version exports to the same bytes.  The work is
+ * release_export()'s, the format manifest.c's.
  */
 
 #include <stdio.h>
@@ -18,14 +19,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "bundle.h"
 #include "cmd.h"
-#include "model.h"
 #include "modelref.h"
 #include "opt.h"
-#include "registry.h"
-#include "repo.h"
-#include "xalloc.h"
+#include "release.h"
 
 static const char *const export_synopsis[] = {
 	"mlops export MODEL -o FILE",
@@ -39,108 +36,6 @@ static const struct opt_usage export_usage = {
 	"Write a model version and its manifest to a tar.gz bundle."
 };
 
-static cJSON *schema_json(const struct model *m)
-{
-	cJSON *arr = cJSON_CreateArray(), *f;
-	size_t i;
-
-	for (i = 0; i < m->n_features; i++) {
-		f = cJSON_CreateObject();
-		cJSON_AddStringToObject(f, "name", m->features[i].name);
-		cJSON_AddStringToObject(f, "type",
-			m->features[i].kind == FEATURE_NUMERIC ?
-			"numeric" : "categorical");
-		cJSON_AddItemToArray(arr, f);
-	}
-	return arr;
-}
-
-static cJSON *lineage_json(const struct model *m,
-			   const struct reg_version *v)
-{
-	cJSON *obj = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(obj, "data_sha256", m->data_sha256);
-	cmd_json_str(obj, "data_path", m->data_path);
-	cJSON_AddNumberToObject(obj, "rows", (double)m->n_rows);
-	cmd_json_str(obj, "git_commit", *m->git_commit ? m->git_commit : NULL);
-	cmd_json_bool(obj, "git_dirty", m->git_dirty);
-	cmd_json_str(obj, "tool_version", m->tool_version);
-	cmd_json_str(obj, "trained_at", m->created_at);
-	cmd_json_id(obj, "run_id", v->run_id);
-	return obj;
-}
-
-static cJSON *event_json(const struct reg_event *e)
-{
-	cJSON *obj = cJSON_CreateObject();
-
-	cmd_json_event(obj, e);
-	return obj;
-}
-/* The manifest of version v, whose artefact `m` has been loaded. */
-static int build_manifest(struct registry *reg, const struct reg_version *v,
-			  const struct model *m, char **out,
-			  struct mlops_err *err)
-{
-	cJSON *obj = cJSON_CreateObject(), *o, *arr;
-	struct reg_event *ev = NULL;
-	char **tags = NULL, *s;
-	size_t n_tags = 0, n_ev = 0, i;
-	int ret;
-
-	if ((ret = registry_version_tags(reg, v->model, v->version, &tags,
-					 &n_tags, err)) ||
-	    (ret = registry_history(reg, v->model, NULL, 0, &ev, &n_ev, err)))
-		goto out;
-	cJSON_AddNumberToObject(obj, "schema", 1);
-	cJSON_AddStringToObject(obj, "format", "mlops-bundle");
-	cJSON_AddStringToObject(obj, "model", v->model);
-	cJSON_AddNumberToObject(obj, "version", v->version);
-	o = cJSON_AddObjectToObject(obj, "artifact");
-	cJSON_AddStringToObject(o, "path", "artifact.json");
-	cJSON_AddStringToObject(o, "sha256", v->sha256);
-	cJSON_AddNumberToObject(o, "size", (double)v->size);
-	cmd_json_str(obj, "description", v->description);
-	cJSON_AddStringToObject(obj, "registered_at", v->created_at);
-	cJSON_AddStringToObject(obj, "registered_by", v->created_by);
-	o = cJSON_AddObjectToObject(obj, "tags");
-	for (i = 0; i < n_tags; i++) {
-		char *eq = strchr(tags[i], '=');
-
-		*eq = '\0';
-		cJSON_AddStringToObject(o, tags[i], eq + 1);
-	}
-	cJSON_AddStringToObject(obj, "task", model_task_name(m->task));
-	cJSON_AddStringToObject(obj, "algorithm", model_algo_name(m->algo));
-	cJSON_AddStringToObject(obj, "target", m->target);
-	cJSON_AddItemToObject(obj, "features", schema_json(m));
-	o = cJSON_AddObjectToObject(obj, "metrics");
-	for (i = 0; i < m->n_metrics; i++)
-		cJSON_AddNumberToObject(o, m->metrics[i].name,
-					m->metrics[i].value);
-	cJSON_AddItemToObject(obj, "lineage", lineage_json(m, v));
-	arr = cJSON_AddArrayToObject(obj, "ledger");
-	for (i = 0; i < n_ev; i++)
-		if (ev[i].to_version == v->version ||
-		    ev[i].from_version == v->version)
-			cJSON_AddItemToArray(arr, event_json(&ev[i]));
-	if (!(s = cJSON_Print(obj))) {
-		ret = err_set(err, MLOPS_EINTERNAL,
-			      "cannot write the manifest");
-		goto out;
-	}
-	*out = xasprintf("%s\n", s);
-	cJSON_free(s);
-out:
-	cJSON_Delete(obj);
-	registry_free_strings(tags, n_tags);
-	for (i = 0; i < n_ev; i++)
-		reg_event_release(&ev[i]);
-	free(ev);
-	return ret;
-}
-
 int cmd_export(int argc, char **argv, struct cmd_ctx *ctx,
 	       struct mlops_err *err)
 {
@@ -150,13 +45,8 @@ int cmd_export(int argc, char **argv, struct cmd_ctx *ctx,
 			   "the bundle to write ('-': stdout)"),
 		OPT_END()
 	};
-	struct repo *repo = ctx->repo;
 	struct modelref ref = { NULL, 0, NULL, NULL };
-	struct reg_version v = { 0 };
-	struct bundle_file files[2];
-	struct model *m = NULL;
-	char *bytes = NULL, *manifest = NULL, *s;
-	size_t len = 0;
+	struct release_version v = { 0 };
 	int ret, n;
 	cJSON *obj;
 
@@ -177,19 +67,8 @@ int cmd_export(int argc, char **argv, struct cmd_ctx *ctx,
 			      "NAME:N or NAME@STAGE", argv[0]);
 		goto out;
 	}
-	if ((ret = registry_resolve(repo->reg, ref.name, ref.version,
-				    ref.stage, &v, err)) ||
-	    (ret = repo_read_artifact(repo, v.sha256, &bytes, &len, err)) ||
-	    (ret = model_from_bytes(bytes, len, v.sha256, &m, err)) ||
-	    (ret = build_manifest(repo->reg, &v, m, &manifest, err)))
-		goto out;
-	files[0].name = "artifact.json";
-	files[0].bytes = bytes;
-	files[0].len = len;
-	files[1].name = "manifest.json";
-	files[1].bytes = manifest;
-	files[1].len = strlen(manifest);
-	if ((ret = bundle_write(output, files, 2, err)))
+	if ((ret = release_export(ctx->repo, ref.name, ref.version, ref.stage,
+				  output, &v, err)))
 		goto out;
 	if (!strcmp(output, "-") || ctx->quiet)
 		goto out;
@@ -200,19 +79,13 @@ int cmd_export(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddNumberToObject(obj, "version", v.version);
 		cJSON_AddStringToObject(obj, "sha256", v.sha256);
 		cJSON_AddStringToObject(obj, "bundle", output);
-		if ((s = cJSON_PrintUnformatted(obj)))
-			puts(s);
-		cJSON_free(s);
-		cJSON_Delete(obj);
+		cmd_print_json(obj);
 	} else {
 		printf("exported %s:%d to %s (sha256:%.12s\xe2\x80\xa6)\n",
 		       v.model, v.version, output, v.sha256);
 	}
 out:
-	model_free(m);
-	free(bytes);
-	free(manifest);
-	reg_version_release(&v);
+	release_version_release(&v);
 	modelref_release(&ref);
 	return ret;
 }

@@ -24,7 +24,6 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
-#include "gitrepo.h"
 #include "modelref.h"
 #include "opt.h"
 #include "release.h"
@@ -45,14 +44,6 @@ static const struct opt_usage promote_usage = {
 	"  mlops promote churn:4 --to production --force --reason \"hotfix\"\n",
 	"Point a stage at a model version, recording the move in the ledger."
 };
-
-static void add_version(cJSON *obj, const char *key, long long v)
-{
-	if (v > 0)
-		cJSON_AddNumberToObject(obj, key, (double)v);
-	else
-		cJSON_AddNullToObject(obj, key);
-}
 
 /* --expect N_OLD: a version, or 0 / "none" for an unset stage. */
 static int parse_expect(const char *s, int *out, struct mlops_err *err)
@@ -103,6 +94,48 @@ static int check_stage_name(const char *stage, struct mlops_err *err)
 	return 0;
 }
 
+static void print_result(const struct release_result *res,
+			 const char *stage, int dry_run, int json, int quiet)
+{
+	cJSON *obj;
+	char was[64];
+
+	if (json) {
+		obj = cJSON_CreateObject();
+		cJSON_AddNumberToObject(obj, "schema", 1);
+		cJSON_AddStringToObject(obj, "model", res->model);
+		cJSON_AddStringToObject(obj, "stage", stage);
+		cJSON_AddNumberToObject(obj, "version", res->version);
+		cmd_json_id(obj, "from_version", res->from_version);
+		cJSON_AddStringToObject(obj, "action", "promote");
+		cJSON_AddBoolToObject(obj, "changed", res->changed);
+		cJSON_AddBoolToObject(obj, "dry_run", dry_run);
+		cJSON_AddBoolToObject(obj, "forced", res->forced);
+		cmd_json_id(obj, "event_id", res->event_id);
+		cmd_json_id(obj, "validation_run_id", res->validation_run_id);
+		cmd_json_str(obj, "git_tag", res->tag_name);
+		cmd_print_json(obj);
+		return;
+	}
+	if (quiet)
+		return;
+	if (res->from_version)
+		snprintf(was, sizeof(was), "was %s:%d", res->model,
+			 res->from_version);
+	else
+		snprintf(was, sizeof(was), "was unset");
+	if (!res->changed)
+		printf("%s:%d is already in %s; nothing to do\n", res->model,
+		       res->version, stage);
+	else
+		printf("%s %s:%d to %s (%s)%s\n",
+		       dry_run ? "would promote" : "promoted", res->model,
+		       res->version, stage, was,
+		       res->forced ? " [forced]" : "");
+	if (res->tag_name)
+		printf("git tag %s\n", res->tag_name);
+}
+
 int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 		struct mlops_err *err)
 {
@@ -124,16 +157,13 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 			 "repository"),
 		OPT_END()
 	};
-	struct repo *repo = ctx->repo;
 	struct modelref ref = { NULL, 0, NULL, NULL };
 	struct release_promote_req req = { 0 };
 	struct release_result res = { 0 };
 	int ret, n, expect = -1;
-	cJSON *obj;
 
-	if ((ret = opt_parse(argc, argv, opts, &promote_usage, &n, err)))
-		goto out;
-	if ((ret = cmd_operands(n, 1, promote_synopsis[0], err)))
+	if ((ret = opt_parse(argc, argv, opts, &promote_usage, &n, err)) ||
+	    (ret = cmd_operands(n, 1, promote_synopsis[0], err)))
 		goto out;
 	if (!stage) {
 		ret = err_set(err, MLOPS_EUSAGE,
@@ -142,24 +172,16 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 		goto out;
 	}
 	if ((ret = parse_ref(argv[0], &ref, err)) ||
-	    (ret = check_stage_name(stage, err)))
-		goto out;
-	if (expect_arg && (ret = parse_expect(expect_arg, &expect, err)))
+	    (ret = check_stage_name(stage, err)) ||
+	    (expect_arg && (ret = parse_expect(expect_arg, &expect, err))))
 		goto out;
 	if (force && (!reason || !*reason)) {
 		ret = err_set(err, MLOPS_EUSAGE, "--force needs --reason TEXT");
 		goto out;
 	}
-	git_tag = git_tag || repo->git_tags;
-	if (git_tag && (!gitrepo_gto_name_ok(ref.name) ||
-			!gitrepo_gto_name_ok(stage))) {
-		ret = err_set(err, MLOPS_EUSAGE,
-			      "'%s#%s' cannot be written as a GTO tag: use "
-			      "lower-case letters, digits and '-'", ref.name,
-			      stage);
+	git_tag = git_tag || ctx->repo->git_tags;
+	if (git_tag && (ret = cmd_check_gto(ref.name, stage, err)))
 		goto out;
-	}
-
 	req.model = ref.name;
 	req.version = ref.version;
 	req.via_stage = ref.stage;
@@ -170,46 +192,8 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 	req.force = force;
 	req.dry_run = dry_run;
 	req.git_tag = git_tag;
-	if ((ret = release_promote(repo, &req, &res, err)))
-		goto out;
-
-	if (ctx->json) {
-		obj = cJSON_CreateObject();
-		cJSON_AddNumberToObject(obj, "schema", 1);
-		cJSON_AddStringToObject(obj, "model", res.model);
-		cJSON_AddStringToObject(obj, "stage", stage);
-		cJSON_AddNumberToObject(obj, "version", res.version);
-		add_version(obj, "from_version", res.from_version);
-		cJSON_AddStringToObject(obj, "action", "promote");
-		cJSON_AddBoolToObject(obj, "changed", res.changed);
-		cJSON_AddBoolToObject(obj, "dry_run", dry_run);
-		cJSON_AddBoolToObject(obj, "forced", res.forced);
-		add_version(obj, "event_id", res.event_id);
-		add_version(obj, "validation_run_id", res.validation_run_id);
-		if (res.tag_name)
-			cJSON_AddStringToObject(obj, "git_tag", res.tag_name);
-		else
-			cJSON_AddNullToObject(obj, "git_tag");
-		cmd_print_json(obj);
-	} else if (!ctx->quiet) {
-		char was[64];
-
-		if (res.from_version)
-			snprintf(was, sizeof(was), "was %s:%d", res.model,
-				 res.from_version);
-		else
-			snprintf(was, sizeof(was), "was unset");
-		if (!res.changed)
-			printf("%s:%d is already in %s; nothing to do\n",
-			       res.model, res.version, stage);
-		else
-			printf("%s %s:%d to %s (%s)%s\n",
-			       dry_run ? "would promote" : "promoted",
-			       res.model, res.version, stage, was,
-			       res.forced ? " [forced]" : "");
-		if (res.tag_name)
-			printf("git tag %s\n", res.tag_name);
-	}
+	if (!(ret = release_promote(ctx->repo, &req, &res, err)))
+		print_result(&res, stage, dry_run, ctx->json, ctx->quiet);
 out:
 	release_result_release(&res);
 	modelref_release(&ref);

@@ -10,7 +10,8 @@
  * (retry-safe CI); tags given then are ignored, as versions never change.
  * With --git-tag (or git.tags in config) a GTO tag NAME@v0.0.N is written
  * on the commit recorded in the artefact's lineage (HEAD if none), inside
- * the registry transaction, and deleted again if the commit fails.
+ * the registry transaction, and deleted again if the commit fails.  The
+ * transaction is release_register()'s.
  */
 
 #include <errno.h>
@@ -22,10 +23,8 @@
 
 #include "cmd.h"
 #include "gitrepo.h"
-#include "model.h"
-#include "modelref.h"
 #include "opt.h"
-#include "registry.h"
+#include "release.h"
 #include "repo.h"
 #include "xalloc.h"
 
@@ -72,45 +71,73 @@ static int read_whole_file(const char *path, char **bytes, size_t *len,
 	return 0;
 }
 
-/* Check the --tag K=V items: a non-empty key and an '='. */
-static int check_tags(const struct opt_list *tags, struct mlops_err *err)
+/*
+ * The --tag K=V items as tags: a non-empty key and an '='.  *out holds
+ * n_items tags whose keys the caller frees (free_tags()).
+ */
+static int split_tags(const struct opt_list *items, struct release_tag **out,
+		      struct mlops_err *err)
 {
+	struct release_tag *tags = xcalloc(items->n + 1, sizeof(*tags));
 	size_t i;
 
-	for (i = 0; i < tags->n; i++) {
-		const char *eq = strchr(tags->items[i], '=');
+	*out = tags;
+	for (i = 0; i < items->n; i++) {
+		const char *item = items->items[i], *eq = strchr(item, '=');
 
-		if (!eq || eq == tags->items[i])
+		if (!eq || eq == item)
 			return err_set(err, MLOPS_EUSAGE,
 				       "option '--tag' expects KEY=VALUE, "
-				       "got '%s'", tags->items[i]);
+				       "got '%s'", item);
+		tags[i].key = xstrndup(item, (size_t)(eq - item));
+		tags[i].value = eq + 1;
 	}
 	return 0;
 }
 
-static int add_tags(struct registry *reg, const char *name, int version,
-		    const struct opt_list *tags, struct mlops_err *err)
+static void free_tags(struct release_tag *tags, size_t n)
 {
 	size_t i;
-	int ret;
 
-	for (i = 0; i < tags->n; i++) {
-		const char *item = tags->items[i], *eq = strchr(item, '=');
-		char *key = xstrndup(item, (size_t)(eq - item));
+	for (i = 0; tags && i < n; i++)
+		free((char *)tags[i].key);
+	free(tags);
+}
 
-		ret = registry_add_tag(reg, name, version, key, eq + 1, err);
-		free(key);
-		if (ret)
-			return ret;
+static void print_result(const struct release_version *v, int json,
+			 int quiet)
+{
+	cJSON *obj;
+
+	if (json) {
+		obj = cJSON_CreateObject();
+		cJSON_AddNumberToObject(obj, "schema", 1);
+		cJSON_AddStringToObject(obj, "model", v->model);
+		cJSON_AddNumberToObject(obj, "version", v->version);
+		cJSON_AddStringToObject(obj, "sha256", v->sha256);
+		cJSON_AddNumberToObject(obj, "size", (double)v->size);
+		cJSON_AddBoolToObject(obj, "existed", v->existed);
+		cmd_json_str(obj, "git_tag", v->tag_name);
+		cmd_print_json(obj);
+		return;
 	}
-	return 0;
+	if (quiet)
+		return;
+	if (v->existed)
+		printf("%s:%d already holds this artefact\n", v->model,
+		       v->version);
+	else
+		printf("registered %s:%d (sha256:%.12s\xe2\x80\xa6)\n",
+		       v->model, v->version, v->sha256);
+	if (v->tag_name)
+		printf("git tag %s\n", v->tag_name);
 }
 
 int cmd_register(int argc, char **argv, struct cmd_ctx *ctx,
 		 struct mlops_err *err)
 {
-	const char *description = NULL, *name, *path;
-	struct opt_list tags = { NULL, 0, 0 };
+	const char *description = NULL;
+	struct opt_list items = { NULL, 0, 0 };
 	long run_id = 0;
 	int git_tag = 0;
 	const struct opt opts[] = {
@@ -118,26 +145,22 @@ int cmd_register(int argc, char **argv, struct cmd_ctx *ctx,
 			"the run that produced the artefact"),
 		OPT_STRING(0, "description", &description, "TEXT",
 			   "a description of the version"),
-		OPT_LIST(0, "tag", &tags, "K=V",
+		OPT_LIST(0, "tag", &items, "K=V",
 			 "attach a tag to the new version (repeatable)"),
 		OPT_BOOL(0, "git-tag", &git_tag,
 			 "write the GTO tag NAME@v0.0.N in the git repository"),
 		OPT_END()
 	};
-	struct repo *repo = ctx->repo;
-	char sha[65], *bytes = NULL, *tag_name = NULL, *msg = NULL;
-	struct model *model = NULL;
-	int ret, n, version = 0, existed = 0, in_tx = 0;
+	struct release_register_req req = { 0 };
+	struct release_version v = { 0 };
+	struct release_tag *tags = NULL;
+	char *bytes = NULL;
 	size_t len = 0;
-	cJSON *obj;
+	int ret, n;
 
-	if ((ret = opt_parse(argc, argv, opts, &register_usage, &n, err)))
-		goto out;
-	if ((ret = cmd_operands(n, 2, register_synopsis[0], err)))
-		goto out;
-	name = argv[0];
-	path = argv[1];
-	if ((ret = cmd_check_name(name, err)))
+	if ((ret = opt_parse(argc, argv, opts, &register_usage, &n, err)) ||
+	    (ret = cmd_operands(n, 2, register_synopsis[0], err)) ||
+	    (ret = cmd_check_name(argv[0], err)))
 		goto out;
 	if (run_id < 0) {
 		ret = err_set(err, MLOPS_EUSAGE,
@@ -145,76 +168,32 @@ int cmd_register(int argc, char **argv, struct cmd_ctx *ctx,
 			      run_id);
 		goto out;
 	}
-	if ((ret = check_tags(&tags, err)))
+	if ((ret = split_tags(&items, &tags, err)))
 		goto out;
-	git_tag = git_tag || repo->git_tags;
-	if (git_tag && !gitrepo_gto_name_ok(name)) {
+	git_tag = git_tag || ctx->repo->git_tags;
+	if (git_tag && !gitrepo_gto_name_ok(argv[0])) {
 		ret = err_set(err, MLOPS_EUSAGE,
 			      "model name '%s' cannot be written as a GTO tag: "
-			      "use lower-case letters, digits and '-'", name);
+			      "use lower-case letters, digits and '-'", argv[0]);
 		goto out;
 	}
-	if ((ret = read_whole_file(path, &bytes, &len, err)))
+	if ((ret = read_whole_file(argv[1], &bytes, &len, err)))
 		goto out;
-	if ((ret = model_from_bytes(bytes, len, path, &model, err)))
-		goto out;
-	if ((ret = repo_store_artifact(repo, bytes, len, sha, err)))
-		goto out;
-
-	if ((ret = registry_begin(repo->reg, err)))
-		goto out;
-	in_tx = 1;
-	if ((ret = registry_register(repo->reg, name, sha, (long long)len,
-				     run_id, description, &version, &existed,
-				     err)))
-		goto out;
-	if (!existed && (ret = add_tags(repo->reg, name, version, &tags, err)))
-		goto out;
-	if (git_tag) {
-		msg = xasprintf("Registering artifact %s version v0.0.%d\n\n"
-				"mlops: sha256:%s\n", name, version, sha);
-		if ((ret = gitrepo_tag_register(repo->worktree, name, version,
-						model->git_commit, msg,
-						&tag_name, err)))
-			goto out;
-	}
-	in_tx = 0;
-	if ((ret = registry_commit(repo->reg, err))) {
-		if (tag_name && !existed)
-			gitrepo_tag_delete(repo->worktree, tag_name);
-		goto out;
-	}
-
-	if (ctx->json) {
-		obj = cJSON_CreateObject();
-		cJSON_AddNumberToObject(obj, "schema", 1);
-		cJSON_AddStringToObject(obj, "model", name);
-		cJSON_AddNumberToObject(obj, "version", version);
-		cJSON_AddStringToObject(obj, "sha256", sha);
-		cJSON_AddNumberToObject(obj, "size", (double)len);
-		cJSON_AddBoolToObject(obj, "existed", existed);
-		if (tag_name)
-			cJSON_AddStringToObject(obj, "git_tag", tag_name);
-		else
-			cJSON_AddNullToObject(obj, "git_tag");
-		cmd_print_json(obj);
-	} else if (!ctx->quiet) {
-		if (existed)
-			printf("%s:%d already holds this artefact\n", name,
-			       version);
-		else
-			printf("registered %s:%d (sha256:%.12s\xe2\x80\xa6)\n",
-			       name, version, sha);
-		if (tag_name)
-			printf("git tag %s\n", tag_name);
-	}
+	req.model = argv[0];
+	req.bytes = bytes;
+	req.len = len;
+	req.label = argv[1];
+	req.run_id = run_id;
+	req.description = description;
+	req.tags = tags;
+	req.n_tags = items.n;
+	req.git_tag = git_tag;
+	if (!(ret = release_register(ctx->repo, &req, &v, err)))
+		print_result(&v, ctx->json, ctx->quiet);
 out:
-	if (in_tx)
-		registry_rollback(repo->reg);
-	model_free(model);
+	release_version_release(&v);
+	free_tags(tags, items.n);
 	free(bytes);
-	free(tag_name);
-	free(msg);
-	opt_list_release(&tags);
+	opt_list_release(&items);
 	return ret;
 }

@@ -7,8 +7,9 @@
  * rollback walks further back, and --to N must name a holder still on it.
  * Rollback is the emergency path and so skips the validation policy; it
  * still records who, when and why, with the target's latest validation
- * run when it passed.  The transaction is release_rollback()'s.  With --git-tag (or git.tags) it writes the GTO tag
- * NAME#STAGE#K on the target's commit, which is how GTO sees a stage move.
+ * run when it passed.  The transaction is release_rollback()'s.  With
+ * --git-tag (or git.tags) it writes the GTO tag NAME#STAGE#K on the
+ * target's commit, which is how GTO sees a stage move.
  */
 
 #include <stdio.h>
@@ -18,7 +19,6 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
-#include "gitrepo.h"
 #include "modelref.h"
 #include "opt.h"
 #include "release.h"
@@ -82,14 +82,8 @@ int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx,
 		goto out;
 	}
 	git_tag = git_tag || repo->git_tags;
-	if (git_tag && (!gitrepo_gto_name_ok(ref.name) ||
-			!gitrepo_gto_name_ok(ref.stage))) {
-		ret = err_set(err, MLOPS_EUSAGE,
-			      "'%s#%s' cannot be written as a GTO tag: use "
-			      "lower-case letters, digits and '-'", ref.name,
-			      ref.stage);
+	if (git_tag && (ret = cmd_check_gto(ref.name, ref.stage, err)))
 		goto out;
-	}
 
 	req.model = ref.name;
 	req.stage = ref.stage;
@@ -109,15 +103,8 @@ int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx,
 		cJSON_AddNumberToObject(obj, "from_version", res.from_version);
 		cJSON_AddStringToObject(obj, "action", "rollback");
 		cJSON_AddBoolToObject(obj, "dry_run", dry_run);
-		if (res.event_id)
-			cJSON_AddNumberToObject(obj, "event_id",
-						(double)res.event_id);
-		else
-			cJSON_AddNullToObject(obj, "event_id");
-		if (res.tag_name)
-			cJSON_AddStringToObject(obj, "git_tag", res.tag_name);
-		else
-			cJSON_AddNullToObject(obj, "git_tag");
+		cmd_json_id(obj, "event_id", res.event_id);
+		cmd_json_str(obj, "git_tag", res.tag_name);
 		cmd_print_json(obj);
 	} else if (!ctx->quiet) {
 		printf("%s %s@%s from %d to %d\n",

@@ -11,6 +11,8 @@
 
 #include "cmd.h"
 #include "csv.h"
+#include "gitrepo.h"
+#include "manifest.h"
 #include "model.h"
 #include "modelref.h"
 #include "registry.h"
@@ -32,6 +34,16 @@ int cmd_check_name(const char *name, struct mlops_err *err)
 	return err_set(err, MLOPS_EUSAGE,
 		       "invalid model name '%s': use letters, digits, '_' and "
 		       "'-', starting with a letter or digit", name);
+}
+
+int cmd_check_gto(const char *model, const char *stage,
+		  struct mlops_err *err)
+{
+	if (gitrepo_gto_name_ok(model) && gitrepo_gto_name_ok(stage))
+		return 0;
+	return err_set(err, MLOPS_EUSAGE,
+		       "'%s#%s' cannot be written as a GTO tag: use "
+		       "lower-case letters, digits and '-'", model, stage);
 }
 
 int cmd_csv_opts(const struct cmd_csv *c, struct csv_opts *out,
@@ -109,17 +121,5 @@ void cmd_json_metrics(struct cJSON *obj, const char *key,
 
 void cmd_json_event(struct cJSON *obj, const struct reg_event *e)
 {
-	cJSON_AddNumberToObject(obj, "id", (double)e->id);
-	cJSON_AddStringToObject(obj, "at", e->at);
-	cJSON_AddStringToObject(obj, "model", e->model);
-	cJSON_AddStringToObject(obj, "stage", e->stage);
-	cmd_json_id(obj, "from_version", e->from_version);
-	cJSON_AddNumberToObject(obj, "to_version", e->to_version);
-	cJSON_AddStringToObject(obj, "action", e->action);
-	cJSON_AddBoolToObject(obj, "forced", e->forced);
-	cJSON_AddStringToObject(obj, "actor", e->actor);
-	cJSON_AddStringToObject(obj, "host", e->host);
-	cmd_json_str(obj, "git_identity", e->git_identity);
-	cmd_json_str(obj, "reason", e->reason);
-	cmd_json_id(obj, "validation_run_id", e->validation_run_id);
+	manifest_event_json(obj, e);
 }

@@ -13,6 +13,9 @@
  * differs in the index or the work tree; untracked files do not count,
  * as they cannot have influenced a build from the commit.
  *
+ * The identity libgit2 would sign with is here too, for the layouts the
+ * plain reader of ident.c leaves to it.
+ *
  * Not here: pushing tags, or anything that changes the work tree.
  */
 
@@ -20,14 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <git2.h>
 
 #include "gitrepo.h"
-#include "repo.h"
 #include "xalloc.h"
 
 static const char *git_msg(void)
@@ -109,145 +108,13 @@ int gitrepo_gto_name_ok(const char *name)
 	return name[len - 1] != '-';
 }
 
-/* Whether the file at `path` mentions an include directive. */
-static int has_include(const char *path)
-{
-	char line[4096], *p;
-	FILE *fp = fopen(path, "r");
-	int found = 0;
-
-	if (!fp)
-		return 0;
-	while (!found && fgets(line, sizeof(line), fp)) {
-		for (p = line; *p == ' ' || *p == '\t'; p++)
-			;
-		found = !strncasecmp(p, "[include", 8);
-	}
-	fclose(fp);
-	return found;
-}
-
-/*
- * The .git folder of the repository enclosing `dir`, found as libgit2
- * finds it (walking up, not crossing file systems); NULL when there is
- * none.  *simple is 0 when the layout is one this reader does not follow
- * (a .git file: worktree or submodule).
- */
-static char *find_git_dir(const char *dir, int *simple)
-{
-	char *cur = xstrdup(dir), *cand, *slash;
-	struct stat st, pst;
-	dev_t dev;
-
-	*simple = 1;
-	if (stat(cur, &st)) {
-		free(cur);
-		return NULL;
-	}
-	dev = st.st_dev;
-	for (;;) {
-		cand = xasprintf("%s/.git", strcmp(cur, "/") ? cur : "");
-		if (!lstat(cand, &st)) {
-			if (!S_ISDIR(st.st_mode))
-				*simple = 0;
-			free(cur);
-			return cand;
-		}
-		free(cand);
-		if (!strcmp(cur, "/"))
-			break;
-		slash = strrchr(cur, '/');
-		if (slash == cur)
-			slash[1] = '\0';
-		else if (slash)
-			*slash = '\0';
-		else
-			break;
-		if (stat(cur, &pst) || pst.st_dev != dev)
-			break;
-	}
-	free(cur);
-	return NULL;
-}
-
-/*
- * The identity without libgit2, for the common layouts: user.name and
- * user.email from the system, XDG, global and repository config files,
- * later ones winning, as git_signature_default() reads them.  Returns 0
- * when it could decide (*out NULL: no identity), 1 when the layout or a
- * config file needs libgit2 (includes, .git files, unparsable files).
- * This spares promote and rollback initialising libgit2, which loads
- * every CA certificate of the system.
- */
-static int identity_fast(const char *dir, char **out)
-{
-	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
-	char *files[4], *name = NULL, *email = NULL, *v, *git_dir;
-	size_t n = 0, i;
-	int simple, ret = 0;
-
-	*out = NULL;
-	git_dir = find_git_dir(dir, &simple);
-	if (!simple) {
-		free(git_dir);
-		return 1;
-	}
-	files[n++] = xstrdup("/etc/gitconfig");
-	if (xdg && *xdg)
-		files[n++] = xasprintf("%s/git/config", xdg);
-	else if (home && *home)
-		files[n++] = xasprintf("%s/.config/git/config", home);
-	if (home && *home)
-		files[n++] = xasprintf("%s/.gitconfig", home);
-	if (git_dir)
-		files[n++] = xasprintf("%s/config", git_dir);
-	for (i = 0; i < n && !ret; i++) {
-		if (access(files[i], F_OK))
-			continue;
-		if (has_include(files[i])) {
-			ret = 1;
-			break;
-		}
-		v = NULL;
-		if (repo_config_get(files[i], "user", NULL, "name", &v, NULL)) {
-			ret = 1;
-			break;
-		}
-		if (v) {
-			free(name);
-			name = v;
-		}
-		v = NULL;
-		if (repo_config_get(files[i], "user", NULL, "email", &v,
-				    NULL)) {
-			ret = 1;
-			break;
-		}
-		if (v) {
-			free(email);
-			email = v;
-		}
-	}
-	if (!ret && name && email && *name)
-		*out = xasprintf("%s <%s>", name, email);
-	for (i = 0; i < n; i++)
-		free(files[i]);
-	free(git_dir);
-	free(name);
-	free(email);
-	return ret;
-}
-
-int gitrepo_identity(const char *dir, char **out, struct mlops_err *err)
+int gitrepo_signature(const char *dir, char **out)
 {
 	git_repository *repo = NULL;
 	git_config *cfg = NULL;
 	git_signature *sig = NULL;
 
-	(void)err;
 	*out = NULL;
-	if (!identity_fast(dir, out))
-		return 0;
 	lib_init();
 	if (!open_repo(dir, &repo)) {
 		if (git_signature_default(&sig, repo))
@@ -267,7 +134,7 @@ int gitrepo_identity(const char *dir, char **out, struct mlops_err *err)
 	git_signature_free(sig);
 	git_config_free(cfg);
 	git_repository_free(repo);
-	return 0;
+	return *out != NULL;
 }
 
 /* The commit `commit_hex` names (or HEAD); MLOPS_ENOTFOUND if none. */

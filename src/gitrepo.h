@@ -30,12 +30,13 @@ int gitrepo_state(const char *dir, struct git_state *out,
 int gitrepo_gto_name_ok(const char *name);
 
 /*
- * The git identity "Name <email>" from the git config seen from `dir`
- * (the enclosing repository's, else the global one).  *out is NULL when
- * none is configured; otherwise the caller frees it.  Never fails on a
- * missing repository or identity.
+ * The identity libgit2 would sign with, "Name <email>", in the
+ * repository enclosing `dir` (git_signature_default()), or from the
+ * global config when there is no repository; *out NULL when none (else
+ * the caller frees it).  Returns whether one was found; never fails.
+ * ident_git() calls it only for layouts its own reader does not follow.
  */
-int gitrepo_identity(const char *dir, char **out, struct mlops_err *err);
+int gitrepo_signature(const char *dir, char **out);
 
 /*
  * Create the annotated tag `name` in the repository enclosing `dir`,

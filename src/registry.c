@@ -29,11 +29,13 @@
  * second backend can share the statements.  The DDL (INTEGER PRIMARY KEY,
  * triggers) is per backend by nature.
  *
- * Deliberately absent: knowledge of artefact files (repo.c owns them) and
- * of policy such as "production needs a passing validation" (release.c).
+ * Deliberately absent: knowledge of artefact files (repo.c owns them), of
+ * policy such as "production needs a passing validation" (release.c),
+ * and of who acts: the user and host on the rows are what the opener
+ * gave registry_set_actor() (ident.c computes them), the git identity
+ * what the move names.
  */
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,8 @@ struct registry {
 	int busy_timeout_ms;
 	struct timespec busy_since;	/* when the current wait began */
 	int writable;
+	char user[128];		/* who writes (registry_set_actor()) */
+	char host[256];
 };
 
 /* The guard that keeps the ledger append-only (also used by backfill). */
@@ -254,15 +258,29 @@ static char *col_str0(sqlite3_stmt *st, int i)
 	return s ? s : xstrdup("");
 }
 
+/*
+ * Step a statement once, the one way every single-row lookup reads its
+ * row: *found (may be NULL) says whether a row came back, its columns to
+ * be read before the next step or finalize.  0, or the failure as
+ * `what` (db_fail()).
+ */
+static int step_row(struct registry *reg, sqlite3_stmt *st, int *found,
+		    const char *what, struct mlops_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (found)
+		*found = rc == SQLITE_ROW;
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	return db_fail(reg, rc, what, err);
+}
+
 /* Step a statement that returns no row we need. */
 static int step_done(struct registry *reg, sqlite3_stmt *st,
 		     const char *what, struct mlops_err *err)
 {
-	int rc = sqlite3_step(st);
-
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-		return 0;
-	return db_fail(reg, rc, what, err);
+	return step_row(reg, st, NULL, what, err);
 }
 
 /* Run SQL without parameters (pragmas, transactions, migrations). */
@@ -307,20 +325,11 @@ void registry_timestamp(char buf[32])
 		 (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
-/* This process's user name and host name, for the ledger. */
-static void actor_identity(char *user, size_t user_len, char *host,
-			   size_t host_len)
+void registry_set_actor(struct registry *reg, const char *user,
+			const char *host)
 {
-	struct passwd *pw = getpwuid(geteuid());
-	const char *env = getenv("USER");
-
-	if (pw && pw->pw_name && *pw->pw_name)
-		snprintf(user, user_len, "%s", pw->pw_name);
-	else
-		snprintf(user, user_len, "%s", env && *env ? env : "unknown");
-	if (gethostname(host, host_len) || !*host)
-		snprintf(host, host_len, "localhost");
-	host[host_len - 1] = '\0';
+	snprintf(reg->user, sizeof(reg->user), "%s", user);
+	snprintf(reg->host, sizeof(reg->host), "%s", host);
 }
 
 static void close_db(struct registry *reg)
@@ -493,6 +502,7 @@ static int open_db(const char *path, int flags, int busy_timeout_ms,
 
 	reg->busy_timeout_ms = busy_timeout_ms;
 	reg->writable = !!(flags & SQLITE_OPEN_READWRITE);
+	registry_set_actor(reg, "unknown", "localhost");
 	rc = sqlite3_open_v2(path, &reg->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		err_set(err, MLOPS_EIO, "cannot open registry '%s': %s", path,
@@ -689,17 +699,14 @@ static int exists_row(struct registry *reg, const char *sql, const char *a,
 		      const char *b, int *found, struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret;
 
 	if ((ret = prep(reg, sql, &st, err)))
 		return ret;
 	bind_text(st, 1, a);
 	if (b)
 		bind_text(st, 2, b);
-	rc = sqlite3_step(st);
-	*found = rc == SQLITE_ROW;
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
+	ret = step_row(reg, st, found, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -720,7 +727,7 @@ int registry_version_exists(struct registry *reg, const char *model,
 			    int version, struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	if ((ret = model_exists(reg, model, err)))
 		return ret;
@@ -729,14 +736,10 @@ int registry_version_exists(struct registry *reg, const char *model,
 		return ret;
 	bind_text(st, 1, model);
 	sqlite3_bind_int(st, 2, version);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		ret = 0;
-	else if (rc == SQLITE_DONE)
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && !found)
 		ret = err_set(err, MLOPS_ENOTFOUND,
 			      "model '%s' has no version %d", model, version);
-	else
-		ret = db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -761,12 +764,27 @@ static void read_version(sqlite3_stmt *st, struct reg_version *v)
 	v->created_by = col_str0(st, 7);
 }
 
+/* Why registry_resolve() found no row. */
+static int not_resolved(const char *model, int version, const char *stage,
+			struct mlops_err *err)
+{
+	if (version > 0)
+		return err_set(err, MLOPS_ENOTFOUND,
+			       "model '%s' has no version %d", model, version);
+	if (stage)
+		return err_set(err, MLOPS_ENOTFOUND,
+			       "stage '%s' of model '%s' is not set", stage,
+			       model);
+	return err_set(err, MLOPS_ENOTFOUND, "model '%s' has no versions",
+		       model);
+}
+
 int registry_resolve(struct registry *reg, const char *model, int version,
 		     const char *stage, struct reg_version *out,
 		     struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	memset(out, 0, sizeof(*out));
 	if ((ret = model_exists(reg, model, err)))
@@ -794,23 +812,11 @@ int registry_resolve(struct registry *reg, const char *model, int version,
 		sqlite3_bind_int(st, 2, version);
 	else if (stage)
 		bind_text(st, 2, stage);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	ret = step_row(reg, st, &found, "cannot read the registry", err);
+	if (!ret && found)
 		read_version(st, out);
-		ret = 0;
-	} else if (rc != SQLITE_DONE) {
-		ret = db_fail(reg, rc, "cannot read the registry", err);
-	} else if (version > 0) {
-		ret = err_set(err, MLOPS_ENOTFOUND,
-			      "model '%s' has no version %d", model, version);
-	} else if (stage) {
-		ret = err_set(err, MLOPS_ENOTFOUND,
-			      "stage '%s' of model '%s' is not set", stage,
-			      model);
-	} else {
-		ret = err_set(err, MLOPS_ENOTFOUND,
-			      "model '%s' has no versions", model);
-	}
+	else if (!ret)
+		ret = not_resolved(model, version, stage, err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -840,18 +846,14 @@ static int run_exists(struct registry *reg, long long run_id,
 		      struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	if ((ret = prep(reg, "SELECT 1 FROM runs WHERE id = ?", &st, err)))
 		return ret;
 	sqlite3_bind_int64(st, 1, run_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		ret = 0;
-	else if (rc == SQLITE_DONE)
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && !found)
 		ret = err_set(err, MLOPS_ENOTFOUND, "no run %lld", run_id);
-	else
-		ret = db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -862,7 +864,7 @@ static int version_by_hash(struct registry *reg, const char *model,
 			   struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	*version = 0;
 	if ((ret = prep(reg, "SELECT version FROM versions "
@@ -870,11 +872,9 @@ static int version_by_hash(struct registry *reg, const char *model,
 		return ret;
 	bind_text(st, 1, model);
 	bind_text(st, 2, sha256);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && found)
 		*version = sqlite3_column_int(st, 0);
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -884,7 +884,7 @@ int registry_register(struct registry *reg, const char *model,
 		      const char *description, int *version, int *existed,
 		      struct mlops_err *err)
 {
-	char now[32], user[128], host[256], *by;
+	char now[32], *by;
 	sqlite3_stmt *st;
 	int rc, ret;
 
@@ -900,8 +900,7 @@ int registry_register(struct registry *reg, const char *model,
 	registry_timestamp(now);
 	if ((ret = ensure_model(reg, model, now, err)))
 		return ret;
-	actor_identity(user, sizeof(user), host, sizeof(host));
-	by = xasprintf("%s@%s", user, host);
+	by = xasprintf("%s@%s", reg->user, reg->host);
 	/* Allocated under the write lock of the caller's transaction. */
 	ret = prep(reg, "INSERT INTO versions (model, version, sha256, size, "
 		   "run_id, description, created_at, created_by) "
@@ -1073,37 +1072,13 @@ int registry_set_run_version(struct registry *reg, long long run_id,
 	return ret;
 }
 
-int registry_stage_get(struct registry *reg, const char *model,
-		       const char *stage, int *version,
-		       struct mlops_err *err)
-{
-	sqlite3_stmt *st;
-	int rc, ret;
-
-	*version = 0;
-	if ((ret = model_exists(reg, model, err)))
-		return ret;
-	if ((ret = prep(reg, "SELECT version FROM stages "
-			"WHERE model = ? AND stage = ?", &st, err)))
-		return ret;
-	bind_text(st, 1, model);
-	bind_text(st, 2, stage);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*version = sqlite3_column_int(st, 0);
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
-	sqlite3_finalize(st);
-	return ret;
-}
-
 /* The holder of a stage now and the ledger row that put it there. */
 static int stage_current(struct registry *reg, const char *model,
 			 const char *stage, int *version, long long *event_id,
 			 struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	*version = 0;
 	*event_id = 0;
@@ -1112,15 +1087,26 @@ static int stage_current(struct registry *reg, const char *model,
 		return ret;
 	bind_text(st, 1, model);
 	bind_text(st, 2, stage);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && found) {
 		*version = sqlite3_column_int(st, 0);
 		*event_id = sqlite3_column_int64(st, 1);
 	}
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
+}
+
+int registry_stage_get(struct registry *reg, const char *model,
+		       const char *stage, int *version,
+		       struct mlops_err *err)
+{
+	long long event_id;
+	int ret;
+
+	*version = 0;
+	if ((ret = model_exists(reg, model, err)))
+		return ret;
+	return stage_current(reg, model, stage, version, &event_id, err);
 }
 
 /*
@@ -1170,11 +1156,9 @@ static int append_event(struct registry *reg, const struct reg_move *mv,
 			int from, long long below, const char *now,
 			long long *event_id, struct mlops_err *err)
 {
-	char user[128], host[256];
 	sqlite3_stmt *st;
 	int rc, ret;
 
-	actor_identity(user, sizeof(user), host, sizeof(host));
 	if ((ret = prep(reg, "INSERT INTO stage_events (model, stage, "
 			"from_version, to_version, action, forced, actor, "
 			"host, git_identity, at, reason, validation_run_id, "
@@ -1188,8 +1172,8 @@ static int append_event(struct registry *reg, const struct reg_move *mv,
 	sqlite3_bind_int(st, 4, mv->to_version);
 	bind_text(st, 5, mv->action);
 	sqlite3_bind_int(st, 6, !!mv->forced);
-	bind_text(st, 7, user);
-	bind_text(st, 8, host);
+	bind_text(st, 7, reg->user);
+	bind_text(st, 8, reg->host);
 	bind_text(st, 9, mv->git_identity);
 	bind_text(st, 10, now);
 	bind_text(st, 11, mv->reason && *mv->reason ? mv->reason : NULL);
@@ -1263,18 +1247,16 @@ static int event_version(struct registry *reg, long long id, int *version,
 			 struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	*version = 0;
 	if ((ret = prep(reg, "SELECT to_version FROM stage_events "
 			"WHERE id = ?", &st, err)))
 		return ret;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (!(ret = step_row(reg, st, &found, "cannot read the stage ledger",
+			     err)) && found)
 		*version = sqlite3_column_int(st, 0);
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the stage ledger", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -1319,7 +1301,7 @@ int registry_latest_validation(struct registry *reg, const char *model,
 {
 	sqlite3_stmt *st;
 	long long id = 0;
-	int rc, ret;
+	int ret, row;
 
 	memset(out, 0, sizeof(*out));
 	*found = 0;
@@ -1328,11 +1310,9 @@ int registry_latest_validation(struct registry *reg, const char *model,
 		return ret;
 	bind_text(st, 1, model);
 	sqlite3_bind_int(st, 2, version);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (!(ret = step_row(reg, st, &row, "cannot read the registry",
+			     err)) && row)
 		id = sqlite3_column_int64(st, 0);
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	if (ret || !id)
 		return ret;
@@ -1347,17 +1327,15 @@ static int lookup_id(struct registry *reg, const char *sql, const char *a,
 		     long long *id, struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	*id = 0;
 	if ((ret = prep(reg, sql, &st, err)))
 		return ret;
 	bind_text(st, 1, a);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && found)
 		*id = sqlite3_column_int64(st, 0);
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -1367,7 +1345,7 @@ int registry_artifact_version(struct registry *reg, const char *sha256,
 			      struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	*model = NULL;
 	*version = 0;
@@ -1376,13 +1354,11 @@ int registry_artifact_version(struct registry *reg, const char *sha256,
 			&st, err)))
 		return ret;
 	bind_text(st, 1, sha256);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && found) {
 		*model = col_str0(st, 0);
 		*version = sqlite3_column_int(st, 1);
 	}
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -1392,7 +1368,7 @@ int registry_output_run(struct registry *reg, const char *sha256,
 			struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	*run_id = 0;
 	*role = NULL;
@@ -1401,13 +1377,11 @@ int registry_output_run(struct registry *reg, const char *sha256,
 			err)))
 		return ret;
 	bind_text(st, 1, sha256);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	if (!(ret = step_row(reg, st, &found, "cannot read the registry",
+			     err)) && found) {
 		*run_id = sqlite3_column_int64(st, 0);
 		*role = col_str0(st, 1);
 	}
-	ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	      db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -1767,20 +1741,18 @@ int registry_get_run(struct registry *reg, long long id,
 		     struct reg_run_row *out, struct mlops_err *err)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
+	int ret, found;
 
 	memset(out, 0, sizeof(*out));
 	if ((ret = prep(reg, "SELECT " RUN_COLS " FROM runs WHERE id = ?",
 			&st, err)))
 		return ret;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	ret = step_row(reg, st, &found, "cannot read the registry", err);
+	if (!ret && found)
 		read_run(st, out);
-	else if (rc == SQLITE_DONE)
+	else if (!ret)
 		ret = err_set(err, MLOPS_ENOTFOUND, "no run %lld", id);
-	else
-		ret = db_fail(reg, rc, "cannot read the registry", err);
 	sqlite3_finalize(st);
 	if (!ret && !(ret = prep(reg, OUTPUTS_SQL, &st, err))) {
 		ret = read_outputs(reg, st, out, err);

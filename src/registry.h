@@ -71,6 +71,15 @@ struct reg_run {
  */
 int registry_open(const char *path, int writable, int busy_timeout_ms,
 		  struct registry **out, struct mlops_err *err);
+/*
+ * Who writes: the user and host recorded on the rows written from now
+ * on (a version's created_by "USER@HOST", a ledger row's actor and
+ * host), copied (at most 127 and 255 bytes).  ident_actor() computes
+ * them; until this is called they are "unknown" and "localhost".
+ */
+void registry_set_actor(struct registry *reg, const char *user,
+			const char *host);
+
 /* Create a new database at `path` with the current schema. */
 int registry_create(const char *path, struct mlops_err *err);
 void registry_close(struct registry *reg);
@@ -188,10 +197,10 @@ int registry_stage_get(struct registry *reg, const char *model,
 
 /*
  * Point the stage at mv->to_version and append the event to the ledger
- * (inside the caller's transaction).  The actor and host are this
- * process's user and host; the time is now.  *from_version (may be NULL)
- * receives the previous holder (0 if unset), *event_id (may be NULL) the
- * ledger row.  Policy (validation, --expect) is the caller's business.
+ * (inside the caller's transaction).  The actor and host are those of
+ * registry_set_actor(), the git identity mv->git_identity; the time is
+ * now.  *from_version (may be NULL) receives the previous holder (0 if
+ * unset), *event_id (may be NULL) the ledger row.  Policy (validation, --expect) is the caller's business.
  * MLOPS_ENOTFOUND when the model or version does not exist.
  */
 int registry_stage_move(struct registry *reg, const struct reg_move *mv,

@@ -1,6 +1,9 @@
 /*
- * Release transactions: promote and rollback, the stage policy and the
- * GTO tag of a move, written once for both commands.
+ * Release transactions: register, promote and rollback, the stage
+ * policy, and the GTO tag of a version or a move with its compensation,
+ * written once for every command that changes what a registry releases
+ * (register, import, promote, rollback); and export, which packages a
+ * version for import elsewhere.
  *
  * The policy reads the version's latest validation run, never an older
  * one: a pass followed by a failure no longer unlocks a stage.  What the
@@ -11,8 +14,13 @@
  * holder means "validated against the model at that stage" however the
  * champion was named on the command line.
  *
- * Deliberately absent: printing (the commands do) and the rules of the
- * rollback stack (registry.c).
+ * A GTO tag is written inside the open transaction, after every check,
+ * and deleted again should the commit fail (commit_or_untag()), so a tag
+ * never names a version or move the registry does not hold.
+ *
+ * Deliberately absent: printing (the commands do), option checks, the
+ * rules of the rollback stack (registry.c), and the manifest and archive
+ * formats (manifest.c, bundle.c).
  */
 
 #include <stdio.h>
@@ -21,13 +29,24 @@
 
 #include <cjson/cJSON.h>
 
+#include "bundle.h"
 #include "gitrepo.h"
+#include "ident.h"
+#include "manifest.h"
 #include "model.h"
 #include "modelref.h"
 #include "registry.h"
 #include "release.h"
 #include "repo.h"
+#include "sha256.h"
 #include "xalloc.h"
+
+/*
+ * Artefacts are JSON of a few megabytes (train caps a model at 2^20
+ * coefficients, about 25 MB); import refuses absurd entries early.  The
+ * bundle file itself may hold this plus 1 MiB (bundle_read()).
+ */
+#define BUNDLE_MAX_ENTRY ((size_t)128 << 20)
 
 void release_result_release(struct release_result *res)
 {
@@ -38,18 +57,57 @@ void release_result_release(struct release_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* The version's artefact, loaded (and its hash checked). */
-static int load_version(struct repo *repo, const struct reg_version *v,
-			struct model **m, struct mlops_err *err)
+void release_version_release(struct release_version *res)
 {
-	char *bytes = NULL;
-	size_t len;
+	if (!res)
+		return;
+	free(res->model);
+	free(res->tag_name);
+	free(res->from_model);
+	memset(res, 0, sizeof(*res));
+}
+
+/*
+ * Commit the open transaction; should that fail, delete the GTO tag
+ * *tag_name written inside it (when `untag`: a tag that was there before
+ * stays) and forget it.
+ */
+static int commit_or_untag(struct repo *repo, char **tag_name, int untag,
+			   struct mlops_err *err)
+{
+	int ret = registry_commit(repo->reg, err);
+
+	if (ret && *tag_name) {
+		if (untag)
+			gitrepo_tag_delete(repo->worktree, *tag_name);
+		free(*tag_name);
+		*tag_name = NULL;
+	}
+	return ret;
+}
+
+/*
+ * The version's artefact, loaded (its hash checked): the one way here to
+ * a version's model, its git commit included.  With `bytes` non-NULL
+ * *bytes and *len keep the artefact's bytes (the caller frees them).
+ */
+static int load_version(struct repo *repo, const struct reg_version *v,
+			char **bytes, size_t *len, struct model **m,
+			struct mlops_err *err)
+{
+	char *buf = NULL;
+	size_t n = 0;
 	int ret;
 
 	*m = NULL;
-	if (!(ret = repo_read_artifact(repo, v->sha256, &bytes, &len, err)))
-		ret = model_from_bytes(bytes, len, v->sha256, m, err);
-	free(bytes);
+	if (!(ret = repo_read_artifact(repo, v->sha256, &buf, &n, err)))
+		ret = model_from_bytes(buf, n, v->sha256, m, err);
+	if (bytes && !ret) {
+		*bytes = buf;
+		*len = n;
+	} else {
+		free(buf);
+	}
 	return ret;
 }
 
@@ -148,7 +206,7 @@ static int refused(struct repo *repo, const struct reg_version *v,
 	const char *metric;
 
 	/* The artefact only picks the metric of the suggested command. */
-	if (load_version(repo, v, &m, &ignored))
+	if (load_version(repo, v, NULL, NULL, &m, &ignored))
 		m = NULL;
 	metric = gate_metric(m);
 	if (why == SHORT_NOT_AGAINST)
@@ -201,7 +259,7 @@ static int move(struct repo *repo, const struct reg_version *v,
 	char *identity = NULL;
 	int ret;
 
-	gitrepo_identity(repo->worktree, &identity, NULL);
+	identity = ident_git(repo->worktree);
 	mv.model = v->model;
 	mv.stage = stage;
 	mv.to_version = v->version;
@@ -214,17 +272,12 @@ static int move(struct repo *repo, const struct reg_version *v,
 				       err)))
 		goto fail;
 	if (git_tag &&
-	    ((ret = load_version(repo, v, &m, err)) ||
+	    ((ret = load_version(repo, v, NULL, NULL, &m, err)) ||
 	     (ret = gitrepo_tag_promote(repo->worktree, v->model, stage,
 					m->git_commit, tag_msg,
 					&res->tag_name, err))))
 		goto fail;
-	if ((ret = registry_commit(repo->reg, err)) && res->tag_name) {
-		gitrepo_tag_delete(repo->worktree, res->tag_name);
-		free(res->tag_name);
-		res->tag_name = NULL;
-	}
-	if (ret)
+	if ((ret = commit_or_untag(repo, &res->tag_name, 1, err)))
 		res->event_id = 0;
 	goto out;
 fail:
@@ -348,5 +401,183 @@ out:
 	free(msg);
 	reg_run_row_release(&row);
 	reg_version_release(&v);
+	return ret;
+}
+
+static int add_tags(struct registry *reg, const char *model, int version,
+		    const struct release_tag *tags, size_t n_tags,
+		    struct mlops_err *err)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n_tags; i++)
+		if ((ret = registry_add_tag(reg, model, version, tags[i].key,
+					    tags[i].value, err)))
+			return ret;
+	return 0;
+}
+
+int release_register(struct repo *repo,
+		     const struct release_register_req *req,
+		     struct release_version *res, struct mlops_err *err)
+{
+	struct model *m = NULL;
+	char *msg = NULL;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	res->model = xstrdup(req->model);
+	res->size = (long long)req->len;
+	if ((ret = model_from_bytes(req->bytes, req->len, req->label, &m,
+				    err)) ||
+	    (ret = repo_store_artifact(repo, req->bytes, req->len,
+				       res->sha256, err)) ||
+	    (ret = registry_begin(repo->reg, err)))
+		goto out;
+	if ((ret = registry_register(repo->reg, req->model, res->sha256,
+				     res->size, req->run_id, req->description,
+				     &res->version, &res->existed, err)) ||
+	    (!res->existed &&
+	     (ret = add_tags(repo->reg, req->model, res->version, req->tags,
+			     req->n_tags, err))))
+		goto fail;
+	if (req->git_tag) {
+		msg = xasprintf("Registering artifact %s version v0.0.%d\n\n"
+				"mlops: sha256:%s\n", req->model, res->version,
+				res->sha256);
+		if ((ret = gitrepo_tag_register(repo->worktree, req->model,
+						res->version, m->git_commit,
+						msg, &res->tag_name, err)))
+			goto fail;
+	}
+	ret = commit_or_untag(repo, &res->tag_name, !res->existed, err);
+	goto out;
+fail:
+	registry_rollback(repo->reg);
+out:
+	model_free(m);
+	free(msg);
+	return ret;
+}
+
+int release_export(struct repo *repo, const char *model, int version,
+		   const char *stage, const char *output,
+		   struct release_version *res, struct mlops_err *err)
+{
+	struct reg_version v = { 0 };
+	struct reg_event *ev = NULL;
+	struct bundle_file files[2];
+	struct model *m = NULL;
+	char **tags = NULL, *bytes = NULL, *manifest = NULL;
+	size_t n_tags = 0, n_ev = 0, len = 0, i;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if ((ret = registry_resolve(repo->reg, model, version, stage, &v,
+				    err)) ||
+	    (ret = load_version(repo, &v, &bytes, &len, &m, err)) ||
+	    (ret = registry_version_tags(repo->reg, v.model, v.version, &tags,
+					 &n_tags, err)) ||
+	    (ret = registry_history(repo->reg, v.model, NULL, 0, &ev, &n_ev,
+				    err)) ||
+	    (ret = manifest_build(&v, m, tags, n_tags, ev, n_ev, &manifest,
+				  err)))
+		goto out;
+	files[0].name = MANIFEST_ARTIFACT_ENTRY;
+	files[0].bytes = bytes;
+	files[0].len = len;
+	files[1].name = MANIFEST_ENTRY;
+	files[1].bytes = manifest;
+	files[1].len = strlen(manifest);
+	if ((ret = bundle_write(output, files, 2, err)))
+		goto out;
+	res->model = xstrdup(v.model);
+	res->version = v.version;
+	memcpy(res->sha256, v.sha256, sizeof(res->sha256));
+	res->size = (long long)len;
+out:
+	model_free(m);
+	free(bytes);
+	free(manifest);
+	registry_free_strings(tags, n_tags);
+	for (i = 0; i < n_ev; i++)
+		reg_event_release(&ev[i]);
+	free(ev);
+	reg_version_release(&v);
+	return ret;
+}
+
+/* The bundle's manifest, checked against the artefact's bytes. */
+static int check_bundle(const char *path, const struct bundle_file *files,
+			size_t n_files, struct manifest *mf,
+			const struct bundle_file **art, struct mlops_err *err)
+{
+	const struct bundle_file *man;
+	char sha[65];
+	int ret;
+
+	if (!(man = bundle_find(files, n_files, MANIFEST_ENTRY)) ||
+	    !(*art = bundle_find(files, n_files, MANIFEST_ARTIFACT_ENTRY)))
+		return err_set(err, MLOPS_ECORRUPT, "bundle '%s' has no %s",
+			       path, man ? MANIFEST_ARTIFACT_ENTRY :
+			       MANIFEST_ENTRY);
+	if ((ret = manifest_parse(path, man->bytes, man->len, mf, err)))
+		return ret;
+	sha256_hex((*art)->bytes, (*art)->len, sha);
+	if (strcmp(sha, mf->sha256) || (double)(*art)->len != mf->size)
+		return err_set(err, MLOPS_ECORRUPT,
+			       "bundle '%s': artifact.json hashes to sha256:%s "
+			       "(%zu bytes), but the manifest says sha256:%s "
+			       "(%.0f bytes); refused", path, sha, (*art)->len,
+			       mf->sha256, mf->size);
+	return 0;
+}
+
+int release_import(struct repo *repo, const char *path, const char *as,
+		   struct release_version *res, struct mlops_err *err)
+{
+	static const char *const allowed[] = {
+		MANIFEST_ARTIFACT_ENTRY, MANIFEST_ENTRY
+	};
+	struct release_register_req req = { 0 };
+	struct release_tag *tags = NULL;
+	struct bundle_file *files = NULL;
+	const struct bundle_file *art = NULL;
+	struct manifest mf = { 0 };
+	size_t n_files = 0, i;
+	char *from = NULL;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if ((ret = bundle_read(path, allowed, 2, BUNDLE_MAX_ENTRY, &files,
+			       &n_files, err)) ||
+	    (ret = check_bundle(path, files, n_files, &mf, &art, err)))
+		goto out;
+	/* "imported-from" first: the first value of a key wins. */
+	from = xasprintf("%s:%d sha256:%s", mf.model, mf.version, mf.sha256);
+	tags = xcalloc(mf.n_tags + 1, sizeof(*tags));
+	tags[0].key = "imported-from";
+	tags[0].value = from;
+	for (i = 0; i < mf.n_tags; i++) {
+		tags[i + 1].key = mf.tags[i].key;
+		tags[i + 1].value = mf.tags[i].value;
+	}
+	req.model = as ? as : mf.model;
+	req.bytes = art->bytes;
+	req.len = art->len;
+	req.label = MANIFEST_ARTIFACT_ENTRY;
+	req.description = mf.description;
+	req.tags = tags;
+	req.n_tags = mf.n_tags + 1;
+	if ((ret = release_register(repo, &req, res, err)))
+		goto out;
+	res->from_model = xstrdup(mf.model);
+	res->from_version = mf.version;
+out:
+	free(tags);
+	free(from);
+	manifest_release(&mf);
+	bundle_files_free(files, n_files);
 	return ret;
 }

@@ -2,16 +2,90 @@
 #define MLOPS_RELEASE_H
 
 /*
- * Release transactions: promote and rollback as one API.  Each call is
- * one BEGIN IMMEDIATE transaction holding every check and the move: the
- * resolve, the --expect compare-and-swap, the stage policy (the
- * validation lookup), the ledger row and, with git tags, the GTO tag,
- * deleted again if the commit fails.
+ * Release transactions: register, promote and rollback as one API, and
+ * the export and import of a version between registries.  Each write is
+ * one BEGIN IMMEDIATE transaction holding every check and the change:
+ * the resolve, the --expect compare-and-swap, the stage policy (the
+ * validation lookup), the version or ledger row and, with git tags, the
+ * GTO tag, deleted again if the commit fails.  Nothing here prints; the
+ * commands print from the results.
  */
 
+#include <stddef.h>
 #include "error.h"
 
 struct repo;
+
+/* A tag for a new version; strings borrowed. */
+struct release_tag {
+	const char *key;	/* non-empty */
+	const char *value;
+};
+
+struct release_register_req {
+	const char *model;	/* a valid model name */
+	const char *bytes;	/* the artefact, borrowed */
+	size_t len;
+	const char *label;	/* names the bytes in messages (their file) */
+	long long run_id;	/* the run that made it, or 0 */
+	const char *description;	/* may be NULL */
+	const struct release_tag *tags;	/* in order; the first value of a
+					   key wins */
+	size_t n_tags;
+	int git_tag;		/* write the GTO tag NAME@v0.0.N */
+};
+
+/* A version registered, imported or exported; strings owned. */
+struct release_version {
+	char *model;
+	int version;
+	char sha256[65];
+	long long size;
+	int existed;		/* the bytes were already this version */
+	char *tag_name;		/* the GTO tag written, or NULL */
+	char *from_model;	/* import: the exporting version */
+	int from_version;
+};
+
+void release_version_release(struct release_version *res);
+
+/*
+ * Register req->bytes as the next version of req->model: the bytes must
+ * be a valid artefact (model_from_bytes(), messages naming req->label);
+ * they are stored durably first, then the version row, its tags and,
+ * with req->git_tag, the GTO tag on the commit of the artefact's lineage
+ * (HEAD when it names none) are written in one transaction, the tag
+ * deleted again if the commit fails.  Identical bytes return the
+ * existing version with res->existed = 1 and its tags unchanged.
+ * A bad artefact fails with model_from_bytes()'s status; MLOPS_ENOTFOUND
+ * for an unknown run or a commit missing from git, MLOPS_EBUSY,
+ * MLOPS_EIO.
+ */
+int release_register(struct repo *repo,
+		     const struct release_register_req *req,
+		     struct release_version *res, struct mlops_err *err);
+
+/*
+ * Write version `version` (> 0), or the holder of `stage`, or the newest
+ * version of `model` to the bundle `output` ("-": stdout) with its
+ * manifest (manifest_build()).  res names the version exported.
+ */
+int release_export(struct repo *repo, const char *model, int version,
+		   const char *stage, const char *output,
+		   struct release_version *res, struct mlops_err *err);
+
+/*
+ * Register the artefact of the bundle at `path` ("-": stdin) under
+ * `as` (NULL: the bundle's model name), through release_register(),
+ * with the manifest's description and tags and the tag "imported-from"
+ * naming the exporting version; no GTO tag.  Every check comes before
+ * any write: the archive (bundle_read()), the manifest
+ * (manifest_parse()), the artefact's hash and size against it.
+ * MLOPS_ECORRUPT for a bad bundle; res->from_model and from_version
+ * name the exporting version.
+ */
+int release_import(struct repo *repo, const char *path, const char *as,
+		   struct release_version *res, struct mlops_err *err);
 
 struct release_promote_req {
 	const char *model;	/* NAME of NAME:N or NAME@STAGE */

@@ -37,6 +37,8 @@ static struct registry *fresh(const char *name, int timeout_ms)
 	if (registry_create(path, &err) ||
 	    registry_open(path, 1, timeout_ms, &reg, &err))
 		printf("# setup failed: %s\n", err.msg);
+	else
+		registry_set_actor(reg, "ada", "build-1");
 	free(path);
 	return reg;
 }
@@ -98,8 +100,9 @@ static void test_register_resolve(void)
 	   "NAME resolves to the newest version");
 	reg_version_release(&v);
 	ok(!registry_resolve(reg, "churn", 1, NULL, &v, &err) &&
-	   !strcmp(v.sha256, sha_a) && v.size == 100 && v.created_by[0],
-	   "NAME:N resolves to that version");
+	   !strcmp(v.sha256, sha_a) && v.size == 100 &&
+	   !strcmp(v.created_by, "ada@build-1"),
+	   "NAME:N resolves to that version, made by the actor given");
 	reg_version_release(&v);
 	is_int(registry_resolve(reg, "nope", 0, NULL, &v, &err),
 	       MLOPS_ENOTFOUND, "unknown model is not found");
@@ -178,8 +181,10 @@ static void test_stages_and_rollback(void)
 		is_int(ev[3].from_version, 2, "the rollback records its from");
 		is_str(ev[3].action, "rollback", "... and its action");
 		is_str(ev[4].reason, "test", "reasons are kept");
-		ok(ev[4].actor[0] && ev[4].host[0] && strlen(ev[4].at) == 24,
-		   "actor, host and a millisecond timestamp are recorded");
+		ok(!strcmp(ev[4].actor, "ada") &&
+		   !strcmp(ev[4].host, "build-1") && strlen(ev[4].at) == 24,
+		   "the actor and host given and a millisecond timestamp are "
+		   "recorded");
 	}
 	for (i = 0; i < n_ev; i++)
 		reg_event_release(&ev[i]);
