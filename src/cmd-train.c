@@ -181,12 +181,28 @@ static void print_result(const struct training_result *res)
 			res->reg_name, res->version, res->sha256);
 }
 
+struct warned {
+	int quiet;
+	size_t n;		/* warnings printed so far */
+};
+
+/* Print the warnings not printed yet (-q: none). */
+static void print_warnings(const struct training_result *res, void *arg)
+{
+	struct warned *w = arg;
+
+	for (; w->n < res->n_warnings; w->n++)
+		if (!w->quiet)
+			fprintf(stderr, "mlops train: warning: %s\n",
+				res->warnings[w->n]);
+}
+
 int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	      struct mlops_err *err)
 {
 	struct train_args a = { 0 };
 	struct training_result res = { 0 };
-	size_t i;
+	struct warned warned = { ctx->quiet, 0 };
 	int ret;
 
 	trainspec_init(&a.o.spec);
@@ -194,10 +210,11 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		goto out;
 	a.o.stdout_taken = ctx->json;
 	a.o.repo = ctx->repo;
+	a.o.warnings_done = print_warnings;
+	a.o.warnings_arg = &warned;
 	ret = training_run(&a.o, &res, err);
-	/* Even on failure: a warning may say why. */
-	for (i = 0; i < res.n_warnings && !ctx->quiet; i++)
-		fprintf(stderr, "mlops train: warning: %s\n", res.warnings[i]);
+	/* Those of a failed run too: one may say why. */
+	print_warnings(&res, &warned);
 	if (ret)
 		goto out;
 	if (ctx->json)

@@ -9,10 +9,12 @@
  * nothing.  The dataset is the job's own and is freed before returning,
  * so train_fit() may reuse its columns.
  *
- * Deliberately not done here: printing (the command prints the result
- * and the warnings, which come back as text because a warning such as
- * an ignored column precedes a possible failure), option syntax (the
- * command's) and the spec file's format (trainspec.c).
+ * Deliberately not done here: printing.  The command prints the result
+ * and the warnings, which come back as text, kept when the run fails
+ * (an ignored column may be why); the warnings_done hook lets it print
+ * them before "-o -" puts the artefact on stdout, as train always did.
+ * Nor option syntax (the command's) or the spec file's format
+ * (trainspec.c).
  */
 
 #include <cjson/cJSON.h>
@@ -427,6 +429,8 @@ int training_run(const struct training_opts *o, struct training_result *res,
 		goto out;
 	fill_lineage(res->model, &s, &rl);
 	fit_warnings(res, &s, &to);
+	if (o->warnings_done)
+		o->warnings_done(res, o->warnings_arg);
 	ret = save(o, &s, &to, ds, &rl, res, err);
 out:
 	dataset_free(ds);

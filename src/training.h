@@ -16,6 +16,7 @@
 #include "trainspec.h"
 
 struct repo;
+struct training_result;
 
 struct training_opts {
 	struct trainspec spec;	/* the flags; their lists are borrowed */
@@ -25,6 +26,14 @@ struct training_opts {
 	/* Store the artefact and record the run here; NULL: no repository,
 	 * when --register is MLOPS_ENOTFOUND. */
 	struct repo *repo;
+	/*
+	 * Called once, if not NULL, when the fit's warnings are all in res
+	 * and before the artefact is written: a command prints them here,
+	 * so that they precede an artefact written to stdout as they
+	 * always have.  Warnings of a run failing earlier are only in res.
+	 */
+	void (*warnings_done)(const struct training_result *res, void *arg);
+	void *warnings_arg;
 };
 
 /* What a run did; everything owned (training_result_release()). */

@@ -182,8 +182,25 @@ static void opts_init(struct training_opts *o, const char *data,
 	o->spec.output = output;
 }
 
+struct hook_seen {
+	const char *output;
+	int calls;
+	size_t n_warnings;
+	int artefact_existed;
+};
+
+static void hook(const struct training_result *res, void *arg)
+{
+	struct hook_seen *h = arg;
+
+	h->calls++;
+	h->n_warnings = res->n_warnings;
+	h->artefact_existed = access(h->output, F_OK) == 0;
+}
+
 static void test_train_to_file(void)
 {
+	struct hook_seen seen = { 0 };
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct training_opts o;
 	struct training_result res;
@@ -193,7 +210,12 @@ static void test_train_to_file(void)
 	size_t len = 0;
 
 	opts_init(&o, data, out);
+	o.warnings_done = hook;
+	o.warnings_arg = &seen;
+	seen.output = out;
 	ok(!training_run(&o, &res, &err), "train from a CSV (%s)", err.msg);
+	ok(seen.calls == 1 && seen.n_warnings == 3 && !seen.artefact_existed,
+	   "warnings_done: once, all warnings, before the artefact");
 	is_str(res.output, out, "the artefact's path is in the result");
 	bytes = tap_slurp(out, &len);
 	ok(bytes != NULL, "the artefact file is written");
@@ -248,6 +270,7 @@ static void test_checks(void)
 	struct mlops_err err = MLOPS_ERR_INIT;
 	struct training_opts o;
 	struct training_result res;
+	struct hook_seen seen = { 0 };
 	const char *one[] = { "x1" }, *target[] = { "y" };
 	char *data = write_csv("one.csv", 1, 1), *out = tmp_path("x.json");
 	char *spec = write_tmp("data.json", "{\"data\": \"nowhere.csv\"}");
@@ -309,8 +332,12 @@ static void test_checks(void)
 	training_result_release(&res);
 
 	opts_init(&o, data, out);
+	o.warnings_done = hook;
+	o.warnings_arg = &seen;
+	seen.output = out;
 	is_int(training_run(&o, &res, &err), MLOPS_EINPUT,
 	       "a single class cannot be fitted");
+	is_int(seen.calls, 0, "warnings_done is not called on a failed fit");
 	is_int(res.n_warnings, 1, "the warning before the failure is kept");
 	ok(res.n_warnings && !strncmp(res.warnings[0], "ignored column 5", 16),
 	   "... the unnamed column");
