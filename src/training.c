@@ -24,7 +24,6 @@
 
 #include "csv.h"
 #include "dataset.h"
-#include "metrics.h"
 #include "model.h"
 #include "modelref.h"
 #include "registry.h"
@@ -305,7 +304,9 @@ static char *metrics_json(const struct model *m)
 
 /*
  * The new version and the run's link to it, inside the caller's
- * transaction.  Seam: release.c's register entry replaces this call.
+ * transaction.  Seam: release.c's register entry replaces this call,
+ * once it can run inside a transaction it did not open (the run row
+ * and its version commit together or not at all).
  */
 static int register_version(struct registry *reg, const char *name,
 			    const char *sha, size_t len, long long run_id,
