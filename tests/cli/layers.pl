@@ -151,10 +151,11 @@ my ($n_inc, $n_sys, $n_funcs) = (0, 0, 0);
 for my $file (@files) {
 	(my $m = $file) =~ s/\.[ch]$//;
 	my $path = "$src/$file";
-	$seen_mod{$m} = 1;
+	$seen_mod{$m} = 1 if exists $layer{$m};
 	$actual{$m} //= {};
 	if (!exists $layer{$m}) {
-		problem('table', "$path: module '$m' has no row in $table (add one under Modules)");
+		problem('table', "$path: module '$m' has no row in $table (add one under Modules)")
+			unless $seen_mod{$m}++;
 		next unless $suggest;
 	}
 	open(my $fh, '<', $path) or die "layers.pl: cannot open $path: $!\n";
