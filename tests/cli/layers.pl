@@ -3,7 +3,7 @@
 # the restricted system headers, who writes to stdout, who exits, threads
 # in command files, and function sizes.
 #
-#   perl tests/cli/layers.pl [--src DIR] [--table FILE] [--stats]
+#   perl tests/cli/layers.pl [--src DIR] [--table FILE] [--stats] [--suggest]
 #
 # Prints one line per problem, "[check] FILE:LINE: what is wrong", where
 # check is one of table, include, system, stdout, exit, thread, size;
@@ -11,16 +11,22 @@
 # --stats one "stats: ..." line (the counts a caller checks so that the
 # test cannot pass on an empty tree).  Exit 0 when there is no problem,
 # 1 when there is one, 2 when the table cannot be read.
+#
+# --suggest prints, instead, the Modules rows as the code is now: every
+# module with its layer (from the table, or "?" for a module without a
+# row) and the project headers it includes (keeping the table's ! marks),
+# for pasting into src/README after checking each new arrow.
 use strict;
 use warnings;
 
-my ($src, $table, $stats) = ('src', undef, 0);
+my ($src, $table, $stats, $suggest) = ('src', undef, 0, 0);
 while (@ARGV) {
 	my $a = shift @ARGV;
 	if ($a eq '--src') { $src = shift @ARGV; }
 	elsif ($a eq '--table') { $table = shift @ARGV; }
 	elsif ($a eq '--stats') { $stats = 1; }
-	else { die "usage: layers.pl [--src DIR] [--table FILE] [--stats]\n"; }
+	elsif ($a eq '--suggest') { $suggest = 1; }
+	else { die "usage: layers.pl [--src DIR] [--table FILE] [--stats] [--suggest]\n"; }
 }
 $table //= "$src/README";
 
@@ -140,15 +146,17 @@ sub strip {
 }
 sub line_of { my ($s, $pos) = @_; return 1 + (substr($s, 0, $pos) =~ tr/\n//); }
 
-my (%seen_mod, %used_arrow, %used_runner_ok, %used_size);
+my (%seen_mod, %used_arrow, %used_runner_ok, %used_size, %actual);
 my ($n_inc, $n_sys, $n_funcs) = (0, 0, 0);
 for my $file (@files) {
 	(my $m = $file) =~ s/\.[ch]$//;
 	my $path = "$src/$file";
-	$seen_mod{$m} = 1;
+	$seen_mod{$m} = 1 if exists $layer{$m};
+	$actual{$m} //= {};
 	if (!exists $layer{$m}) {
-		problem('table', "$path: module '$m' has no row in $table (add one under Modules)");
-		next;
+		problem('table', "$path: module '$m' has no row in $table (add one under Modules)")
+			unless $seen_mod{$m}++;
+		next unless $suggest;
 	}
 	open(my $fh, '<', $path) or die "layers.pl: cannot open $path: $!\n";
 	my @lines = <$fh>;
@@ -166,6 +174,8 @@ for my $file (@files) {
 			$to =~ s/\.h$//;
 			next if $to eq $m;
 			$used_arrow{"$m -> $to"} = 1;
+			$actual{$m}{$to} = 1;
+			next unless exists $layer{$m};
 			if (!exists $layer{$to}) {
 				problem('include', "$at: $m -> $to: \"$name\" is no module of the table");
 			} elsif (!$arrows{$m}{$to}) {
@@ -184,6 +194,7 @@ for my $file (@files) {
 		}
 	}
 
+	next unless exists $layer{$m};
 	my $code = strip($text);
 
 	# Stdout.
@@ -276,6 +287,16 @@ for my $k (sort keys %size_max) {
 		unless $used_size{$k};
 }
 
+if ($suggest) {
+	$actual{'completion-scripts'} //= {} if exists $layer{'completion-scripts'};
+	for my $m (sort keys %actual) {
+		my @to = map { $bang{"$m -> $_"} ? "$_!" : $_ } sort keys %{ $actual{$m} };
+		my $row = sprintf("  %-19s %-9s %s", $m, $layer{$m} // '?', join(' ', @to));
+		$row =~ s/\s+$//;
+		print "$row\n";
+	}
+	exit 0;
+}
 print "$_\n" for @problems, @notes;
 if ($stats) {
 	printf "stats: modules=%d files=%d includes=%d system=%d functions=%d\n",

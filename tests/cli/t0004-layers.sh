@@ -82,7 +82,10 @@ test_expect_success PERL 'a module without a row, and a row going up without !, 
 	mv x rows/README &&
 	test_expect_code 1 perl "$LAYERS" --src rows >out &&
 	test_grep "^\[table\] rows/batch.c: module .batch. has no row" out &&
-	test_grep "^\[table\] rows/README:[0-9]*: xalloc -> cmd goes up (plumbing -> cmd)" out
+	test_grep "^\[table\] rows/README:[0-9]*: xalloc -> cmd goes up (plumbing -> cmd)" out &&
+	perl "$LAYERS" --src rows --suggest >rows.txt &&
+	test_grep "^  batch  *? *xalloc$" rows.txt &&
+	test_grep "^  train  *core  *cell dataset error matrix metrics model parallel predict score! xalloc$" rows.txt
 '
 
 test_expect_success PERL 'a restricted system header outside its modules fails' '
