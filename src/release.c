@@ -68,9 +68,9 @@ void release_version_release(struct release_version *res)
 }
 
 /*
- * Commit the open transaction; should that fail, delete the GTO tag
- * *tag_name written inside it (when `untag`: a tag that was there before
- * stays) and forget it.
+ * Commit the open transaction; should that fail, forget the GTO tag
+ * *tag_name written inside it, and delete it when `untag` (0 when the
+ * tag was there before: registering bytes that already were a version).
  */
 static int commit_or_untag(struct repo *repo, char **tag_name, int untag,
 			   struct mlops_err *err)
@@ -256,10 +256,9 @@ static int move(struct repo *repo, const struct reg_version *v,
 {
 	struct reg_move mv;
 	struct model *m = NULL;
-	char *identity = NULL;
+	char *identity = ident_git(repo->worktree);
 	int ret;
 
-	identity = ident_git(repo->worktree);
 	mv.model = v->model;
 	mv.stage = stage;
 	mv.to_version = v->version;
