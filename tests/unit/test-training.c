@@ -8,7 +8,8 @@
  * CSV trains into a temporary artefact whose hash the result gives;
  * the warnings come back as text, in order, also when the run then
  * fails; settings are checked in train's order; with a repository the
- * run is recorded and the version registered.
+ * run is recorded (a spec file among its inputs, by hash) and the
+ * version registered.
  */
 
 #include <stdio.h>
@@ -354,15 +355,16 @@ static void test_register(void)
 	struct training_opts o;
 	struct training_result res;
 	struct repo *repo = NULL;
-	struct reg_run_row *runs = NULL;
+	struct reg_run_row *runs = NULL, row = { 0 };
 	char *data = write_csv("reg.csv", 0, 0), *dir = tmp_path(".mlops");
-	char *path;
+	char *path, *spec, *out = tmp_path("reg-model.json");
 	size_t n = 0, i;
 	int existed;
 
 	if (repo_init(tmpdir, &existed, &err) ||
 	    (setenv("MLOPS_DIR", dir, 1), repo_discover(1, &repo, &err))) {
 		ok(0, "a repository (%s)", err.msg);
+		free(out);
 		free(data);
 		free(dir);
 		return;
@@ -393,6 +395,24 @@ static void test_register(void)
 		reg_run_row_release(&runs[i]);
 	free(runs);
 	training_result_release(&res);
+
+	/* A spec file is an input of the run, by hash. */
+	spec = write_tmp("reg.json", "{\"target\": \"y\", \"holdout\": 0.5}");
+	opts_init(&o, data, out);
+	o.spec.target = NULL;
+	o.config = spec;
+	o.repo = repo;
+	ok(!training_run(&o, &res, &err), "train from a spec (%s)", err.msg);
+	is_int(res.report.n_holdout, 50, "the spec's holdout is used");
+	ok(res.run_id > 0 && !res.version, "a run, no version");
+	ok(!registry_get_run(repo->reg, res.run_id, &row, &err) &&
+	   row.inputs_json && strstr(row.inputs_json, "{\"role\":\"config\"") &&
+	   strstr(row.inputs_json, spec), "the run lists the spec file");
+	ok(!row.model, "... and names no model");
+	reg_run_row_release(&row);
+	training_result_release(&res);
+	free(spec);
+	free(out);
 	repo_free(repo);
 	unsetenv("MLOPS_DIR");
 	free(data);
