@@ -150,7 +150,7 @@ static void print_json(const struct training_result *res)
 	cJSON_AddNumberToObject(o, "rows_ignored", (double)res->report.n_dropped);
 	cJSON_AddBoolToObject(o, "converged", m->converged);
 	cJSON_AddNumberToObject(o, "iterations", (double)m->n_iter);
-	cmd_json_metrics(o, "metrics", m->metrics, m->n_metrics);
+	metrics_json(o, "metrics", m->metrics, m->n_metrics);
 	if (res->output)
 		cJSON_AddStringToObject(o, "output", res->output);
 	if (res->sha256[0])

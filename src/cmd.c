@@ -96,29 +96,6 @@ void cmd_json_bool(struct cJSON *obj, const char *key, int v)
 		cJSON_AddBoolToObject(obj, key, v);
 }
 
-void cmd_json_metrics(struct cJSON *obj, const char *key,
-		      const struct metric *mt, size_t n)
-{
-	cJSON *o = cJSON_CreateObject(), *notes = NULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (!isnan(mt[i].value)) {
-			cJSON_AddNumberToObject(o, mt[i].name, mt[i].value);
-			continue;
-		}
-		cJSON_AddNullToObject(o, mt[i].name);
-		if (!notes)
-			notes = cJSON_CreateObject();
-		cJSON_AddStringToObject(notes, mt[i].name,
-					mt[i].note[0] ? mt[i].note :
-					"undefined on this data");
-	}
-	cJSON_AddItemToObject(obj, key, o);
-	if (notes)
-		cJSON_AddItemToObject(obj, "metric_notes", notes);
-}
-
 void cmd_json_event(struct cJSON *obj, const struct reg_event *e)
 {
 	manifest_event_json(obj, e);

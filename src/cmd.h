@@ -91,14 +91,7 @@ void cmd_json_id(struct cJSON *obj, const char *key, long long v);
 
 /* Add a boolean member, or null when `v` < 0 (unknown). */
 void cmd_json_bool(struct cJSON *obj, const char *key, int v);
-/*
- * Add `key` (e.g. "metrics"): an object of the n metrics, an undefined
- * one as null; and, when any is undefined, "metric_notes": an object
- * giving why for each of those ({"auc": "class 'x' absent"}).
- */
-struct metric;
-void cmd_json_metrics(struct cJSON *obj, const char *key,
-		      const struct metric *mt, size_t n);
+
 /* Add the members of one ledger event, as history --json and bundles show it. */
 struct reg_event;
 void cmd_json_event(struct cJSON *obj, const struct reg_event *e);

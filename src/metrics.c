@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "metrics.h"
 #include "xalloc.h"
 
@@ -264,4 +266,27 @@ size_t metrics_regression(const double *y, const double *pred, size_t n,
 	put(out, &m, "r2", ss_tot > 0 ? 1 - ss_res / ss_tot :
 	    (ss_res == 0 ? 1 : 0));
 	return m;
+}
+
+void metrics_json(struct cJSON *obj, const char *key, const struct metric *mt,
+		  size_t n)
+{
+	cJSON *o = cJSON_CreateObject(), *notes = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!isnan(mt[i].value)) {
+			cJSON_AddNumberToObject(o, mt[i].name, mt[i].value);
+			continue;
+		}
+		cJSON_AddNullToObject(o, mt[i].name);
+		if (!notes)
+			notes = cJSON_CreateObject();
+		cJSON_AddStringToObject(notes, mt[i].name,
+					mt[i].note[0] ? mt[i].note :
+					"undefined on this data");
+	}
+	cJSON_AddItemToObject(obj, key, o);
+	if (notes)
+		cJSON_AddItemToObject(obj, "metric_notes", notes);
 }

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include "model.h"
 
+struct cJSON;
+
 /*
  * `y` holds the true class index of each of `n` rows, `prob` the output
  * of predict_columns (binary: one value per row; multiclass: K per row).
@@ -53,6 +55,14 @@ int metrics_known(enum model_task task, const char *name);
 const char *metrics_names(enum model_task task);
 
 /* ROC AUC of scores for positives (pos[i] != 0); NAN if one class. */
+/*
+ * Add `key` (holding each metric, null when undefined) and, when one is
+ * undefined, "metric_notes" (why) to `obj`: the form train --json,
+ * validate's report and history show metrics in.
+ */
+void metrics_json(struct cJSON *obj, const char *key, const struct metric *mt,
+		  size_t n);
+
 double metrics_auc(const double *score, const unsigned char *pos, size_t n);
 
 #endif

@@ -300,41 +300,13 @@ static void judge(struct validation *v, const struct gate *gates, size_t n,
 		}
 }
 
-/*
- * Add `key` ("metrics") and, when one is undefined, "metric_notes" to
- * `obj`: the same members as cmd_json_metrics() writes for train --json
- * (a job cannot call the command layer).
- */
-static void json_metrics(cJSON *obj, const char *key, const struct metric *mt,
-			 size_t n)
-{
-	cJSON *o = cJSON_CreateObject(), *notes = NULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (!isnan(mt[i].value)) {
-			cJSON_AddNumberToObject(o, mt[i].name, mt[i].value);
-			continue;
-		}
-		cJSON_AddNullToObject(o, mt[i].name);
-		if (!notes)
-			notes = cJSON_CreateObject();
-		cJSON_AddStringToObject(notes, mt[i].name,
-					mt[i].note[0] ? mt[i].note :
-					"undefined on this data");
-	}
-	cJSON_AddItemToObject(obj, key, o);
-	if (notes)
-		cJSON_AddItemToObject(obj, "metric_notes", notes);
-}
-
 static void report_champion(cJSON *report, const struct validation *v,
 			    const char *against)
 {
 	const struct validation_model *c = &v->champion;
 	cJSON *cm = cJSON_CreateObject(), *cn;
 
-	json_metrics(cm, "metrics", c->metrics, c->n_metrics);
+	metrics_json(cm, "metrics", c->metrics, c->n_metrics);
 	cJSON_AddStringToObject(report, "against", against);
 	if (c->info.name) {
 		cJSON_AddStringToObject(report, "against_model", c->info.name);
@@ -368,7 +340,7 @@ static cJSON *build_report(const struct validation *v,
 	cJSON_AddStringToObject(report, "data", o->data);
 	cJSON_AddStringToObject(report, "data_sha256", s->data_sha256);
 	cJSON_AddNumberToObject(report, "rows", (double)s->rows);
-	json_metrics(report, "metrics", s->metrics, s->n_metrics);
+	metrics_json(report, "metrics", s->metrics, s->n_metrics);
 	jm = cJSON_GetObjectItem(report, "metrics");
 	cJSON_AddNumberToObject(jm, "latency_us", s->latency_us);
 	cJSON_AddNumberToObject(jm, "size", (double)s->info.size);
