@@ -297,8 +297,8 @@ void design_fit(struct design *d, struct model *m, const struct dataset *ds,
  *   copy them instead of dividing them again: the same bits, as
  *   score_encode_numeric() gives them.  One with an indicator keeps its
  *   raw values (the indicator reads the gaps).
- * No two features share a column (train.c's pick_features() sees to it), so none
- * is moved or encoded twice.  Positions from n on are left as they were.
+ * No two features share a column (train.c's pick_features() sees to
+ * it), so none is moved or encoded twice.  Positions from n on are left as they were.
  */
 struct reuse_job {
 	struct dataset *ds;

@@ -276,8 +276,9 @@ static int solve_newton(struct run *r, double *w, struct mlops_err *err)
 				       &nt.fn, nt.gn, cheap ? NULL : nt.hn,
 				       &t, err)))
 			goto out;
+		/* No progress possible in floating point. */
 		if (t < 1e-10 && nt.fn > nt.f)
-			break;		/* no progress possible in floating point */
+			break;
 		if ((ret = newton_accept(&nt, r, w, t, gmax, cheap, &done,
 					 err)))
 			goto out;
@@ -365,8 +366,10 @@ static int solve_lbfgs(struct run *r, double *w, struct mlops_err *err)
 	struct objective *obj = r->obj;
 	size_t D = obj->dim;
 	struct lbfgs lb = { D, 0, 0, NULL, NULL, { 0 }, { 0 }, 1 };
-	double *g = xcalloc(D, sizeof(double)), *gn = xcalloc(D, sizeof(double));
-	double *d = xcalloc(D, sizeof(double)), *wn = xcalloc(D, sizeof(double));
+	double *g = xcalloc(D, sizeof(double));
+	double *gn = xcalloc(D, sizeof(double));
+	double *d = xcalloc(D, sizeof(double));
+	double *wn = xcalloc(D, sizeof(double));
 	double f, fn, scale = obj->weight, t, slope;
 	long it;
 	int ret;
@@ -386,7 +389,7 @@ static int solve_lbfgs(struct run *r, double *w, struct mlops_err *err)
 		lbfgs_direction(&lb, g, d);
 		slope = matrix_dot(g, d, D);
 		if (!(slope > 0)) {
-			/* Not a descent direction: restart from the gradient. */
+			/* Not a descent direction: restart from g. */
 			memcpy(d, g, D * sizeof(*d));
 			slope = matrix_dot(g, d, D);
 			lb.n_hist = 0;

@@ -163,8 +163,10 @@ static void check_gradient(const char *what, struct objective *obj,
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	size_t D = obj->dim, j;
-	double *g = xcalloc(D, sizeof(double)), *fd = xcalloc(D, sizeof(double));
-	double *wt = xcalloc(D, sizeof(double)), *gt = xcalloc(D, sizeof(double));
+	double *g = xcalloc(D, sizeof(double));
+	double *fd = xcalloc(D, sizeof(double));
+	double *wt = xcalloc(D, sizeof(double));
+	double *gt = xcalloc(D, sizeof(double));
 	double f, fp, fm, h = 1e-5, scale, diff;
 	int ret = objective_fun(obj, w, &f, g, NULL, &err);
 
@@ -197,9 +199,12 @@ static void check_hess_vec(const char *what, struct objective *obj,
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
 	size_t D = obj->dim, i, j;
-	double *hs = xcalloc(D, sizeof(double)), *fd = xcalloc(D, sizeof(double));
-	double *gp = xcalloc(D, sizeof(double)), *gm = xcalloc(D, sizeof(double));
-	double *wt = xcalloc(D, sizeof(double)), *h = xcalloc(D * D, sizeof(double));
+	double *hs = xcalloc(D, sizeof(double));
+	double *fd = xcalloc(D, sizeof(double));
+	double *gp = xcalloc(D, sizeof(double));
+	double *gm = xcalloc(D, sizeof(double));
+	double *wt = xcalloc(D, sizeof(double));
+	double *h = xcalloc(D * D, sizeof(double));
 	double *hx = xcalloc(D, sizeof(double));
 	double f, eps = 1e-5, scale, diff;
 	int ret = 0;
