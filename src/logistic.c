@@ -28,7 +28,8 @@ struct logistic {
 	struct problem pb;
 	size_t *own_rows;	/* a sample's rows and classes, or NULL */
 	uint32_t *own_cls;
-	struct scratch *scr;	/* per worker */
+	struct scratch *scr;	/* per worker; a sample borrows its parent's */
+	int borrowed;
 	double *w_last;		/* the point of the last fun() */
 };
 
@@ -186,6 +187,9 @@ static int logistic_hess_vec(struct objective *obj, const double *s,
 	return 0;
 }
 
+static struct logistic *make(const struct problem *pb,
+			     struct scratch *borrow);
+
 static struct objective *logistic_sample(const struct objective *obj,
 					 const struct objective *full,
 					 size_t step, size_t run)
@@ -198,7 +202,7 @@ static struct objective *logistic_sample(const struct objective *obj,
 
 	objective_sample_problem(&lg->pb, &((const struct logistic *)full)->pb,
 				 step, run, &sub, &rows, &cls);
-	s = (struct logistic *)logistic_new(&sub);
+	s = make(&sub, lg->scr);
 	s->own_rows = rows;
 	s->own_cls = cls;
 	return &s->obj;
@@ -209,13 +213,14 @@ static void logistic_free(struct objective *obj)
 	struct logistic *lg = (struct logistic *)obj;
 	size_t i;
 
-	for (i = 0; i < lg->pb.n_workers; i++) {
+	for (i = 0; !lg->borrowed && i < lg->pb.n_workers; i++) {
 		free(lg->scr[i].block);
 		free(lg->scr[i].block2);
 		free(lg->scr[i].z);
 		free(lg->scr[i].view);
 	}
-	free(lg->scr);
+	if (!lg->borrowed)
+		free(lg->scr);
 	free(lg->w_last);
 	free(lg->own_rows);
 	free(lg->own_cls);
@@ -226,7 +231,9 @@ static const struct objective_ops logistic_ops = {
 	logistic_fun, logistic_hess_vec, NULL, logistic_sample, logistic_free
 };
 
-struct objective *logistic_new(const struct problem *pb)
+/* A logistic objective on pb, with the buffers of `borrow` if set. */
+static struct logistic *make(const struct problem *pb,
+			     struct scratch *borrow)
 {
 	struct logistic *lg = xcalloc(1, sizeof(*lg));
 	size_t i, p = pb->p;
@@ -239,6 +246,10 @@ struct objective *logistic_new(const struct problem *pb)
 	/* Every row has probability 1/2 at w = 0. */
 	lg->obj.zero_loss = lg->obj.weight * log(2.0);
 	lg->w_last = xcalloc(p, sizeof(double));
+	lg->scr = borrow;
+	lg->borrowed = borrow != NULL;
+	if (borrow)
+		return lg;
 	lg->scr = xcalloc(pb->n_workers, sizeof(*lg->scr));
 	for (i = 0; i < pb->n_workers; i++) {
 		lg->scr[i].block = xmallocarray(DESIGN_BLOCK_ROWS * p,
@@ -248,5 +259,10 @@ struct objective *logistic_new(const struct problem *pb)
 		lg->scr[i].z = xmallocarray(DESIGN_BLOCK_ROWS, sizeof(double));
 		lg->scr[i].view = xcalloc(p, sizeof(*lg->scr[i].view));
 	}
-	return &lg->obj;
+	return lg;
+}
+
+struct objective *logistic_new(const struct problem *pb)
+{
+	return &make(pb, NULL)->obj;
 }

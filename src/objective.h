@@ -58,7 +58,8 @@ struct objective_ops {
 	 * the penalty scaled by the sample's share of full's rows (full is
 	 * obj or the objective obj was sampled from), so that its optimum
 	 * is full's up to sampling error.  NULL when sampling is not
-	 * supported.  The caller frees the result.
+	 * supported.  The sample may borrow obj's buffers: the caller
+	 * frees it before obj, and never runs the two at once.
 	 */
 	struct objective *(*sample)(const struct objective *obj,
 				    const struct objective *full,

@@ -27,7 +27,8 @@ struct softmax {
 	struct problem pb;
 	size_t *own_rows;	/* a sample's rows and classes, or NULL */
 	uint32_t *own_cls;
-	struct scratch *scr;	/* per worker */
+	struct scratch *scr;	/* per worker; a sample borrows its parent's */
+	int borrowed;
 	double *w_last;		/* the point of the last fun() */
 };
 
@@ -254,6 +255,9 @@ static void softmax_project(const struct objective *obj, double *d)
 		d[k * p + p - 1] -= mean;
 }
 
+static struct softmax *make(const struct problem *pb,
+			    struct scratch *borrow);
+
 static struct objective *softmax_sample(const struct objective *obj,
 					const struct objective *full,
 					size_t step, size_t run)
@@ -266,7 +270,7 @@ static struct objective *softmax_sample(const struct objective *obj,
 
 	objective_sample_problem(&sm->pb, &((const struct softmax *)full)->pb,
 				 step, run, &sub, &rows, &cls);
-	s = (struct softmax *)softmax_new(&sub);
+	s = make(&sub, sm->scr);
 	s->own_rows = rows;
 	s->own_cls = cls;
 	return &s->obj;
@@ -277,14 +281,15 @@ static void softmax_free(struct objective *obj)
 	struct softmax *sm = (struct softmax *)obj;
 	size_t i;
 
-	for (i = 0; i < sm->pb.n_workers; i++) {
+	for (i = 0; !sm->borrowed && i < sm->pb.n_workers; i++) {
 		free(sm->scr[i].block);
 		free(sm->scr[i].block2);
 		free(sm->scr[i].z);
 		free(sm->scr[i].u);
 		free(sm->scr[i].hk);
 	}
-	free(sm->scr);
+	if (!sm->borrowed)
+		free(sm->scr);
 	free(sm->w_last);
 	free(sm->own_rows);
 	free(sm->own_cls);
@@ -296,7 +301,8 @@ static const struct objective_ops softmax_ops = {
 	softmax_free
 };
 
-struct objective *softmax_new(const struct problem *pb)
+/* A softmax objective on pb, with the buffers of `borrow` if set. */
+static struct softmax *make(const struct problem *pb, struct scratch *borrow)
 {
 	struct softmax *sm = xcalloc(1, sizeof(*sm));
 	size_t i, p = pb->p, K = pb->K;
@@ -309,6 +315,10 @@ struct objective *softmax_new(const struct problem *pb)
 	/* Every row has probability 1/K at w = 0. */
 	sm->obj.zero_loss = sm->obj.weight * log((double)K);
 	sm->w_last = xcalloc(K * p, sizeof(double));
+	sm->scr = borrow;
+	sm->borrowed = borrow != NULL;
+	if (borrow)
+		return sm;
 	sm->scr = xcalloc(pb->n_workers, sizeof(*sm->scr));
 	for (i = 0; i < pb->n_workers; i++) {
 		sm->scr[i].block = xmallocarray(DESIGN_BLOCK_ROWS * p,
@@ -320,5 +330,10 @@ struct objective *softmax_new(const struct problem *pb)
 		sm->scr[i].u = xmallocarray(DESIGN_BLOCK_ROWS * K,
 					    sizeof(double));
 	}
-	return &sm->obj;
+	return sm;
+}
+
+struct objective *softmax_new(const struct problem *pb)
+{
+	return &make(pb, NULL)->obj;
 }
