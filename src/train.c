@@ -13,7 +13,9 @@
  *                least squares on centred columns, minimum-norm
  *                (LinearRegression) or with alpha * |w|^2 (Ridge);
  *   solver.c     Newton's method and L-BFGS, with a warm start on
- *                samples, knowing objectives only by their operations.
+ *                samples, knowing objectives only by their operations;
+ *   baseline.c   the baseline profiles of numbers (sampled quantiles);
+ *   kernel.c     the per-value loops (SIMD where there is some).
  *
  * The intercept is an extra, unpenalised column of ones.  What stays
  * here: choosing the features and the algorithm, the limits, the holdout
