@@ -42,10 +42,10 @@ struct train_opts {
 	 * from the solution on a sample of them (the optimum reached is the
 	 * same); 0 means the default, 131072.  Tests set it. */
 	size_t warm_min_rows;
-	/* train_fit may reorder the feature columns of the dataset (the
-	 * rows it fits on first, in its order) and overwrite the numeric
-	 * ones with their standardised values (faster); the dataset is then
-	 * good only for dataset_free() and its other columns. */
+	/* Deprecated: use train_fit_take(), which says so in its
+	 * signature.  Set, train_fit() takes the dataset's feature columns
+	 * over as train_fit_take() does, but leaves the dataset to the
+	 * caller (good only for dataset_free() and its other columns). */
 	int reuse_columns;
 	/* The report keeps the predictions of every row (tests). */
 	int keep_predictions;
@@ -118,5 +118,16 @@ void train_report_release(struct train_report *r);
 int train_fit(struct dataset *ds, const struct train_opts *o,
 	      struct model **out, struct train_report *rep,
 	      struct mlops_err *err);
+
+/*
+ * train_fit() on a dataset the caller gives up: *ds is freed and set to
+ * NULL, success or not.  Training may then reorder its feature columns
+ * (the rows it fits on first) and store numbers standardised, which
+ * makes every pass over the rows cheaper; the model is the same, bit
+ * for bit.
+ */
+int train_fit_take(struct dataset **ds, const struct train_opts *o,
+		   struct model **out, struct train_report *rep,
+		   struct mlops_err *err);
 
 #endif
