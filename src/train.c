@@ -865,7 +865,7 @@ int train_fit(struct dataset *ds, const struct train_opts *o,
 	      struct model **out, struct train_report *rep,
 	      struct mlops_err *err)
 {
-	return fit(ds, o->reuse_columns, o, out, rep, err);
+	return fit(ds, 0, o, out, rep, err);
 }
 
 int train_fit_take(struct dataset **ds, const struct train_opts *o,

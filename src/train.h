@@ -42,11 +42,6 @@ struct train_opts {
 	 * from the solution on a sample of them (the optimum reached is the
 	 * same); 0 means the default, 131072.  Tests set it. */
 	size_t warm_min_rows;
-	/* Deprecated: use train_fit_take(), which says so in its
-	 * signature.  Set, train_fit() takes the dataset's feature columns
-	 * over as train_fit_take() does, but leaves the dataset to the
-	 * caller (good only for dataset_free() and its other columns). */
-	int reuse_columns;
 	/* The report keeps the predictions of every row (tests). */
 	int keep_predictions;
 };

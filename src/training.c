@@ -6,8 +6,8 @@
  * checked before the data is read; the artefact file is durable before
  * the repository hears of it; the stored artefact, the run row and the
  * registered version commit in one transaction, so a failure records
- * nothing.  The dataset is the job's own and is freed before returning,
- * so train_fit() may reuse its columns.
+ * nothing.  The dataset is the job's own and is handed to
+ * train_fit_take(), which may reuse its columns.
  *
  * Deliberately not done here: printing.  The command prints the result
  * and the warnings, which come back as text, kept when the run fails
@@ -141,8 +141,6 @@ static int fit_opts(const struct trainspec *s, struct train_opts *to,
 	}
 	to->add_indicator = s->add_indicator;
 	to->strict = s->strict;
-	/* The dataset is freed right after: its columns can be reused. */
-	to->reuse_columns = 1;
 	if (s->holdout != TRAINSPEC_UNSET_D)
 		to->holdout = s->holdout;
 	if (s->C != TRAINSPEC_UNSET_D)
@@ -261,27 +259,17 @@ static char *params_json(const struct model *m, const struct trainspec *s,
 }
 
 /* The run's inputs: the data, and the spec file when it can be hashed. */
-static char *inputs_json(const struct dataset *ds, const struct trainspec *s,
-			 const char *config)
+static char *inputs_json(const struct runrec_input *data, const char *config)
 {
-	cJSON *a = cJSON_CreateArray(), *in = cJSON_CreateObject();
-	char config_sha[65], *text;
+	struct runrec_input in[2] = { *data };
+	char config_sha[65];
+	size_t n = 1;
 
-	cJSON_AddStringToObject(in, "role", "data");
-	cJSON_AddStringToObject(in, "path", s->data);
-	cJSON_AddStringToObject(in, "sha256", ds->sha256);
-	cJSON_AddNumberToObject(in, "rows", (double)ds->n_rows);
-	cJSON_AddItemToArray(a, in);
-	if (config && !runrec_hash_file(config, config_sha, NULL)) {
-		in = cJSON_CreateObject();
-		cJSON_AddStringToObject(in, "role", "config");
-		cJSON_AddStringToObject(in, "path", config);
-		cJSON_AddStringToObject(in, "sha256", config_sha);
-		cJSON_AddItemToArray(a, in);
-	}
-	text = cJSON_PrintUnformatted(a);
-	cJSON_Delete(a);
-	return text;
+	if (config && !runrec_hash_file(config, config_sha, NULL))
+		in[n++] = (struct runrec_input){ .role = "config",
+			.path = config, .sha256 = config_sha, .rows = -1,
+			.rejected = -1 };
+	return runrec_inputs_json(in, n);
 }
 
 /* The holdout metrics as --json's "metrics" shows them (null: undefined). */
@@ -345,7 +333,7 @@ static int record(struct repo *r, struct reg_run *run, const char *bytes,
 
 /* Save the artefact and record the run, as the model is made. */
 static int save(const struct training_opts *o, const struct trainspec *s,
-		const struct train_opts *to, const struct dataset *ds,
+		const struct train_opts *to, const struct runrec_input *data,
 		const struct runrec *rl, struct training_result *res,
 		struct mlops_err *err)
 {
@@ -363,7 +351,7 @@ static int save(const struct training_opts *o, const struct trainspec *s,
 	if (res->output && (ret = model_save_file(m, res->output, err)))
 		goto out;
 	params = params_json(m, s, to);
-	inputs = inputs_json(ds, s, o->config);
+	inputs = inputs_json(data, o->config);
 	metrics = metrics_json(m);
 	/* The artefact's name, stored or not: what -o wrote. */
 	sha256_hex(bytes, len, res->sha256);
@@ -409,6 +397,8 @@ int training_run(const struct training_opts *o, struct training_result *res,
 	struct dataset_opts dopts = { 0 };
 	struct train_opts to;
 	struct dataset *ds = NULL;
+	struct runrec_input data = { .role = "data", .rejected = -1 };
+	char data_sha[65];
 	struct runrec rl;
 	int ret;
 
@@ -426,13 +416,18 @@ int training_run(const struct training_opts *o, struct training_result *res,
 	if (ds->ignored_column)
 		warn(res, xasprintf("ignored column %zu of '%s': no name in the header and empty on every row",
 				    ds->ignored_column, ds->name));
-	if ((ret = train_fit(ds, &to, &res->model, &res->report, err)))
+	memcpy(data_sha, ds->sha256, sizeof(data_sha));
+	data.path = s.data;
+	data.sha256 = data_sha;
+	data.rows = (long long)ds->n_rows;
+	/* The job's own dataset: training may reuse its columns. */
+	if ((ret = train_fit_take(&ds, &to, &res->model, &res->report, err)))
 		goto out;
 	fill_lineage(res->model, &s, &rl);
 	fit_warnings(res, &s, &to);
 	if (o->warnings_done)
 		o->warnings_done(res, o->warnings_arg);
-	ret = save(o, &s, &to, ds, &rl, res, err);
+	ret = save(o, &s, &to, &data, &rl, res, err);
 out:
 	dataset_free(ds);
 	trainspec_release(&s);

@@ -959,7 +959,7 @@ static void test_stream_bits(void)
  * file, for every model kind, with gaps (imputed, and with indicators),
  * categorical levels with gaps and ties, a level only the holdout holds
  * (unseen by the model), rows without a target, with and without
- * reuse_columns (what the CLI sets) and a holdout.
+ * train_fit_take() (what the CLI calls) and a holdout.
  */
 static void write_baseline_csv(const char *path, const size_t *t_rows,
 			       size_t n_t)
@@ -1049,14 +1049,15 @@ static void test_baseline_bits(void)
 			o.target = targets[a];
 			o.algo = algo_of(algos[a]);
 			o.holdout = v & 1 ? 0.2 : 0;
-			o.reuse_columns = (v & 2) != 0;
 			o.add_indicator = (v & 2) != 0;
 			o.keep_predictions = 1;
 			exclude[0] = a == 0 ? "y3" : "yb";
 			exclude[1] = a >= 2 ? "y3" : "yr";
 			o.exclude = exclude;
 			o.n_exclude = 2;
-			ret = ds ? train_fit(ds, &o, &m, &rep, &err) : -1;
+			ret = !ds ? -1 : v & 2 ?
+			      train_fit_take(&ds, &o, &m, &rep, &err) :
+			      train_fit(ds, &o, &m, &rep, &err);
 			dataset_free(ds);
 			if (!ok(!ret && !score_stream_open(m, path, NULL, &ss, &err),
 				"%s: fit and open", what)) {
@@ -1108,7 +1109,7 @@ static void test_baseline_bits(void)
 }
 
 /*
- * reuse_columns (what the CLI sets) puts the feature columns in the
+ * train_fit_take() (what the CLI calls) puts the feature columns in the
  * fit's row order and encodes the numeric ones in place; the model must
  * be the same, bit for bit, as without it: with a holdout and without,
  * with rows dropped for a missing target and with rows left in order
@@ -1154,6 +1155,7 @@ static void test_reuse_columns(void)
 		struct train_opts o;
 		struct mlops_err err;
 		struct model *a = NULL, *b = NULL;
+		struct train_report rep;
 		char *ba = NULL, *bb = NULL;
 		int ret;
 
@@ -1168,13 +1170,15 @@ static void test_reuse_columns(void)
 		o.warm_min_rows = v & 8 ? 256 : 0;
 		if (d1 && d2) {
 			a = fit(d1, &o, &ret, &err);
-			o.reuse_columns = 1;
-			b = fit(d2, &o, &ret, &err);
+			memset(&err, 0, sizeof(err));
+			ret = train_fit_take(&d2, &o, &b, &rep, &err);
+			if (!ret)
+				train_report_release(&rep);
 		}
 		ba = a ? bytes_of(a) : NULL;
 		bb = b ? bytes_of(b) : NULL;
 		ok(ba && bb && !strcmp(ba, bb),
-		   "reuse_columns: the same model (%s, holdout %g%s%s)",
+		   "train_fit_take: the same model (%s, holdout %g%s%s)",
 		   v & 4 ? "ridge" : "logistic", o.holdout,
 		   v & 2 ? ", median, indicator" : "",
 		   v & 8 ? ", warm start" : "");
