@@ -26,6 +26,18 @@ struct csv_reader;
 #define CSV_MAX_RECORD ((size_t)1 << 20)
 
 /*
+ * Bounds on input that is hostile rather than large.  Empty lines count
+ * toward the record after them: a run of them longer than CSV_MAX_RECORD
+ * bytes is MLOPS_EINPUT ("'F' line L: more than 1 MiB of empty lines").
+ * Past CSV_RATIO_FROM decompressed bytes, an input that has decompressed
+ * to more than CSV_MAX_RATIO times the bytes read is MLOPS_EINPUT ("'F':
+ * decompresses to more than 1000 times its size"): gzip cannot exceed
+ * 1032, and real tables, even sparse ones, stay under a few hundred.
+ */
+#define CSV_MAX_RATIO 1000
+#define CSV_RATIO_FROM ((uint64_t)16 << 20)
+
+/*
  * How to read one file: the options a user gives per input file
  * (--delimiter, --encoding).  They are read options, not properties of a
  * model: a model trained on a ';'-separated file scores a comma file.

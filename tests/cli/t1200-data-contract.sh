@@ -110,6 +110,18 @@ EOF
 cat >expect.long <<\EOF
 mlops score-batch: 'long.csv' line 3: record longer than 1 MiB (the limit)
 EOF
+cat >expect.blank <<\EOF
+mlops train: 'blank2.csv' line 3: more than 1 MiB of empty lines (the record limit)
+EOF
+cat >expect.blank-score <<\EOF
+mlops score-batch: 'blank2.csv' line 3: more than 1 MiB of empty lines (the record limit)
+EOF
+cat >expect.ratio <<\EOF
+mlops train: 'commas.csv.gz': decompresses to more than 1000 times its size (the limit; a decompression bomb?)
+EOF
+cat >expect.ratio-drift <<\EOF
+mlops drift: 'commas.csv.gz': decompresses to more than 1000 times its size (the limit; a decompression bomb?)
+EOF
 cat >expect.inputs <<\EOF
 mlops train: 'levels.csv': 4500 model inputs (one per number, one per category level), more than the limit of 4096; leave columns out with --exclude or --features
 EOF
@@ -368,6 +380,31 @@ test_expect_success 'a record longer than 1 MiB is refused' '
 	nothing_written
 '
 
+test_expect_success 'a run of empty lines over 1 MiB is refused where it begins' '
+	{
+		echo id,x1,x2,c1,y &&
+		echo 1,2,3,a,1 &&
+		head -c 1100000 /dev/zero | tr "\\000" "\\n" &&
+		echo 2,2,3,a,0
+	} >blank2.csv &&
+	refused 5 expect.blank "$MLOPS" train --data blank2.csv --target y \
+		-o out.json --register m &&
+	refused 5 expect.blank-score "$MLOPS" score-batch m.json \
+		-i blank2.csv -o out.csv &&
+	nothing_written
+'
+
+test_expect_success 'input decompressing 1000-fold is refused as a bomb' '
+	{ echo x1,y && yes , | head -c 40000000; } | gzip -9 >commas.csv.gz &&
+	refused 5 expect.ratio "$MLOPS" train --data commas.csv.gz --target y \
+		-o out.json --register m &&
+	awk "BEGIN { print \"x1,y\"; for (i = 0; i < 40; i++)
+		print i % 7 \",\" i % 2 }" >xy.csv &&
+	"$MLOPS" -q train --data xy.csv --target y -o xy.json &&
+	refused 5 expect.ratio-drift "$MLOPS" drift xy.json -i commas.csv.gz &&
+	nothing_written
+'
+
 test_expect_success 'more than 4096 model inputs is refused before fitting' '
 	refused 5 expect.inputs "$MLOPS" train --data levels.csv --target y \
 		--holdout 0 -o out.json --register m &&
@@ -437,6 +474,10 @@ test_expect_success 'hostile inputs stay within 1 GiB and a minute' '
 		"score-batch m.json -i zeros.csv.gz -o out.csv" \
 		"score-batch m.json -i /dev/zero -o out.csv" \
 		"train --data blank.csv --target y -o out.json" \
+		"train --data blank2.csv --target y -o out.json" \
+		"score-batch m.json -i blank2.csv -o out.csv" \
+		"train --data commas.csv.gz --target y -o out.json" \
+		"score-batch m.json -i commas.csv.gz -o out.csv" \
 		"score-batch m.json -i crc.csv.gz -o out.csv" \
 		"import /dev/zero" \
 		"import bomb.tar.gz"
