@@ -513,12 +513,12 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		uint64_t u = score_stream_unseen(ss, j);
 
 		if (u)
-			fprintf(stderr, "mlops score-batch: warning: %llu value%s of '%s' %s categories never seen in training (scored as all-zero)\n",
+			err_warn("mlops score-batch: warning: %llu value%s of '%s' %s categories never seen in training (scored as all-zero)",
 				(unsigned long long)u, u == 1 ? "" : "s",
 				m->features[j].name, u == 1 ? "was a" : "were");
 	}
 	if (score_stream_rejected(ss) && !ctx->quiet)
-		fprintf(stderr, "mlops score-batch: warning: skipped %llu bad row%s%s%s\n",
+		err_warn("mlops score-batch: warning: skipped %llu bad row%s%s%s",
 			(unsigned long long)score_stream_rejected(ss),
 			score_stream_rejected(ss) == 1 ? "" : "s",
 			reject_path ? "; see " : "", reject_path ? reject_path : "");
