@@ -433,7 +433,7 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 	if ((ret = dataset_load(a.data, &dopts, &ds, err)))
 		goto out;
 	if (ds->ignored_column && !ctx->quiet)
-		fprintf(stderr, "mlops train: warning: ignored column %zu of '%s': no name in the header and empty on every row\n",
+		err_warn("mlops train: warning: ignored column %zu of '%s': no name in the header and empty on every row",
 			ds->ignored_column, ds->name);
 	if ((ret = train_fit(ds, &to, &m, &rep, err)))
 		goto out;
@@ -451,20 +451,32 @@ int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,
 		m->git_dirty = rl.git.dirty;
 	}
 	if (rep.n_dropped && !ctx->quiet)
-		fprintf(stderr, "mlops train: warning: ignored %zu row%s of '%s' with no value in '%s'\n",
+		err_warn("mlops train: warning: ignored %zu row%s of '%s' with no value in '%s'",
 			rep.n_dropped, rep.n_dropped == 1 ? "" : "s", a.data,
 			a.target);
-	for (i = 0; i < rep.n_id_columns && !ctx->quiet; i++)
-		fprintf(stderr, "mlops train: warning: left out '%s': a different value on nearly every row, as an identifier has (keep it with --categorical '%s', or --exclude it)\n",
-			rep.id_columns[i], rep.id_columns[i]);
+	for (i = 0; i < rep.n_id_columns && !ctx->quiet; i++) {
+		int c = dataset_find(ds, rep.id_columns[i]);
+
+		/* Past the level limit it was left out while loading. */
+		if (c >= 0 && !ds->cols[c].code)
+			err_warn("mlops train: warning: left out '%s': a different value on nearly every row, as an identifier has (too many to keep as categories; --exclude it to say so)",
+				 rep.id_columns[i]);
+		else
+			err_warn("mlops train: warning: left out '%s': a different value on nearly every row, as an identifier has (keep it with --categorical '%s', or --exclude it)",
+				 rep.id_columns[i], rep.id_columns[i]);
+	}
+	for (i = 0; i < ds->n_cols && !ctx->quiet; i++)
+		if (ds->cols[i].row_index)
+			err_warn("mlops train: warning: feature '%s' numbers the rows in file order: a row index? (leave it out with --exclude '%s')",
+				 ds->cols[i].name, ds->cols[i].name);
 	for (i = 0; i < rep.n_leaks && !ctx->quiet; i++)
-		fprintf(stderr, "mlops train: warning: feature '%s' alone predicts '%s' exactly on the training rows: a target leak? (leave it out with --exclude '%s')\n",
+		err_warn("mlops train: warning: feature '%s' alone predicts '%s' exactly on the training rows: a target leak? (leave it out with --exclude '%s')",
 			rep.leaks[i], a.target, rep.leaks[i]);
 	if (rep.perfect && !rep.n_leaks && !ctx->quiet)
-		fprintf(stderr, "mlops train: warning: the holdout %s is perfect: check the features for a target leak\n",
+		err_warn("mlops train: warning: the holdout %s is perfect: check the features for a target leak",
 			rep.perfect);
 	if (!m->converged && !ctx->quiet)
-		fprintf(stderr, "mlops train: warning: the solver did not converge in %ld iterations; raise --max-iter (e.g. --max-iter %ld) or loosen --tol (now %g)\n",
+		err_warn("mlops train: warning: the solver did not converge in %ld iterations; raise --max-iter (e.g. --max-iter %ld) or loosen --tol (now %g)",
 			m->max_iter, 4 * m->max_iter, to.tol);
 
 	if ((ret = model_to_bytes(m, &bytes, &len, err)))

@@ -236,6 +236,14 @@ test_expect_success 'control characters in a message are escaped: one line' '
 	nothing_written
 '
 
+test_expect_success 'a warning quoting a name escapes it too: one line' '
+	printf "\"a\342\200\250b\nc\",x,y\n" >nlw.csv &&
+	awk "BEGIN { for (i = 0; i < 60; i++) print \"u\" i \",\" i % 7 \",\" i % 2 }" >>nlw.csv &&
+	"$MLOPS" train --data nlw.csv --target y -o nlw.json >/dev/null 2>err &&
+	test_one_line err &&
+	grep "left out .a\\\\u2028b\\\\nc.: " err >/dev/null
+'
+
 # ---- compressed input ----
 
 test_expect_success 'setup: gzip, xz, zstd and bzip2 streams' '
