@@ -181,6 +181,7 @@ struct csv_reader {
 
 	struct mlops_err pending;	/* chunk reader: error for next call */
 	char delim;		/* field separator */
+	const char *delim_flag;	/* the option that sets it, for hints */
 	enum csv_encoding encoding;
 
 	/*
@@ -462,6 +463,8 @@ int csv_open(const char *path, const struct csv_opts *opts,
 	r = xcalloc(1, sizeof(*r));
 	r->fd = -1;
 	r->delim = opts && opts->delimiter ? opts->delimiter : ',';
+	r->delim_flag = opts && opts->delimiter_flag ? opts->delimiter_flag :
+			"--delimiter";
 	r->encoding = opts ? opts->encoding : CSV_UTF8;
 	if (!strcmp(path, "-")) {
 		r->name = xstrdup("<stdin>");
@@ -635,12 +638,13 @@ static int split_holds(char *const *header, size_t n, char d,
 	return 0;
 }
 
-int csv_find_column(const char *file, char *const *header, size_t n,
-		    char delimiter, const char *name, const char *why,
+int csv_find_column(const struct csv_reader *r, char *const *header,
+		    size_t n, const char *name, const char *why,
 		    size_t *index, struct mlops_err *err)
 {
 	static const char others[] = { ';', '\t', '|', ',' };
-	const char *near;
+	const char *near, *file = r->name;
+	char delimiter = r->delim;
 	size_t i, k, found = SIZE_MAX;
 
 	for (i = 0; i < n; i++) {
@@ -662,9 +666,10 @@ int csv_find_column(const char *file, char *const *header, size_t n,
 		    split_holds(header, n, others[k], name))
 			return err_set(err, MLOPS_EINPUT, "'%s': no column "
 				       "'%s' (%s); the header looks "
-				       "%s-separated: try --delimiter %s",
+				       "%s-separated: try %s %s",
 				       file, name, why,
 				       csv_delimiter_name(others[k]),
+				       r->delim_flag,
 				       others[k] == '\t' ? "tab" :
 				       csv_delimiter_name(others[k]));
 	if ((near = closest_name(header, n, name)))

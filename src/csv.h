@@ -51,6 +51,9 @@ enum csv_encoding {
 struct csv_opts {
 	char delimiter;		/* field separator: ',' ';' '\t' '|'; 0 = ',' */
 	enum csv_encoding encoding;
+	/* The option that sets this file's delimiter, for the hint of
+	 * csv_find_column(); NULL: "--delimiter" */
+	const char *delimiter_flag;
 };
 
 /*
@@ -249,14 +252,15 @@ int csv_open_shard(const char *path, const struct csv_opts *opts,
 char csv_delimiter(const struct csv_reader *r);
 
 /*
- * Find column `name` in a header of n names (read with `delimiter`):
- * MLOPS_OK and *index when it is there once.  MLOPS_EINPUT otherwise,
+ * Find column `name` in a header of n names read by r (which gives the
+ * file's name, delimiter and delimiter option for messages): MLOPS_OK
+ * and *index when it is there once.  MLOPS_EINPUT otherwise,
  * `why` saying who wants the column ("--target", "a feature of the
  * model"), in one shape for every option:
  *
  *   'F': no column 'X' (--target); did you mean 'Y'?
  *   'F': no column 'X' (--target); the header looks ';'-separated:
- *        try --delimiter ';'
+ *        try --delimiter ';'    (csv_opts.delimiter_flag, if set)
  *   'F': column 'X' (--target) occurs twice in the header (columns 2
  *        and 5)
  *
@@ -265,8 +269,8 @@ char csv_delimiter(const struct csv_reader *r);
  * delimiter hint is given when splitting the header by ';', tab, '|' or
  * ',' would bring out `name`.
  */
-int csv_find_column(const char *file, char *const *header, size_t n,
-		    char delimiter, const char *name, const char *why,
+int csv_find_column(const struct csv_reader *r, char *const *header,
+		    size_t n, const char *name, const char *why,
 		    size_t *index, struct mlops_err *err);
 
 /* Name to show in messages: the path, or "<stdin>". Lent. */

@@ -250,9 +250,8 @@ static int check_names(const struct loader *ld, const char *const *names,
 			if (j < ld->n_header)
 				continue;
 		}
-		if ((ret = csv_find_column(ld->name, ld->header, ld->n_header,
-					   csv_delimiter(ld->csv), names[i],
-					   option, &at, err)))
+		if ((ret = csv_find_column(ld->csv, ld->header, ld->n_header,
+					   names[i], option, &at, err)))
 			return ret;
 	}
 	return MLOPS_OK;

@@ -96,7 +96,16 @@ cat >expect.eu-score <<\EOF
 mlops score-batch: 'eu.csv': no column 'x1' (a feature of the model); the header looks ';'-separated: try --delimiter ';'
 EOF
 cat >expect.tsv-drift <<\EOF
-mlops drift: 'ref.tsv': no column 'x1' (a feature of the model); the header looks tab-separated: try --delimiter tab
+mlops drift: 'ref.tsv': no column 'x1' (a feature of the model); the header looks tab-separated: try --reference-delimiter tab
+EOF
+cat >expect.eu-drift <<\EOF
+mlops drift: 'eu.csv': no column 'x1' (a feature of the model); the header looks ';'-separated: try --delimiter ';'
+EOF
+cat >expect.eu-refdrift <<\EOF
+mlops drift: 'bin.csv': no column 'x1' (a feature of the model); the header looks ','-separated: try --reference-delimiter ','
+EOF
+cat >expect.refdelim <<\EOF
+mlops drift: --reference-delimiter needs --reference
 EOF
 cat >expect.delim <<\EOF
 mlops train: --delimiter expects ',', ';', tab or '|', got 'x'
@@ -354,6 +363,28 @@ test_expect_success 'tab and | too, for validate, drift and --reference' '
 		--delimiter "\\t" --exit-zero >/dev/null
 '
 
+test_expect_success 'drift reads a reference with its own delimiter' '
+	tr , ";" <bin.csv >eu.csv &&
+	"$MLOPS" --json drift m.json -i bin.csv --reference bin.csv \
+		--exit-zero >same.json &&
+	"$MLOPS" --json drift m.json -i bin.csv --reference eu.csv \
+		--reference-delimiter ";" --exit-zero >mixed.json &&
+	sed "s/eu\\.csv/bin.csv/g" mixed.json >mixed2.json &&
+	test_cmp same.json mixed2.json &&
+	"$MLOPS" --json drift m.json -i eu.csv --reference bin.csv \
+		--delimiter ";" --reference-delimiter , --exit-zero >mixed.json &&
+	sed "s/eu\\.csv/bin.csv/g; s/\"input_sha256\":\"[0-9a-f]*\"//" \
+		mixed.json >mixed2.json &&
+	sed "s/\"input_sha256\":\"[0-9a-f]*\"//" same.json >same2.json &&
+	test_cmp same2.json mixed2.json &&
+	refused 5 expect.eu-drift "$MLOPS" drift m.json -i eu.csv \
+		--reference bin.csv &&
+	refused 5 expect.eu-refdrift "$MLOPS" drift m.json -i eu.csv \
+		--reference bin.csv --reference-delimiter ";" &&
+	refused 2 expect.refdelim "$MLOPS" drift m.json -i bin.csv \
+		--reference-delimiter ";"
+'
+
 test_expect_success 'a bad --delimiter value is a usage error' '
 	refused 2 expect.delim "$MLOPS" train --data bin.csv --target y --delimiter x &&
 	test_expect_code 2 "$MLOPS" score-batch m.json -i bin.csv -o out.csv \
@@ -435,7 +466,7 @@ cat >expect.tscase <<\EOF
 mlops score-batch: 'tsw.csv': no column 'when' (a feature of the model); did you mean 'When'?
 EOF
 cat >expect.tsdrift <<\EOF
-mlops drift: 'ts.csv': no column 'when' (a feature of the model); the header looks ';'-separated: try --delimiter ';'
+mlops drift: 'ts.csv': no column 'when' (a feature of the model); the header looks ';'-separated: try --reference-delimiter ';'
 EOF
 cat >expect.tstarget <<\EOF
 mlops train: --exclude names the target 'y'
