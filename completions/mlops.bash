@@ -73,7 +73,7 @@ _mlops_value() {
 		_mlops_offer $'train\nvalidate\nscore-batch\ndrift' "$cur" ;;
 	--method)
 		_mlops_offer $'auto\npsi\nks\nchi2\njs\nwasserstein' "$cur" ;;
-	--delimiter)
+	--delimiter|--reference-delimiter)
 		_mlops_offer $',\n;\ntab\n|' "$cur" ;;
 	--encoding)
 		_mlops_offer $'utf-8\nlatin1' "$cur" ;;

@@ -111,7 +111,7 @@ function __mlops_complete
                 set vals train validate score-batch drift
             case --method
                 set vals auto psi ks chi2 js wasserstein
-            case --delimiter
+            case --delimiter --reference-delimiter
                 set vals , \; tab \|
             case --encoding
                 set vals utf-8 latin1

@@ -31,6 +31,7 @@
 static const char *const synopsis[] = {
 	"mlops drift MODEL -i FILE [--reference FILE] [--method METHOD] [--threshold X]",
 	"[--drift-share S] [--na-values TOKENS] [--exit-zero] [--delimiter CHAR] [--encoding ENC]",
+	"[--reference-delimiter CHAR]",
 	"mlops drift MODEL --runs N [--method METHOD] [--threshold X] [--drift-share S] [--exit-zero]",
 	NULL
 };
@@ -327,6 +328,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	long n_runs = 0;
 	struct opt_list na = { 0 };
 	struct cmd_csv csv = { 0 };
+	const char *ref_delimiter = NULL;
 	struct opt opts[] = {
 		OPT_STRING('i', "input", &input, "FILE", "the current data (CSV, gzip/zstd/xz detected, - for stdin)"),
 		OPT_STRING(0, "reference", &reference, "FILE", "compare with this file instead of the training baseline"),
@@ -337,6 +339,7 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_CSV(0, "na-values", &na, "TOKENS", "also read these values as missing (besides the model's)"),
 		OPT_BOOL(0, "exit-zero", &exit_zero, "report drift but exit 0"),
 		OPT_CSV_READ(&csv),
+		OPT_STRING(0, "reference-delimiter", &ref_delimiter, "CHAR", "the reference file's field separator, if not --delimiter's"),
 		OPT_END()
 	};
 	struct model *m = NULL;
@@ -380,6 +383,15 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		goto out;
 	}
 	if ((ret = cmd_csv_opts(&csv, &mo.csv, err)))
+		goto out;
+	if (ref_delimiter && !reference) {
+		ret = err_set(err, MLOPS_EUSAGE, "--reference-delimiter needs --reference");
+		goto out;
+	}
+	mo.ref_csv = mo.csv;
+	mo.ref_csv.delimiter_flag = "--reference-delimiter";
+	if (ref_delimiter &&
+	    (ret = csv_parse_delimiter(ref_delimiter, &mo.ref_csv.delimiter, err)))
 		goto out;
 	mo.input = input;
 	mo.reference = reference;

@@ -50,12 +50,12 @@ static void print_warnings(const struct model *m, const struct batch_result *r,
 		uint64_t u = r->unseen[j];
 
 		if (u)
-			fprintf(stderr, "mlops score-batch: warning: %llu value%s of '%s' %s categories never seen in training (scored as all-zero)\n",
+			err_warn("mlops score-batch: warning: %llu value%s of '%s' %s categories never seen in training (scored as all-zero)",
 				(unsigned long long)u, u == 1 ? "" : "s",
 				m->features[j].name, u == 1 ? "was a" : "were");
 	}
 	if (r->rejected)
-		fprintf(stderr, "mlops score-batch: warning: skipped %llu bad row%s%s%s\n",
+		err_warn("mlops score-batch: warning: skipped %llu bad row%s%s%s",
 			(unsigned long long)r->rejected,
 			r->rejected == 1 ? "" : "s",
 			reject_path ? "; see " : "", reject_path ? reject_path : "");

@@ -193,8 +193,8 @@ static void print_warnings(const struct training_result *res, void *arg)
 
 	for (; w->n < res->n_warnings; w->n++)
 		if (!w->quiet)
-			fprintf(stderr, "mlops train: warning: %s\n",
-				res->warnings[w->n]);
+			err_warn("mlops train: warning: %s",
+				 res->warnings[w->n]);
 }
 
 int cmd_train(int argc, char **argv, struct cmd_ctx *ctx,

@@ -174,8 +174,14 @@ struct csv_reader {
 	unsigned long header_line;
 	uint64_t header_offset;
 
+	/* Where the empty lines since the last record began (the input's
+	 * start, the end of a record), and the line there */
+	uint64_t blank_from;
+	unsigned long blank_line;
+
 	struct mlops_err pending;	/* chunk reader: error for next call */
 	char delim;		/* field separator */
+	const char *delim_flag;	/* the option that sets it, for hints */
 	enum csv_encoding encoding;
 
 	/*
@@ -434,6 +440,7 @@ static void go_direct(struct csv_reader *r, uint64_t end)
 	r->pos = r->len = 0;
 	r->buf_off = 0;
 	r->line = 1;
+	r->blank_line = 1;
 	r->started = 0;
 	r->at_eof = 0;
 	r->direct = 1;
@@ -456,6 +463,8 @@ int csv_open(const char *path, const struct csv_opts *opts,
 	r = xcalloc(1, sizeof(*r));
 	r->fd = -1;
 	r->delim = opts && opts->delimiter ? opts->delimiter : ',';
+	r->delim_flag = opts && opts->delimiter_flag ? opts->delimiter_flag :
+			"--delimiter";
 	r->encoding = opts ? opts->encoding : CSV_UTF8;
 	if (!strcmp(path, "-")) {
 		r->name = xstrdup("<stdin>");
@@ -474,6 +483,7 @@ int csv_open(const char *path, const struct csv_opts *opts,
 	r->raw = xmalloc(RAW_BLOCK);
 	r->buf = xmalloc(DATA_BLOCK + 1);
 	r->line = 1;
+	r->blank_line = 1;
 
 	if ((ret = prime(r, 2, err)))
 		goto out;
@@ -628,12 +638,13 @@ static int split_holds(char *const *header, size_t n, char d,
 	return 0;
 }
 
-int csv_find_column(const char *file, char *const *header, size_t n,
-		    char delimiter, const char *name, const char *why,
+int csv_find_column(const struct csv_reader *r, char *const *header,
+		    size_t n, const char *name, const char *why,
 		    size_t *index, struct mlops_err *err)
 {
 	static const char others[] = { ';', '\t', '|', ',' };
-	const char *near;
+	const char *near, *file = r->name;
+	char delimiter = r->delim;
 	size_t i, k, found = SIZE_MAX;
 
 	for (i = 0; i < n; i++) {
@@ -655,9 +666,10 @@ int csv_find_column(const char *file, char *const *header, size_t n,
 		    split_holds(header, n, others[k], name))
 			return err_set(err, MLOPS_EINPUT, "'%s': no column "
 				       "'%s' (%s); the header looks "
-				       "%s-separated: try --delimiter %s",
+				       "%s-separated: try %s %s",
 				       file, name, why,
 				       csv_delimiter_name(others[k]),
+				       r->delim_flag,
 				       others[k] == '\t' ? "tab" :
 				       csv_delimiter_name(others[k]));
 	if ((near = closest_name(header, n, name)))
@@ -808,6 +820,21 @@ static size_t latin1_to_utf8(char *buf, size_t n)
 	return len;
 }
 
+/*
+ * Bytes of input the decompressor has used: those read ahead (a block
+ * at a time) do not count, or a megabyte bomb would pass for one of
+ * a thousandth of its output only past a gigabyte.
+ */
+static uint64_t consumed(struct csv_reader *r)
+{
+	la_int64_t n;
+
+	if (r->gz)
+		return r->raw_bytes - r->z.avail_in;
+	n = archive_filter_bytes(r->a, -1);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
 /* Refill the block; r->len == 0 afterwards means end of input. */
 static int fill(struct csv_reader *r, struct mlops_err *err)
 {
@@ -827,6 +854,12 @@ static int fill(struct csv_reader *r, struct mlops_err *err)
 			      DATA_BLOCK, &got, err)))
 		return ret;
 	n = (la_ssize_t)got;
+	if (!r->direct && r->buf_off + got > CSV_RATIO_FROM &&
+	    (r->buf_off + got) / CSV_MAX_RATIO > consumed(r))
+		return err_set(err, MLOPS_EINPUT, "'%s': decompresses to more "
+			       "than %d times its size (the limit; a "
+			       "decompression bomb?)", r->name,
+			       CSV_MAX_RATIO);
 	if (r->encoding == CSV_LATIN1)
 		n = (la_ssize_t)latin1_to_utf8(r->buf, got);
 	if (n == 0 && r->direct) {
@@ -1047,6 +1080,25 @@ static int too_many_fields(const char *name, int by_offset,
 		       where(pos, by_offset, line, off), CSV_MAX_FIELDS);
 }
 
+/*
+ * An empty line ends at offset `end`: the empty lines since the last
+ * record count toward the next one's length (CSV_MAX_RECORD), so a
+ * stream of them ends early (a gigabyte of newlines compresses to a
+ * megabyte).
+ */
+static int blank_run(const struct csv_reader *r, uint64_t end,
+		     struct mlops_err *err)
+{
+	char pos[32];
+
+	if (end - r->blank_from <= MAX_RECORD)
+		return MLOPS_OK;
+	return err_set(err, MLOPS_EINPUT, "'%s' %s: more than %zu MiB of "
+		       "empty lines (the record limit)", r->name,
+		       where(pos, r->shard, r->blank_line, r->blank_from),
+		       MAX_RECORD >> 20);
+}
+
 static void lend_record(struct csv_reader *r, struct csv_record *rec,
 			unsigned long line, uint64_t offset)
 {
@@ -1132,6 +1184,8 @@ int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 		} while (delim == r->delim);
 		if (r->n_fields > 1 || r->lens[0] || r->last_quoted)
 			break;
+		if ((ret = blank_run(r, r->buf_off + r->pos, err)))
+			return ret;
 	}
 	if (r->check_first) {
 		r->check_first = 0;
@@ -1139,6 +1193,8 @@ int csv_next(struct csv_reader *r, struct csv_record *rec, int *eof,
 			return shard_misaligned(r, err);
 	}
 	r->n_records++;
+	r->blank_from = r->buf_off + r->pos;
+	r->blank_line = r->line;
 	if ((ret = check_record(r, line0, off0, err)))
 		return ret;
 	lend_record(r, rec, r->shard ? 0 : line0, off0);
@@ -1163,6 +1219,7 @@ struct scan_state {
 	uint64_t records;	/* records ended by a newline */
 	size_t last_end;	/* chunk length at the last record boundary */
 	unsigned long last_lines;	/* lines at last_end */
+	int blank_over;		/* stopped: too long a run of empty lines */
 };
 
 static int line_kind(int kind, const char *s, const char *e)
@@ -1181,8 +1238,9 @@ static int line_kind(int kind, const char *s, const char *e)
  * record (*stop = 1), or e.
  */
 static const char *scan_block(struct csv_reader *r, struct scan_state *st,
-			      const char *s, const char *e, size_t base,
-			      size_t target, int *stop)
+			      const struct csv_chunk *c, const char *s,
+			      const char *e, size_t base, size_t target,
+			      int *stop)
 {
 	const char *p = s, *q, *lim, *nl;
 
@@ -1216,14 +1274,24 @@ static const char *scan_block(struct csv_reader *r, struct scan_state *st,
 		}
 		lim = r->buf + r->quote_at;
 		while (p < lim && (nl = memchr(p, '\n', (size_t)(lim - p)))) {
+			int data = line_kind(st->line_kind, p, nl) == 2;
+
 			st->lines++;
-			if (line_kind(st->line_kind, p, nl) == 2)
-				st->records++;
+			st->records += data;
 			st->line_kind = 0;
 			st->prev = '\n';
 			p = nl + 1;
 			st->last_end = base + (size_t)(p - s);
 			st->last_lines = st->lines;
+			if (data) {
+				r->blank_from = c->first_offset + st->last_end;
+				r->blank_line = c->first_line + st->lines;
+			} else if (c->first_offset + st->last_end -
+				   r->blank_from > MAX_RECORD) {
+				st->blank_over = 1;
+				*stop = 1;
+				return p;
+			}
 			if (st->last_end >= target && st->records) {
 				*stop = 1;
 				return p;
@@ -1360,9 +1428,12 @@ int csv_read_chunk(struct csv_reader *r, struct csv_chunk *c, size_t target,
 		}
 		s = r->buf + r->pos;
 		e = r->buf + r->len;
-		q = scan_block(r, &st, s, e, c->len, target, &stop);
+		q = scan_block(r, &st, c, s, e, c->len, target, &stop);
 		chunk_append(c, s, (size_t)(q - s));
 		r->pos = (size_t)(q - r->buf);
+		if (st.blank_over)
+			return blank_run(r, c->first_offset + st.last_end,
+					 err);
 		if (c->len - st.last_end > MAX_RECORD)
 			return tail_error(r, c, &st, err);
 	}
@@ -1893,6 +1964,7 @@ static int shard_setup(struct csv_reader *r, unsigned i, unsigned n,
 	r->pos = r->len = 0;
 	r->buf[0] = '\n';
 	r->buf_off = begin;
+	r->blank_from = begin;
 	r->read_off = begin;
 	r->read_end = limit;
 	r->at_eof = eof;

@@ -26,6 +26,18 @@ struct csv_reader;
 #define CSV_MAX_RECORD ((size_t)1 << 20)
 
 /*
+ * Bounds on input that is hostile rather than large.  Empty lines count
+ * toward the record after them: a run of them longer than CSV_MAX_RECORD
+ * bytes is MLOPS_EINPUT ("'F' line L: more than 1 MiB of empty lines").
+ * Past CSV_RATIO_FROM decompressed bytes, an input that has decompressed
+ * to more than CSV_MAX_RATIO times the bytes read is MLOPS_EINPUT ("'F':
+ * decompresses to more than 1000 times its size"): gzip cannot exceed
+ * 1032, and real tables, even sparse ones, stay under a few hundred.
+ */
+#define CSV_MAX_RATIO 1000
+#define CSV_RATIO_FROM ((uint64_t)16 << 20)
+
+/*
  * How to read one file: the options a user gives per input file
  * (--delimiter, --encoding).  They are read options, not properties of a
  * model: a model trained on a ';'-separated file scores a comma file.
@@ -39,6 +51,9 @@ enum csv_encoding {
 struct csv_opts {
 	char delimiter;		/* field separator: ',' ';' '\t' '|'; 0 = ',' */
 	enum csv_encoding encoding;
+	/* The option that sets this file's delimiter, for the hint of
+	 * csv_find_column(); NULL: "--delimiter" */
+	const char *delimiter_flag;
 };
 
 /*
@@ -237,14 +252,15 @@ int csv_open_shard(const char *path, const struct csv_opts *opts,
 char csv_delimiter(const struct csv_reader *r);
 
 /*
- * Find column `name` in a header of n names (read with `delimiter`):
- * MLOPS_OK and *index when it is there once.  MLOPS_EINPUT otherwise,
+ * Find column `name` in a header of n names read by r (which gives the
+ * file's name, delimiter and delimiter option for messages): MLOPS_OK
+ * and *index when it is there once.  MLOPS_EINPUT otherwise,
  * `why` saying who wants the column ("--target", "a feature of the
  * model"), in one shape for every option:
  *
  *   'F': no column 'X' (--target); did you mean 'Y'?
  *   'F': no column 'X' (--target); the header looks ';'-separated:
- *        try --delimiter ';'
+ *        try --delimiter ';'    (csv_opts.delimiter_flag, if set)
  *   'F': column 'X' (--target) occurs twice in the header (columns 2
  *        and 5)
  *
@@ -253,8 +269,8 @@ char csv_delimiter(const struct csv_reader *r);
  * delimiter hint is given when splitting the header by ';', tab, '|' or
  * ',' would bring out `name`.
  */
-int csv_find_column(const char *file, char *const *header, size_t n,
-		    char delimiter, const char *name, const char *why,
+int csv_find_column(const struct csv_reader *r, char *const *header,
+		    size_t n, const char *name, const char *why,
 		    size_t *index, struct mlops_err *err);
 
 /* Name to show in messages: the path, or "<stdin>". Lent. */

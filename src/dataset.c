@@ -78,6 +78,10 @@ struct load_col {
 	int all_numeric;	/* every level so far parses as a number */
 	int all_time;		/* every level so far is a timestamp */
 	size_t n_missing;
+	/* Neither forced, nor the target, nor named by `only`: left out as
+	 * an identifier when it passes max_levels text values (dropped:
+	 * no cells kept from then on) */
+	int droppable, dropped;
 };
 
 /* What a level holds, as far as its chunk's worker parsed it. */
@@ -106,6 +110,19 @@ struct chunk_col {
 	struct chunk_level *levels;
 	size_t n_levels, levels_cap;
 	size_t n_missing;
+	/*
+	 * Cells not stored: the column was dropped, or (droppable) it passed
+	 * max_levels here with text among them and the merge will decide.
+	 * A droppable column's first bad value after that is kept for the
+	 * merge (bad: at row bad_row), which reports it unless it drops the
+	 * column, rather than stopping the chunk.
+	 */
+	int skip;
+	int bad;
+	size_t bad_row;
+	unsigned long bad_line;
+	const char *bad_s;
+	size_t bad_len;
 };
 
 /* A chunk and what its worker made of it. */
@@ -233,9 +250,8 @@ static int check_names(const struct loader *ld, const char *const *names,
 			if (j < ld->n_header)
 				continue;
 		}
-		if ((ret = csv_find_column(ld->name, ld->header, ld->n_header,
-					   csv_delimiter(ld->csv), names[i],
-					   option, &at, err)))
+		if ((ret = csv_find_column(ld->csv, ld->header, ld->n_header,
+					   names[i], option, &at, err)))
 			return ret;
 	}
 	return MLOPS_OK;
@@ -328,6 +344,8 @@ static int plan_columns(struct loader *ld, const struct dataset_opts *opts,
 		c->force = is_cat ? FORCE_CATEGORICAL :
 			   is_num ? FORCE_NUMERIC : FORCE_NONE;
 		c->interning = c->force != FORCE_NUMERIC;
+		c->droppable = c->force == FORCE_NONE && !opts->only &&
+			       !is_target;
 		c->all_numeric = c->force != FORCE_CATEGORICAL;
 		c->all_time = c->force == FORCE_NONE;
 		if (c->interning)
@@ -490,18 +508,41 @@ static int type_rule(const struct loader *ld, const struct load_col *c,
 }
 
 /*
+ * Leave column c out from here on: an identifier (dataset.h, id_like).
+ * Its cells are dropped and no chunk stores them any more.
+ */
+static void drop_column(struct load_col *c)
+{
+	drop_interning(c);
+	free(c->val);
+	c->val = NULL;
+	c->dropped = 1;
+}
+
+/*
  * An interning column passes max_levels distinct values at row `row`
  * (`lv` the new value if known) and cannot turn numeric: the type rule's
- * error, or too many levels.
+ * error; else, for a droppable column that so far has a different value
+ * on nearly every row (the id_like rule, judged on rows [0, row]), drop
+ * it and return MLOPS_OK; else too many levels.
  */
-static int levels_overflow(const struct loader *ld, const struct load_col *c,
+static int levels_overflow(const struct loader *ld, struct load_col *c,
 			   size_t row, const struct chunk_level *lv,
 			   struct mlops_err *err)
 {
+	size_t i, present = 1;	/* the row's new value */
 	int ret;
 
 	if (c->force == FORCE_NONE && (ret = type_rule(ld, c, row, lv, err)))
 		return ret;
+	if (c->droppable) {
+		for (i = 0; i < row; i++)
+			present += c->val[i] >= 0;
+		if (present > 50 && 100 * (c->n_levels + 1) >= 95 * present) {
+			drop_column(c);
+			return MLOPS_OK;
+		}
+	}
 	return too_many_levels(ld, c, ld->line[row], err);
 }
 
@@ -511,6 +552,8 @@ static int levels_overflow(const struct loader *ld, const struct load_col *c,
 static void start_chunk_col(const struct load_col *c, struct chunk_col *cc)
 {
 	strmap_free(cc->map);
+	cc->skip = c->dropped;
+	cc->bad = 0;
 	cc->map = c->interning ? strmap_new() : NULL;
 	smallmap_init(&cc->small);
 	cc->interned = c->interning;
@@ -562,9 +605,12 @@ static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
 	const struct load_col *c = &ld->cols[j];
 	struct chunk_col *cc = &sl->cols[j];
 	struct chunk_level *lv;
-	double *out = &c->val[sl->row0 + i];
+	double *out;
 	long code;
 
+	if (cc->skip)
+		return MLOPS_OK;
+	out = &c->val[sl->row0 + i];
 	if (cc->coding) {
 		/* Missing values are never levels: a level found is one. */
 		if ((code = smallmap_get(&cc->small, s, len)) >= 0) {
@@ -595,6 +641,10 @@ static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
 		cc->coding = 0;
 		cc->n_coded = i;
 		cc->time = !cc->parse_levels && cc->parse_time;
+		if (c->droppable && !cc->parse_levels && !cc->parse_time) {
+			cc->skip = 1;
+			return MLOPS_OK;
+		}
 	}
 	if (cc->time) {
 		if (!cell_parse_timestamp(s, len, out))
@@ -614,6 +664,15 @@ static int chunk_cell(const struct loader *ld, struct slot *sl, size_t j,
 	if (cell_is_missing(&ld->na, s, len)) {
 		*out = NAN;
 		cc->n_missing++;
+		return MLOPS_OK;
+	}
+	if (c->droppable && cc->interned) {
+		/* The merge may yet drop the column: let it judge. */
+		cc->skip = cc->bad = 1;
+		cc->bad_row = i;
+		cc->bad_line = line;
+		cc->bad_s = s;
+		cc->bad_len = len;
 		return MLOPS_OK;
 	}
 	return bad_value(ld, c, line, s, len, cc->time, &sl->err);
@@ -709,6 +768,8 @@ static void parse_slot(const struct loader *ld, struct slot *sl)
 	sl->n_plain = sl->n_other = 0;
 	for (j = 0; j < ld->n_cols; j++) {
 		start_chunk_col(&ld->cols[j], &sl->cols[j]);
+		if (sl->cols[j].skip)
+			continue;
 		if (sl->cols[j].coding || sl->cols[j].time) {
 			sl->other[sl->n_other++] = j;
 		} else {
@@ -809,8 +870,9 @@ static void reserve_rows(struct loader *ld, struct batch *b)
 	if (cap < need)
 		cap = need;
 	for (j = 0; j < ld->n_cols; j++)
-		ld->cols[j].val = xreallocarray(ld->cols[j].val, cap,
-						sizeof(double));
+		if (!ld->cols[j].dropped)
+			ld->cols[j].val = xreallocarray(ld->cols[j].val, cap,
+							sizeof(double));
 	ld->line = xreallocarray(ld->line, cap, sizeof(*ld->line));
 	ld->cap_rows = cap;
 }
@@ -834,10 +896,24 @@ static size_t add_level(struct load_col *c, const struct chunk_level *lv)
 }
 
 /*
+ * The bad value a worker kept for the merge in a column that turned (or
+ * was) numeric: its error, the one the serial pass met there.
+ */
+static int deferred_bad(const struct loader *ld, const struct load_col *c,
+			const struct chunk_col *cc, int time, size_t *bad,
+			struct mlops_err *err)
+{
+	*bad = cc->bad_row;
+	return bad_value(ld, c, cc->bad_line, cc->bad_s, cc->bad_len, time,
+			 err);
+}
+
+/*
  * Settle the coded rows [0, lim) of column j in chunk sl, as the serial
  * pass would have met them: chunk codes become the column's levels (new
  * ones appended in order of appearance), or numbers once the column
- * turns numeric.  On error, *bad is the chunk row at fault.
+ * turns numeric; or the column is dropped.  On error, *bad is the chunk
+ * row at fault.
  */
 static int merge_column(struct loader *ld, struct slot *sl, size_t j,
 			size_t lim, size_t *bad, struct mlops_err *err)
@@ -878,6 +954,8 @@ static int merge_column(struct loader *ld, struct slot *sl, size_t j,
 		}
 		v[i] = (double)g;
 	}
+	if (c->dropped)
+		return MLOPS_OK;
 	if (!c->interning) {
 		/* Numeric from here: the chunk's codes become numbers. */
 		for (; i < n_coded; i++) {
@@ -894,7 +972,8 @@ static int merge_column(struct loader *ld, struct slot *sl, size_t j,
 			}
 			v[i] = lv->val;
 		}
-		return MLOPS_OK;
+		return cc->bad ? deferred_bad(ld, c, cc, c->is_time, bad, err) :
+				 MLOPS_OK;
 	}
 	if (n_coded < lim) {
 		/*
@@ -902,20 +981,25 @@ static int merge_column(struct loader *ld, struct slot *sl, size_t j,
 		 * levels: switch or fail here, as the serial pass did.  It
 		 * parsed the value; failing to is its error at this cell.
 		 */
-		int failed = sl->status && sl->err_row == n_coded &&
-			     sl->err_col == (long)j;
+		int failed = (sl->status && sl->err_row == n_coded &&
+			      sl->err_col == (long)j) ||
+			     (cc->bad && cc->bad_row == n_coded);
 
 		i = n_coded;
 		if (!failed && c->all_numeric && !cc->time) {
 			go_numeric(c, sl->row0 + i);
-			return MLOPS_OK;
+			return cc->bad ? deferred_bad(ld, c, cc, c->is_time,
+						      bad, err) : MLOPS_OK;
 		}
 		if (!failed && c->all_time && cc->time) {
 			go_time(c, sl->row0 + i);
-			return MLOPS_OK;
+			return cc->bad ? deferred_bad(ld, c, cc, c->is_time,
+						      bad, err) : MLOPS_OK;
 		}
 		*bad = i;
 		/* The worker's own message names the value it could not read. */
+		if (failed && cc->bad && (c->all_numeric || c->all_time))
+			return deferred_bad(ld, c, cc, cc->time, bad, err);
 		if (failed && (c->all_numeric || c->all_time))
 			return err_set(err, sl->status, "%s", sl->err.msg);
 		return levels_overflow(ld, c, sl->row0 + i, NULL, err);
@@ -943,7 +1027,7 @@ static int merge_slot(struct loader *ld, struct slot *sl,
 		err_set(err, status, "%s", sl->err.msg);
 	for (j = 0; j < ld->n_cols; j++) {
 		ld->cols[j].n_missing += sl->cols[j].n_missing;
-		if (!sl->cols[j].interned)
+		if (!sl->cols[j].interned || ld->cols[j].dropped)
 			continue;
 		lim = sl->n_rows + (status && sl->err_col >= (long)j);
 		if (!(ret = merge_column(ld, sl, j, lim, &row, &merr)))
@@ -1069,6 +1153,19 @@ static int settle_type(struct loader *ld, struct load_col *c,
 	return type_rule(ld, c, ld->n_rows, NULL, err);
 }
 
+/* Whether x is 0, 1, 2, ... or 1, 2, 3, ... on more than 50 rows. */
+static int counts_rows(const double *x, size_t n)
+{
+	size_t i;
+
+	if (n <= 50 || (x[0] != 0 && x[0] != 1))
+		return 0;
+	for (i = 1; i < n; i++)
+		if (x[i] != x[0] + (double)i)
+			return 0;
+	return 1;
+}
+
 /* Move a loaded column into its final form in `out`. */
 static void finish_column(struct loader *ld, struct load_col *c,
 			  struct ds_column *out)
@@ -1079,10 +1176,18 @@ static void finish_column(struct loader *ld, struct load_col *c,
 	out->n_missing = c->n_missing;
 	out->forced = c->force != FORCE_NONE;
 	out->part = -1;
+	if (c->dropped) {
+		out->type = DS_CATEGORICAL;
+		out->id_like = 1;
+		out->n_missing = 0;
+		return;
+	}
 	if (!c->interning) {
 		out->type = c->is_time ? DS_TIMESTAMP : DS_NUMERIC;
 		out->num = xreallocarray(c->val, n, sizeof(double));
 		c->val = NULL;
+		out->row_index = !c->is_time && c->droppable &&
+				 counts_rows(out->num, n);
 		return;
 	}
 	out->type = DS_CATEGORICAL;

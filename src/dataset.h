@@ -33,10 +33,18 @@ struct ds_column {
 	size_t n_levels;
 	size_t n_missing;
 	int forced;		/* its type was set by an option */
-	/* DS_CATEGORICAL, not forced, not loaded by name (`only`): more
-	 * than 50 values, at least 95 % of them distinct, as an identifier
-	 * has (train leaves it out with a warning) */
+	/*
+	 * DS_CATEGORICAL, not forced, not the target, not loaded by name
+	 * (`only`): more than 50 values, at least 95 % of them distinct, as
+	 * an identifier has (train leaves it out with a warning).  One that
+	 * passed max_levels was left out while loading, judged on its rows
+	 * up to its first value beyond max_levels: it has no cells (code
+	 * and levels NULL, n_levels 0).
+	 */
 	int id_like;
+	/* DS_NUMERIC, same conditions: 0, 1, 2, ... or 1, 2, 3, ... on every
+	 * one of more than 50 rows, as a row index has (train warns) */
+	int row_index;
 	/* A part of a timestamp column (dataset_timestamp_parts()): the
 	 * column it was computed from and which part (enum cell_part);
 	 * else NULL and -1. */
@@ -86,7 +94,8 @@ struct dataset_opts {
 	const char *const *na_values;
 	size_t n_na_values;
 	/* A categorical column with more distinct values is MLOPS_EINPUT
-	 * (suggesting --exclude); 0 means the default, 1000.  Loading is
+	 * (suggesting --exclude), unless it is left out as an identifier
+	 * (ds_column.id_like); 0 means the default, 1000.  Loading is
 	 * one pass: a column that passes this many distinct values while
 	 * all are numbers is numeric from then on, and a later non-number
 	 * in it is MLOPS_EINPUT "'F' line L, column C ('name'): 'x' is not

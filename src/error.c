@@ -6,9 +6,13 @@
  * invariants only.
  *
  * Every message is one line of valid UTF-8, whatever it quotes: control
- * characters are escaped as C does (\n, \t, \x01) and bytes that are
- * not UTF-8 as \xHH, here where every message is made, so no caller
- * needs to think of a field holding a newline.
+ * characters are escaped as C does (\n, \t, \x01), bytes that are not
+ * UTF-8 as \xHH, and the characters a terminal or a log reader may take
+ * for a line end or use to reorder text (C1 controls, U+2028, U+2029,
+ * the bidirectional controls) as \uHHHH, here where every message is
+ * made, so no caller needs to think of a field holding a newline.
+ * Warnings go through the same escaping (err_warn(), the one function
+ * here besides err_bug() that prints).
  */
 
 #include <stdarg.h>
@@ -48,6 +52,28 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return need + 1;
 }
 
+/*
+ * Whether the k-byte UTF-8 character at s is one to escape: a C1
+ * control, a line or paragraph separator, a bidirectional control.
+ */
+static unsigned hidden(const unsigned char *s, size_t k)
+{
+	unsigned cp;
+
+	if (k == 2)
+		cp = (s[0] & 0x1fu) << 6 | (s[1] & 0x3fu);
+	else if (k == 3)
+		cp = (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 |
+		     (s[2] & 0x3fu);
+	else
+		return 0;
+	if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+	    cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069))
+		return cp;
+	return 0;
+}
+
 /* Rewrite msg as one line of valid UTF-8 (see the top of the file). */
 static void escape(char *msg)
 {
@@ -55,7 +81,8 @@ static void escape(char *msg)
 	const unsigned char *s = (const unsigned char *)msg;
 	size_t n = strlen(msg), i = 0, o = 0, k;
 	const char *esc;
-	char hex[5];
+	char hex[16];
+	unsigned cp;
 
 	while (i < n) {
 		esc = NULL;
@@ -71,6 +98,9 @@ static void escape(char *msg)
 			snprintf(hex, sizeof(hex), "\\x%02x", s[i]);
 			esc = hex;
 			k = 1;
+		} else if (k > 1 && (cp = hidden(s + i, k))) {
+			snprintf(hex, sizeof(hex), "\\u%04x", cp);
+			esc = hex;
 		}
 		if (esc) {
 			if (o + strlen(esc) >= sizeof(out))
@@ -101,6 +131,18 @@ int err_set(struct mlops_err *err, int code, const char *fmt, ...)
 	va_end(ap);
 	escape(err->msg);
 	return code;
+}
+
+void err_warn(const char *fmt, ...)
+{
+	char msg[MLOPS_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	escape(msg);
+	fprintf(stderr, "%s\n", msg);
 }
 
 int err_prefix(struct mlops_err *err, const char *fmt, ...)

@@ -63,6 +63,14 @@ int err_set(struct mlops_err *err, int code, const char *fmt, ...)
 int err_prefix(struct mlops_err *err, const char *fmt, ...)
 	MLOPS_PRINTF(2, 3);
 
+/*
+ * Print a warning, "mlops CMD: warning: ..." as `fmt` says, to stderr as
+ * one line, escaped as err_set() escapes a message (a quoted column name
+ * holding a newline cannot split it).  For cmd-*.c files; the layers
+ * below them do not print.
+ */
+void err_warn(const char *fmt, ...) MLOPS_PRINTF(1, 2);
+
 /* Map a status to the process exit code (0..5) of DESIGN.md. */
 int err_exit_code(int status);
 

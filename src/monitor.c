@@ -388,7 +388,7 @@ static int recount_reference(const struct model *m, const char *path,
 	so.no_hash = 1;
 	so.na_values = o->na_values;
 	so.n_na_values = o->n_na_values;
-	so.csv = o->csv;
+	so.csv = o->ref_csv;
 	drift_set_init(&set, m, ref->features, &ref->pred);
 	ret = stream_set(m, path, &so, &set, 0, &rows, NULL, err);
 	if (!ret) {
@@ -421,7 +421,7 @@ static int build_reference(const struct model *m, const char *path,
 	so.no_hash = 1;
 	so.na_values = o->na_values;
 	so.n_na_values = o->n_na_values;
-	so.csv = o->csv;
+	so.csv = o->ref_csv;
 	if ((ret = score_stream_open(m, path, &so, &ss, err)))
 		return ret;
 	/* Bare references: moments only for numbers, the levels for categories. */

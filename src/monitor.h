@@ -25,7 +25,8 @@ struct monitor_opts {
 	/* Extra missing-value tokens for both files (besides the model's). */
 	const char *const *na_values;
 	size_t n_na_values;
-	struct csv_opts csv;	/* how to read both files; zero: defaults */
+	struct csv_opts csv;	/* how to read the input; zero: defaults */
+	struct csv_opts ref_csv;	/* ... and the reference file */
 };
 
 struct monitor_result {

@@ -594,8 +594,8 @@ long score_stream_find(const struct score_stream *ss, const char *name)
 int score_stream_lookup(const struct score_stream *ss, const char *name,
 			const char *why, size_t *index, struct mlops_err *err)
 {
-	return csv_find_column(csv_name(ss->csv), ss->header, ss->n_header,
-			       csv_delimiter(ss->csv), name, why, index, err);
+	return csv_find_column(ss->csv, ss->header, ss->n_header, name, why,
+			       index, err);
 }
 
 size_t score_stream_slots(const struct score_stream *ss)

@@ -211,9 +211,66 @@ static void fill_lineage(struct model *m, const struct trainspec *s,
 	}
 }
 
+/*
+ * What the warnings need to know of the dataset's columns, taken before
+ * the dataset is handed to training: the names of the text columns left
+ * out while loading (past the level limit) and of the numbers that count
+ * the rows in file order.
+ */
+struct column_notes {
+	char **left_out;
+	size_t n_left_out;
+	char **row_index;
+	size_t n_row_index;
+};
+
+static void note_columns(const struct dataset *ds, struct column_notes *cn)
+{
+	size_t i;
+
+	memset(cn, 0, sizeof(*cn));
+	for (i = 0; i < ds->n_cols; i++) {
+		const struct ds_column *col = &ds->cols[i];
+
+		if (col->type == DS_CATEGORICAL && !col->code) {
+			cn->left_out = xreallocarray(cn->left_out,
+						     cn->n_left_out + 1,
+						     sizeof(char *));
+			cn->left_out[cn->n_left_out++] = xstrdup(col->name);
+		}
+		if (col->row_index) {
+			cn->row_index = xreallocarray(cn->row_index,
+						      cn->n_row_index + 1,
+						      sizeof(char *));
+			cn->row_index[cn->n_row_index++] = xstrdup(col->name);
+		}
+	}
+}
+
+static void column_notes_release(struct column_notes *cn)
+{
+	size_t i;
+
+	for (i = 0; i < cn->n_left_out; i++)
+		free(cn->left_out[i]);
+	for (i = 0; i < cn->n_row_index; i++)
+		free(cn->row_index[i]);
+	free(cn->left_out);
+	free(cn->row_index);
+}
+
+static int noted(char *const *names, size_t n, const char *name)
+{
+	while (n--)
+		if (!strcmp(names[n], name))
+			return 1;
+	return 0;
+}
+
 /* The warnings about the fit, in the order train has always given them. */
 static void fit_warnings(struct training_result *res,
-			 const struct trainspec *s, const struct train_opts *to)
+			 const struct trainspec *s, const struct train_opts *to,
+			 const struct column_notes *cn)
 {
 	const struct train_report *rep = &res->report;
 	const struct model *m = res->model;
@@ -224,8 +281,16 @@ static void fit_warnings(struct training_result *res,
 				    rep->n_dropped, rep->n_dropped == 1 ? "" : "s",
 				    s->data, s->target));
 	for (i = 0; i < rep->n_id_columns; i++)
-		warn(res, xasprintf("left out '%s': a different value on nearly every row, as an identifier has (keep it with --categorical '%s', or --exclude it)",
-				    rep->id_columns[i], rep->id_columns[i]));
+		/* Past the level limit it was left out while loading. */
+		if (noted(cn->left_out, cn->n_left_out, rep->id_columns[i]))
+			warn(res, xasprintf("left out '%s': a different value on nearly every row, as an identifier has (too many to keep as categories; --exclude it to say so)",
+					    rep->id_columns[i]));
+		else
+			warn(res, xasprintf("left out '%s': a different value on nearly every row, as an identifier has (keep it with --categorical '%s', or --exclude it)",
+					    rep->id_columns[i], rep->id_columns[i]));
+	for (i = 0; i < cn->n_row_index; i++)
+		warn(res, xasprintf("feature '%s' numbers the rows in file order: a row index? (leave it out with --exclude '%s')",
+				    cn->row_index[i], cn->row_index[i]));
 	for (i = 0; i < rep->n_leaks; i++)
 		warn(res, xasprintf("feature '%s' alone predicts '%s' exactly on the training rows: a target leak? (leave it out with --exclude '%s')",
 				    rep->leaks[i], s->target, rep->leaks[i]));
@@ -399,6 +464,7 @@ int training_run(const struct training_opts *o, struct training_result *res,
 	struct dataset *ds = NULL;
 	struct runrec_input data = { .role = "data", .rejected = -1 };
 	char data_sha[65];
+	struct column_notes cn = { 0 };
 	struct runrec rl;
 	int ret;
 
@@ -420,16 +486,18 @@ int training_run(const struct training_opts *o, struct training_result *res,
 	data.path = s.data;
 	data.sha256 = data_sha;
 	data.rows = (long long)ds->n_rows;
+	note_columns(ds, &cn);
 	/* The job's own dataset: training may reuse its columns. */
 	if ((ret = train_fit_take(&ds, &to, &res->model, &res->report, err)))
 		goto out;
 	fill_lineage(res->model, &s, &rl);
-	fit_warnings(res, &s, &to);
+	fit_warnings(res, &s, &to, &cn);
 	if (o->warnings_done)
 		o->warnings_done(res, o->warnings_arg);
 	ret = save(o, &s, &to, &data, &rl, res, err);
 out:
 	dataset_free(ds);
+	column_notes_release(&cn);
 	trainspec_release(&s);
 	return ret;
 }

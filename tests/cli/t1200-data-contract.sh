@@ -96,7 +96,16 @@ cat >expect.eu-score <<\EOF
 mlops score-batch: 'eu.csv': no column 'x1' (a feature of the model); the header looks ';'-separated: try --delimiter ';'
 EOF
 cat >expect.tsv-drift <<\EOF
-mlops drift: 'ref.tsv': no column 'x1' (a feature of the model); the header looks tab-separated: try --delimiter tab
+mlops drift: 'ref.tsv': no column 'x1' (a feature of the model); the header looks tab-separated: try --reference-delimiter tab
+EOF
+cat >expect.eu-drift <<\EOF
+mlops drift: 'eu.csv': no column 'x1' (a feature of the model); the header looks ';'-separated: try --delimiter ';'
+EOF
+cat >expect.eu-refdrift <<\EOF
+mlops drift: 'bin.csv': no column 'x1' (a feature of the model); the header looks ','-separated: try --reference-delimiter ','
+EOF
+cat >expect.refdelim <<\EOF
+mlops drift: --reference-delimiter needs --reference
 EOF
 cat >expect.delim <<\EOF
 mlops train: --delimiter expects ',', ';', tab or '|', got 'x'
@@ -109,6 +118,18 @@ mlops score-batch: 'wide.csv' line 1: more than 10000 fields in a record (the li
 EOF
 cat >expect.long <<\EOF
 mlops score-batch: 'long.csv' line 3: record longer than 1 MiB (the limit)
+EOF
+cat >expect.blank <<\EOF
+mlops train: 'blank2.csv' line 3: more than 1 MiB of empty lines (the record limit)
+EOF
+cat >expect.blank-score <<\EOF
+mlops score-batch: 'blank2.csv' line 3: more than 1 MiB of empty lines (the record limit)
+EOF
+cat >expect.ratio <<\EOF
+mlops train: 'commas.csv.gz': decompresses to more than 1000 times its size (the limit; a decompression bomb?)
+EOF
+cat >expect.ratio-drift <<\EOF
+mlops drift: 'commas.csv.gz': decompresses to more than 1000 times its size (the limit; a decompression bomb?)
 EOF
 cat >expect.inputs <<\EOF
 mlops train: 'levels.csv': 4500 model inputs (one per number, one per category level), more than the limit of 4096; leave columns out with --exclude or --features
@@ -224,6 +245,14 @@ test_expect_success 'control characters in a message are escaped: one line' '
 	nothing_written
 '
 
+test_expect_success 'a warning quoting a name escapes it too: one line' '
+	printf "\"a\342\200\250b\nc\",x,y\n" >nlw.csv &&
+	awk "BEGIN { for (i = 0; i < 60; i++) print \"u\" i \",\" i % 7 \",\" i % 2 }" >>nlw.csv &&
+	"$MLOPS" train --data nlw.csv --target y -o nlw.json >/dev/null 2>err &&
+	test_one_line err &&
+	grep "left out .a\\\\u2028b\\\\nc.: " err >/dev/null
+'
+
 # ---- compressed input ----
 
 test_expect_success 'setup: gzip, xz, zstd and bzip2 streams' '
@@ -334,6 +363,28 @@ test_expect_success 'tab and | too, for validate, drift and --reference' '
 		--delimiter "\\t" --exit-zero >/dev/null
 '
 
+test_expect_success 'drift reads a reference with its own delimiter' '
+	tr , ";" <bin.csv >eu.csv &&
+	"$MLOPS" --json drift m.json -i bin.csv --reference bin.csv \
+		--exit-zero >same.json &&
+	"$MLOPS" --json drift m.json -i bin.csv --reference eu.csv \
+		--reference-delimiter ";" --exit-zero >mixed.json &&
+	sed "s/eu\\.csv/bin.csv/g" mixed.json >mixed2.json &&
+	test_cmp same.json mixed2.json &&
+	"$MLOPS" --json drift m.json -i eu.csv --reference bin.csv \
+		--delimiter ";" --reference-delimiter , --exit-zero >mixed.json &&
+	sed "s/eu\\.csv/bin.csv/g; s/\"input_sha256\":\"[0-9a-f]*\"//" \
+		mixed.json >mixed2.json &&
+	sed "s/\"input_sha256\":\"[0-9a-f]*\"//" same.json >same2.json &&
+	test_cmp same2.json mixed2.json &&
+	refused 5 expect.eu-drift "$MLOPS" drift m.json -i eu.csv \
+		--reference bin.csv &&
+	refused 5 expect.eu-refdrift "$MLOPS" drift m.json -i eu.csv \
+		--reference bin.csv --reference-delimiter ";" &&
+	refused 2 expect.refdelim "$MLOPS" drift m.json -i bin.csv \
+		--reference-delimiter ";"
+'
+
 test_expect_success 'a bad --delimiter value is a usage error' '
 	refused 2 expect.delim "$MLOPS" train --data bin.csv --target y --delimiter x &&
 	test_expect_code 2 "$MLOPS" score-batch m.json -i bin.csv -o out.csv \
@@ -368,6 +419,31 @@ test_expect_success 'a record longer than 1 MiB is refused' '
 	nothing_written
 '
 
+test_expect_success 'a run of empty lines over 1 MiB is refused where it begins' '
+	{
+		echo id,x1,x2,c1,y &&
+		echo 1,2,3,a,1 &&
+		head -c 1100000 /dev/zero | tr "\\000" "\\n" &&
+		echo 2,2,3,a,0
+	} >blank2.csv &&
+	refused 5 expect.blank "$MLOPS" train --data blank2.csv --target y \
+		-o out.json --register m &&
+	refused 5 expect.blank-score "$MLOPS" score-batch m.json \
+		-i blank2.csv -o out.csv &&
+	nothing_written
+'
+
+test_expect_success 'input decompressing 1000-fold is refused as a bomb' '
+	{ echo x1,y && yes , | head -c 40000000; } | gzip -9 >commas.csv.gz &&
+	refused 5 expect.ratio "$MLOPS" train --data commas.csv.gz --target y \
+		-o out.json --register m &&
+	awk "BEGIN { print \"x1,y\"; for (i = 0; i < 40; i++)
+		print i % 7 \",\" i % 2 }" >xy.csv &&
+	"$MLOPS" -q train --data xy.csv --target y -o xy.json &&
+	refused 5 expect.ratio-drift "$MLOPS" drift xy.json -i commas.csv.gz &&
+	nothing_written
+'
+
 test_expect_success 'more than 4096 model inputs is refused before fitting' '
 	refused 5 expect.inputs "$MLOPS" train --data levels.csv --target y \
 		--holdout 0 -o out.json --register m &&
@@ -390,7 +466,7 @@ cat >expect.tscase <<\EOF
 mlops score-batch: 'tsw.csv': no column 'when' (a feature of the model); did you mean 'When'?
 EOF
 cat >expect.tsdrift <<\EOF
-mlops drift: 'ts.csv': no column 'when' (a feature of the model); the header looks ';'-separated: try --delimiter ';'
+mlops drift: 'ts.csv': no column 'when' (a feature of the model); the header looks ';'-separated: try --reference-delimiter ';'
 EOF
 cat >expect.tstarget <<\EOF
 mlops train: --exclude names the target 'y'
@@ -437,6 +513,10 @@ test_expect_success 'hostile inputs stay within 1 GiB and a minute' '
 		"score-batch m.json -i zeros.csv.gz -o out.csv" \
 		"score-batch m.json -i /dev/zero -o out.csv" \
 		"train --data blank.csv --target y -o out.json" \
+		"train --data blank2.csv --target y -o out.json" \
+		"score-batch m.json -i blank2.csv -o out.csv" \
+		"train --data commas.csv.gz --target y -o out.json" \
+		"score-batch m.json -i commas.csv.gz -o out.csv" \
 		"score-batch m.json -i crc.csv.gz -o out.csv" \
 		"import /dev/zero" \
 		"import bomb.tar.gz"

@@ -211,6 +211,39 @@ test_expect_success 'an identifier column is left out with a warning naming it' 
 	test_grep "\"name\":\"name\",\"type\":\"categorical\"" show.json
 '
 
+test_expect_success 'an identifier with more than 1000 values is left out, not refused' '
+	awk "BEGIN { print \"uid,x,y\"; for (i = 0; i < 3000; i++)
+		print \"u\" (i * 7919) % 100003 \",\" i % 7 \",\" i % 2 }" >uids.csv &&
+	"$MLOPS" train --data uids.csv --target y -o uids.json >out 2>err &&
+	echo "mlops train: warning: left out '\''uid'\'': a different value on nearly every row, as an identifier has (too many to keep as categories; --exclude it to say so)" >expect &&
+	test_cmp expect err &&
+	test_grep "^features: 1 " out &&
+	"$MLOPS" train --data uids.csv --target y --exclude uid -o uids2.json >out 2>err &&
+	test_cmp /dev/null err &&
+	refused "$MLOPS" train --data uids.csv --target y --categorical uid -o uids3.json &&
+	test_grep "line 1002, column 1 ('\''uid'\''): more than 1000 distinct values in a categorical column; leave it out with --exclude '\''uid'\''" err &&
+	refused "$MLOPS" train --data uids.csv --target y --features uid,x -o uids3.json &&
+	test_grep "more than 1000 distinct values" err &&
+	test_path_is_missing uids3.json
+'
+
+test_expect_success 'a row index as a feature is kept, with a warning naming it' '
+	awk "BEGIN { print \",x,y\"; for (i = 0; i < 200; i++)
+		print i \",\" (i * 7) % 10 \",\" ((i * 3) % 7 > 2) }" >pidx.csv &&
+	sed "1s/^/Unnamed: 0/" pidx.csv >pidx0.csv &&
+	"$MLOPS" train --data pidx0.csv --target y -o pidx.json >out 2>err &&
+	echo "mlops train: warning: feature '\''Unnamed: 0'\'' numbers the rows in file order: a row index? (leave it out with --exclude '\''Unnamed: 0'\'')" >expect &&
+	test_cmp expect err &&
+	test_grep "^features: 2 " out &&
+	"$MLOPS" train --data pidx0.csv --target y --numeric "Unnamed: 0" -o pidx.json >out 2>err &&
+	test_cmp /dev/null err &&
+	"$MLOPS" train --data pidx.csv --target y --exclude "" -o pidx.json >out 2>err &&
+	test_cmp /dev/null err &&
+	awk -F, "BEGIN { OFS = \",\" } NR == 1 { \$1 = \"row\" } NR > 1 { \$1 = NR - 1 } 1" pidx.csv >pidx1.csv &&
+	"$MLOPS" train --data pidx1.csv --target y -o pidx.json >out 2>err &&
+	test_grep "feature '\''row'\'' numbers the rows" err
+'
+
 test_expect_success 'a leaking feature is named (alive for survived)' '
 	awk "BEGIN {
 		print \"pclass,sex,age,alive,survived\";

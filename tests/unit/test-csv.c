@@ -1395,6 +1395,20 @@ static void test_atomic(void)
 	free(path);
 }
 
+/* Messages (err_set, err_warn) stay one line whatever a name holds. */
+static void test_escaping(void)
+{
+	struct mlops_err err;
+
+	err_set(&err, MLOPS_EINPUT, "'%s'", "a\nb\x01\xe2\x80\xa8" "c");
+	is_str(err.msg, "'a\\nb\\x01\\u2028c'",
+	       "newline, control, U+2028 escaped");
+	err_set(&err, MLOPS_EINPUT, "%s", "\xe2\x80\xa9\xc2\x85\xe2\x80\xae"
+		"\xe2\x81\xa6\xc3\xa9\xe2\x82\xac");
+	is_str(err.msg, "\\u2029\\u0085\\u202e\\u2066\xc3\xa9\xe2\x82\xac",
+	       "U+2029, C1, bidi controls escaped; letters kept");
+}
+
 int main(void)
 {
 	char *cmd;
@@ -1404,6 +1418,7 @@ int main(void)
 		return 99;
 	}
 	test_reader();
+	test_escaping();
 	test_errors();
 	test_gzip();
 	test_big();
