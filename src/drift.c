@@ -1377,32 +1377,6 @@ void drift_test(const struct drift_acc *a, enum drift_method method,
 	quality(a, r);
 }
 
-int drift_verdict(const struct drift_result *features, size_t n,
-		  const struct drift_result *pred, double share)
-{
-	size_t j, drifted = 0, counted = 0;
-	int q = 0, pred_drifted = 0;
-
-	for (j = 0; j < n; j++) {
-		if (features[j].time_axis)
-			continue;
-		counted++;
-		drifted += features[j].drifted;
-		q |= features[j].quality != 0;
-	}
-	/*
-	 * The predictions alone decide only past a Bonferroni bound over
-	 * the n + 1 tests: one test at p < 0.05 ORed into the verdict would
-	 * page for nothing in one run of twenty.
-	 */
-	if (pred && pred->drifted)
-		pred_drifted = isnan(pred->p_value) ||
-			       pred->p_value < pred->threshold / (double)(n + 1);
-	return (counted && drifted &&
-		(double)drifted >= share * (double)counted) ||
-	       pred_drifted || q;
-}
-
 /* ---- per-model sets ---- */
 
 void drift_set_init(struct drift_set *s, const struct model *m,

@@ -1,6 +1,7 @@
 /*
- * Monitoring jobs (see monitor.h): drift of a file, or of a recorded
- * scoring profile, against a reference.
+ * Monitoring jobs (see monitor.h): drift of a file, or of recorded
+ * scoring profiles over time, against a reference; the dataset verdict;
+ * the JSON report and the run record of a file check.
  *
  * The reference is the artefact's baseline profile, or a file profiled
  * here: exact counts and moments in one streaming pass, and the values
@@ -16,7 +17,8 @@
  *
  * The stream calls back on worker threads (score_stream_run()): a
  * callback touches only its slot's state, except the sampler's stride,
- * which only doubles and is read atomically.  Nothing here prints.
+ * which only doubles and is read atomically.  Nothing here prints: the
+ * command prints from the typed reports (struct drift_report).
  */
 
 #include <cjson/cJSON.h>
@@ -30,6 +32,8 @@
 #include "monitor.h"
 #include "profile.h"
 #include "progress.h"
+#include "registry.h"
+#include "runrec.h"
 #include "score.h"
 #include "xalloc.h"
 
@@ -585,7 +589,7 @@ static int check_columns(const struct model *m, const struct drift_set *cur,
 	return 0;
 }
 
-void monitor_result_release(struct monitor_result *r)
+void drift_report_release(struct drift_report *r)
 {
 	if (!r)
 		return;
@@ -593,9 +597,36 @@ void monitor_result_release(struct monitor_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Every test, the counts and the verdict of a set. */
+void monitor_verdict(struct drift_report *r, double share)
+{
+	const struct drift_result *f = r->features, *pred = &r->pred;
+	size_t j, n = r->n_features, counted = 0;
+	int pred_drifted = 0;
+
+	r->n_drift = r->n_quality = 0;
+	for (j = 0; j < n; j++) {
+		if (f[j].time_axis)
+			continue;
+		counted++;
+		r->n_drift += f[j].drifted;
+		r->n_quality += f[j].quality != 0;
+	}
+	/*
+	 * The predictions alone decide only past a Bonferroni bound over
+	 * the n + 1 tests: one test at p < 0.05 ORed into the verdict would
+	 * page for nothing in one run of twenty.
+	 */
+	if (pred->drifted)
+		pred_drifted = isnan(pred->p_value) ||
+			       pred->p_value < pred->threshold / (double)(n + 1);
+	r->verdict = (counted && r->n_drift &&
+		      (double)r->n_drift >= share * (double)counted) ||
+		     pred_drifted || r->n_quality;
+}
+
+/* Every test and the verdict of a set. */
 static void run_tests(const struct model *m, const struct drift_set *set,
-		      const struct monitor_opts *o, struct monitor_result *r)
+		      const struct monitor_opts *o, struct drift_report *r)
 {
 	size_t j, nf = m->n_features;
 
@@ -606,17 +637,161 @@ static void run_tests(const struct model *m, const struct drift_set *set,
 			   &r->features[j]);
 		r->features[j].time_axis = m->features[j].source &&
 			m->features[j].part == CELL_EPOCH_DAYS;
-		if (r->features[j].time_axis)
-			continue;
-		r->n_drift += r->features[j].drifted;
-		r->n_quality += r->features[j].quality != 0;
 	}
 	drift_test(&set->pred, o->method, o->threshold, &r->pred);
-	r->verdict = drift_verdict(r->features, nf, &r->pred, o->share);
+	monitor_verdict(r, o->share);
+}
+
+static void add_share(cJSON *o, const char *key, double v)
+{
+	if (isfinite(v))
+		cJSON_AddNumberToObject(o, key, v);
+}
+
+static cJSON *result_json(const char *column, const char *type,
+			  const struct drift_result *r)
+{
+	cJSON *o = cJSON_CreateObject(), *q, *sig;
+
+	cJSON_AddStringToObject(o, "column", column);
+	cJSON_AddStringToObject(o, "type", type);
+	cJSON_AddStringToObject(o, "method", drift_method_name(r->method));
+	if (isfinite(r->statistic))
+		cJSON_AddNumberToObject(o, "statistic", r->statistic);
+	else
+		cJSON_AddNullToObject(o, "statistic");
+	if (r->method == DRIFT_KS)
+		cJSON_AddNumberToObject(o, "statistic_error", r->error);
+	if (isfinite(r->p_value))
+		cJSON_AddNumberToObject(o, "p_value", r->p_value);
+	else
+		cJSON_AddNullToObject(o, "p_value");
+	if (isfinite(r->threshold))
+		cJSON_AddNumberToObject(o, "threshold", r->threshold);
+	if (isfinite(r->psi))
+		cJSON_AddNumberToObject(o, "psi", r->psi);
+	else
+		cJSON_AddNullToObject(o, "psi");
+	cJSON_AddNumberToObject(o, "count", (double)r->count);
+	cJSON_AddNumberToObject(o, "missing", (double)r->missing);
+	cJSON_AddBoolToObject(o, "drift", r->drifted);
+	q = cJSON_CreateObject();
+	add_share(q, "missing_share", r->missing_share);
+	add_share(q, "reference_missing_share", r->ref_missing_share);
+	add_share(q, "unseen_share", r->unseen_share);
+	add_share(q, "reference_unseen_share", r->ref_unseen_share);
+	add_share(q, "outside_range_share", r->outside_share);
+	add_share(q, "reference_outside_range_share", r->ref_outside_share);
+	sig = cJSON_CreateArray();
+	if (r->quality & DRIFT_Q_MISSING)
+		cJSON_AddItemToArray(sig, cJSON_CreateString("missing"));
+	if (r->quality & DRIFT_Q_UNSEEN)
+		cJSON_AddItemToArray(sig, cJSON_CreateString("unseen"));
+	if (r->quality & DRIFT_Q_OUTSIDE)
+		cJSON_AddItemToArray(sig, cJSON_CreateString("outside_range"));
+	cJSON_AddItemToObject(q, "signals", sig);
+	cJSON_AddItemToObject(o, "quality", q);
+	return o;
+}
+
+void monitor_results_json(cJSON *o, const struct model *m,
+			  const struct drift_report *r)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t j;
+
+	for (j = 0; j < m->n_features; j++)
+		cJSON_AddItemToArray(arr, result_json(m->features[j].name,
+			m->features[j].kind == FEATURE_NUMERIC ? "numeric" :
+			"categorical", &r->features[j]));
+	cJSON_AddItemToObject(o, "features", arr);
+	cJSON_AddItemToObject(o, "prediction", result_json("prediction",
+		m->task == TASK_MULTICLASS ? "categorical" : "numeric",
+		&r->pred));
+	cJSON_AddNumberToObject(o, "drifted_features", (double)r->n_drift);
+	cJSON_AddNumberToObject(o, "quality_signals", (double)r->n_quality);
+}
+
+cJSON *monitor_report_json(const struct model *m,
+			   const struct monitor_opts *o,
+			   const struct drift_report *r)
+{
+	cJSON *report = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(report, "schema", 1);
+	if (o->model_name) {
+		cJSON_AddStringToObject(report, "model", o->model_name);
+		cJSON_AddNumberToObject(report, "version", o->version);
+	} else {
+		cJSON_AddStringToObject(report, "model_file", o->model_file);
+	}
+	cJSON_AddStringToObject(report, "input", o->input);
+	cJSON_AddStringToObject(report, "input_sha256", r->input_sha256);
+	cJSON_AddNumberToObject(report, "rows", (double)r->rows);
+	cJSON_AddStringToObject(report, "reference",
+				o->reference ? o->reference : "baseline");
+	cJSON_AddNumberToObject(report, "reference_rows", (double)r->ref_rows);
+	monitor_results_json(report, m, r);
+	cJSON_AddNumberToObject(report, "drift_share", o->share);
+	cJSON_AddBoolToObject(report, "drift", r->verdict);
+	return report;
+}
+
+/* The run's inputs: the current file, and the reference file's hash. */
+static char *inputs_text(const struct monitor_opts *o,
+			 const struct drift_report *r)
+{
+	cJSON *in = cJSON_CreateArray(), *f = cJSON_CreateObject();
+	char ref_sha[65], *text;
+
+	cJSON_AddStringToObject(f, "role", "input");
+	cJSON_AddStringToObject(f, "path", o->input);
+	cJSON_AddStringToObject(f, "sha256", r->input_sha256);
+	cJSON_AddNumberToObject(f, "rows", (double)r->rows);
+	cJSON_AddItemToArray(in, f);
+	if (o->reference) {
+		/* Read back: a pipe leaves the hash out. */
+		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "role", "reference");
+		cJSON_AddStringToObject(f, "path", o->reference);
+		if (!runrec_hash_file(o->reference, ref_sha, NULL))
+			cJSON_AddStringToObject(f, "sha256", ref_sha);
+		cJSON_AddNumberToObject(f, "rows", (double)r->ref_rows);
+		cJSON_AddItemToArray(in, f);
+	}
+	text = cJSON_PrintUnformatted(in);
+	cJSON_Delete(in);
+	return text;
+}
+
+/* Record a file check as a "drift" run, its report as the metrics. */
+static int record_run(const struct model *m, const struct monitor_opts *o,
+		      const struct drift_report *r, struct mlops_err *err)
+{
+	struct reg_run run = { 0 };
+	cJSON *report = monitor_report_json(m, o, r);
+	char *inputs = inputs_text(o, r);
+	char *metrics = cJSON_PrintUnformatted(report);
+	long long run_id;
+	int ret;
+
+	run.kind = "drift";
+	run.model = o->model_name;
+	run.version = o->version;
+	run.exit_status = r->verdict && !o->exit_zero ? 3 : 0;
+	run.passed = !r->verdict;
+	run.artifact_sha256 = o->artifact_sha256;
+	run.inputs_json = inputs;
+	run.metrics_json = metrics;
+	ret = runrec_record(o->repo, o->rec, &run, &run_id, err);
+	cJSON_Delete(report);
+	cJSON_free(metrics);
+	cJSON_free(inputs);
+	return ret;
 }
 
 int monitor_drift_file(const struct model *m, const struct monitor_opts *o,
-		       struct monitor_result *r, struct mlops_err *err)
+		       struct drift_report *r, struct mlops_err *err)
 {
 	struct reference ref = { 0 };
 	struct drift_set cur = { 0 };
@@ -654,6 +829,8 @@ int monitor_drift_file(const struct model *m, const struct monitor_opts *o,
 				 err)))
 		goto out;
 	run_tests(m, &cur, o, r);
+	if (o->repo)
+		ret = record_run(m, o, r, err);
 out:
 	if (have_cur)
 		drift_set_release(&cur);
@@ -663,7 +840,7 @@ out:
 
 int monitor_drift_profile(const struct model *m, const char *profile_json,
 			  const char *name, const struct monitor_opts *o,
-			  struct monitor_result *r, struct mlops_err *err)
+			  struct drift_report *r, struct mlops_err *err)
 {
 	cJSON *doc = cJSON_Parse(profile_json), *f;
 	struct drift_set set;
@@ -690,4 +867,67 @@ int monitor_drift_profile(const struct model *m, const char *profile_json,
 		return err_set(err, MLOPS_ECORRUPT,
 			       "%s: its recorded profile is unreadable", name);
 	return 0;
+}
+
+void monitor_runs_free(struct drift_run_report *runs, size_t n)
+{
+	size_t k;
+
+	for (k = 0; runs && k < n; k++) {
+		free(runs[k].started_at);
+		drift_report_release(&runs[k].report);
+	}
+	free(runs);
+}
+
+int monitor_drift_runs(struct registry *reg, const struct model *m,
+		       const char *name, int version, long n_runs,
+		       const struct monitor_opts *o,
+		       struct drift_run_report **out, size_t *n_out,
+		       struct mlops_err *err)
+{
+	struct reg_run_row *rows = NULL;
+	struct drift_run_report *res = NULL;
+	size_t n = 0, i, used = 0, k;
+	size_t *idx = NULL;
+	int ret;
+
+	*out = NULL;
+	*n_out = 0;
+	if ((ret = registry_list_runs(reg, name, "score-batch", 0, &rows, &n,
+				      err)))
+		return ret;
+	idx = xcalloc(n + 1, sizeof(size_t));
+	for (i = 0; i < n && used < (size_t)n_runs; i++)
+		if (rows[i].version == version && rows[i].profile_json)
+			idx[used++] = i;
+	if (!used) {
+		ret = err_set(err, MLOPS_ENOTFOUND,
+			      "%s:%d has no recorded scoring runs to compare",
+			      name, version);
+		goto out;
+	}
+	/* Oldest first, as a time series reads: the list is newest first. */
+	res = xcalloc(used, sizeof(*res));
+	for (k = 0; k < used; k++) {
+		const struct reg_run_row *row = &rows[idx[used - 1 - k]];
+		char what[32];
+
+		res[k].run = row->id;
+		res[k].started_at = xstrdup(row->started_at);
+		snprintf(what, sizeof(what), "run %lld", row->id);
+		if ((ret = monitor_drift_profile(m, row->profile_json, what, o,
+						 &res[k].report, err)))
+			goto out;
+	}
+	*out = res;
+	*n_out = used;
+	res = NULL;
+out:
+	monitor_runs_free(res, used);
+	for (i = 0; i < n; i++)
+		reg_run_row_release(&rows[i]);
+	free(rows);
+	free(idx);
+	return ret;
 }
