@@ -7,13 +7,17 @@
  * here: exact counts and moments in one streaming pass, and the values
  * of a systematic sample of at most REF_SAMPLE rows (every stride-th
  * line, the stride doubling as the file grows); when the file is larger,
- * a second pass counts every value on a grid taken from the sample, so
- * the reference's distribution is exact at each grid point (see
- * mlops-drift(1)).  The current file is streamed: memory is bounded by a
- * block of rows whatever its size (plus, against a reference file, up to
- * REF_SAMPLE values per numeric column, so that a small file is compared
- * value by value).  Categories are compared over the model's levels plus
- * one bucket for anything the model never saw.
+ * every value is counted again on a grid taken from the sample, so the
+ * reference's distribution is exact at each grid point (see
+ * mlops-drift(1)).  That recount does not parse and score the file
+ * again: the first pass also writes its numeric columns to a temporary
+ * file (up to SPILL_MAX bytes; beyond, or without a temporary file, the
+ * file is read a second time), and the recount replays it chunk by
+ * chunk, to the same bits.  The current file is streamed: memory is
+ * bounded by a block of rows whatever its size (plus, against a
+ * reference file, up to REF_SAMPLE values per numeric column, so that a
+ * small file is compared value by value).  Categories are compared over
+ * the model's levels plus one bucket for anything the model never saw.
  *
  * The stream calls back on worker threads (score_stream_run()): a
  * callback touches only its slot's state, except the sampler's stride,
@@ -23,8 +27,10 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cell.h"
 #include "drift.h"
@@ -88,6 +94,8 @@ static void level_profile(struct profile *p, char *const *levels, size_t n,
  */
 #define REF_SAMPLE 32768
 #define REF_GRID 1024
+/* Beyond this many bytes the spill stops and the file is read again. */
+#define SPILL_MAX ((long)256 << 20)
 
 /*
  * The exact part is a drift accumulator against a bare profile (no
@@ -99,6 +107,8 @@ struct ref_slot {
 	double *vals;		/* sampled rows x (nf + 1) */
 	unsigned long *line;
 	size_t n, alloc;
+	double *spill;		/* this chunk's blocks, see spill_block() */
+	size_t spill_n, spill_cap;
 };
 
 struct ref_run {
@@ -112,7 +122,54 @@ struct ref_run {
 	unsigned long *line;
 	size_t n;
 	unsigned long stride;
+	/*
+	 * Every numeric column and numeric prediction of the file, chunk
+	 * by chunk, in a temporary file for the recount (NULL for stdin,
+	 * or when none could be made).  spill_bad: a write failed or the
+	 * file passed SPILL_MAX; the file is then read again instead.
+	 * Only ref_done() touches the file and the flag; the workers read
+	 * spill_cols, set before the stream starts (0: no spill).
+	 */
+	FILE *spill;
+	size_t spill_cols;
+	long spill_bytes;
+	int spill_bad;
 };
+
+/*
+ * Append a block to its slot's spill: its row count, then each numeric
+ * feature's values and the numeric predictions, as drift_set_add()
+ * would take them; ref_done() writes a chunk's blocks and a 0 (the
+ * chunk's end) to the file in input order.
+ */
+static void spill_block(struct ref_run *rr, struct ref_slot *sl,
+			const struct score_block *b)
+{
+	const struct model *m = rr->m;
+	size_t need = sl->spill_n + 2 + rr->spill_cols * b->n, j;
+	double *out;
+
+	if (!b->n)	/* a 0 would read as the chunk's end */
+		return;
+	if (need > sl->spill_cap) {
+		sl->spill_cap = need > 2 * sl->spill_cap ? need : 2 * sl->spill_cap;
+		sl->spill = xreallocarray(sl->spill, sl->spill_cap,
+					  sizeof(double));
+	}
+	out = sl->spill + sl->spill_n;
+	*out++ = (double)b->n;
+	for (j = 0; j < rr->nf; j++) {
+		if (m->features[j].kind != FEATURE_NUMERIC)
+			continue;
+		memcpy(out, b->raw + j * b->ld, b->n * sizeof(double));
+		out += b->n;
+	}
+	if (m->task != TASK_MULTICLASS) {
+		memcpy(out, b->pred, b->n * sizeof(double));
+		out += b->n;
+	}
+	sl->spill_n = (size_t)(out - sl->spill);
+}
 
 static int ref_block(void *arg, size_t slot, const struct score_block *b,
 		     struct mlops_err *err)
@@ -146,6 +203,8 @@ static int ref_block(void *arg, size_t slot, const struct score_block *b,
 			row[j] = b->raw[j * b->ld + i];
 		row[nf] = m->task == TASK_MULTICLASS ? NAN : b->pred[i * w];
 	}
+	if (rr->spill_cols)
+		spill_block(rr, sl, b);
 	for (j = 0; j < nf; j++) {
 		if (m->features[j].kind == FEATURE_NUMERIC) {
 			drift_acc_numeric_many(&sl->st[j], b->raw + j * b->ld,
@@ -204,6 +263,18 @@ static int ref_done(void *arg, size_t slot, struct mlops_err *err)
 		rr->line[rr->n++] = sl->line[i];
 	}
 	sl->n = 0;
+	if (rr->spill && !rr->spill_bad) {
+		double end = 0;
+
+		rr->spill_bytes += (long)((sl->spill_n + 1) * sizeof(double));
+		if (rr->spill_bytes > SPILL_MAX ||
+		    fwrite(sl->spill, sizeof(double), sl->spill_n, rr->spill) !=
+		    sl->spill_n || fwrite(&end, sizeof(end), 1, rr->spill) != 1) {
+			/* Give the space back now (failing that, at fclose()). */
+			rr->spill_bad = 1 + (ftruncate(fileno(rr->spill), 0) != 0);
+		}
+	}
+	sl->spill_n = 0;
 	return 0;
 }
 
@@ -372,12 +443,78 @@ static void grid_counts(struct profile *p, const struct drift_acc *a)
 	}
 }
 
+/* A recount's totals onto the reference's numeric grids. */
+static void set_grid_counts(const struct model *m, struct reference *ref,
+			    const struct drift_set *set)
+{
+	size_t j;
+
+	for (j = 0; j < m->n_features; j++)
+		if (m->features[j].kind == FEATURE_NUMERIC &&
+		    ref->features[j].n_values)
+			grid_counts(&ref->features[j], &set->features[j]);
+	if (m->task != TASK_MULTICLASS && ref->pred.n_values)
+		grid_counts(&ref->pred, &set->pred);
+}
+
 /*
- * A reference larger than its sample: read it again and count every
- * value on the grid of the sample's distinct values, so that its CDF is
- * exact at every grid point and its mass between them known.  Not for
- * stdin, which cannot be read twice: there the sample stands for the
- * file.
+ * A reference larger than its sample: count every value on the grid of
+ * the sample's distinct values, so that its CDF is exact at every grid
+ * point and its mass between them known.  The values come back from the
+ * spill the first pass wrote: per chunk, an accumulator fed the same
+ * values in the same order and merged into the total in the same order
+ * as stream_set() does on a second read (recount_reference()), so the
+ * counts and sums are the same to the bit, without parsing and scoring
+ * the file again.  -1 when the spill cannot be read back.
+ */
+static int replay_reference(const struct model *m, struct ref_run *rr,
+			    struct reference *ref)
+{
+	struct drift_set total, unit;
+	size_t j, n, c, cols = rr->spill_cols, cap = 0;
+	double h, *buf = NULL;
+	int ret = 0;
+
+	if (rr->spill_bad || fflush(rr->spill) || fseek(rr->spill, 0, SEEK_SET))
+		return -1;
+	drift_set_init(&total, m, ref->features, &ref->pred);
+	drift_set_init_like(&unit, &total);
+	while (fread(&h, sizeof(h), 1, rr->spill) == 1) {
+		if (h == 0) {
+			drift_set_merge(&total, &unit);
+			drift_set_clear(&unit);
+			continue;
+		}
+		n = (size_t)h;
+		if (n * cols > cap) {
+			cap = n * cols;
+			buf = xreallocarray(buf, cap, sizeof(double));
+		}
+		if (fread(buf, sizeof(double), n * cols, rr->spill) != n * cols) {
+			ret = -1;
+			break;
+		}
+		for (j = 0, c = 0; j < m->n_features; j++)
+			if (m->features[j].kind == FEATURE_NUMERIC)
+				drift_acc_numeric_many(&unit.features[j],
+						       buf + c++ * n, n, 1);
+		if (m->task != TASK_MULTICLASS)
+			drift_acc_numeric_many(&unit.pred, buf + c * n, n, 1);
+	}
+	if (!ret && (ferror(rr->spill) || !feof(rr->spill)))
+		ret = -1;
+	if (!ret)
+		set_grid_counts(m, ref, &total);
+	drift_set_release(&unit);
+	drift_set_release(&total);
+	free(buf);
+	return ret;
+}
+
+/*
+ * The recount by reading the file again, when there is no spill.  Not
+ * for stdin, which cannot be read twice: there the sample stands for
+ * the file.
  */
 static int recount_reference(const struct model *m, const char *path,
 			     const struct monitor_opts *o,
@@ -385,7 +522,6 @@ static int recount_reference(const struct model *m, const char *path,
 {
 	struct score_stream_opts so = { 0 };
 	struct drift_set set;
-	size_t j, nf = m->n_features;
 	uint64_t rows;
 	int ret;
 
@@ -395,14 +531,8 @@ static int recount_reference(const struct model *m, const char *path,
 	so.csv = o->csv;
 	drift_set_init(&set, m, ref->features, &ref->pred);
 	ret = stream_set(m, path, &so, &set, 0, &rows, NULL, err);
-	if (!ret) {
-		for (j = 0; j < nf; j++)
-			if (m->features[j].kind == FEATURE_NUMERIC &&
-			    ref->features[j].n_values)
-				grid_counts(&ref->features[j], &set.features[j]);
-		if (m->task != TASK_MULTICLASS && ref->pred.n_values)
-			grid_counts(&ref->pred, &set.pred);
-	}
+	if (!ret)
+		set_grid_counts(m, ref, &set);
 	drift_set_release(&set);
 	return ret;
 }
@@ -451,6 +581,11 @@ static int build_reference(const struct model *m, const char *path,
 		drift_acc_init(&rr.total[j], &rr.bare[j]);
 	rr.vals = xmallocarray(REF_SAMPLE, c * sizeof(double));
 	rr.line = xmallocarray(REF_SAMPLE, sizeof(unsigned long));
+	if (strcmp(path, "-") && (rr.spill = tmpfile())) {
+		for (j = 0; j < nf; j++)
+			rr.spill_cols += m->features[j].kind == FEATURE_NUMERIC;
+		rr.spill_cols += m->task != TASK_MULTICLASS;
+	}
 	if ((ret = score_stream_run(ss, ref_block, ref_done, &rr, err)))
 		goto out;
 	ref->rows = score_stream_rows(ss);
@@ -480,9 +615,11 @@ static int build_reference(const struct model *m, const char *path,
 	}
 	score_stream_close(ss);
 	ss = NULL;
-	if (recount)
+	if (recount && (!rr.spill || replay_reference(m, &rr, ref)))
 		ret = recount_reference(m, path, o, ref, err);
 out:
+	if (rr.spill)
+		fclose(rr.spill);
 	score_stream_close(ss);
 	for (i = 0; i < rr.n_slots; i++) {
 		for (j = 0; rr.slots[i].st && j < c; j++)
@@ -490,6 +627,7 @@ out:
 		free(rr.slots[i].st);
 		free(rr.slots[i].vals);
 		free(rr.slots[i].line);
+		free(rr.slots[i].spill);
 	}
 	free(rr.slots);
 	for (j = 0; rr.total && j < c; j++)
