@@ -4,8 +4,9 @@
  *
  * This file parses the options, makes one call into the monitoring job
  * (monitor.c: the reference, the streaming, the tests, the data-quality
- * signals and the verdict) and prints the table or the JSON report; with
- * --runs it lists the recorded scoring runs and has each tested.
+ * signals, the verdict and the run record) and prints the table or the
+ * JSON report from the typed report it returns; with --runs, one call
+ * tests the recorded scoring runs and this file prints them side by side.
  *
  * Exit 3 on drift unless --exit-zero; exit 5 on input that cannot be
  * judged (see mlops-drift(1)).
@@ -23,10 +24,8 @@
 #include "modelref.h"
 #include "monitor.h"
 #include "opt.h"
-#include "registry.h"
 #include "repo.h"
 #include "runrec.h"
-#include "xalloc.h"
 
 static const char *const synopsis[] = {
 	"mlops drift MODEL -i FILE [--reference FILE] [--method METHOD] [--threshold X]",
@@ -47,58 +46,6 @@ static const struct opt_usage usage = {
 	"(missing, unseen categories, out of range) and a verdict; exit 3 on drift,\n"
 	"5 on data that cannot be judged (an empty column or file)."
 };
-
-static void add_share(cJSON *o, const char *key, double v)
-{
-	if (isfinite(v))
-		cJSON_AddNumberToObject(o, key, v);
-}
-
-static cJSON *result_json(const char *column, const char *type,
-			  const struct drift_result *r)
-{
-	cJSON *o = cJSON_CreateObject(), *q, *sig;
-
-	cJSON_AddStringToObject(o, "column", column);
-	cJSON_AddStringToObject(o, "type", type);
-	cJSON_AddStringToObject(o, "method", drift_method_name(r->method));
-	if (isfinite(r->statistic))
-		cJSON_AddNumberToObject(o, "statistic", r->statistic);
-	else
-		cJSON_AddNullToObject(o, "statistic");
-	if (r->method == DRIFT_KS)
-		cJSON_AddNumberToObject(o, "statistic_error", r->error);
-	if (isfinite(r->p_value))
-		cJSON_AddNumberToObject(o, "p_value", r->p_value);
-	else
-		cJSON_AddNullToObject(o, "p_value");
-	if (isfinite(r->threshold))
-		cJSON_AddNumberToObject(o, "threshold", r->threshold);
-	if (isfinite(r->psi))
-		cJSON_AddNumberToObject(o, "psi", r->psi);
-	else
-		cJSON_AddNullToObject(o, "psi");
-	cJSON_AddNumberToObject(o, "count", (double)r->count);
-	cJSON_AddNumberToObject(o, "missing", (double)r->missing);
-	cJSON_AddBoolToObject(o, "drift", r->drifted);
-	q = cJSON_CreateObject();
-	add_share(q, "missing_share", r->missing_share);
-	add_share(q, "reference_missing_share", r->ref_missing_share);
-	add_share(q, "unseen_share", r->unseen_share);
-	add_share(q, "reference_unseen_share", r->ref_unseen_share);
-	add_share(q, "outside_range_share", r->outside_share);
-	add_share(q, "reference_outside_range_share", r->ref_outside_share);
-	sig = cJSON_CreateArray();
-	if (r->quality & DRIFT_Q_MISSING)
-		cJSON_AddItemToArray(sig, cJSON_CreateString("missing"));
-	if (r->quality & DRIFT_Q_UNSEEN)
-		cJSON_AddItemToArray(sig, cJSON_CreateString("unseen"));
-	if (r->quality & DRIFT_Q_OUTSIDE)
-		cJSON_AddItemToArray(sig, cJSON_CreateString("outside_range"));
-	cJSON_AddItemToObject(q, "signals", sig);
-	cJSON_AddItemToObject(o, "quality", q);
-	return o;
-}
 
 static void print_row(const char *column, const char *type,
 		      const struct drift_result *r, int color)
@@ -149,6 +96,71 @@ static void print_quality_row(const char *column, const struct drift_result *r,
 	       color && *sig ? "\033[0m" : "");
 }
 
+/* The JSON report of each run, one line each, oldest first. */
+static void print_runs_json(const struct model *m, const char *name,
+			    int version, const struct drift_run_report *runs,
+			    size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "schema", 1);
+		cJSON_AddStringToObject(o, "model", name);
+		cJSON_AddNumberToObject(o, "version", version);
+		cJSON_AddNumberToObject(o, "run", (double)runs[k].run);
+		cJSON_AddStringToObject(o, "started_at", runs[k].started_at);
+		monitor_results_json(o, m, &runs[k].report);
+		cJSON_AddBoolToObject(o, "drift", runs[k].report.verdict);
+		cmd_print_json(o);
+	}
+}
+
+/* The runs side by side: a column per run, a row per feature. */
+static void print_runs(const struct model *m, const char *name, int version,
+		       const struct drift_run_report *runs, size_t n,
+		       enum drift_method method)
+{
+	size_t j, k, nf = m->n_features;
+
+	printf("drift of %s:%d across its last %zu scoring run%s, against the training baseline\n\n",
+	       name, version, n, n == 1 ? "" : "s");
+	printf("  %-20s", "column");
+	for (k = 0; k < n; k++)
+		printf(" %11s", "");
+	printf("\n  %-20s", "run");
+	for (k = 0; k < n; k++)
+		printf(" %11lld", runs[k].run);
+	printf("\n  %-20s", "rows");
+	for (k = 0; k < n; k++)
+		printf(" %11llu", (unsigned long long)runs[k].report.rows);
+	printf("\n");
+	for (j = 0; j <= nf; j++) {
+		printf("  %-20.20s", j < nf ? m->features[j].name : "(prediction)");
+		for (k = 0; k < n; k++) {
+			const struct drift_result *r = j < nf ?
+				&runs[k].report.features[j] : &runs[k].report.pred;
+			char cell[32];
+
+			if (isfinite(r->statistic))
+				snprintf(cell, sizeof(cell), "%.4f%s",
+					 r->statistic, r->drifted ? "*" :
+					 r->quality ? "!" : " ");
+			else
+				snprintf(cell, sizeof(cell), "- ");
+			printf(" %11s", cell);
+		}
+		printf("\n");
+	}
+	printf("\n  %-20s", "verdict");
+	for (k = 0; k < n; k++)
+		printf(" %11s", runs[k].report.verdict ? "DRIFT" : "ok");
+	printf("\n\n(* drifted, ! a data-quality signal; statistic of %s per column; newest run last)\n",
+	       method == DRIFT_AUTO ? "the auto-selected test" :
+	       drift_method_name(method));
+}
+
 /*
  * drift --runs N: the last N recorded scoring runs of this version, each
  * tested against the baseline, without re-reading the scored files.  The
@@ -159,121 +171,31 @@ static int drift_runs(struct cmd_ctx *ctx, const struct model *m,
 		      const struct monitor_opts *mo, int exit_zero,
 		      struct mlops_err *err)
 {
-	struct reg_run_row *runs = NULL;
-	size_t n = 0, i, j, k, nf = m->n_features, used = 0;
-	struct monitor_result *res = NULL;
-	size_t *idx = NULL;
+	struct drift_run_report *runs = NULL;
+	size_t n = 0;
 	int ret;
 
 	if (!info->name)
 		return err_set(err, MLOPS_EUSAGE,
 			       "--runs needs a registry model (NAME, NAME:N or NAME@STAGE), not a file");
-	if ((ret = registry_list_runs(ctx->repo->reg, info->name, "score-batch",
-				      0, &runs, &n, err)))
+	if ((ret = monitor_drift_runs(ctx->repo->reg, m, info->name,
+				      info->version, n_runs, mo, &runs, &n,
+				      err)))
 		return ret;
-	idx = xcalloc(n + 1, sizeof(size_t));
-	for (i = 0; i < n && used < (size_t)n_runs; i++)
-		if (runs[i].version == info->version && runs[i].profile_json)
-			idx[used++] = i;
-	if (!used) {
-		ret = err_set(err, MLOPS_ENOTFOUND,
-			      "%s:%d has no recorded scoring runs to compare",
-			      info->name, info->version);
-		goto out;
-	}
-	/* Oldest first, as a time series reads. */
-	for (i = 0; i < used / 2; i++) {
-		size_t t = idx[i];
-
-		idx[i] = idx[used - 1 - i];
-		idx[used - 1 - i] = t;
-	}
-	res = xcalloc(used, sizeof(*res));
-	for (k = 0; k < used; k++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "run %lld", runs[idx[k]].id);
-		if ((ret = monitor_drift_profile(m, runs[idx[k]].profile_json,
-						 name, mo, &res[k], err)))
-			goto out;
-	}
-
-	if (ctx->json) {
-		for (k = 0; k < used; k++) {
-			cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
-
-			cJSON_AddNumberToObject(o, "schema", 1);
-			cJSON_AddStringToObject(o, "model", info->name);
-			cJSON_AddNumberToObject(o, "version", info->version);
-			cJSON_AddNumberToObject(o, "run", (double)runs[idx[k]].id);
-			cJSON_AddStringToObject(o, "started_at", runs[idx[k]].started_at);
-			for (j = 0; j < nf; j++)
-				cJSON_AddItemToArray(arr, result_json(m->features[j].name,
-					m->features[j].kind == FEATURE_NUMERIC ?
-					"numeric" : "categorical", &res[k].features[j]));
-			cJSON_AddItemToObject(o, "features", arr);
-			cJSON_AddItemToObject(o, "prediction", result_json("prediction",
-				m->task == TASK_MULTICLASS ? "categorical" : "numeric",
-				&res[k].pred));
-			cJSON_AddNumberToObject(o, "drifted_features", (double)res[k].n_drift);
-			cJSON_AddNumberToObject(o, "quality_signals", (double)res[k].n_quality);
-			cJSON_AddBoolToObject(o, "drift", res[k].verdict);
-			cmd_print_json(o);
-		}
-	} else if (!ctx->quiet) {
-		printf("drift of %s:%d across its last %zu scoring run%s, against the training baseline\n\n",
-		       info->name, info->version, used, used == 1 ? "" : "s");
-		printf("  %-20s", "column");
-		for (k = 0; k < used; k++)
-			printf(" %11s", "");
-		printf("\n  %-20s", "run");
-		for (k = 0; k < used; k++)
-			printf(" %11lld", runs[idx[k]].id);
-		printf("\n  %-20s", "rows");
-		for (k = 0; k < used; k++)
-			printf(" %11llu", (unsigned long long)res[k].rows);
-		printf("\n");
-		for (j = 0; j <= nf; j++) {
-			printf("  %-20.20s", j < nf ? m->features[j].name : "(prediction)");
-			for (k = 0; k < used; k++) {
-				const struct drift_result *r = j < nf ?
-					&res[k].features[j] : &res[k].pred;
-				char cell[32];
-
-				if (isfinite(r->statistic))
-					snprintf(cell, sizeof(cell), "%.4f%s",
-						 r->statistic, r->drifted ? "*" :
-						 r->quality ? "!" : " ");
-				else
-					snprintf(cell, sizeof(cell), "- ");
-				printf(" %11s", cell);
-			}
-			printf("\n");
-		}
-		printf("\n  %-20s", "verdict");
-		for (k = 0; k < used; k++)
-			printf(" %11s", res[k].verdict ? "DRIFT" : "ok");
-		printf("\n\n(* drifted, ! a data-quality signal; statistic of %s per column; newest run last)\n",
-		       mo->method == DRIFT_AUTO ? "the auto-selected test" :
-		       drift_method_name(mo->method));
-	}
-	ret = res[used - 1].verdict && !exit_zero ?
+	if (ctx->json)
+		print_runs_json(m, info->name, info->version, runs, n);
+	else if (!ctx->quiet)
+		print_runs(m, info->name, info->version, runs, n, mo->method);
+	ret = runs[n - 1].report.verdict && !exit_zero ?
 	      err_set(err, MLOPS_ECHECK, "drift detected in the newest scoring run (%lld)",
-		      runs[idx[used - 1]].id) : 0;
-out:
-	for (i = 0; i < n; i++)
-		reg_run_row_release(&runs[i]);
-	free(runs);
-	free(idx);
-	for (k = 0; res && k < used; k++)
-		monitor_result_release(&res[k]);
-	free(res);
+		      runs[n - 1].run) : 0;
+	monitor_runs_free(runs, n);
 	return ret;
 }
 
 static void print_report(const struct model *m, const char *model,
 			 const char *input, const char *against,
-			 const struct monitor_result *r, double share, int color)
+			 const struct drift_report *r, double share, int color)
 {
 	const struct drift_result *res = r->features, *pres = &r->pred;
 	size_t j, nf = m->n_features, n_drift = r->n_drift;
@@ -319,6 +241,30 @@ static void print_report(const struct model *m, const char *model,
 			       m->features[j].name);
 }
 
+/* The option checks opt_parse() cannot make. */
+static int check_opts(int n_args, const char *input, long n_runs,
+		      const char *reference, const char *method_name,
+		      int *method, double threshold, double share,
+		      struct mlops_err *err)
+{
+	if (n_args != 1 || (!input && !n_runs) || (input && n_runs))
+		return err_set(err, MLOPS_EUSAGE,
+			       "MODEL and one of -i or --runs are required (see 'mlops drift --help')");
+	if (n_runs < 0 || (n_runs && reference))
+		return err_set(err, MLOPS_EUSAGE,
+			       "--runs takes a positive count and compares with the baseline, not --reference");
+	if ((*method = drift_method_parse(method_name)) < 0)
+		return err_set(err, MLOPS_EUSAGE,
+			       "--method expects auto, psi, ks, wasserstein, chi2 or js, got '%s'",
+			       method_name);
+	if (!isnan(threshold) && !(threshold > 0))
+		return err_set(err, MLOPS_EUSAGE,
+			       "--threshold must be positive (a p-value for ks and chi2, a distance otherwise)");
+	if (!(share >= 0 && share <= 1))
+		return err_set(err, MLOPS_EUSAGE, "--drift-share must be between 0 and 1");
+	return 0;
+}
+
 int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	      struct mlops_err *err)
 {
@@ -345,44 +291,15 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	struct model *m = NULL;
 	struct modelref_info info = { 0 };
 	struct monitor_opts mo = { 0 };
-	struct monitor_result r = { 0 };
+	struct drift_report r = { 0 };
 	struct runrec rl;
-	struct reg_run run = { 0 };
-	cJSON *report = NULL, *arr;
-	char *metrics_text = NULL, *inputs_text = NULL;
-	size_t nf = 0, j;
-	int n_args, ret, method;
-	long long run_id;
+	int n_args, ret, method = 0;
 
 	runrec_start(&rl);
-	if ((ret = opt_parse(argc, argv, opts, &usage, &n_args, err)))
-		goto out;
-	if (n_args != 1 || (!input && !n_runs) || (input && n_runs)) {
-		ret = err_set(err, MLOPS_EUSAGE,
-			      "MODEL and one of -i or --runs are required (see 'mlops drift --help')");
-		goto out;
-	}
-	if (n_runs < 0 || (n_runs && reference)) {
-		ret = err_set(err, MLOPS_EUSAGE,
-			      "--runs takes a positive count and compares with the baseline, not --reference");
-		goto out;
-	}
-	if ((method = drift_method_parse(method_name)) < 0) {
-		ret = err_set(err, MLOPS_EUSAGE,
-			      "--method expects auto, psi, ks, wasserstein, chi2 or js, got '%s'",
-			      method_name);
-		goto out;
-	}
-	if (!isnan(threshold) && !(threshold > 0)) {
-		ret = err_set(err, MLOPS_EUSAGE,
-			      "--threshold must be positive (a p-value for ks and chi2, a distance otherwise)");
-		goto out;
-	}
-	if (!(share >= 0 && share <= 1)) {
-		ret = err_set(err, MLOPS_EUSAGE, "--drift-share must be between 0 and 1");
-		goto out;
-	}
-	if ((ret = cmd_csv_opts(&csv, &mo.csv, err)))
+	if ((ret = opt_parse(argc, argv, opts, &usage, &n_args, err)) ||
+	    (ret = check_opts(n_args, input, n_runs, reference, method_name,
+			      &method, threshold, share, err)) ||
+	    (ret = cmd_csv_opts(&csv, &mo.csv, err)))
 		goto out;
 	if (ref_delimiter && !reference) {
 		ret = err_set(err, MLOPS_EUSAGE, "--reference-delimiter needs --reference");
@@ -407,94 +324,29 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		ret = drift_runs(ctx, m, &info, n_runs, &mo, exit_zero, err);
 		goto out;
 	}
-	nf = m->n_features;
+	mo.repo = ctx->repo;
+	mo.rec = &rl;
+	mo.model_name = info.name;
+	mo.version = info.version;
+	mo.model_file = argv[0];
+	mo.artifact_sha256 = info.sha256;
+	mo.exit_zero = exit_zero;
 	if ((ret = monitor_drift_file(m, &mo, &r, err)))
 		goto out;
-
-	report = cJSON_CreateObject();
-	cJSON_AddNumberToObject(report, "schema", 1);
-	if (info.name) {
-		cJSON_AddStringToObject(report, "model", info.name);
-		cJSON_AddNumberToObject(report, "version", info.version);
-	} else {
-		cJSON_AddStringToObject(report, "model_file", argv[0]);
-	}
-	cJSON_AddStringToObject(report, "input", input);
-	cJSON_AddStringToObject(report, "input_sha256", r.input_sha256);
-	cJSON_AddNumberToObject(report, "rows", (double)r.rows);
-	cJSON_AddStringToObject(report, "reference",
-				reference ? reference : "baseline");
-	cJSON_AddNumberToObject(report, "reference_rows", (double)r.ref_rows);
-	arr = cJSON_CreateArray();
-	for (j = 0; j < nf; j++)
-		cJSON_AddItemToArray(arr, result_json(m->features[j].name,
-			m->features[j].kind == FEATURE_NUMERIC ? "numeric" :
-			"categorical", &r.features[j]));
-	cJSON_AddItemToObject(report, "features", arr);
-	cJSON_AddItemToObject(report, "prediction", result_json("prediction",
-		m->task == TASK_MULTICLASS ? "categorical" : "numeric", &r.pred));
-	cJSON_AddNumberToObject(report, "drifted_features", (double)r.n_drift);
-	cJSON_AddNumberToObject(report, "quality_signals", (double)r.n_quality);
-	cJSON_AddNumberToObject(report, "drift_share", share);
-	cJSON_AddBoolToObject(report, "drift", r.verdict);
-
-	if (ctx->repo) {
-		cJSON *in = cJSON_CreateArray(), *o = cJSON_CreateObject();
-		char ref_sha[65];
-
-		cJSON_AddStringToObject(o, "role", "input");
-		cJSON_AddStringToObject(o, "path", input);
-		cJSON_AddStringToObject(o, "sha256", r.input_sha256);
-		cJSON_AddNumberToObject(o, "rows", (double)r.rows);
-		cJSON_AddItemToArray(in, o);
-		if (reference) {
-			/* Read back: a pipe leaves the hash out. */
-			o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "role", "reference");
-			cJSON_AddStringToObject(o, "path", reference);
-			if (!runrec_hash_file(reference, ref_sha, NULL))
-				cJSON_AddStringToObject(o, "sha256", ref_sha);
-			cJSON_AddNumberToObject(o, "rows", (double)r.ref_rows);
-			cJSON_AddItemToArray(in, o);
-		}
-		inputs_text = cJSON_PrintUnformatted(in);
-		cJSON_Delete(in);
-		metrics_text = cJSON_PrintUnformatted(report);
-		run.kind = "drift";
-		run.model = info.name;
-		run.version = info.version;
-		run.exit_status = r.verdict && !exit_zero ? 3 : 0;
-		run.passed = !r.verdict;
-		run.artifact_sha256 = info.sha256;
-		run.inputs_json = inputs_text;
-		run.metrics_json = metrics_text;
-		if ((ret = runrec_record(ctx->repo, &rl, &run, &run_id, err)))
-			goto out;
-	}
-
-	if (ctx->json) {
-		char *text = cJSON_PrintUnformatted(report);
-
-		printf("%s\n", text);
-		cJSON_free(text);
-	} else if (!ctx->quiet) {
+	if (ctx->json)
+		cmd_print_json(monitor_report_json(m, &mo, &r));
+	else if (!ctx->quiet)
 		print_report(m, argv[0], input,
 			     reference ? reference : "the training baseline",
 			     &r, share, ctx->color);
-	}
 	if (r.verdict && !exit_zero)
 		ret = err_set(err, MLOPS_ECHECK,
 			      "drift detected in '%s': %zu of %zu features%s%s",
-			      input, r.n_drift, nf,
+			      input, r.n_drift, m->n_features,
 			      r.pred.drifted ? " and the predictions" : "",
 			      r.n_quality ? ", with data-quality signals" : "");
-	else
-		ret = 0;
 out:
-	cJSON_Delete(report);
-	cJSON_free(metrics_text);
-	cJSON_free(inputs_text);
-	monitor_result_release(&r);
+	drift_report_release(&r);
 	model_free(m);
 	modelref_info_release(&info);
 	opt_list_release(&na);

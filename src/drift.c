@@ -227,13 +227,16 @@ static void keep_values(struct drift_acc *a, const double *x, size_t n,
 }
 
 /*
- * The per-value loop, inlined twice so that a quantile grid (`exact` 0,
- * the baseline's usual case and score-batch's) pays nothing for the
- * exact grid's distance sums.
+ * The per-value loop, inlined three times so that a quantile grid
+ * (`exact` 0, the baseline's usual case and score-batch's) pays nothing
+ * for the exact grid's distance sums, and the plain loops nothing for
+ * batching.  With `hold` (a large exact grid's batch, see batched()) it
+ * keeps the moments and the distances outside the grid and copies the
+ * values to hold, to be counted later; it returns how many it copied.
  */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((always_inline)) size_t
 numeric_loop(struct drift_acc *a, const double *x, size_t n, size_t stride,
-	     const int exact)
+	     const int exact, double *const hold)
 {
 	const double *g = a->grid;
 	size_t N = a->n_grid;
@@ -241,7 +244,7 @@ numeric_loop(struct drift_acc *a, const double *x, size_t n, size_t stride,
 	uint64_t count = 0, missing = 0;
 	double sum = 0, sumsq = 0, mn = a->min, mx = a->max;
 	double below = 0, above = 0;
-	size_t i, k1, k2;
+	size_t i, k1, k2, held = 0;
 
 	for (i = 0; i < n; i++) {
 		double v = x[i * stride];
@@ -257,6 +260,14 @@ numeric_loop(struct drift_acc *a, const double *x, size_t n, size_t stride,
 		mx = v > mx ? v : mx;
 		if (!g)
 			continue;
+		if (hold) {
+			if (v < g[0])
+				below += g[0] - v;
+			else if (v > g[N - 1])
+				above += v - g[N - 1];
+			hold[held++] = v;
+			continue;
+		}
 		if (a->lut && v >= g[0] && v <= g[N - 1]) {
 			uint64_t e = a->lut[bucket(a, v)];
 			size_t A = (size_t)(uint32_t)e, C = LUT_C(e);
@@ -294,6 +305,7 @@ numeric_loop(struct drift_acc *a, const double *x, size_t n, size_t stride,
 	a->max = mx;
 	a->below += below;
 	a->above += above;
+	return held;
 }
 
 /*
@@ -423,18 +435,10 @@ void drift_acc_flush(const struct drift_acc *a)
 	count_batch(a);
 }
 
-/*
- * numeric_loop()'s moments of x[0..n), in the same order, and its
- * values into the batch.
- */
+/* numeric_loop()'s moments of x[0..n), and its values into the batch. */
 static void batch_values(struct drift_acc *a, const double *x, size_t n)
 {
 	struct drift_batch *bt = a->batch;
-	const double *g = a->grid;
-	size_t N = a->n_grid, i;
-	uint64_t count = 0, missing = 0;
-	double sum = 0, sumsq = 0, mn = a->min, mx = a->max;
-	double below = 0, above = 0, *val;
 
 	if (!bt)
 		bt = a->batch = xcalloc(1, sizeof(*bt));
@@ -450,34 +454,7 @@ static void batch_values(struct drift_acc *a, const double *x, size_t n)
 		free(bt->bin);
 		bt->bin = xmallocarray(2 * bt->cap, sizeof(uint32_t));
 	}
-	val = bt->val + bt->n;
-	for (i = 0; i < n; i++) {
-		double v = x[i];
-
-		if (v != v) {
-			missing++;
-			continue;
-		}
-		count++;
-		sum += v;
-		sumsq += v * v;
-		mn = v < mn ? v : mn;
-		mx = v > mx ? v : mx;
-		if (v < g[0])
-			below += g[0] - v;
-		else if (v > g[N - 1])
-			above += v - g[N - 1];
-		*val++ = v;
-	}
-	a->count += count;
-	a->missing += missing;
-	a->sum += sum;
-	a->sumsq += sumsq;
-	a->min = mn;
-	a->max = mx;
-	a->below += below;
-	a->above += above;
-	bt->n = (size_t)(val - bt->val);
+	bt->n += numeric_loop(a, x, n, 1, 1, bt->val + bt->n);
 	if (bt->n >= BATCH_VALUES)
 		count_batch(a);
 }
@@ -502,9 +479,9 @@ void drift_acc_numeric_many(struct drift_acc *a, const double *x, size_t n,
 	if (a->keep_cap && !a->kept_over)
 		keep_values(a, x, n, stride);
 	if (a->insum)
-		numeric_loop(a, x, n, stride, 1);
+		numeric_loop(a, x, n, stride, 1, NULL);
 	else
-		numeric_loop(a, x, n, stride, 0);
+		numeric_loop(a, x, n, stride, 0, NULL);
 }
 
 void drift_acc_numeric(struct drift_acc *a, double x)
@@ -1375,32 +1352,6 @@ void drift_test(const struct drift_acc *a, enum drift_method method,
 	else
 		categorical_tests(a, method, threshold, r);
 	quality(a, r);
-}
-
-int drift_verdict(const struct drift_result *features, size_t n,
-		  const struct drift_result *pred, double share)
-{
-	size_t j, drifted = 0, counted = 0;
-	int q = 0, pred_drifted = 0;
-
-	for (j = 0; j < n; j++) {
-		if (features[j].time_axis)
-			continue;
-		counted++;
-		drifted += features[j].drifted;
-		q |= features[j].quality != 0;
-	}
-	/*
-	 * The predictions alone decide only past a Bonferroni bound over
-	 * the n + 1 tests: one test at p < 0.05 ORed into the verdict would
-	 * page for nothing in one run of twenty.
-	 */
-	if (pred && pred->drifted)
-		pred_drifted = isnan(pred->p_value) ||
-			       pred->p_value < pred->threshold / (double)(n + 1);
-	return (counted && drifted &&
-		(double)drifted >= share * (double)counted) ||
-	       pred_drifted || q;
 }
 
 /* ---- per-model sets ---- */

@@ -107,7 +107,8 @@ struct drift_result {
 	unsigned quality;	/* DRIFT_Q_* signals that fired */
 	int time_axis;		/* set by the caller: a timestamp's place in
 				 * time (COL.epoch_days), which moves by
-				 * design: reported, not in the verdict */
+				 * design: reported, not in the verdict
+				 * (monitor_verdict()) */
 };
 
 /* Start accumulating against `ref` (borrowed; must outlive acc). */
@@ -184,15 +185,6 @@ void drift_set_release(struct drift_set *s);
  * drift_set_init_like() afterwards keep too.
  */
 void drift_set_keep(struct drift_set *s, size_t cap);
-
-/*
- * The dataset verdict: drifted features reach `share` of the features
- * (0 < share), or the predictions drifted with p below their threshold
- * over n + 1 (Bonferroni; a distance method: its threshold), or a
- * data-quality signal fired.  Features marked time_axis count nowhere.
- */
-int drift_verdict(const struct drift_result *features, size_t n,
-		  const struct drift_result *pred, double share);
 
 const char *drift_method_name(enum drift_method m);
 /* Parse a method name; -1 if unknown. */

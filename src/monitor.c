@@ -1,27 +1,35 @@
 /*
- * Monitoring jobs (see monitor.h): drift of a file, or of a recorded
- * scoring profile, against a reference.
+ * Monitoring jobs (see monitor.h): drift of a file, or of recorded
+ * scoring profiles over time, against a reference; the dataset verdict;
+ * the JSON report and the run record of a file check.
  *
  * The reference is the artefact's baseline profile, or a file profiled
  * here: exact counts and moments in one streaming pass, and the values
  * of a systematic sample of at most REF_SAMPLE rows (every stride-th
  * line, the stride doubling as the file grows); when the file is larger,
- * a second pass counts every value on a grid taken from the sample, so
- * the reference's distribution is exact at each grid point (see
- * mlops-drift(1)).  The current file is streamed: memory is bounded by a
- * block of rows whatever its size (plus, against a reference file, up to
- * REF_SAMPLE values per numeric column, so that a small file is compared
- * value by value).  Categories are compared over the model's levels plus
- * one bucket for anything the model never saw.
+ * every value is counted again on a grid taken from the sample, so the
+ * reference's distribution is exact at each grid point (see
+ * mlops-drift(1)).  That recount does not parse and score the file
+ * again: the first pass also writes its numeric columns to a temporary
+ * file (up to SPILL_MAX bytes; beyond, or without a temporary file, the
+ * file is read a second time), and the recount replays it chunk by
+ * chunk, to the same bits.  The current file is streamed: memory is
+ * bounded by a block of rows whatever its size (plus, against a
+ * reference file, up to REF_SAMPLE values per numeric column, so that a
+ * small file is compared value by value).  Categories are compared over
+ * the model's levels plus one bucket for anything the model never saw.
  *
  * The stream calls back on worker threads (score_stream_run()): a
  * callback touches only its slot's state, except the sampler's stride,
- * which only doubles and is read atomically.  Nothing here prints.
+ * which only doubles and is read atomically.  Nothing here prints: the
+ * command prints from the typed reports (struct drift_report).
  */
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cell.h"
 #include "drift.h"
@@ -29,6 +37,7 @@
 #include "monitor.h"
 #include "profile.h"
 #include "progress.h"
+#include "registry.h"
 #include "runrec.h"
 #include "score.h"
 #include "xalloc.h"
@@ -84,6 +93,8 @@ static void level_profile(struct profile *p, char *const *levels, size_t n,
  */
 #define REF_SAMPLE 32768
 #define REF_GRID 1024
+/* Beyond this many bytes the spill stops and the file is read again. */
+#define SPILL_MAX ((long)256 << 20)
 
 /*
  * The exact part is a drift accumulator against a bare profile (no
@@ -95,6 +106,8 @@ struct ref_slot {
 	double *vals;		/* sampled rows x (nf + 1) */
 	unsigned long *line;
 	size_t n, alloc;
+	double *spill;		/* this chunk's blocks, see spill_block() */
+	size_t spill_n, spill_cap;
 };
 
 struct ref_run {
@@ -108,7 +121,54 @@ struct ref_run {
 	unsigned long *line;
 	size_t n;
 	unsigned long stride;
+	/*
+	 * Every numeric column and numeric prediction of the file, chunk
+	 * by chunk, in a temporary file for the recount (NULL for stdin,
+	 * or when none could be made).  spill_bad: a write failed or the
+	 * file passed SPILL_MAX; the file is then read again instead.
+	 * Only ref_done() touches the file and the flag; the workers read
+	 * spill_cols, set before the stream starts (0: no spill).
+	 */
+	FILE *spill;
+	size_t spill_cols;
+	long spill_bytes;
+	int spill_bad;
 };
+
+/*
+ * Append a block to its slot's spill: its row count, then each numeric
+ * feature's values and the numeric predictions, as drift_set_add()
+ * would take them; ref_done() writes a chunk's blocks and a 0 (the
+ * chunk's end) to the file in input order.
+ */
+static void spill_block(struct ref_run *rr, struct ref_slot *sl,
+			const struct score_block *b)
+{
+	const struct model *m = rr->m;
+	size_t need = sl->spill_n + 2 + rr->spill_cols * b->n, j;
+	double *out;
+
+	if (!b->n)	/* a 0 would read as the chunk's end */
+		return;
+	if (need > sl->spill_cap) {
+		sl->spill_cap = need > 2 * sl->spill_cap ? need : 2 * sl->spill_cap;
+		sl->spill = xreallocarray(sl->spill, sl->spill_cap,
+					  sizeof(double));
+	}
+	out = sl->spill + sl->spill_n;
+	*out++ = (double)b->n;
+	for (j = 0; j < rr->nf; j++) {
+		if (m->features[j].kind != FEATURE_NUMERIC)
+			continue;
+		memcpy(out, b->raw + j * b->ld, b->n * sizeof(double));
+		out += b->n;
+	}
+	if (m->task != TASK_MULTICLASS) {
+		memcpy(out, b->pred, b->n * sizeof(double));
+		out += b->n;
+	}
+	sl->spill_n = (size_t)(out - sl->spill);
+}
 
 static int ref_block(void *arg, size_t slot, const struct score_block *b,
 		     struct mlops_err *err)
@@ -142,6 +202,8 @@ static int ref_block(void *arg, size_t slot, const struct score_block *b,
 			row[j] = b->raw[j * b->ld + i];
 		row[nf] = m->task == TASK_MULTICLASS ? NAN : b->pred[i * w];
 	}
+	if (rr->spill_cols)
+		spill_block(rr, sl, b);
 	for (j = 0; j < nf; j++) {
 		if (m->features[j].kind == FEATURE_NUMERIC) {
 			drift_acc_numeric_many(&sl->st[j], b->raw + j * b->ld,
@@ -200,6 +262,18 @@ static int ref_done(void *arg, size_t slot, struct mlops_err *err)
 		rr->line[rr->n++] = sl->line[i];
 	}
 	sl->n = 0;
+	if (rr->spill && !rr->spill_bad) {
+		double end = 0;
+
+		rr->spill_bytes += (long)((sl->spill_n + 1) * sizeof(double));
+		if (rr->spill_bytes > SPILL_MAX ||
+		    fwrite(sl->spill, sizeof(double), sl->spill_n, rr->spill) !=
+		    sl->spill_n || fwrite(&end, sizeof(end), 1, rr->spill) != 1) {
+			/* Give the space back now (failing that, at fclose()). */
+			rr->spill_bad = 1 + (ftruncate(fileno(rr->spill), 0) != 0);
+		}
+	}
+	sl->spill_n = 0;
 	return 0;
 }
 
@@ -368,12 +442,78 @@ static void grid_counts(struct profile *p, const struct drift_acc *a)
 	}
 }
 
+/* A recount's totals onto the reference's numeric grids. */
+static void set_grid_counts(const struct model *m, struct reference *ref,
+			    const struct drift_set *set)
+{
+	size_t j;
+
+	for (j = 0; j < m->n_features; j++)
+		if (m->features[j].kind == FEATURE_NUMERIC &&
+		    ref->features[j].n_values)
+			grid_counts(&ref->features[j], &set->features[j]);
+	if (m->task != TASK_MULTICLASS && ref->pred.n_values)
+		grid_counts(&ref->pred, &set->pred);
+}
+
 /*
- * A reference larger than its sample: read it again and count every
- * value on the grid of the sample's distinct values, so that its CDF is
- * exact at every grid point and its mass between them known.  Not for
- * stdin, which cannot be read twice: there the sample stands for the
- * file.
+ * A reference larger than its sample: count every value on the grid of
+ * the sample's distinct values, so that its CDF is exact at every grid
+ * point and its mass between them known.  The values come back from the
+ * spill the first pass wrote: per chunk, an accumulator fed the same
+ * values in the same order and merged into the total in the same order
+ * as stream_set() does on a second read (recount_reference()), so the
+ * counts and sums are the same to the bit, without parsing and scoring
+ * the file again.  -1 when the spill cannot be read back.
+ */
+static int replay_reference(const struct model *m, struct ref_run *rr,
+			    struct reference *ref)
+{
+	struct drift_set total, unit;
+	size_t j, n, c, cols = rr->spill_cols, cap = 0;
+	double h, *buf = NULL;
+	int ret = 0;
+
+	if (rr->spill_bad || fflush(rr->spill) || fseek(rr->spill, 0, SEEK_SET))
+		return -1;
+	drift_set_init(&total, m, ref->features, &ref->pred);
+	drift_set_init_like(&unit, &total);
+	while (fread(&h, sizeof(h), 1, rr->spill) == 1) {
+		if (h == 0) {
+			drift_set_merge(&total, &unit);
+			drift_set_clear(&unit);
+			continue;
+		}
+		n = (size_t)h;
+		if (n * cols > cap) {
+			cap = n * cols;
+			buf = xreallocarray(buf, cap, sizeof(double));
+		}
+		if (fread(buf, sizeof(double), n * cols, rr->spill) != n * cols) {
+			ret = -1;
+			break;
+		}
+		for (j = 0, c = 0; j < m->n_features; j++)
+			if (m->features[j].kind == FEATURE_NUMERIC)
+				drift_acc_numeric_many(&unit.features[j],
+						       buf + c++ * n, n, 1);
+		if (m->task != TASK_MULTICLASS)
+			drift_acc_numeric_many(&unit.pred, buf + c * n, n, 1);
+	}
+	if (!ret && (ferror(rr->spill) || !feof(rr->spill)))
+		ret = -1;
+	if (!ret)
+		set_grid_counts(m, ref, &total);
+	drift_set_release(&unit);
+	drift_set_release(&total);
+	free(buf);
+	return ret;
+}
+
+/*
+ * The recount by reading the file again, when there is no spill.  Not
+ * for stdin, which cannot be read twice: there the sample stands for
+ * the file.
  */
 static int recount_reference(const struct model *m, const char *path,
 			     const struct monitor_opts *o,
@@ -381,7 +521,6 @@ static int recount_reference(const struct model *m, const char *path,
 {
 	struct score_stream_opts so = { 0 };
 	struct drift_set set;
-	size_t j, nf = m->n_features;
 	uint64_t rows;
 	int ret;
 
@@ -391,14 +530,8 @@ static int recount_reference(const struct model *m, const char *path,
 	so.csv = o->ref_csv;
 	drift_set_init(&set, m, ref->features, &ref->pred);
 	ret = stream_set(m, path, &so, &set, 0, &rows, NULL, err);
-	if (!ret) {
-		for (j = 0; j < nf; j++)
-			if (m->features[j].kind == FEATURE_NUMERIC &&
-			    ref->features[j].n_values)
-				grid_counts(&ref->features[j], &set.features[j]);
-		if (m->task != TASK_MULTICLASS && ref->pred.n_values)
-			grid_counts(&ref->pred, &set.pred);
-	}
+	if (!ret)
+		set_grid_counts(m, ref, &set);
 	drift_set_release(&set);
 	return ret;
 }
@@ -447,6 +580,11 @@ static int build_reference(const struct model *m, const char *path,
 		drift_acc_init(&rr.total[j], &rr.bare[j]);
 	rr.vals = xmallocarray(REF_SAMPLE, c * sizeof(double));
 	rr.line = xmallocarray(REF_SAMPLE, sizeof(unsigned long));
+	if (strcmp(path, "-") && (rr.spill = tmpfile())) {
+		for (j = 0; j < nf; j++)
+			rr.spill_cols += m->features[j].kind == FEATURE_NUMERIC;
+		rr.spill_cols += m->task != TASK_MULTICLASS;
+	}
 	if ((ret = score_stream_run(ss, ref_block, ref_done, &rr, err)))
 		goto out;
 	ref->rows = score_stream_rows(ss);
@@ -476,9 +614,11 @@ static int build_reference(const struct model *m, const char *path,
 	}
 	score_stream_close(ss);
 	ss = NULL;
-	if (recount)
+	if (recount && (!rr.spill || replay_reference(m, &rr, ref)))
 		ret = recount_reference(m, path, o, ref, err);
 out:
+	if (rr.spill)
+		fclose(rr.spill);
 	score_stream_close(ss);
 	for (i = 0; i < rr.n_slots; i++) {
 		for (j = 0; rr.slots[i].st && j < c; j++)
@@ -486,6 +626,7 @@ out:
 		free(rr.slots[i].st);
 		free(rr.slots[i].vals);
 		free(rr.slots[i].line);
+		free(rr.slots[i].spill);
 	}
 	free(rr.slots);
 	for (j = 0; rr.total && j < c; j++)
@@ -528,7 +669,7 @@ static int check_columns(const struct model *m, const struct drift_set *cur,
 	return 0;
 }
 
-void monitor_result_release(struct monitor_result *r)
+void drift_report_release(struct drift_report *r)
 {
 	if (!r)
 		return;
@@ -536,9 +677,36 @@ void monitor_result_release(struct monitor_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Every test, the counts and the verdict of a set. */
+void monitor_verdict(struct drift_report *r, double share)
+{
+	const struct drift_result *f = r->features, *pred = &r->pred;
+	size_t j, n = r->n_features, counted = 0;
+	int pred_drifted = 0;
+
+	r->n_drift = r->n_quality = 0;
+	for (j = 0; j < n; j++) {
+		if (f[j].time_axis)
+			continue;
+		counted++;
+		r->n_drift += f[j].drifted;
+		r->n_quality += f[j].quality != 0;
+	}
+	/*
+	 * The predictions alone decide only past a Bonferroni bound over
+	 * the n + 1 tests: one test at p < 0.05 ORed into the verdict would
+	 * page for nothing in one run of twenty.
+	 */
+	if (pred->drifted)
+		pred_drifted = isnan(pred->p_value) ||
+			       pred->p_value < pred->threshold / (double)(n + 1);
+	r->verdict = (counted && r->n_drift &&
+		      (double)r->n_drift >= share * (double)counted) ||
+		     pred_drifted || r->n_quality;
+}
+
+/* Every test and the verdict of a set. */
 static void run_tests(const struct model *m, const struct drift_set *set,
-		      const struct monitor_opts *o, struct monitor_result *r)
+		      const struct monitor_opts *o, struct drift_report *r)
 {
 	size_t j, nf = m->n_features;
 
@@ -549,17 +717,161 @@ static void run_tests(const struct model *m, const struct drift_set *set,
 			   &r->features[j]);
 		r->features[j].time_axis = m->features[j].source &&
 			m->features[j].part == CELL_EPOCH_DAYS;
-		if (r->features[j].time_axis)
-			continue;
-		r->n_drift += r->features[j].drifted;
-		r->n_quality += r->features[j].quality != 0;
 	}
 	drift_test(&set->pred, o->method, o->threshold, &r->pred);
-	r->verdict = drift_verdict(r->features, nf, &r->pred, o->share);
+	monitor_verdict(r, o->share);
+}
+
+static void add_share(cJSON *o, const char *key, double v)
+{
+	if (isfinite(v))
+		cJSON_AddNumberToObject(o, key, v);
+}
+
+static cJSON *result_json(const char *column, const char *type,
+			  const struct drift_result *r)
+{
+	cJSON *o = cJSON_CreateObject(), *q, *sig;
+
+	cJSON_AddStringToObject(o, "column", column);
+	cJSON_AddStringToObject(o, "type", type);
+	cJSON_AddStringToObject(o, "method", drift_method_name(r->method));
+	if (isfinite(r->statistic))
+		cJSON_AddNumberToObject(o, "statistic", r->statistic);
+	else
+		cJSON_AddNullToObject(o, "statistic");
+	if (r->method == DRIFT_KS)
+		cJSON_AddNumberToObject(o, "statistic_error", r->error);
+	if (isfinite(r->p_value))
+		cJSON_AddNumberToObject(o, "p_value", r->p_value);
+	else
+		cJSON_AddNullToObject(o, "p_value");
+	if (isfinite(r->threshold))
+		cJSON_AddNumberToObject(o, "threshold", r->threshold);
+	if (isfinite(r->psi))
+		cJSON_AddNumberToObject(o, "psi", r->psi);
+	else
+		cJSON_AddNullToObject(o, "psi");
+	cJSON_AddNumberToObject(o, "count", (double)r->count);
+	cJSON_AddNumberToObject(o, "missing", (double)r->missing);
+	cJSON_AddBoolToObject(o, "drift", r->drifted);
+	q = cJSON_CreateObject();
+	add_share(q, "missing_share", r->missing_share);
+	add_share(q, "reference_missing_share", r->ref_missing_share);
+	add_share(q, "unseen_share", r->unseen_share);
+	add_share(q, "reference_unseen_share", r->ref_unseen_share);
+	add_share(q, "outside_range_share", r->outside_share);
+	add_share(q, "reference_outside_range_share", r->ref_outside_share);
+	sig = cJSON_CreateArray();
+	if (r->quality & DRIFT_Q_MISSING)
+		cJSON_AddItemToArray(sig, cJSON_CreateString("missing"));
+	if (r->quality & DRIFT_Q_UNSEEN)
+		cJSON_AddItemToArray(sig, cJSON_CreateString("unseen"));
+	if (r->quality & DRIFT_Q_OUTSIDE)
+		cJSON_AddItemToArray(sig, cJSON_CreateString("outside_range"));
+	cJSON_AddItemToObject(q, "signals", sig);
+	cJSON_AddItemToObject(o, "quality", q);
+	return o;
+}
+
+void monitor_results_json(cJSON *o, const struct model *m,
+			  const struct drift_report *r)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t j;
+
+	for (j = 0; j < m->n_features; j++)
+		cJSON_AddItemToArray(arr, result_json(m->features[j].name,
+			m->features[j].kind == FEATURE_NUMERIC ? "numeric" :
+			"categorical", &r->features[j]));
+	cJSON_AddItemToObject(o, "features", arr);
+	cJSON_AddItemToObject(o, "prediction", result_json("prediction",
+		m->task == TASK_MULTICLASS ? "categorical" : "numeric",
+		&r->pred));
+	cJSON_AddNumberToObject(o, "drifted_features", (double)r->n_drift);
+	cJSON_AddNumberToObject(o, "quality_signals", (double)r->n_quality);
+}
+
+cJSON *monitor_report_json(const struct model *m,
+			   const struct monitor_opts *o,
+			   const struct drift_report *r)
+{
+	cJSON *report = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(report, "schema", 1);
+	if (o->model_name) {
+		cJSON_AddStringToObject(report, "model", o->model_name);
+		cJSON_AddNumberToObject(report, "version", o->version);
+	} else {
+		cJSON_AddStringToObject(report, "model_file", o->model_file);
+	}
+	cJSON_AddStringToObject(report, "input", o->input);
+	cJSON_AddStringToObject(report, "input_sha256", r->input_sha256);
+	cJSON_AddNumberToObject(report, "rows", (double)r->rows);
+	cJSON_AddStringToObject(report, "reference",
+				o->reference ? o->reference : "baseline");
+	cJSON_AddNumberToObject(report, "reference_rows", (double)r->ref_rows);
+	monitor_results_json(report, m, r);
+	cJSON_AddNumberToObject(report, "drift_share", o->share);
+	cJSON_AddBoolToObject(report, "drift", r->verdict);
+	return report;
+}
+
+/* The run's inputs: the current file, and the reference file's hash. */
+static char *inputs_text(const struct monitor_opts *o,
+			 const struct drift_report *r)
+{
+	cJSON *in = cJSON_CreateArray(), *f = cJSON_CreateObject();
+	char ref_sha[65], *text;
+
+	cJSON_AddStringToObject(f, "role", "input");
+	cJSON_AddStringToObject(f, "path", o->input);
+	cJSON_AddStringToObject(f, "sha256", r->input_sha256);
+	cJSON_AddNumberToObject(f, "rows", (double)r->rows);
+	cJSON_AddItemToArray(in, f);
+	if (o->reference) {
+		/* Read back: a pipe leaves the hash out. */
+		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "role", "reference");
+		cJSON_AddStringToObject(f, "path", o->reference);
+		if (!runrec_hash_file(o->reference, ref_sha, NULL))
+			cJSON_AddStringToObject(f, "sha256", ref_sha);
+		cJSON_AddNumberToObject(f, "rows", (double)r->ref_rows);
+		cJSON_AddItemToArray(in, f);
+	}
+	text = cJSON_PrintUnformatted(in);
+	cJSON_Delete(in);
+	return text;
+}
+
+/* Record a file check as a "drift" run, its report as the metrics. */
+static int record_run(const struct model *m, const struct monitor_opts *o,
+		      const struct drift_report *r, struct mlops_err *err)
+{
+	struct reg_run run = { 0 };
+	cJSON *report = monitor_report_json(m, o, r);
+	char *inputs = inputs_text(o, r);
+	char *metrics = cJSON_PrintUnformatted(report);
+	long long run_id;
+	int ret;
+
+	run.kind = "drift";
+	run.model = o->model_name;
+	run.version = o->version;
+	run.exit_status = r->verdict && !o->exit_zero ? 3 : 0;
+	run.passed = !r->verdict;
+	run.artifact_sha256 = o->artifact_sha256;
+	run.inputs_json = inputs;
+	run.metrics_json = metrics;
+	ret = runrec_record(o->repo, o->rec, &run, &run_id, err);
+	cJSON_Delete(report);
+	cJSON_free(metrics);
+	cJSON_free(inputs);
+	return ret;
 }
 
 int monitor_drift_file(const struct model *m, const struct monitor_opts *o,
-		       struct monitor_result *r, struct mlops_err *err)
+		       struct drift_report *r, struct mlops_err *err)
 {
 	struct reference ref = { 0 };
 	struct drift_set cur = { 0 };
@@ -597,6 +909,8 @@ int monitor_drift_file(const struct model *m, const struct monitor_opts *o,
 				 err)))
 		goto out;
 	run_tests(m, &cur, o, r);
+	if (o->repo)
+		ret = record_run(m, o, r, err);
 out:
 	if (have_cur)
 		drift_set_release(&cur);
@@ -606,7 +920,7 @@ out:
 
 int monitor_drift_profile(const struct model *m, const char *profile_json,
 			  const char *name, const struct monitor_opts *o,
-			  struct monitor_result *r, struct mlops_err *err)
+			  struct drift_report *r, struct mlops_err *err)
 {
 	struct drift_set set;
 	int ret;
@@ -619,5 +933,68 @@ int monitor_drift_profile(const struct model *m, const char *profile_json,
 		r->ref_rows = m->n_rows;
 	}
 	drift_set_release(&set);
+	return ret;
+}
+
+void monitor_runs_free(struct drift_run_report *runs, size_t n)
+{
+	size_t k;
+
+	for (k = 0; runs && k < n; k++) {
+		free(runs[k].started_at);
+		drift_report_release(&runs[k].report);
+	}
+	free(runs);
+}
+
+int monitor_drift_runs(struct registry *reg, const struct model *m,
+		       const char *name, int version, long n_runs,
+		       const struct monitor_opts *o,
+		       struct drift_run_report **out, size_t *n_out,
+		       struct mlops_err *err)
+{
+	struct reg_run_row *rows = NULL;
+	struct drift_run_report *res = NULL;
+	size_t n = 0, i, used = 0, k;
+	size_t *idx = NULL;
+	int ret;
+
+	*out = NULL;
+	*n_out = 0;
+	if ((ret = registry_list_runs(reg, name, "score-batch", 0, &rows, &n,
+				      err)))
+		return ret;
+	idx = xcalloc(n + 1, sizeof(size_t));
+	for (i = 0; i < n && used < (size_t)n_runs; i++)
+		if (rows[i].version == version && rows[i].profile_json)
+			idx[used++] = i;
+	if (!used) {
+		ret = err_set(err, MLOPS_ENOTFOUND,
+			      "%s:%d has no recorded scoring runs to compare",
+			      name, version);
+		goto out;
+	}
+	/* Oldest first, as a time series reads: the list is newest first. */
+	res = xcalloc(used, sizeof(*res));
+	for (k = 0; k < used; k++) {
+		const struct reg_run_row *row = &rows[idx[used - 1 - k]];
+		char what[32];
+
+		res[k].run = row->id;
+		res[k].started_at = xstrdup(row->started_at);
+		snprintf(what, sizeof(what), "run %lld", row->id);
+		if ((ret = monitor_drift_profile(m, row->profile_json, what, o,
+						 &res[k].report, err)))
+			goto out;
+	}
+	*out = res;
+	*n_out = used;
+	res = NULL;
+out:
+	monitor_runs_free(res, used);
+	for (i = 0; i < n; i++)
+		reg_run_row_release(&rows[i]);
+	free(rows);
+	free(idx);
 	return ret;
 }

@@ -952,45 +952,8 @@ static void test_large_grid_batches(void)
 	free(cur);
 }
 
-/*
- * The verdict: the predictions alone count past a Bonferroni bound over
- * the n + 1 tests, and a timestamp's place in time never counts.
- */
-static void test_verdict(void)
-{
-	struct drift_result f[6], pred;
-	size_t j;
-
-	memset(f, 0, sizeof(f));
-	memset(&pred, 0, sizeof(pred));
-	for (j = 0; j < 6; j++)
-		f[j].p_value = NAN;
-	pred.drifted = 1;
-	pred.threshold = 0.05;
-	pred.p_value = 0.01;
-	ok(!drift_verdict(f, 6, &pred, 0.5),
-	   "verdict: predictions at p 0.01 of 7 tests do not page");
-	pred.p_value = 0.005;
-	ok(drift_verdict(f, 6, &pred, 0.5),
-	   "verdict: predictions at p 0.005 < 0.05 / 7 page");
-	pred.p_value = NAN;
-	ok(drift_verdict(f, 6, &pred, 0.5),
-	   "verdict: a distance method's drifted predictions page");
-	pred.drifted = 0;
-	f[0].drifted = f[1].drifted = f[2].drifted = 1;
-	ok(drift_verdict(f, 6, &pred, 0.5), "verdict: 3 of 6 features reach 0.5");
-	f[0].time_axis = 1;
-	ok(!drift_verdict(f, 6, &pred, 0.5),
-	   "verdict: a time axis feature counts nowhere (2 of 5)");
-	f[0].drifted = 0;
-	f[0].quality = 1;
-	ok(!drift_verdict(f, 6, &pred, 0.5),
-	   "verdict: a time axis feature's range signal does not count");
-}
-
 int main(void)
 {
-	test_verdict();
 	test_ks_pvalue();
 	test_chi2_sf();
 	test_profile_quantiles();
