@@ -25,6 +25,7 @@
  * command prints from the typed reports (struct drift_report).
  */
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
