@@ -17,7 +17,6 @@
 #include "cmd.h"
 #include "error.h"
 #include "matrix.h"
-#include "registry.h"
 #include "repo.h"
 
 const struct cmd_struct mlops_commands[] = {
