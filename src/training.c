@@ -375,9 +375,10 @@ static int register_version(struct registry *reg, const char *name,
 }
 
 /* Store the artefact, then record the run and the version in one go. */
-static int record(struct repo *r, struct reg_run *run, const char *bytes,
-		  size_t len, const struct trainspec *s,
-		  struct training_result *res, struct mlops_err *err)
+static int record(struct repo *r, const struct runrec *rl,
+		  struct reg_run *run, const char *bytes, size_t len,
+		  const struct trainspec *s, struct training_result *res,
+		  struct mlops_err *err)
 {
 	int ret;
 
@@ -385,7 +386,7 @@ static int record(struct repo *r, struct reg_run *run, const char *bytes,
 		return ret;
 	if ((ret = registry_begin(r->reg, err)))
 		return ret;
-	if ((ret = registry_add_run(r->reg, run, &res->run_id, err)) ||
+	if ((ret = runrec_add(r->reg, rl, run, &res->run_id, err)) ||
 	    (s->reg_name &&
 	     (ret = register_version(r->reg, s->reg_name, res->sha256, len,
 				     res->run_id, s->description,
@@ -438,12 +439,7 @@ static int save(const struct training_opts *o, const struct trainspec *s,
 	run.params_json = params;
 	run.inputs_json = inputs;
 	run.metrics_json = metrics;
-	run.started_at = rl->started_at;
-	run.duration_s = runrec_elapsed(rl);
-	run.git_commit = rl->git.found && rl->git.commit[0] ?
-			 rl->git.commit : NULL;
-	run.git_dirty = rl->git.found ? rl->git.dirty : 0;
-	if ((ret = record(o->repo, &run, bytes, len, s, res, err)))
+	if ((ret = record(o->repo, rl, &run, bytes, len, s, res, err)))
 		goto out;
 	if (res->version)
 		res->reg_name = xstrdup(s->reg_name);

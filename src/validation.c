@@ -358,17 +358,12 @@ static int record(struct repo *repo, const struct runrec *rl,
 		  struct mlops_err *err)
 {
 	struct reg_run run = { 0 };
-	cJSON *in = cJSON_CreateArray(), *d = cJSON_CreateObject();
-	char *inputs_text, *metrics_text;
+	struct runrec_input in = { .role = "data", .path = o->data,
+		.sha256 = v->model.data_sha256,
+		.rows = (long long)v->model.rows, .rejected = -1 };
+	char *inputs_text = runrec_inputs_json(&in, 1), *metrics_text;
 	int ret;
 
-	cJSON_AddStringToObject(d, "role", "data");
-	cJSON_AddStringToObject(d, "path", o->data);
-	cJSON_AddStringToObject(d, "sha256", v->model.data_sha256);
-	cJSON_AddNumberToObject(d, "rows", (double)v->model.rows);
-	cJSON_AddItemToArray(in, d);
-	inputs_text = cJSON_PrintUnformatted(in);
-	cJSON_Delete(in);
 	metrics_text = cJSON_PrintUnformatted(v->report);
 	run.kind = "validate";
 	run.model = v->model.info.name;

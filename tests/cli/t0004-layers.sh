@@ -76,16 +76,16 @@ test_expect_success PERL 'a sideways arrow not in its row fails too' '
 
 test_expect_success PERL 'a module without a row, and a row going up without !, fail' '
 	copy_src rows &&
-	printf "#include \"xalloc.h\"\nint batch_x(void);\n" >rows/batch.c &&
+	printf "#include \"xalloc.h\"\nint zzrow_x(void);\n" >rows/zzrow.c &&
 	sed "s/^  xalloc              plumbing  error$/  xalloc              plumbing  error cmd/" \
 		rows/README >x &&
 	mv x rows/README &&
 	test_expect_code 1 perl "$LAYERS" --src rows >out &&
-	test_grep "^\[table\] rows/batch.c: module .batch. has no row" out &&
+	test_grep "^\[table\] rows/zzrow.c: module .zzrow. has no row" out &&
 	test_grep "^\[table\] rows/README:[0-9]*: xalloc -> cmd goes up (plumbing -> cmd)" out &&
 	perl "$LAYERS" --src rows --suggest >rows.txt &&
-	test_grep "^  batch  *? *xalloc$" rows.txt &&
-	test_grep "^  train  *core  *cell dataset error matrix metrics model parallel predict score! xalloc$" rows.txt
+	test_grep "^  zzrow  *? *xalloc$" rows.txt &&
+	test_grep "^  train  *core  .* predict score! .*xalloc$" rows.txt
 '
 
 test_expect_success PERL 'a restricted system header outside its modules fails' '
@@ -136,7 +136,8 @@ test_expect_success PERL 'a function over its limit fails, and a listed one may 
 		echo "	return 0;" &&
 		echo "}"
 	} >>size/cmd-init.c &&
-	sed "s/^\(  cmd-train.c  *cmd_train  *\)[0-9]*$/\110/" size/README >x &&
+	sed "s/^\(  file  *function  *lines\)$/\1\n  cmd-train.c       cmd_train         10/" \
+		size/README >x &&
 	mv x size/README &&
 	test_expect_code 1 perl "$LAYERS" --src size >out &&
 	test_grep "^\[size\] size/cmd-init.c:[0-9]*: cmd_long_() is 124 lines, over 100 for a cmd_\* function" out &&
