@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "modelref.h"
 #include "opt.h"
 #include "release.h"
 
@@ -58,7 +59,7 @@ int cmd_import(int argc, char **argv, struct cmd_ctx *ctx,
 		goto out;
 	if ((ret = cmd_operands(n, 1, import_synopsis[0], err)))
 		goto out;
-	if (as && (ret = cmd_check_name(as, err)))
+	if (as && (ret = modelref_check_name(as, err)))
 		goto out;
 	if ((ret = release_import(ctx->repo, argv[0], as, &v, err)))
 		goto out;

@@ -129,7 +129,7 @@ int cmd_list(int argc, char **argv, struct cmd_ctx *ctx,
 			       list_synopsis[0]);
 	if (n == 1) {
 		name = argv[0];
-		if ((ret = cmd_check_name(name, err)))
+		if ((ret = modelref_check_name(name, err)))
 			return ret;
 	}
 	if ((ret = registry_list_versions(reg, name, &versions, &n_versions,

@@ -23,6 +23,7 @@
 
 #include "cmd.h"
 #include "gitrepo.h"
+#include "modelref.h"
 #include "opt.h"
 #include "release.h"
 #include "repo.h"
@@ -160,7 +161,7 @@ int cmd_register(int argc, char **argv, struct cmd_ctx *ctx,
 
 	if ((ret = opt_parse(argc, argv, opts, &register_usage, &n, err)) ||
 	    (ret = cmd_operands(n, 2, register_synopsis[0], err)) ||
-	    (ret = cmd_check_name(argv[0], err)))
+	    (ret = modelref_check_name(argv[0], err)))
 		goto out;
 	if (run_id < 0) {
 		ret = err_set(err, MLOPS_EUSAGE,

@@ -268,7 +268,7 @@ int cmd_runs(int argc, char **argv, struct cmd_ctx *ctx,
 				       "--model, --kind or --limit");
 		return trace(ctx, output, err);
 	}
-	if (model && (ret = cmd_check_name(model, err)))
+	if (model && (ret = modelref_check_name(model, err)))
 		return ret;
 	if (kind) {
 		for (k = run_kinds; *k && strcmp(*k, kind); k++)

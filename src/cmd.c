@@ -27,15 +27,6 @@ int cmd_operands(int n, int want, const char *synopsis,
 		       synopsis);
 }
 
-int cmd_check_name(const char *name, struct mlops_err *err)
-{
-	if (modelref_valid_name(name))
-		return 0;
-	return err_set(err, MLOPS_EUSAGE,
-		       "invalid model name '%s': use letters, digits, '_' and "
-		       "'-', starting with a letter or digit", name);
-}
-
 int cmd_check_gto(const char *model, const char *stage,
 		  struct mlops_err *err)
 {

@@ -51,8 +51,6 @@ struct cmd_struct {
  */
 int cmd_operands(int n, int want, const char *synopsis,
 		 struct mlops_err *err);
-/* MLOPS_EUSAGE, with the naming rule, unless `name` is a valid model name. */
-int cmd_check_name(const char *name, struct mlops_err *err);
 /*
  * MLOPS_EUSAGE unless `model` and `stage` fit GTO's name grammar
  * (gitrepo_gto_name_ok()), as the tag NAME#STAGE#K needs.

@@ -145,3 +145,12 @@ out:
 	modelref_release(&r);
 	return ret;
 }
+
+int modelref_check_name(const char *name, struct mlops_err *err)
+{
+	if (modelref_valid_name(name))
+		return 0;
+	return err_set(err, MLOPS_EUSAGE,
+		       "invalid model name '%s': use letters, digits, '_' and "
+		       "'-', starting with a letter or digit", name);
+}

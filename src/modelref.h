@@ -24,6 +24,9 @@ struct modelref {
 /* Whether `s` is a valid model or stage name. */
 int modelref_valid_name(const char *s);
 
+/* MLOPS_EUSAGE naming the rule when `name` is no valid model name. */
+int modelref_check_name(const char *name, struct mlops_err *err);
+
 /*
  * Split `ref` into its parts.  MLOPS_EUSAGE for a malformed NAME:N
  * (N not a positive integer) or an empty part.

@@ -822,27 +822,19 @@ cJSON *monitor_report_json(const struct model *m,
 static char *inputs_text(const struct monitor_opts *o,
 			 const struct drift_report *r)
 {
-	cJSON *in = cJSON_CreateArray(), *f = cJSON_CreateObject();
-	char ref_sha[65], *text;
+	struct runrec_input in[2] = {
+		{ .role = "input", .path = o->input,
+		  .sha256 = r->input_sha256, .rows = (long long)r->rows,
+		  .rejected = -1 },
+		{ .role = "reference", .path = o->reference,
+		  .rows = (long long)r->ref_rows, .rejected = -1 },
+	};
+	char ref_sha[65];
 
-	cJSON_AddStringToObject(f, "role", "input");
-	cJSON_AddStringToObject(f, "path", o->input);
-	cJSON_AddStringToObject(f, "sha256", r->input_sha256);
-	cJSON_AddNumberToObject(f, "rows", (double)r->rows);
-	cJSON_AddItemToArray(in, f);
-	if (o->reference) {
-		/* Read back: a pipe leaves the hash out. */
-		f = cJSON_CreateObject();
-		cJSON_AddStringToObject(f, "role", "reference");
-		cJSON_AddStringToObject(f, "path", o->reference);
-		if (!runrec_hash_file(o->reference, ref_sha, NULL))
-			cJSON_AddStringToObject(f, "sha256", ref_sha);
-		cJSON_AddNumberToObject(f, "rows", (double)r->ref_rows);
-		cJSON_AddItemToArray(in, f);
-	}
-	text = cJSON_PrintUnformatted(in);
-	cJSON_Delete(in);
-	return text;
+	/* Read back: a pipe leaves the hash out. */
+	if (o->reference && !runrec_hash_file(o->reference, ref_sha, NULL))
+		in[1].sha256 = ref_sha;
+	return runrec_inputs_json(in, o->reference ? 2 : 1);
 }
 
 /* Record a file check as a "drift" run, its report as the metrics. */

@@ -103,11 +103,8 @@ static int check_spec(const struct trainspec *s,
 	if (s->features.n && s->exclude.n)
 		return err_set(err, MLOPS_EUSAGE,
 			       "--features and --exclude cannot be used together");
-	/* The words of cmd_check_name(), which a job cannot call. */
-	if (s->reg_name && !modelref_valid_name(s->reg_name))
-		return err_set(err, MLOPS_EUSAGE,
-			       "invalid model name '%s': use letters, digits, '_' and "
-			       "'-', starting with a letter or digit", s->reg_name);
+	if (s->reg_name && (ret = modelref_check_name(s->reg_name, err)))
+		return ret;
 	if (s->reg_name && !o->repo)
 		return err_set(err, MLOPS_ENOTFOUND,
 			       "--register needs an mlops repository here or above (run 'mlops init')");
