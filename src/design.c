@@ -5,7 +5,7 @@
  * categories over their sorted training levels, a 0/1 indicator of gaps
  * on request), then filling blocks of design rows on the fly from the
  * dataset's columns, so that the full design matrix is never
- * materialised.  Numbers are encoded through score_encode_numeric()'s
+ * materialised.  Numbers are encoded through predict_encode_numeric()'s
  * arithmetic, as scoring does.
  *
  * The design never changes the dataset unless it is handed the columns
@@ -23,7 +23,6 @@
 #include "kernel.h"
 #include "parallel.h"
 #include "predict.h"
-#include "score.h"
 #include "xalloc.h"
 
 /*
@@ -32,7 +31,7 @@
  * what BLAS products over rows want; input by input (rs = 1, cs = n)
  * lets a pass needing only X w and X' r read each column and write each
  * input in one sequential run.  With `augment`, input n_inputs is the
- * intercept's 1.  Encoding goes through score_encode_numeric(), as
+ * intercept's 1.  Encoding goes through predict_encode_numeric(), as
  * scoring does.
  */
 void design_fill(const struct design *d, const size_t *rows, size_t n,
@@ -106,7 +105,7 @@ void design_fill(const struct design *d, const size_t *rows, size_t n,
 					kernel_encode(f, x, nt, o, rs);
 				else
 					for (i = 0; i < nt; i++)
-						o[i * rs] = score_encode_numeric(f, c->num[r[i]]);
+						o[i * rs] = predict_encode_numeric(f, c->num[r[i]]);
 				if (f->indicator)
 					for (i = 0; i < nt; i++)
 						o[i * rs + cs] = c->num[r[i]] !=
@@ -295,7 +294,7 @@ void design_fit(struct design *d, struct model *m, const struct dataset *ds,
  *   copies runs of values instead of gathering them row by row;
  * - a numeric feature's values are encoded on the way, so that passes
  *   copy them instead of dividing them again: the same bits, as
- *   score_encode_numeric() gives them.  One with an indicator keeps its
+ *   predict_encode_numeric() gives them.  One with an indicator keeps its
  *   raw values (the indicator reads the gaps).
  * No two features share a column (train.c's pick_features() sees to
  * it), so none is moved or encoded twice.  Positions from n on are left as they were.

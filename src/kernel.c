@@ -14,10 +14,10 @@
 #include <string.h>
 
 #include "kernel.h"
-#include "score.h"
+#include "predict.h"
 
 /*
- * o[i * stride] = score_encode_numeric(f, x[i]) for i < n: the same
+ * o[i * stride] = predict_encode_numeric(f, x[i]) for i < n: the same
  * bits, two at a time.  Division is the cost here, and a two-lane
  * divide takes the time of one.
  */
@@ -43,7 +43,7 @@ void kernel_encode(const struct feature *f, const double *x, size_t n,
 		o[(i + 1) * stride] = r[1];
 	}
 	for (; i < n; i++)
-		o[i * stride] = score_encode_numeric(f, x[i]);
+		o[i * stride] = predict_encode_numeric(f, x[i]);
 }
 #else
 void kernel_encode(const struct feature *f, const double *x, size_t n,
@@ -52,7 +52,7 @@ void kernel_encode(const struct feature *f, const double *x, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		o[i * stride] = score_encode_numeric(f, x[i]);
+		o[i * stride] = predict_encode_numeric(f, x[i]);
 }
 #endif
 

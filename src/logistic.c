@@ -192,7 +192,7 @@ static struct logistic *make(const struct problem *pb,
 
 static struct objective *logistic_sample(const struct objective *obj,
 					 const struct objective *full,
-					 size_t step, size_t run)
+					 size_t step)
 {
 	const struct logistic *lg = (const struct logistic *)obj;
 	struct problem sub;
@@ -201,7 +201,7 @@ static struct objective *logistic_sample(const struct objective *obj,
 	struct logistic *s;
 
 	objective_sample_problem(&lg->pb, &((const struct logistic *)full)->pb,
-				 step, run, &sub, &rows, &cls);
+				 step, &sub, &rows, &cls);
 	s = make(&sub, lg->scr);
 	s->own_rows = rows;
 	s->own_cls = cls;

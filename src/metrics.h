@@ -54,15 +54,15 @@ int metrics_known(enum model_task task, const char *name);
 /* Comma-separated metric names of the task, for messages. Static. */
 const char *metrics_names(enum model_task task);
 
-/* ROC AUC of scores for positives (pos[i] != 0); NAN if one class. */
 /*
  * Add `key` (holding each metric, null when undefined) and, when one is
- * undefined, "metric_notes" (why) to `obj`: the form train --json,
- * validate's report and history show metrics in.
+ * undefined, "metric_notes" (why) to `obj`: the form train --json and
+ * validate's report show metrics in.
  */
 void metrics_json(struct cJSON *obj, const char *key, const struct metric *mt,
 		  size_t n);
 
+/* ROC AUC of scores for positives (pos[i] != 0); NAN if one class. */
 double metrics_auc(const double *score, const unsigned char *pos, size_t n);
 
 #endif

@@ -116,9 +116,10 @@ double objective_weight(const struct problem *pb)
 
 void objective_sample_problem(const struct problem *pb,
 			      const struct problem *full, size_t step,
-			      size_t run, struct problem *sub,
+			      struct problem *sub,
 			      size_t **rows_out, uint32_t **cls_out)
 {
+	const size_t run = DESIGN_TILE;
 	size_t i, n = pb->n / step;
 	size_t *rows = xmallocarray(n ? n : 1, sizeof(size_t));
 	uint32_t *cls = xmallocarray(n ? n : 1, sizeof(uint32_t));

@@ -54,7 +54,8 @@ struct objective_ops {
 	void (*project)(const struct objective *obj, double *d);
 	/*
 	 * A new objective on a systematic sample of obj's rows, one in
-	 * `step`, in runs of `run` consecutive ones spread evenly, with
+	 * `step`, in runs of DESIGN_TILE consecutive ones (whole fill
+	 * tiles, the layout the kernels read) spread evenly, with
 	 * the penalty scaled by the sample's share of full's rows (full is
 	 * obj or the objective obj was sampled from), so that its optimum
 	 * is full's up to sampling error.  NULL when sampling is not
@@ -63,7 +64,7 @@ struct objective_ops {
 	 */
 	struct objective *(*sample)(const struct objective *obj,
 				    const struct objective *full,
-				    size_t step, size_t run);
+				    size_t step);
 	void (*free)(struct objective *obj);
 };
 
@@ -146,7 +147,7 @@ double objective_weight(const struct problem *pb);
  */
 void objective_sample_problem(const struct problem *pb,
 			      const struct problem *full, size_t step,
-			      size_t run, struct problem *sub,
+			      struct problem *sub,
 			      size_t **rows, uint32_t **cls);
 
 #endif

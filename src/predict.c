@@ -169,3 +169,15 @@ void predict_columns(const struct model *m, const struct predict_cols *in,
 #undef PART
 	predict_finish(m, work, n, out);
 }
+
+size_t predict_argmax(const struct model *m, const double *row)
+{
+	size_t k, best = 0;
+
+	if (m->task == TASK_BINARY)
+		return row[0] > 0.5;
+	for (k = 1; k < m->n_classes; k++)
+		if (row[k] > row[best])
+			best = k;
+	return best;
+}

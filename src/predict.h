@@ -50,6 +50,9 @@ struct predict_cols {
 /* Values per row of predict_columns()'s output: K for multiclass, else 1. */
 size_t predict_width(const struct model *m);
 
+/* Index of the predicted class for one row of predict_width() values. */
+size_t predict_argmax(const struct model *m, const double *row);
+
 /* Doubles of scratch predict_columns() needs for n rows. */
 size_t predict_scratch_len(const struct model *m, size_t n);
 

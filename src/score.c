@@ -70,14 +70,7 @@ size_t score_width(const struct model *m)
 
 size_t score_argmax(const struct model *m, const double *row)
 {
-	size_t k, best = 0;
-
-	if (m->task == TASK_BINARY)
-		return row[0] > 0.5;
-	for (k = 1; k < m->n_classes; k++)
-		if (row[k] > row[best])
-			best = k;
-	return best;
+	return predict_argmax(m, row);
 }
 
 void scorer_free(struct scorer *s)

@@ -260,7 +260,7 @@ static struct softmax *make(const struct problem *pb,
 
 static struct objective *softmax_sample(const struct objective *obj,
 					const struct objective *full,
-					size_t step, size_t run)
+					size_t step)
 {
 	const struct softmax *sm = (const struct softmax *)obj;
 	struct problem sub;
@@ -269,7 +269,7 @@ static struct objective *softmax_sample(const struct objective *obj,
 	struct softmax *s;
 
 	objective_sample_problem(&sm->pb, &((const struct softmax *)full)->pb,
-				 step, run, &sub, &rows, &cls);
+				 step, &sub, &rows, &cls);
 	s = make(&sub, sm->scr);
 	s->own_rows = rows;
 	s->own_cls = cls;

@@ -32,9 +32,8 @@
 #define FROZEN_GAIN 4
 /* The warm start's tolerance on the sample (see solve_warm). */
 #define WARM_TOL 1e-4
-/* One row in WARM_STEP, in runs of a fill tile. */
+/* One row in WARM_STEP (in runs the objective chooses). */
 #define WARM_STEP 8
-#define WARM_RUN DESIGN_TILE
 
 /* One run of a solver on one objective: its inputs and its answer. */
 struct run {
@@ -441,7 +440,7 @@ static double warm_pre(struct objective *obj, struct objective *sub,
 
 	if (sub->n_rows / WARM_STEP < so->warm_min_rows / 16)
 		return INFINITY;
-	pr.obj = sub->ops->sample(sub, obj, WARM_STEP, WARM_RUN);
+	pr.obj = sub->ops->sample(sub, obj, WARM_STEP);
 	pr.tol = wtol;
 	pr.max_iter = so->max_iter;
 	pr.f_reset = INFINITY;
@@ -480,7 +479,7 @@ static int solve_warm(struct run *full, solve_fn solve,
 	 */
 	sr.tol = fmax(so->tol, WARM_TOL);
 	sr.max_iter = so->max_iter;
-	sr.obj = obj->ops->sample(obj, obj, WARM_STEP, WARM_RUN);
+	sr.obj = obj->ops->sample(obj, obj, WARM_STEP);
 	sr.f_reset = newton ? warm_pre(obj, sr.obj, so, sr.tol, w) : INFINITY;
 	/*
 	 * Newton's last Hessian on the sample, scaled up, guides the polish.

@@ -35,7 +35,6 @@
 #include "objective.h"
 #include "parallel.h"
 #include "predict.h"
-#include "score.h"
 #include "solver.h"
 #include "train.h"
 #include "trainset.h"
@@ -243,7 +242,7 @@ static void profile_predictions(struct model *m, const double *pred, size_t n)
 	}
 	codes = xmallocarray(n ? n : 1, sizeof(int32_t));
 	for (i = 0; i < n; i++)
-		codes[i] = (int32_t)score_argmax(m, pred + i * m->n_classes);
+		codes[i] = (int32_t)predict_argmax(m, pred + i * m->n_classes);
 	profile_categorical(&m->pred_profile, codes, n, m->classes,
 			    m->n_classes);
 	free(codes);
@@ -306,7 +305,7 @@ static int check_finite_pred(const struct model *m, const struct design *d,
 			     const size_t *rows, size_t n, const double *pred,
 			     struct mlops_err *err)
 {
-	size_t i, j, k, w = score_width(m), worst = SIZE_MAX;
+	size_t i, j, k, w = predict_width(m), worst = SIZE_MAX;
 	double big = -1;
 
 	for (i = 0; i < n * w && isfinite(pred[i]); i++)
@@ -323,7 +322,7 @@ static int check_finite_pred(const struct model *m, const struct design *d,
 			continue;
 		x = c->num[rows[i]];
 		if (!d->encoded[j])
-			x = score_encode_numeric(f, x);
+			x = predict_encode_numeric(f, x);
 		if (fabs(x) > big) {
 			big = fabs(x);
 			worst = j;

@@ -18,12 +18,12 @@
  */
 
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "csv.h"
 #include "dataset.h"
+#include "metrics.h"
 #include "model.h"
 #include "modelref.h"
 #include "registry.h"
@@ -335,19 +335,13 @@ static char *inputs_json(const struct runrec_input *data, const char *config)
 }
 
 /* The holdout metrics as --json's "metrics" shows them (null: undefined). */
-static char *metrics_json(const struct model *m)
+static char *metrics_text(const struct model *m)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *text;
-	size_t i;
 
-	for (i = 0; i < m->n_metrics; i++)
-		if (isnan(m->metrics[i].value))
-			cJSON_AddNullToObject(o, m->metrics[i].name);
-		else
-			cJSON_AddNumberToObject(o, m->metrics[i].name,
-						m->metrics[i].value);
-	text = cJSON_PrintUnformatted(o);
+	metrics_json(o, "metrics", m->metrics, m->n_metrics);
+	text = cJSON_PrintUnformatted(cJSON_GetObjectItem(o, "metrics"));
 	cJSON_Delete(o);
 	return text;
 }
@@ -415,7 +409,7 @@ static int save(const struct training_opts *o, const struct trainspec *s,
 		goto out;
 	params = params_json(m, s, to);
 	inputs = inputs_json(data, o->config);
-	metrics = metrics_json(m);
+	metrics = metrics_text(m);
 	/* The artefact's name, stored or not: what -o wrote. */
 	sha256_hex(bytes, len, res->sha256);
 	if (!o->repo)

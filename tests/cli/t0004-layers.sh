@@ -85,7 +85,7 @@ test_expect_success PERL 'a module without a row, and a row going up without !, 
 	test_grep "^\[table\] rows/README:[0-9]*: xalloc -> cmd goes up (plumbing -> cmd)" out &&
 	perl "$LAYERS" --src rows --suggest >rows.txt &&
 	test_grep "^  zzrow  *? *xalloc$" rows.txt &&
-	test_grep "^  train  *core  .* predict score! .*xalloc$" rows.txt
+	test_grep "^  drift  *core  .*score! .*xalloc$" rows.txt
 '
 
 test_expect_success PERL 'a restricted system header outside its modules fails' '

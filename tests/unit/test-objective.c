@@ -286,7 +286,7 @@ static void test_logistic(int weighted)
 	is_int(obj->dim, fx.pb.p, "%s: dim is p", what);
 	check_objective(what, obj, 0.3);
 	ok(obj->ops->project == NULL, "%s: no flat direction", what);
-	sub = obj->ops->sample(obj, obj, 8, 32);
+	sub = obj->ops->sample(obj, obj, 8);
 	is_int(sub->n_rows, fx.n / 8, "%s: a sample of one row in 8", what);
 	check_objective(weighted ? "logistic sample, weighted" :
 			"logistic sample", sub, 0.3);

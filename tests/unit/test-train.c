@@ -1117,7 +1117,7 @@ static void test_baseline_bits(void)
  * and median imputation, an indicator and categories, with and without
  * the warm start from a sample.
  */
-static void test_reuse_columns(void)
+static void test_fit_take(void)
 {
 	char *path;
 	FILE *fp = create_tmp("reuse.csv", &path);
@@ -1221,7 +1221,7 @@ int main(void)
 	test_prediction_profile();
 	test_stream_bits();
 	test_baseline_bits();
-	test_reuse_columns();
+	test_fit_take();
 	dataset_free(bin);
 	dataset_free(multi);
 	free(parity_dir);
