@@ -175,8 +175,8 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			if (chdir(argv[i])) {
-				fprintf(stderr, "mlops: cannot change to '%s': %s\n",
-					argv[i], strerror(errno));
+				err_warn("mlops: cannot change to '%s': %s",
+					 argv[i], strerror(errno));
 				return 1;
 			}
 		} else if (!strcmp(a, "--json")) {
@@ -194,8 +194,8 @@ int main(int argc, char **argv)
 			printf("mlops %s\n", MLOPS_VERSION);
 			return 0;
 		} else {
-			fprintf(stderr, "mlops: unknown option '%s'\n%s", a,
-				main_usage);
+			err_warn("mlops: unknown option '%s'", a);
+			fputs(main_usage, stderr);
 			return 2;
 		}
 	}
@@ -216,8 +216,8 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (!(c = find_command(argv[i + 1]))) {
-			fprintf(stderr, "mlops: '%s' is not a command; see 'mlops --help'\n",
-				argv[i + 1]);
+			err_warn("mlops: '%s' is not a command; see 'mlops --help'",
+				 argv[i + 1]);
 			return 2;
 		}
 		help_argv[0] = argv[i + 1];
@@ -227,8 +227,8 @@ int main(int argc, char **argv)
 		argv = help_argv;
 		i = 0;
 	} else if (!(c = find_command(cmd_name))) {
-		fprintf(stderr, "mlops: '%s' is not a command; see 'mlops --help'\n",
-			cmd_name);
+		err_warn("mlops: '%s' is not a command; see 'mlops --help'",
+			 cmd_name);
 		return 2;
 	}
 
