@@ -179,9 +179,6 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 		ret = err_set(err, MLOPS_EUSAGE, "--force needs --reason TEXT");
 		goto out;
 	}
-	git_tag = git_tag || ctx->repo->git_tags;
-	if (git_tag && (ret = cmd_check_gto(ref.name, stage, err)))
-		goto out;
 	req.model = ref.name;
 	req.version = ref.version;
 	req.via_stage = ref.stage;
@@ -191,7 +188,7 @@ int cmd_promote(int argc, char **argv, struct cmd_ctx *ctx,
 	req.expect_arg = expect_arg;
 	req.force = force;
 	req.dry_run = dry_run;
-	req.git_tag = git_tag;
+	req.git_tag = git_tag ? RELEASE_GIT_TAG_YES : RELEASE_GIT_TAG_CONFIG;
 	if (!(ret = release_promote(ctx->repo, &req, &res, err)))
 		print_result(&res, stage, dry_run, ctx->json, ctx->quiet);
 out:

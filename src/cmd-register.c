@@ -14,7 +14,6 @@
  * transaction is release_register()'s.
  */
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,6 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
-#include "gitrepo.h"
 #include "modelref.h"
 #include "opt.h"
 #include "release.h"
@@ -43,34 +41,6 @@ static const struct opt_usage register_usage = {
 	"  mlops register churn model.json --tag team=growth --git-tag\n",
 	"Register an artefact as the next version of a model."
 };
-
-static int read_whole_file(const char *path, char **bytes, size_t *len,
-			   struct mlops_err *err)
-{
-	size_t alloc = 0, n = 0, got;
-	char *buf = NULL;
-	FILE *fp;
-
-	if (!(fp = fopen(path, "rb")))
-		return err_set(err, errno == ENOENT ? MLOPS_ENOTFOUND :
-			       MLOPS_EIO, "cannot open '%s': %s", path,
-			       strerror(errno));
-	do {
-		XGROW(buf, alloc, n + 65536 + 1);
-		got = fread(buf + n, 1, alloc - n - 1, fp);
-		n += got;
-	} while (got > 0);
-	if (ferror(fp)) {
-		fclose(fp);
-		free(buf);
-		return err_set(err, MLOPS_EIO, "cannot read '%s'", path);
-	}
-	fclose(fp);
-	buf[n] = '\0';
-	*bytes = buf;
-	*len = n;
-	return 0;
-}
 
 /*
  * The --tag K=V items as tags: a non-empty key and an '='.  *out holds
@@ -155,8 +125,6 @@ int cmd_register(int argc, char **argv, struct cmd_ctx *ctx,
 	struct release_register_req req = { 0 };
 	struct release_version v = { 0 };
 	struct release_tag *tags = NULL;
-	char *bytes = NULL;
-	size_t len = 0;
 	int ret, n;
 
 	if ((ret = opt_parse(argc, argv, opts, &register_usage, &n, err)) ||
@@ -171,30 +139,18 @@ int cmd_register(int argc, char **argv, struct cmd_ctx *ctx,
 	}
 	if ((ret = split_tags(&items, &tags, err)))
 		goto out;
-	git_tag = git_tag || ctx->repo->git_tags;
-	if (git_tag && !gitrepo_gto_name_ok(argv[0])) {
-		ret = err_set(err, MLOPS_EUSAGE,
-			      "model name '%s' cannot be written as a GTO tag: "
-			      "use lower-case letters, digits and '-'", argv[0]);
-		goto out;
-	}
-	if ((ret = read_whole_file(argv[1], &bytes, &len, err)))
-		goto out;
 	req.model = argv[0];
-	req.bytes = bytes;
-	req.len = len;
-	req.label = argv[1];
+	req.path = argv[1];
 	req.run_id = run_id;
 	req.description = description;
 	req.tags = tags;
 	req.n_tags = items.n;
-	req.git_tag = git_tag;
+	req.git_tag = git_tag ? RELEASE_GIT_TAG_YES : RELEASE_GIT_TAG_CONFIG;
 	if (!(ret = release_register(ctx->repo, &req, &v, err)))
 		print_result(&v, ctx->json, ctx->quiet);
 out:
 	release_version_release(&v);
 	free_tags(tags, items.n);
-	free(bytes);
 	opt_list_release(&items);
 	return ret;
 }

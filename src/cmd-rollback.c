@@ -81,16 +81,12 @@ int cmd_rollback(int argc, char **argv, struct cmd_ctx *ctx,
 			      to);
 		goto out;
 	}
-	git_tag = git_tag || repo->git_tags;
-	if (git_tag && (ret = cmd_check_gto(ref.name, ref.stage, err)))
-		goto out;
-
 	req.model = ref.name;
 	req.stage = ref.stage;
 	req.to_version = (int)to;
 	req.reason = reason;
 	req.dry_run = dry_run;
-	req.git_tag = git_tag;
+	req.git_tag = git_tag ? RELEASE_GIT_TAG_YES : RELEASE_GIT_TAG_CONFIG;
 	if ((ret = release_rollback(repo, &req, &res, err)))
 		goto out;
 

@@ -11,7 +11,6 @@
 
 #include "cmd.h"
 #include "csv.h"
-#include "gitrepo.h"
 #include "manifest.h"
 #include "model.h"
 #include "modelref.h"
@@ -25,16 +24,6 @@ int cmd_operands(int n, int want, const char *synopsis,
 	return err_set(err, MLOPS_EUSAGE, "%s; usage: %s",
 		       n < want ? "missing operand" : "too many operands",
 		       synopsis);
-}
-
-int cmd_check_gto(const char *model, const char *stage,
-		  struct mlops_err *err)
-{
-	if (gitrepo_gto_name_ok(model) && gitrepo_gto_name_ok(stage))
-		return 0;
-	return err_set(err, MLOPS_EUSAGE,
-		       "'%s#%s' cannot be written as a GTO tag: use "
-		       "lower-case letters, digits and '-'", model, stage);
 }
 
 int cmd_csv_opts(const struct cmd_csv *c, struct csv_opts *out,

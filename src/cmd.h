@@ -51,12 +51,6 @@ struct cmd_struct {
  */
 int cmd_operands(int n, int want, const char *synopsis,
 		 struct mlops_err *err);
-/*
- * MLOPS_EUSAGE unless `model` and `stage` fit GTO's name grammar
- * (gitrepo_gto_name_ok()), as the tag NAME#STAGE#K needs.
- */
-int cmd_check_gto(const char *model, const char *stage,
-		  struct mlops_err *err);
 
 /*
  * The read options of every command that reads CSV, as typed: one set

@@ -14,6 +14,11 @@
  * holder means "validated against the model at that stage" however the
  * champion was named on the command line.
  *
+ * Whether to tag is decided here: the --git-tag flag as the command got
+ * it, else the repository's git.tags; then, before anything else, the
+ * names must fit GTO's grammar (gitrepo_gto_name_ok()), each command's
+ * message kept (register names the model, a move NAME#STAGE).
+ *
  * A GTO tag is written inside the open transaction, after every check,
  * and deleted again should the commit fail (commit_or_untag()), so a tag
  * never names a version or move the registry does not hold.
@@ -288,6 +293,24 @@ out:
 	return ret;
 }
 
+/* Whether to write a GTO tag: the flag as given, else git.tags. */
+static int wants_tag(const struct repo *repo, enum release_git_tag flag)
+{
+	return flag == RELEASE_GIT_TAG_YES ||
+	       (flag == RELEASE_GIT_TAG_CONFIG && repo->git_tags);
+}
+
+/* The tag NAME#STAGE#K of a stage move needs GTO's name grammar. */
+static int check_gto_move(const char *model, const char *stage,
+			  struct mlops_err *err)
+{
+	if (gitrepo_gto_name_ok(model) && gitrepo_gto_name_ok(stage))
+		return 0;
+	return err_set(err, MLOPS_EUSAGE,
+		       "'%s#%s' cannot be written as a GTO tag: use "
+		       "lower-case letters, digits and '-'", model, stage);
+}
+
 int release_promote(struct repo *repo, const struct release_promote_req *req,
 		    struct release_result *res, struct mlops_err *err)
 {
@@ -296,10 +319,11 @@ int release_promote(struct repo *repo, const struct release_promote_req *req,
 	enum shortfall why;
 	long long latest;
 	char *msg = NULL;
-	int ret;
+	int ret, git_tag = wants_tag(repo, req->git_tag);
 
 	memset(res, 0, sizeof(*res));
-	if ((ret = repo_stage_policy(repo, req->stage, &policy, err)) ||
+	if ((git_tag && (ret = check_gto_move(req->model, req->stage, err))) ||
+	    (ret = repo_stage_policy(repo, req->stage, &policy, err)) ||
 	    (ret = registry_begin(repo->reg, err)))
 		return ret;
 	if ((ret = registry_resolve(repo->reg, req->model, req->version,
@@ -347,7 +371,7 @@ int release_promote(struct repo *repo, const struct release_promote_req *req,
 			"\nmlops: %s\n", req->stage, v.model, v.version,
 			req->reason ? req->reason : "promote");
 	ret = move(repo, &v, req->stage, "promote", res->forced, req->reason,
-		   req->git_tag, msg, res, err);
+		   git_tag, msg, res, err);
 	goto out;
 fail:
 	registry_rollback(repo->reg);
@@ -365,11 +389,12 @@ int release_rollback(struct repo *repo,
 	struct reg_version v = { 0 };
 	struct reg_run_row row;
 	char *msg = NULL;
-	int ret, found = 0;
+	int ret, found = 0, git_tag = wants_tag(repo, req->git_tag);
 
 	memset(res, 0, sizeof(*res));
 	memset(&row, 0, sizeof(row));
-	if ((ret = registry_begin(repo->reg, err)))
+	if ((git_tag && (ret = check_gto_move(req->model, req->stage, err))) ||
+	    (ret = registry_begin(repo->reg, err)))
 		return ret;
 	if ((ret = registry_stage_get(repo->reg, req->model, req->stage,
 				      &res->from_version, err)) ||
@@ -392,7 +417,7 @@ int release_rollback(struct repo *repo,
 			v.version, req->reason ? ": " : "",
 			req->reason ? req->reason : "");
 	ret = move(repo, &v, req->stage, "rollback", 0, req->reason,
-		   req->git_tag, msg, res, err);
+		   git_tag, msg, res, err);
 	goto out;
 fail:
 	registry_rollback(repo->reg);
@@ -417,21 +442,48 @@ static int add_tags(struct registry *reg, const char *model, int version,
 	return 0;
 }
 
+/*
+ * Read the artefact file of register.  Its read error has always said
+ * "cannot read 'X'" without the reason (model_read_file() adds it):
+ * register keeps its message.
+ */
+static int read_artefact(const char *path, char **bytes, size_t *len,
+			 struct mlops_err *err)
+{
+	int ret = model_read_file(path, bytes, len, err);
+
+	if (ret == MLOPS_EIO && !strncmp(err->msg, "cannot read '", 13))
+		return err_set(err, MLOPS_EIO, "cannot read '%s'", path);
+	return ret;
+}
+
 int release_register(struct repo *repo,
 		     const struct release_register_req *req,
 		     struct release_version *res, struct mlops_err *err)
 {
 	struct model *m = NULL;
-	char *msg = NULL;
-	int ret;
+	char *msg = NULL, *read = NULL;
+	const char *bytes = req->bytes, *label = req->label;
+	size_t len = req->len;
+	int ret, git_tag = wants_tag(repo, req->git_tag);
 
 	memset(res, 0, sizeof(*res));
+	if (git_tag && !gitrepo_gto_name_ok(req->model))
+		return err_set(err, MLOPS_EUSAGE,
+			       "model name '%s' cannot be written as a GTO "
+			       "tag: use lower-case letters, digits and '-'",
+			       req->model);
+	if (req->path) {
+		if ((ret = read_artefact(req->path, &read, &len, err)))
+			return ret;
+		bytes = read;
+		if (!label)
+			label = req->path;
+	}
 	res->model = xstrdup(req->model);
-	res->size = (long long)req->len;
-	if ((ret = model_from_bytes(req->bytes, req->len, req->label, &m,
-				    err)) ||
-	    (ret = repo_store_artifact(repo, req->bytes, req->len,
-				       res->sha256, err)) ||
+	res->size = (long long)len;
+	if ((ret = model_from_bytes(bytes, len, label, &m, err)) ||
+	    (ret = repo_store_artifact(repo, bytes, len, res->sha256, err)) ||
 	    (ret = registry_begin(repo->reg, err)))
 		goto out;
 	if ((ret = registry_register(repo->reg, req->model, res->sha256,
@@ -441,7 +493,7 @@ int release_register(struct repo *repo,
 	     (ret = add_tags(repo->reg, req->model, res->version, req->tags,
 			     req->n_tags, err))))
 		goto fail;
-	if (req->git_tag) {
+	if (git_tag) {
 		msg = xasprintf("Registering artifact %s version v0.0.%d\n\n"
 				"mlops: sha256:%s\n", req->model, res->version,
 				res->sha256);
@@ -457,6 +509,7 @@ fail:
 out:
 	model_free(m);
 	free(msg);
+	free(read);
 	return ret;
 }
 
@@ -569,6 +622,7 @@ int release_import(struct repo *repo, const char *path, const char *as,
 	req.description = mf.description;
 	req.tags = tags;
 	req.n_tags = mf.n_tags + 1;
+	req.git_tag = RELEASE_GIT_TAG_NO;
 	if ((ret = release_register(repo, &req, res, err)))
 		goto out;
 	res->from_model = xstrdup(mf.model);

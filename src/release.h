@@ -22,17 +22,30 @@ struct release_tag {
 	const char *value;
 };
 
+/*
+ * The --git-tag flag as given on the command line: RELEASE_GIT_TAG_YES
+ * when given, RELEASE_GIT_TAG_CONFIG when not (the repository's git.tags
+ * decides), RELEASE_GIT_TAG_NO never to tag (import).
+ */
+enum release_git_tag {
+	RELEASE_GIT_TAG_NO = -1,
+	RELEASE_GIT_TAG_CONFIG = 0,
+	RELEASE_GIT_TAG_YES = 1
+};
+
 struct release_register_req {
 	const char *model;	/* a valid model name */
+	const char *path;	/* the artefact file to read, or NULL: */
 	const char *bytes;	/* the artefact, borrowed */
 	size_t len;
-	const char *label;	/* names the bytes in messages (their file) */
+	const char *label;	/* names the bytes in messages (their file);
+				   NULL with a path: the path */
 	long long run_id;	/* the run that made it, or 0 */
 	const char *description;	/* may be NULL */
 	const struct release_tag *tags;	/* in order; the first value of a
 					   key wins */
 	size_t n_tags;
-	int git_tag;		/* write the GTO tag NAME@v0.0.N */
+	enum release_git_tag git_tag;	/* the GTO tag NAME@v0.0.N */
 };
 
 /* A version registered, imported or exported; strings owned. */
@@ -50,8 +63,14 @@ struct release_version {
 void release_version_release(struct release_version *res);
 
 /*
- * Register req->bytes as the next version of req->model: the bytes must
- * be a valid artefact (model_from_bytes(), messages naming req->label);
+ * Register req->bytes, or the file req->path, as the next version of
+ * req->model.  With a GTO tag to write (req->git_tag, or the
+ * repository's git.tags) the name must fit GTO's grammar
+ * (gitrepo_gto_name_ok()), checked first, before the file is read:
+ * MLOPS_EUSAGE, "model name 'X' cannot be written as a GTO tag: ...".
+ * The file is read with model_read_file() (MLOPS_ENOTFOUND, MLOPS_EIO).
+ * The bytes must be a valid artefact (model_from_bytes(), messages
+ * naming req->label);
  * they are stored durably first, then the version row, its tags and,
  * with req->git_tag, the GTO tag on the commit of the artefact's lineage
  * (HEAD when it names none) are written in one transaction, the tag
@@ -97,7 +116,7 @@ struct release_promote_req {
 	const char *expect_arg;	/* its text, for the message */
 	int force;		/* override the policy (reason required) */
 	int dry_run;
-	int git_tag;
+	enum release_git_tag git_tag;	/* the GTO tag NAME#STAGE#K */
 };
 
 struct release_rollback_req {
@@ -106,7 +125,7 @@ struct release_rollback_req {
 	int to_version;		/* --to, or 0: the holder below the top */
 	const char *reason;
 	int dry_run;
-	int git_tag;
+	enum release_git_tag git_tag;	/* the GTO tag NAME#STAGE#K */
 };
 
 /* What a release call did; strings owned (release_result_release()). */
@@ -124,7 +143,11 @@ struct release_result {
 void release_result_release(struct release_result *res);
 
 /*
- * Point req->stage at the version named.  The stage's policy
+ * Point req->stage at the version named.  With a GTO tag to write
+ * (req->git_tag, or the repository's git.tags), the model and stage
+ * names must fit GTO's grammar, checked before anything else:
+ * MLOPS_EUSAGE, "'NAME#STAGE' cannot be written as a GTO tag: ...".
+ * The stage's policy
  * (repo_stage_policy()) is met by the version's latest validation on
  * record: it passed, applied a gate unless require-gate is off, and
  * with require-against compared the version with the stage's current
@@ -138,6 +161,7 @@ int release_promote(struct repo *repo, const struct release_promote_req *req,
 
 /*
  * Move req->stage back along its ledger (registry_rollback_target()).
+ * The GTO name check is release_promote()'s, made first.
  * The emergency path: no policy, but the ledger row records the
  * target's latest validation when it passed.
  */

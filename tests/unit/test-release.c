@@ -3,12 +3,15 @@
  * on a repository in a temporary folder: register and its idempotency
  * and tags, promote with the --expect compare-and-swap and the stage
  * policy, rollback, the ledger rows they write (with the actor from
- * ident.c), dry runs that write nothing, and export then import.
+ * ident.c), dry runs that write nothing, and export then import; the
+ * GTO name check of each command with its message, made before anything
+ * else (before register reads its file), and the git.tags default.
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ident.h"
 #include "model.h"
@@ -276,6 +279,131 @@ static void test_export_import(struct repo *repo)
 	free(bb);
 }
 
+static const char gto_rule[] = "cannot be written as a GTO tag: use "
+	"lower-case letters, digits and '-'";
+
+/* Register the file `path` as `model`, the flag as given. */
+static int reg_file(struct repo *repo, const char *model, const char *path,
+		    enum release_git_tag git_tag, struct mlops_err *err)
+{
+	struct release_register_req req = { 0 };
+	struct release_version v;
+	int ret;
+
+	req.model = model;
+	req.path = path;
+	req.git_tag = git_tag;
+	ret = release_register(repo, &req, &v, err);
+	release_version_release(&v);
+	return ret;
+}
+
+/* register: the name before the file, in register's own words. */
+static void test_gto_register(struct repo *repo)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct release_version v;
+	char *path = xasprintf("%s/model.json", tmpdir);
+	char *dir = xasprintf("%s/folder", tmpdir);
+	char *want = xasprintf("model name 'Bad_Name' %s", gto_rule);
+	char *unread = xasprintf("cannot read '%s'", dir);
+	struct release_register_req req = { 0 };
+	char *bytes;
+	size_t len = 0;
+	FILE *fp;
+
+	is_int(reg_file(repo, "Bad_Name", "missing.json",
+			RELEASE_GIT_TAG_YES, &err), MLOPS_EUSAGE,
+	       "register --git-tag: a name GTO cannot read is refused");
+	is_str(err.msg, want,
+	       "... before the file is read, in register's words");
+	repo->git_tags = 1;
+	ok(reg_file(repo, "Bad_Name", "missing.json", RELEASE_GIT_TAG_CONFIG,
+		    &err) == MLOPS_EUSAGE && !strcmp(err.msg, want),
+	   "git.tags = true without the flag: the same refusal");
+	ok(reg_file(repo, "Bad_Name", "missing.json", RELEASE_GIT_TAG_NO,
+		    &err) == MLOPS_ENOTFOUND &&
+	   !strcmp(err.msg, "cannot open 'missing.json': No such file or "
+		   "directory"), "no tag at all (import): no check");
+	repo->git_tags = 0;
+	is_int(reg_file(repo, "Bad_Name", "missing.json",
+			RELEASE_GIT_TAG_CONFIG, &err), MLOPS_ENOTFOUND,
+	       "git.tags = false without the flag: no check");
+
+	mkdir(dir, 0700);
+	is_int(reg_file(repo, "churn", dir, RELEASE_GIT_TAG_CONFIG, &err),
+	       MLOPS_EIO, "a folder cannot be read");
+	is_str(err.msg, unread, "... register's message has no reason");
+
+	bytes = artefact(1, &len);
+	if ((fp = fopen(path, "wb"))) {
+		fwrite(bytes, 1, len, fp);
+		fclose(fp);
+	}
+	req.model = "churn";
+	req.path = path;
+	ok(!release_register(repo, &req, &v, &err) && v.version == 1 &&
+	   v.existed && v.size == (long long)len,
+	   "register reads the artefact at req->path");
+	release_version_release(&v);
+	free(bytes);
+	free(unread);
+	free(want);
+	free(dir);
+	free(path);
+}
+
+/* promote and rollback: the tag NAME#STAGE#K, checked first. */
+static void test_gto_moves(struct repo *repo)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct release_promote_req p = { 0 };
+	struct release_rollback_req r = { 0 };
+	struct release_result res;
+	char *want = xasprintf("'churn#Prod' %s", gto_rule);
+	int ret;
+
+	p.model = "churn";
+	p.version = 1;
+	p.stage = "Prod";
+	p.expect = -1;
+	p.dry_run = 1;
+	p.git_tag = RELEASE_GIT_TAG_YES;
+	is_int(release_promote(repo, &p, &res, &err), MLOPS_EUSAGE,
+	       "promote --git-tag: a stage GTO cannot read is refused");
+	is_str(err.msg, want, "... saying NAME#STAGE");
+	release_result_release(&res);
+	p.git_tag = RELEASE_GIT_TAG_CONFIG;
+	repo->git_tags = 1;
+	ok(release_promote(repo, &p, &res, &err) == MLOPS_EUSAGE &&
+	   !strcmp(err.msg, want), "git.tags = true: the same refusal");
+	release_result_release(&res);
+	repo->git_tags = 0;
+	ret = release_promote(repo, &p, &res, &err);
+	ok(!ret && res.changed && !res.event_id,
+	   "git.tags = false: no check, the dry run passes");
+	release_result_release(&res);
+
+	r.model = "churn";
+	r.stage = "Prod";
+	r.dry_run = 1;
+	r.git_tag = RELEASE_GIT_TAG_YES;
+	is_int(release_rollback(repo, &r, &res, &err), MLOPS_EUSAGE,
+	       "rollback --git-tag: a stage GTO cannot read is refused");
+	is_str(err.msg, want, "... in promote's words");
+	release_result_release(&res);
+	r.git_tag = RELEASE_GIT_TAG_CONFIG;
+	repo->git_tags = 1;
+	ok(release_rollback(repo, &r, &res, &err) == MLOPS_EUSAGE &&
+	   !strcmp(err.msg, want), "git.tags = true: the same refusal");
+	release_result_release(&res);
+	repo->git_tags = 0;
+	ok(release_rollback(repo, &r, &res, &err) != MLOPS_EUSAGE,
+	   "git.tags = false: no check (%s)", err.msg);
+	release_result_release(&res);
+	free(want);
+}
+
 int main(void)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -299,6 +427,8 @@ int main(void)
 	test_rollback(repo);
 	test_ledger(repo);
 	test_export_import(repo);
+	test_gto_register(repo);
+	test_gto_moves(repo);
 	repo_free(repo);
 	rm = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(rm))
