@@ -19,6 +19,7 @@
  */
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -424,6 +425,122 @@ char *repo_artifact_path(const struct repo *r, const char *sha256_hex)
 {
 	return xasprintf("%s/artifacts/sha256/%.2s/%s", r->dir, sha256_hex,
 			 sha256_hex + 2);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names in `dir`, skipping "." entries (and so `.tmp-*`). */
+static int list_dir(const char *dir, char ***names, size_t *n,
+		    struct mlops_err *err)
+{
+	size_t alloc = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*names = NULL;
+	*n = 0;
+	if (!(d = opendir(dir)))
+		return err_set(err, errno == ENOENT ? MLOPS_ENOTFOUND :
+			       MLOPS_EIO, "cannot read '%s': %s", dir,
+			       strerror(errno));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		XGROW(*names, alloc, *n + 1);
+		(*names)[(*n)++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (*n)
+		qsort(*names, *n, sizeof(**names), cmp_str);
+	return 0;
+}
+
+static int is_hex(const char *s, size_t len)
+{
+	size_t i;
+
+	if (strlen(s) != len)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!strchr("0123456789abcdef", s[i]))
+			return 0;
+	return 1;
+}
+
+static void store_add(struct repo_store_entry **v, size_t *n,
+		      size_t *alloc, enum repo_store_kind kind, char *path,
+		      const char *hex)
+{
+	XGROW(*v, *alloc, *n + 1);
+	(*v)[*n].kind = kind;
+	(*v)[*n].path = path;
+	snprintf((*v)[*n].sha256, sizeof((*v)[*n].sha256), "%s",
+		 hex ? hex : "");
+	(*n)++;
+}
+
+int repo_list_store(const struct repo *r, struct repo_store_entry **out,
+		    size_t *n, struct mlops_err *err)
+{
+	char *top = xasprintf("%s/artifacts/sha256", r->dir), *sub;
+	char **fans = NULL, **files = NULL, hex[65];
+	size_t n_fans = 0, n_fil = 0, alloc = 0, i, j;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	if ((ret = list_dir(top, &fans, &n_fans, err)))
+		goto out;
+	for (i = 0; i < n_fans; i++) {
+		sub = xasprintf("%s/%s", top, fans[i]);
+		if (!is_hex(fans[i], 2)) {
+			store_add(out, n, &alloc, REPO_STORE_STRAY_ENTRY, sub,
+				  NULL);
+			continue;
+		}
+		ret = list_dir(sub, &files, &n_fil, err);
+		if (ret) {
+			free(sub);
+			goto out;
+		}
+		for (j = 0; j < n_fil; j++) {
+			if (!is_hex(files[j], 62)) {
+				store_add(out, n, &alloc, REPO_STORE_STRAY_FILE,
+					  xasprintf("%s/%s", sub, files[j]),
+					  NULL);
+				continue;
+			}
+			snprintf(hex, sizeof(hex), "%s%s", fans[i], files[j]);
+			store_add(out, n, &alloc, REPO_STORE_ARTIFACT,
+				  xasprintf("%s/%s", sub, files[j]), hex);
+		}
+		free(sub);
+		registry_free_strings(files, n_fil);
+		files = NULL;
+		n_fil = 0;
+	}
+out:
+	registry_free_strings(files, n_fil);
+	registry_free_strings(fans, n_fans);
+	free(top);
+	if (ret) {
+		repo_store_release(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return ret;
+}
+
+void repo_store_release(struct repo_store_entry *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
 }
 
 /* Read a whole file; MLOPS_ENOTFOUND when it is missing. */

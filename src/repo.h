@@ -72,6 +72,31 @@ int repo_stage_policy(const struct repo *r, const char *stage,
 /* Absolute path of the artefact file for a hex SHA-256; caller frees. */
 char *repo_artifact_path(const struct repo *r, const char *sha256_hex);
 
+/* One entry of the artefact store, as repo_list_store() finds it. */
+enum repo_store_kind {
+	REPO_STORE_ARTIFACT,	/* sha256/ab/<62 hex>: an artefact file */
+	REPO_STORE_STRAY_ENTRY,	/* sha256/<not 2 hex>: anything */
+	REPO_STORE_STRAY_FILE	/* sha256/ab/<not 62 hex>: anything */
+};
+
+struct repo_store_entry {
+	enum repo_store_kind kind;
+	char *path;		/* absolute path of the entry, owned */
+	char sha256[65];	/* hex hash for an artefact, else "" */
+};
+
+/*
+ * List the artefact store: every entry under artifacts/sha256/, fan-out
+ * folders and their files in name order, names starting with "." (the
+ * `.tmp-*` left by a crash) skipped.  Nothing is read or hashed.
+ * *out is owned by the caller (repo_store_release()).  MLOPS_ENOTFOUND
+ * when the store folder is missing, MLOPS_EIO when a folder cannot be
+ * read (a 2-hex name that is not a folder included).
+ */
+int repo_list_store(const struct repo *r, struct repo_store_entry **out,
+		    size_t *n, struct mlops_err *err);
+void repo_store_release(struct repo_store_entry *v, size_t n);
+
 /*
  * Store `len` bytes as an artefact: compute the SHA-256, write to a
  * temporary file in the target folder, fsync, rename, fsync the folder.
