@@ -851,7 +851,8 @@ static int record_run(const struct model *m, const struct monitor_opts *o,
 	run.kind = "drift";
 	run.model = o->model_name;
 	run.version = o->version;
-	run.exit_status = r->verdict && !o->exit_zero ? 3 : 0;
+	run.exit_status = r->verdict && !o->exit_zero ?
+			  err_exit_code(MLOPS_ECHECK) : 0;
 	run.passed = !r->verdict;
 	run.artifact_sha256 = o->artifact_sha256;
 	run.inputs_json = inputs;
