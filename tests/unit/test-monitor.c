@@ -210,35 +210,6 @@ static void test_file(const struct model *m, const char *train_csv)
 	free(empty);
 }
 
-static cJSON *acc_json(const struct drift_acc *a)
-{
-	cJSON *o = cJSON_CreateObject(), *le, *lt;
-	size_t k;
-
-	cJSON_AddNumberToObject(o, "count", (double)a->count);
-	cJSON_AddNumberToObject(o, "missing", (double)a->missing);
-	if (a->count) {
-		cJSON_AddNumberToObject(o, "mean", a->sum / (double)a->count);
-		cJSON_AddNumberToObject(o, "min", a->min);
-		cJSON_AddNumberToObject(o, "max", a->max);
-	}
-	if (a->le) {
-		le = cJSON_AddArrayToObject(o, "le");
-		lt = cJSON_AddArrayToObject(o, "lt");
-		for (k = 0; k <= a->n_grid; k++) {
-			cJSON_AddItemToArray(le, cJSON_CreateNumber((double)a->le[k]));
-			cJSON_AddItemToArray(lt, cJSON_CreateNumber((double)a->lt[k]));
-		}
-		cJSON_AddNumberToObject(o, "sumsq", a->sumsq);
-	}
-	if (a->levels) {
-		le = cJSON_AddArrayToObject(o, "levels");
-		for (k = 0; k <= a->ref->n_levels; k++)
-			cJSON_AddItemToArray(le, cJSON_CreateNumber((double)a->levels[k]));
-	}
-	return o;
-}
-
 /* A score-batch profile of N_ROWS rows like the training file's. */
 static char *profile_text(const struct model *m, double shift)
 {
@@ -249,7 +220,6 @@ static char *profile_text(const struct model *m, double shift)
 	double *pred = xmallocarray(N_ROWS * predict_width(m), sizeof(double));
 	double *scratch = xmallocarray(predict_scratch_len(m, N_ROWS) + 1,
 				       sizeof(double));
-	cJSON *o = cJSON_CreateObject(), *f;
 	char *text;
 	size_t i;
 
@@ -267,12 +237,8 @@ static char *profile_text(const struct model *m, double shift)
 		drift_acc_level(&set.features[1], lev[N_ROWS + i]);
 		drift_acc_numeric(&set.pred, pred[i]);
 	}
-	f = cJSON_AddObjectToObject(o, "features");
-	cJSON_AddItemToObject(f, "x", acc_json(&set.features[0]));
-	cJSON_AddItemToObject(f, "c", acc_json(&set.features[1]));
-	cJSON_AddItemToObject(o, "prediction", acc_json(&set.pred));
-	text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	/* The writer score-batch records with, not a copy of it. */
+	text = runrec_profile_json(&set);
 	drift_set_release(&set);
 	free(raw);
 	free(lev);
