@@ -351,6 +351,54 @@ static void test_record(struct repo *repo, const struct model *m,
 	drift_report_release(&r);
 }
 
+/* The whole job: MODEL loaded from its reference, the clock its own. */
+static void test_job(struct repo *repo, const struct model *m,
+		     const char *train_csv)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct monitor_opts o;
+	struct monitor_result res;
+	struct reg_run_row *rows = NULL;
+	char *file = xasprintf("%s/m.json", tmpdir);
+	size_t n = 0, i;
+	int ret;
+
+	if (!ok(!model_save_file(m, file, &err), "job: a model file")) {
+		free(file);
+		return;
+	}
+	opts_init(&o, train_csv, NULL);
+	o.model = "nosuch.json";
+	is_int(monitor_drift(&o, &res, &err), MLOPS_ENOTFOUND,
+	       "job: a missing MODEL fails the load");
+	ok(!res.model, "job: ... with no model");
+	monitor_result_release(&res);
+	o.model = file;
+	o.runs = 2;
+	err = (struct mlops_err)MLOPS_ERR_INIT;
+	is_int(monitor_drift(&o, &res, &err), MLOPS_EUSAGE,
+	       "job: --runs of a model file");
+	ok(strstr(err.msg, "--runs needs a registry model") != NULL,
+	   "job: ... says so");
+	monitor_result_release(&res);
+	o.runs = 0;
+	o.repo = repo;
+	ret = monitor_drift(&o, &res, &err);
+	ok(!ret && res.model && !res.info.name && res.report.rows > 0 &&
+	   !res.report.verdict, "job: a file check of a model file");
+	ok(!ret && res.opts.model_file == file && !res.opts.model_name,
+	   "job: the options it ran with name the file");
+	monitor_result_release(&res);
+	ret = registry_list_runs(repo->reg, NULL, "drift", 10, &rows, &n, &err);
+	ok(!ret && n > 0 && !rows[0].model && rows[0].passed == 1 &&
+	   rows[0].duration_s >= 0,
+	   "job: the check is recorded, timed by the job, naming no model");
+	for (i = 0; i < n; i++)
+		reg_run_row_release(&rows[i]);
+	free(rows);
+	free(file);
+}
+
 int main(void)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -384,6 +432,7 @@ int main(void)
 	}
 	test_runs(repo->reg, m);
 	test_record(repo, m, train_csv);
+	test_job(repo, m, train_csv);
 	repo_free(repo);
 	model_free(m);
 	free(train_csv);
