@@ -33,6 +33,7 @@
 #include "csv.h"
 #include "drift.h"
 #include "model.h"
+#include "modelref.h"
 #include "progress.h"
 #include "registry.h"
 #include "runrec.h"
@@ -50,6 +51,7 @@ struct sb_slot {
 /* One run of the job. */
 struct sb_run {
 	const struct model *m;
+	const struct modelref_info *info;	/* what the model is */
 	const struct batch_opts *o;
 	struct score_stream *ss;
 	size_t *cols, n_keep;		/* the kept input columns */
@@ -441,7 +443,8 @@ static int sb_record(struct sb_run *run, struct repo *repo,
 		outs[n_outs++].rows = (long long)r->rejected;
 	}
 	if (o->metrics_path) {
-		prom_text = metrics_text_of(o->model_name, o->version, r->rows,
+		prom_text = metrics_text_of(run->info->name,
+					    run->info->version, r->rows,
 					    r->rejected, runrec_elapsed(rl));
 		sha256_hex(prom_text, strlen(prom_text), prom_sha);
 		outs[n_outs].role = "metrics";
@@ -454,14 +457,14 @@ static int sb_record(struct sb_run *run, struct repo *repo,
 		inputs_text = runrec_inputs_json(&in, 1);
 		metrics_text = metrics_json(r);
 		rec.kind = "score-batch";
-		rec.model = o->model_name;
-		rec.version = o->version;
+		rec.model = run->info->name;
+		rec.version = run->info->version;
 		rec.exit_status = 0;
 		rec.passed = -1;
 		rec.inputs_json = inputs_text;
 		rec.metrics_json = metrics_text;
 		rec.profile_json = profile_text;
-		rec.artifact_sha256 = o->artifact_sha256;
+		rec.artifact_sha256 = run->info->sha256;
 		rec.outputs = outs;
 		rec.n_outputs = n_outs;
 		ret = runrec_record(repo, rl, &rec, &r->run_id, err);
@@ -490,26 +493,62 @@ static void sb_release(struct sb_run *run)
 	free(run->cols);
 }
 
-int batch_score(const struct model *m, const struct batch_opts *o,
-		struct repo *repo, const struct runrec *rl,
+/*
+ * The options checked after the model loads, in the order the command
+ * always checked them: --threads, the CSV dialect, the shard.
+ */
+static int check_opts(const struct batch_opts *o,
+		      struct score_stream_opts *stream, struct mlops_err *err)
+{
+	int ret;
+
+	*stream = o->stream;
+	if (stream->threads > 1024)	/* a negative count wrapped, too */
+		return err_set(err, MLOPS_EUSAGE,
+			       "--threads must be between 1 and 1024");
+	stream->csv.delimiter = ',';
+	stream->csv.encoding = CSV_UTF8;
+	stream->shard_index = 0;
+	stream->shard_count = 0;
+	if ((o->delimiter &&
+	     (ret = csv_parse_delimiter(o->delimiter, &stream->csv.delimiter,
+					err))) ||
+	    (o->encoding &&
+	     (ret = csv_parse_encoding(o->encoding, &stream->csv.encoding,
+				       err))) ||
+	    (o->shard &&
+	     (ret = batch_parse_shard(o->shard, &stream->shard_index,
+				      &stream->shard_count, err))))
+		return ret;
+	return 0;
+}
+
+int batch_score(const struct batch_opts *o, struct repo *repo,
 		struct batch_result *r, struct mlops_err *err)
 {
+	struct batch_opts checked = *o;
+	struct runrec rl;
 	struct sb_run run;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	memset(&run, 0, sizeof(run));
-	run.m = m;
-	run.o = o;
+	runrec_start(&rl);
+	if ((ret = modelref_load(repo, o->model, &r->model, &r->info, err)) ||
+	    (ret = check_opts(o, &checked.stream, err)))
+		return ret;
+	run.m = r->model;
+	run.info = &r->info;
+	run.o = &checked;
 	if (!(ret = sb_open(&run, err)) && !(ret = sb_stream(&run, err)) &&
 	    !(ret = sb_commit(&run, r, err)))
-		ret = sb_record(&run, repo, rl, r, err);
+		ret = sb_record(&run, repo, &rl, r, err);
 	if (ret) {
 		atomic_abort(&run.out);
 		atomic_abort(&run.rejects);
 	}
 	sb_release(&run);
-	r->seconds = runrec_elapsed(rl);
+	r->seconds = runrec_elapsed(&rl);
 	return ret;
 }
 
@@ -518,5 +557,7 @@ void batch_result_release(struct batch_result *r)
 	if (!r)
 		return;
 	free(r->unseen);
+	model_free(r->model);
+	modelref_info_release(&r->info);
 	memset(r, 0, sizeof(*r));
 }

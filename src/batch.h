@@ -9,13 +9,14 @@
 
 #include <stdint.h>
 #include "error.h"
+#include "modelref.h"
 #include "score.h"
 
 struct model;
 struct repo;
-struct runrec;
 
 struct batch_opts {
+	const char *model;		/* MODEL: a reference (modelref.h) */
 	const char *input;		/* CSV to score, "-" for stdin */
 	const char *output;		/* predictions, "-" for stdout */
 	/* Input columns copied into the output, before the predictions. */
@@ -26,12 +27,16 @@ struct batch_opts {
 	const char *reject_path;	/* skipped rows written here, or NULL */
 	const char *metrics_path;	/* Prometheus text here, or NULL */
 	int progress;			/* a progress line on stderr */
-	/* Threads, shard, CSV dialect, extra missing-value tokens. */
+	/*
+	 * Threads (0: online CPUs, else 1..1024) and extra missing-value
+	 * tokens.  The shard and the CSV dialect are not read from here:
+	 * the job fills them from the three strings below, once the model
+	 * is loaded.
+	 */
 	struct score_stream_opts stream;
-	/* The model scored, for the run record and the metrics' labels. */
-	const char *model_name;		/* NULL: a model file */
-	int version;			/* 0: a model file */
-	const char *artifact_sha256;	/* of the artefact bytes, or NULL */
+	const char *shard;		/* "I/N" or "auto", or NULL: all */
+	const char *delimiter;		/* --delimiter, or NULL: ',' */
+	const char *encoding;		/* --encoding, or NULL: UTF-8 */
 };
 
 struct batch_result {
@@ -45,29 +50,35 @@ struct batch_result {
 	 * (scored as all-zero).  Owned. */
 	uint64_t *unseen;
 	size_t n_features;
-	double seconds;		/* from runrec_start() to the end */
+	double seconds;		/* from the job's start to its end */
 	long long run_id;	/* the run recorded; 0 without a repository */
+	/* The model o->model named, once loaded (NULL before), and what
+	 * the reference turned out to be.  Owned. */
+	struct model *model;
+	struct modelref_info info;
 };
 
 /*
- * Score o->input with m into o->output and fill *r (release it with
+ * Start the run's clock, load the model o->model names (modelref_load(),
+ * through `repo` for a registry reference), check o->stream.threads,
+ * the CSV dialect and the shard in that order (MLOPS_EUSAGE), then score
+ * o->input with it into o->output and fill *r (release it with
  * batch_result_release(), also after a failure).  Shards after the first
  * (o->stream.shard_index > 0) leave the header out so that shard outputs
  * concatenate.  The output, the reject file and the metrics file are
  * each replaced atomically, and only when scoring succeeded.  With a
- * repository the run is recorded (runrec_record(), timed from `rl`) with
- * its inputs, outputs and run profile, before the metrics file is
+ * repository the run is recorded (runrec_record(), timed from the job's
+ * start) with its inputs, outputs and run profile, before the metrics file is
  * written.  MLOPS_EIO / MLOPS_EINPUT from reading and writing (a row
  * past the allowance of bad rows, a --keep column missing or named like
  * an output column), MLOPS_EUSAGE for a shard of a stream that cannot be
  * sharded, the registry's statuses from recording.  Prints nothing but
  * the progress line.
  */
-int batch_score(const struct model *m, const struct batch_opts *o,
-		struct repo *repo, const struct runrec *rl,
+int batch_score(const struct batch_opts *o, struct repo *repo,
 		struct batch_result *r, struct mlops_err *err);
 
-/* Free r->unseen and zero *r; accepts NULL and a zeroed result. */
+/* Free what *r owns and zero it; accepts NULL and a zeroed result. */
 void batch_result_release(struct batch_result *r);
 
 /*

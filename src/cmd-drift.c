@@ -3,10 +3,11 @@
  * on, column by column and for the predictions, and give a verdict.
  *
  * This file parses the options, makes one call into the monitoring job
- * (monitor.c: the reference, the streaming, the tests, the data-quality
- * signals, the verdict and the run record) and prints the table or the
- * JSON report from the typed report it returns; with --runs, one call
- * tests the recorded scoring runs and this file prints them side by side.
+ * (monitor.c: loading MODEL, the reference, the streaming, the tests, the
+ * data-quality signals, the verdict and the run record) and prints the
+ * table or the JSON report from the typed result it returns; with --runs,
+ * the same call tests the recorded scoring runs and this file prints them
+ * side by side.
  *
  * Exit 3 on drift unless --exit-zero; exit 5 on input that cannot be
  * judged (see mlops-drift(1)).
@@ -21,11 +22,8 @@
 #include "cmd.h"
 #include "drift.h"
 #include "model.h"
-#include "modelref.h"
 #include "monitor.h"
 #include "opt.h"
-#include "repo.h"
-#include "runrec.h"
 
 static const char *const synopsis[] = {
 	"mlops drift MODEL -i FILE [--reference FILE] [--method METHOD] [--threshold X]",
@@ -161,38 +159,6 @@ static void print_runs(const struct model *m, const char *name, int version,
 	       drift_method_name(method));
 }
 
-/*
- * drift --runs N: the last N recorded scoring runs of this version, each
- * tested against the baseline, without re-reading the scored files.  The
- * verdict (and exit code) is the newest run's.
- */
-static int drift_runs(struct cmd_ctx *ctx, const struct model *m,
-		      const struct modelref_info *info, long n_runs,
-		      const struct monitor_opts *mo, int exit_zero,
-		      struct mlops_err *err)
-{
-	struct drift_run_report *runs = NULL;
-	size_t n = 0;
-	int ret;
-
-	if (!info->name)
-		return err_set(err, MLOPS_EUSAGE,
-			       "--runs needs a registry model (NAME, NAME:N or NAME@STAGE), not a file");
-	if ((ret = monitor_drift_runs(ctx->repo->reg, m, info->name,
-				      info->version, n_runs, mo, &runs, &n,
-				      err)))
-		return ret;
-	if (ctx->json)
-		print_runs_json(m, info->name, info->version, runs, n);
-	else if (!ctx->quiet)
-		print_runs(m, info->name, info->version, runs, n, mo->method);
-	ret = runs[n - 1].report.verdict && !exit_zero ?
-	      err_set(err, MLOPS_ECHECK, "drift detected in the newest scoring run (%lld)",
-		      runs[n - 1].run) : 0;
-	monitor_runs_free(runs, n);
-	return ret;
-}
-
 static void print_report(const struct model *m, const char *model,
 			 const char *input, const char *against,
 			 const struct drift_report *r, double share, int color)
@@ -288,14 +254,12 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_STRING(0, "reference-delimiter", &ref_delimiter, "CHAR", "the reference file's field separator, if not --delimiter's"),
 		OPT_END()
 	};
-	struct model *m = NULL;
-	struct modelref_info info = { 0 };
 	struct monitor_opts mo = { 0 };
-	struct drift_report r = { 0 };
-	struct runrec rl;
+	struct monitor_result res = { 0 };
+	const struct model *m;
+	const struct drift_run_report *newest;
 	int n_args, ret, method = 0;
 
-	runrec_start(&rl);
 	if ((ret = opt_parse(argc, argv, opts, &usage, &n_args, err)) ||
 	    (ret = check_opts(n_args, input, n_runs, reference, method_name,
 			      &method, threshold, share, err)) ||
@@ -310,6 +274,8 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	if (ref_delimiter &&
 	    (ret = csv_parse_delimiter(ref_delimiter, &mo.ref_csv.delimiter, err)))
 		goto out;
+	mo.model = argv[0];
+	mo.runs = n_runs;
 	mo.input = input;
 	mo.reference = reference;
 	mo.method = (enum drift_method)method;
@@ -318,37 +284,39 @@ int cmd_drift(int argc, char **argv, struct cmd_ctx *ctx,
 	mo.progress = ctx->progress;
 	mo.na_values = na.items;
 	mo.n_na_values = na.n;
-	if ((ret = modelref_load(ctx->repo, argv[0], &m, &info, err)))
+	mo.repo = ctx->repo;
+	mo.exit_zero = exit_zero;
+	if ((ret = monitor_drift(&mo, &res, err)))
 		goto out;
+	m = res.model;
 	if (n_runs) {
-		ret = drift_runs(ctx, m, &info, n_runs, &mo, exit_zero, err);
+		/* The verdict (and exit code) is the newest run's. */
+		if (ctx->json)
+			print_runs_json(m, res.info.name, res.info.version,
+					res.runs, res.n_runs);
+		else if (!ctx->quiet)
+			print_runs(m, res.info.name, res.info.version,
+				   res.runs, res.n_runs, mo.method);
+		newest = &res.runs[res.n_runs - 1];
+		if (newest->report.verdict && !exit_zero)
+			ret = err_set(err, MLOPS_ECHECK, "drift detected in the newest scoring run (%lld)",
+				      newest->run);
 		goto out;
 	}
-	mo.repo = ctx->repo;
-	mo.rec = &rl;
-	mo.model_name = info.name;
-	mo.version = info.version;
-	mo.model_file = argv[0];
-	mo.artifact_sha256 = info.sha256;
-	mo.exit_zero = exit_zero;
-	if ((ret = monitor_drift_file(m, &mo, &r, err)))
-		goto out;
 	if (ctx->json)
-		cmd_print_json(monitor_report_json(m, &mo, &r));
+		cmd_print_json(monitor_report_json(m, &res.opts, &res.report));
 	else if (!ctx->quiet)
 		print_report(m, argv[0], input,
 			     reference ? reference : "the training baseline",
-			     &r, share, ctx->color);
-	if (r.verdict && !exit_zero)
+			     &res.report, share, ctx->color);
+	if (res.report.verdict && !exit_zero)
 		ret = err_set(err, MLOPS_ECHECK,
 			      "drift detected in '%s': %zu of %zu features%s%s",
-			      input, r.n_drift, m->n_features,
-			      r.pred.drifted ? " and the predictions" : "",
-			      r.n_quality ? ", with data-quality signals" : "");
+			      input, res.report.n_drift, m->n_features,
+			      res.report.pred.drifted ? " and the predictions" : "",
+			      res.report.n_quality ? ", with data-quality signals" : "");
 out:
-	drift_report_release(&r);
-	model_free(m);
-	modelref_info_release(&info);
+	monitor_result_release(&res);
 	opt_list_release(&na);
 	return ret;
 }

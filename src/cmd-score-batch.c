@@ -8,8 +8,8 @@
  * a repository, the run is recorded with a profile of the inputs and the
  * predictions on the model's baseline grid, for `drift --runs`.
  *
- * This file parses the options, resolves MODEL and prints; the job is
- * batch.c's.
+ * This file parses the options and prints; the job, from loading MODEL
+ * on, is batch.c's.
  */
 
 #include <cjson/cJSON.h>
@@ -19,9 +19,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "model.h"
-#include "modelref.h"
 #include "opt.h"
-#include "runrec.h"
 
 static const char *const synopsis[] = {
 	"mlops score-batch MODEL -i FILE|- -o FILE|- [--keep COLS | --keep-all]",
@@ -67,9 +65,9 @@ static void print_json(const struct batch_opts *o,
 	cJSON *obj = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(obj, "schema", 1);
-	if (o->model_name) {
-		cJSON_AddStringToObject(obj, "model", o->model_name);
-		cJSON_AddNumberToObject(obj, "version", o->version);
+	if (r->info.name) {
+		cJSON_AddStringToObject(obj, "model", r->info.name);
+		cJSON_AddNumberToObject(obj, "version", r->info.version);
 	}
 	cJSON_AddStringToObject(obj, "input", o->input);
 	cJSON_AddStringToObject(obj, "input_sha256", r->input_sha256);
@@ -87,7 +85,6 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 	struct batch_opts bo = { 0 };
 	struct opt_list keep = { 0 }, na = { 0 };
 	long max_errors = 0, threads = 0;
-	const char *shard = NULL;
 	struct cmd_csv csv = { 0 };
 	struct opt opts[] = {
 		OPT_STRING('i', "input", &bo.input, "FILE", "CSV to score (gzip/zstd/xz detected), or - for stdin"),
@@ -95,7 +92,7 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_CSV(0, "keep", &keep, "COLS", "copy these input columns into the output (e.g. an id)"),
 		OPT_BOOL(0, "keep-all", &bo.keep_all, "copy every input column into the output"),
 		OPT_INT(0, "threads", &threads, "N", "threads to score with (default: online CPUs)"),
-		OPT_STRING(0, "shard", &shard, "I/N|auto", "score only shard I (0-based) of N of a plain file"),
+		OPT_STRING(0, "shard", &bo.shard, "I/N|auto", "score only shard I (0-based) of N of a plain file"),
 		OPT_INT(0, "max-errors", &max_errors, "N", "skip up to N bad rows instead of stopping (default 0)"),
 		OPT_STRING(0, "reject-file", &bo.reject_path, "FILE", "write skipped rows with their reason here"),
 		OPT_STRING(0, "metrics-file", &bo.metrics_path, "FILE", "write Prometheus metrics here on success"),
@@ -104,12 +101,8 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		OPT_END()
 	};
 	struct batch_result r = { 0 };
-	struct modelref_info info = { 0 };
-	struct model *m = NULL;
-	struct runrec rl;
 	int n_args, ret;
 
-	runrec_start(&rl);
 	if ((ret = opt_parse(argc, argv, opts, &usage, &n_args, err)))
 		goto out;
 	if (n_args != 1 || !bo.input || !bo.output)
@@ -123,32 +116,27 @@ int cmd_score_batch(int argc, char **argv, struct cmd_ctx *ctx,
 		ret = err_set(err, MLOPS_EUSAGE, "--max-errors must not be negative");
 	else if (!strcmp(bo.output, "-") && ctx->json)
 		ret = err_set(err, MLOPS_EUSAGE, "--json needs stdout; write the predictions to a file with -o");
-	else if (!(ret = modelref_load(ctx->repo, argv[0], &m, &info, err)) &&
-		 (threads < 0 || threads > 1024))
-		ret = err_set(err, MLOPS_EUSAGE, "--threads must be between 1 and 1024");
-	if (ret || (ret = cmd_csv_opts(&csv, &bo.stream.csv, err)) ||
-	    (shard && (ret = batch_parse_shard(shard, &bo.stream.shard_index,
-					       &bo.stream.shard_count, err))))
+	if (ret)
 		goto out;
+	bo.model = argv[0];
 	bo.keep = keep.items;
 	bo.n_keep = keep.n;
 	bo.max_errors = (uint64_t)max_errors;
 	bo.progress = ctx->progress;
+	/* Checked by the job, after the model loads: a negative count
+	 * wraps past its upper bound. */
 	bo.stream.threads = (size_t)threads;
 	bo.stream.na_values = na.items;
 	bo.stream.n_na_values = na.n;
-	bo.model_name = info.name;
-	bo.version = info.version;
-	bo.artifact_sha256 = info.sha256;
-	ret = batch_score(m, &bo, ctx->repo, &rl, &r, err);
+	bo.delimiter = csv.delimiter;
+	bo.encoding = csv.encoding;
+	ret = batch_score(&bo, ctx->repo, &r, err);
 	if (r.scored && !ctx->quiet)
-		print_warnings(m, &r, bo.reject_path);
+		print_warnings(r.model, &r, bo.reject_path);
 	if (!ret && ctx->json)
 		print_json(&bo, &r);
 out:
 	batch_result_release(&r);
-	model_free(m);
-	modelref_info_release(&info);
 	opt_list_release(&keep);
 	opt_list_release(&na);
 	return ret;

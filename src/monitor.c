@@ -35,10 +35,12 @@
 #include "cell.h"
 #include "drift.h"
 #include "model.h"
+#include "modelref.h"
 #include "monitor.h"
 #include "profile.h"
 #include "progress.h"
 #include "registry.h"
+#include "repo.h"
 #include "runrec.h"
 #include "score.h"
 #include "xalloc.h"
@@ -851,7 +853,8 @@ static int record_run(const struct model *m, const struct monitor_opts *o,
 	run.kind = "drift";
 	run.model = o->model_name;
 	run.version = o->version;
-	run.exit_status = r->verdict && !o->exit_zero ? 3 : 0;
+	run.exit_status = r->verdict && !o->exit_zero ?
+			  err_exit_code(MLOPS_ECHECK) : 0;
 	run.passed = !r->verdict;
 	run.artifact_sha256 = o->artifact_sha256;
 	run.inputs_json = inputs;
@@ -990,4 +993,46 @@ out:
 	free(rows);
 	free(idx);
 	return ret;
+}
+
+int monitor_drift(const struct monitor_opts *o, struct monitor_result *res,
+		  struct mlops_err *err)
+{
+	struct runrec rl;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	runrec_start(&rl);
+	if ((ret = modelref_load(o->repo, o->model, &res->model, &res->info,
+				 err)))
+		return ret;
+	if (o->runs) {
+		if (!res->info.name)
+			return err_set(err, MLOPS_EUSAGE,
+				       "--runs needs a registry model (NAME, NAME:N or NAME@STAGE), not a file");
+		return monitor_drift_runs(o->repo->reg, res->model,
+					  res->info.name, res->info.version,
+					  o->runs, o, &res->runs,
+					  &res->n_runs, err);
+	}
+	res->opts = *o;
+	res->opts.rec = &rl;
+	res->opts.model_name = res->info.name;
+	res->opts.version = res->info.version;
+	res->opts.model_file = o->model;
+	res->opts.artifact_sha256 = res->info.sha256;
+	ret = monitor_drift_file(res->model, &res->opts, &res->report, err);
+	res->opts.rec = NULL;	/* the clock ends here */
+	return ret;
+}
+
+void monitor_result_release(struct monitor_result *res)
+{
+	if (!res)
+		return;
+	drift_report_release(&res->report);
+	monitor_runs_free(res->runs, res->n_runs);
+	model_free(res->model);
+	modelref_info_release(&res->info);
+	memset(res, 0, sizeof(*res));
 }

@@ -15,6 +15,7 @@
 #include "drift.h"
 #include "error.h"
 #include "model.h"
+#include "modelref.h"
 
 struct cJSON;
 struct registry;
@@ -22,6 +23,8 @@ struct repo;
 struct runrec;
 
 struct monitor_opts {
+	const char *model;	/* MODEL (monitor_drift()): a reference */
+	long runs;		/* monitor_drift(): > 0, the last N runs */
 	const char *input;	/* the current file, "-" for stdin */
 	const char *reference;	/* a reference file, NULL: the baseline */
 	enum drift_method method;
@@ -39,8 +42,10 @@ struct monitor_opts {
 	 * (monitor_report_json()).  `model_name` and `version` name a
 	 * registry model, else `model_file` is the artefact's path;
 	 * `artifact_sha256` is its hash; `exit_zero` makes the recorded
-	 * exit status 0 on drift.  `rec` is the clock started by the
-	 * command.
+	 * exit status 0 on drift.  `rec` is the run's clock.
+	 * monitor_drift() fills model_name, version, model_file,
+	 * artifact_sha256 and rec itself; the caller sets repo and
+	 * exit_zero.
 	 */
 	struct repo *repo;
 	const struct runrec *rec;
@@ -140,5 +145,32 @@ int monitor_drift_runs(struct registry *reg, const struct model *m,
 		       struct mlops_err *err);
 
 void monitor_runs_free(struct drift_run_report *runs, size_t n);
+
+/* What monitor_drift() found.  Owned; monitor_result_release(). */
+struct monitor_result {
+	struct model *model;		/* what o->model named; NULL before */
+	struct modelref_info info;	/* ... and what it turned out to be */
+	/* A file check: the options it ran with (naming the model, for
+	 * monitor_report_json()) and its report. */
+	struct monitor_opts opts;
+	struct drift_report report;
+	/* o->runs: the runs tested, oldest first (see monitor_drift_runs()). */
+	struct drift_run_report *runs;
+	size_t n_runs;
+};
+
+/*
+ * The drift job whole: start the run's clock, load the model o->model
+ * names (modelref_load(), through o->repo), then either test its last
+ * o->runs recorded scoring runs (monitor_drift_runs(); MLOPS_EUSAGE
+ * when MODEL is a file) or check o->input (monitor_drift_file(), which
+ * records the run with o->repo).  Fills *res, released with
+ * monitor_result_release() also after a failure.  The option checks
+ * are the caller's, made before: no model is loaded for a usage error.
+ */
+int monitor_drift(const struct monitor_opts *o, struct monitor_result *res,
+		  struct mlops_err *err);
+
+void monitor_result_release(struct monitor_result *res);
 
 #endif

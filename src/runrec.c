@@ -69,14 +69,18 @@ double runrec_elapsed(const struct runrec *rl)
 	return mono() - rl->start;
 }
 
-int runrec_add(struct registry *reg, const struct runrec *rl,
-	       struct reg_run *run, long long *id, struct mlops_err *err)
+void runrec_stamp(const struct runrec *rl, struct reg_run *run)
 {
 	run->started_at = rl->started_at;
 	run->duration_s = runrec_elapsed(rl);
 	run->git_commit = rl->git.found && rl->git.commit[0] ?
 			  rl->git.commit : NULL;
 	run->git_dirty = rl->git.found ? rl->git.dirty : 0;
+}
+
+int runrec_add(struct registry *reg, struct reg_run *run, long long *id,
+	       struct mlops_err *err)
+{
 	return registry_add_run(reg, run, id, err);
 }
 
@@ -99,9 +103,10 @@ int runrec_record(struct repo *repo, const struct runrec *rl,
 			run->version = version;
 		}
 	}
+	runrec_stamp(rl, run);
 	if ((ret = registry_begin(repo->reg, err)))
 		goto out;
-	if ((ret = runrec_add(repo->reg, rl, run, id, err))) {
+	if ((ret = runrec_add(repo->reg, run, id, err))) {
 		registry_rollback(repo->reg);
 		goto out;
 	}

@@ -75,16 +75,24 @@ int runrec_profile_read(const struct model *m, const char *json,
 			struct mlops_err *err);
 
 /*
- * Fill the timing and git fields of `run` and insert it inside the
- * transaction the caller holds (registry_begin()), with whatever else
- * the caller writes in it; *id receives its id.  Statuses of
- * registry_add_run().
+ * Fill the timing and git fields of `run` from `rl`: started_at, the
+ * duration up to now, the commit and whether the tree was dirty.  Call
+ * it before registry_begin(), so that the recorded duration is the
+ * run's own and leaves out any wait for the registry's lock.
  */
-int runrec_add(struct registry *reg, const struct runrec *rl,
-	       struct reg_run *run, long long *id, struct mlops_err *err);
+void runrec_stamp(const struct runrec *rl, struct reg_run *run);
 
 /*
- * runrec_add() in a transaction of its own.  A run that names no model
+ * Insert `run`, stamped by runrec_stamp() before the transaction began,
+ * inside the transaction the caller holds (registry_begin()), with
+ * whatever else the caller writes in it; *id receives its id.  Statuses
+ * of registry_add_run().
+ */
+int runrec_add(struct registry *reg, struct reg_run *run, long long *id,
+	       struct mlops_err *err);
+
+/*
+ * runrec_stamp(), then runrec_add() in a transaction of its own.  A run that names no model
  * but an artefact hash that is registered is recorded as that model
  * version (the first, should several models hold the same bytes).
  * Without a repository this does nothing (*id = 0).

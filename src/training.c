@@ -375,9 +375,10 @@ static int record(struct repo *r, const struct runrec *rl,
 
 	if ((ret = repo_store_artifact(r, bytes, len, res->sha256, err)))
 		return ret;
+	runrec_stamp(rl, run);
 	if ((ret = registry_begin(r->reg, err)))
 		return ret;
-	if ((ret = runrec_add(r->reg, rl, run, &res->run_id, err)) ||
+	if ((ret = runrec_add(r->reg, run, &res->run_id, err)) ||
 	    (s->reg_name &&
 	     (ret = register_version(r->reg, s->reg_name, res->sha256, len,
 				     res->run_id, s->description,

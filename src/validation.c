@@ -368,7 +368,7 @@ static int record(struct repo *repo, const struct runrec *rl,
 	run.kind = "validate";
 	run.model = v->model.info.name;
 	run.version = v->model.info.version;
-	run.exit_status = v->passed ? 0 : 3;
+	run.exit_status = v->passed ? 0 : err_exit_code(MLOPS_ECHECK);
 	run.passed = v->passed;
 	run.artifact_sha256 = v->model.info.sha256;
 	run.inputs_json = inputs_text;

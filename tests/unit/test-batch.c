@@ -131,17 +131,24 @@ static void opts_init(struct batch_opts *o, const char *input,
 	o->n_keep = 1;
 }
 
-/* Run the job; print the message of a failure. */
+/* The trained model's artefact file: the jobs load MODEL themselves. */
+static char *model_file;
+
+/*
+ * Run the job on model_file, the artefact of m (which the checks of
+ * the callers read); print the message of a failure.
+ */
 static int score(const struct model *m, const struct batch_opts *o,
 		 struct repo *repo, struct batch_result *r,
 		 struct mlops_err *err)
 {
-	struct runrec rl;
+	struct batch_opts with_model = *o;
 	int ret;
 
-	runrec_start(&rl);
+	(void)m;
+	with_model.model = model_file;
 	*err = (struct mlops_err)MLOPS_ERR_INIT;
-	ret = batch_score(m, o, repo, &rl, r, err);
+	ret = batch_score(&with_model, repo, r, err);
 	if (ret)
 		printf("# batch_score: %s\n", err->msg);
 	return ret;
@@ -226,7 +233,7 @@ static void test_shards(const struct model *m, const char *input)
 	struct batch_opts o;
 	struct batch_result r;
 	char *whole = tmp("whole.csv"), *path, *text, *all = xstrdup("");
-	char *joined, *want;
+	char *joined, *want, *shard;
 	uint64_t rows = 0;
 	unsigned i;
 
@@ -235,10 +242,11 @@ static void test_shards(const struct model *m, const char *input)
 	batch_result_release(&r);
 	for (i = 0; i < 3; i++) {
 		path = xasprintf("%s/shard%u.csv", tmpdir, i);
+		shard = xasprintf("%u/3", i);
 		opts_init(&o, input, path);
-		o.stream.shard_index = i;
-		o.stream.shard_count = 3;
+		o.shard = shard;
 		score(m, &o, NULL, &r, &err);
+		free(shard);
 		rows += r.rows;
 		batch_result_release(&r);
 		text = tap_slurp(path, NULL);
@@ -295,6 +303,46 @@ static void test_keep(const struct model *m)
 	free(out);
 }
 
+/* What the job checks itself, in the order the command always did. */
+static void test_checks(const struct model *m, const char *input)
+{
+	struct mlops_err err;
+	struct batch_opts o;
+	struct batch_result r;
+	char *out = tmp("checks.csv");
+
+	opts_init(&o, input, out);
+	o.model = "nosuch.json";
+	o.shard = "9/3";
+	err = (struct mlops_err)MLOPS_ERR_INIT;
+	ok(batch_score(&o, NULL, &r, &err) != 0 && !r.model &&
+	   strstr(err.msg, "nosuch.json"),
+	   "checks: MODEL loads first, before any option is checked");
+	batch_result_release(&r);
+	opts_init(&o, input, out);
+	o.stream.threads = (size_t)-1;
+	o.shard = "9/3";
+	is_int(score(m, &o, NULL, &r, &err), MLOPS_EUSAGE,
+	       "checks: --threads out of range");
+	ok(r.model != NULL && strstr(err.msg, "--threads"),
+	   "checks: ... checked after the model loaded, before the shard");
+	batch_result_release(&r);
+	opts_init(&o, input, out);
+	o.delimiter = "ab";
+	o.shard = "9/3";
+	is_int(score(m, &o, NULL, &r, &err), MLOPS_EUSAGE,
+	       "checks: a bad delimiter");
+	ok(!strstr(err.msg, "--shard"), "checks: ... before the shard");
+	batch_result_release(&r);
+	opts_init(&o, input, out);
+	o.shard = "9/3";
+	is_int(score(m, &o, NULL, &r, &err), MLOPS_EUSAGE,
+	       "checks: a shard out of range");
+	ok(access(out, F_OK) != 0, "checks: no output is made");
+	batch_result_release(&r);
+	free(out);
+}
+
 static void test_bad_rows(const struct model *m)
 {
 	struct mlops_err err;
@@ -308,8 +356,6 @@ static void test_bad_rows(const struct model *m)
 	o.max_errors = 5;
 	o.reject_path = rej;
 	o.metrics_path = prom;
-	o.model_name = "churn";
-	o.version = 3;
 	if (is_int(score(m, &o, NULL, &r, &err), 0, "bad rows: allowed")) {
 		is_int((long long)r.rows, 98, "bad rows: the good ones scored");
 		is_int((long long)r.rejected, 2, "bad rows: two rejected");
@@ -322,9 +368,9 @@ static void test_bad_rows(const struct model *m)
 		   "bad rows: the reject file, a header and two rows");
 		free(text);
 		text = tap_slurp(prom, NULL);
-		ok(text && strstr(text, "mlops_score_rows{model=\"churn\",version=\"3\"} 98\n") &&
-		   strstr(text, "mlops_score_rejected_rows{model=\"churn\",version=\"3\"} 2\n"),
-		   "metrics file: rows and rejected rows with the model's labels");
+		ok(text && strstr(text, "mlops_score_rows{model=\"file\"} 98\n") &&
+		   strstr(text, "mlops_score_rejected_rows{model=\"file\"} 2\n"),
+		   "metrics file: rows and rejected rows, labelled a model file");
 		free(text);
 	}
 	batch_result_release(&r);
@@ -428,6 +474,7 @@ static void test_parse_shard(void)
 
 int main(void)
 {
+	struct mlops_err err = MLOPS_ERR_INIT;
 	struct model *m;
 	char *train_csv, *input, *cmd;
 
@@ -438,15 +485,19 @@ int main(void)
 	train_csv = write_csv("train.csv", 2000, 0, 0, NULL);
 	input = write_csv("in.csv", N_ROWS, 0, 0, NULL);
 	m = train(train_csv);
-	if (ok(m != NULL, "a model trained")) {
+	model_file = tmp("model.json");
+	if (ok(m != NULL && !model_save_file(m, model_file, &err),
+	       "a model trained and saved")) {
 		test_whole(m, input);
 		test_shards(m, input);
 		test_keep(m);
+		test_checks(m, input);
 		test_bad_rows(m);
 		test_recorded(m, input);
 	}
 	test_parse_shard();
 	model_free(m);
+	free(model_file);
 	free(train_csv);
 	free(input);
 	cmd = xasprintf("rm -rf '%s'", tmpdir);

@@ -210,35 +210,6 @@ static void test_file(const struct model *m, const char *train_csv)
 	free(empty);
 }
 
-static cJSON *acc_json(const struct drift_acc *a)
-{
-	cJSON *o = cJSON_CreateObject(), *le, *lt;
-	size_t k;
-
-	cJSON_AddNumberToObject(o, "count", (double)a->count);
-	cJSON_AddNumberToObject(o, "missing", (double)a->missing);
-	if (a->count) {
-		cJSON_AddNumberToObject(o, "mean", a->sum / (double)a->count);
-		cJSON_AddNumberToObject(o, "min", a->min);
-		cJSON_AddNumberToObject(o, "max", a->max);
-	}
-	if (a->le) {
-		le = cJSON_AddArrayToObject(o, "le");
-		lt = cJSON_AddArrayToObject(o, "lt");
-		for (k = 0; k <= a->n_grid; k++) {
-			cJSON_AddItemToArray(le, cJSON_CreateNumber((double)a->le[k]));
-			cJSON_AddItemToArray(lt, cJSON_CreateNumber((double)a->lt[k]));
-		}
-		cJSON_AddNumberToObject(o, "sumsq", a->sumsq);
-	}
-	if (a->levels) {
-		le = cJSON_AddArrayToObject(o, "levels");
-		for (k = 0; k <= a->ref->n_levels; k++)
-			cJSON_AddItemToArray(le, cJSON_CreateNumber((double)a->levels[k]));
-	}
-	return o;
-}
-
 /* A score-batch profile of N_ROWS rows like the training file's. */
 static char *profile_text(const struct model *m, double shift)
 {
@@ -249,7 +220,6 @@ static char *profile_text(const struct model *m, double shift)
 	double *pred = xmallocarray(N_ROWS * predict_width(m), sizeof(double));
 	double *scratch = xmallocarray(predict_scratch_len(m, N_ROWS) + 1,
 				       sizeof(double));
-	cJSON *o = cJSON_CreateObject(), *f;
 	char *text;
 	size_t i;
 
@@ -267,12 +237,8 @@ static char *profile_text(const struct model *m, double shift)
 		drift_acc_level(&set.features[1], lev[N_ROWS + i]);
 		drift_acc_numeric(&set.pred, pred[i]);
 	}
-	f = cJSON_AddObjectToObject(o, "features");
-	cJSON_AddItemToObject(f, "x", acc_json(&set.features[0]));
-	cJSON_AddItemToObject(f, "c", acc_json(&set.features[1]));
-	cJSON_AddItemToObject(o, "prediction", acc_json(&set.pred));
-	text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	/* The writer score-batch records with, not a copy of it. */
+	text = runrec_profile_json(&set);
 	drift_set_release(&set);
 	free(raw);
 	free(lev);
@@ -385,6 +351,54 @@ static void test_record(struct repo *repo, const struct model *m,
 	drift_report_release(&r);
 }
 
+/* The whole job: MODEL loaded from its reference, the clock its own. */
+static void test_job(struct repo *repo, const struct model *m,
+		     const char *train_csv)
+{
+	struct mlops_err err = MLOPS_ERR_INIT;
+	struct monitor_opts o;
+	struct monitor_result res;
+	struct reg_run_row *rows = NULL;
+	char *file = xasprintf("%s/m.json", tmpdir);
+	size_t n = 0, i;
+	int ret;
+
+	if (!ok(!model_save_file(m, file, &err), "job: a model file")) {
+		free(file);
+		return;
+	}
+	opts_init(&o, train_csv, NULL);
+	o.model = "nosuch.json";
+	is_int(monitor_drift(&o, &res, &err), MLOPS_ENOTFOUND,
+	       "job: a missing MODEL fails the load");
+	ok(!res.model, "job: ... with no model");
+	monitor_result_release(&res);
+	o.model = file;
+	o.runs = 2;
+	err = (struct mlops_err)MLOPS_ERR_INIT;
+	is_int(monitor_drift(&o, &res, &err), MLOPS_EUSAGE,
+	       "job: --runs of a model file");
+	ok(strstr(err.msg, "--runs needs a registry model") != NULL,
+	   "job: ... says so");
+	monitor_result_release(&res);
+	o.runs = 0;
+	o.repo = repo;
+	ret = monitor_drift(&o, &res, &err);
+	ok(!ret && res.model && !res.info.name && res.report.rows > 0 &&
+	   !res.report.verdict, "job: a file check of a model file");
+	ok(!ret && res.opts.model_file == file && !res.opts.model_name,
+	   "job: the options it ran with name the file");
+	monitor_result_release(&res);
+	ret = registry_list_runs(repo->reg, NULL, "drift", 10, &rows, &n, &err);
+	ok(!ret && n > 0 && !rows[0].model && rows[0].passed == 1 &&
+	   rows[0].duration_s >= 0,
+	   "job: the check is recorded, timed by the job, naming no model");
+	for (i = 0; i < n; i++)
+		reg_run_row_release(&rows[i]);
+	free(rows);
+	free(file);
+}
+
 int main(void)
 {
 	struct mlops_err err = MLOPS_ERR_INIT;
@@ -418,6 +432,7 @@ int main(void)
 	}
 	test_runs(repo->reg, m);
 	test_record(repo, m, train_csv);
+	test_job(repo, m, train_csv);
 	repo_free(repo);
 	model_free(m);
 	free(train_csv);

@@ -418,15 +418,19 @@ static void test_run_in_transaction(void)
 	run.kind = "score-batch";
 	run.passed = -1;
 	run.inputs_json = "[]";
+	run.duration_s = -1;
+	runrec_stamp(&rl, &run);
+	is_str(run.started_at, rl.started_at, "runrec_stamp: the clock's start");
+	ok(run.duration_s >= 0, "runrec_stamp: a duration");
 	ret = registry_begin(reg, &err) ||
-	      runrec_add(reg, &rl, &run, &id, &err);
+	      runrec_add(reg, &run, &id, &err);
 	registry_rollback(reg);
 	ok(!ret && id > 0, "runrec_add: a run inside the caller's transaction");
 	is_int(registry_get_run(reg, id, &row, &err), MLOPS_ENOTFOUND,
 	       "runrec_add: the caller's rollback takes it back");
 	reg_run_row_release(&row);
 	ret = registry_begin(reg, &err) ||
-	      runrec_add(reg, &rl, &run, &id, &err) ||
+	      runrec_add(reg, &run, &id, &err) ||
 	      registry_commit(reg, &err);
 	ok(!ret, "runrec_add: the caller commits");
 	memset(&row, 0, sizeof(row));
@@ -434,7 +438,8 @@ static void test_run_in_transaction(void)
 		   "runrec_add: committed, the run is there")) {
 		is_str(row.started_at, rl.started_at,
 		       "runrec_add: with the clock's start");
-		ok(row.duration_s >= 0, "runrec_add: and a duration");
+		ok(row.duration_s == run.duration_s,
+		   "runrec_add: the duration stamped before the transaction");
 		is_str(row.inputs_json, "[]", "runrec_add: and its inputs");
 	}
 	reg_run_row_release(&row);
