@@ -442,21 +442,6 @@ static int add_tags(struct registry *reg, const char *model, int version,
 	return 0;
 }
 
-/*
- * Read the artefact file of register.  Its read error has always said
- * "cannot read 'X'" without the reason (model_read_file() adds it):
- * register keeps its message.
- */
-static int read_artefact(const char *path, char **bytes, size_t *len,
-			 struct mlops_err *err)
-{
-	int ret = model_read_file(path, bytes, len, err);
-
-	if (ret == MLOPS_EIO && !strncmp(err->msg, "cannot read '", 13))
-		return err_set(err, MLOPS_EIO, "cannot read '%s'", path);
-	return ret;
-}
-
 int release_register(struct repo *repo,
 		     const struct release_register_req *req,
 		     struct release_version *res, struct mlops_err *err)
@@ -474,7 +459,7 @@ int release_register(struct repo *repo,
 			       "tag: use lower-case letters, digits and '-'",
 			       req->model);
 	if (req->path) {
-		if ((ret = read_artefact(req->path, &read, &len, err)))
+		if ((ret = model_read_file(req->path, &read, &len, err)))
 			return ret;
 		bytes = read;
 		if (!label)

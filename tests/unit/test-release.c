@@ -306,7 +306,7 @@ static void test_gto_register(struct repo *repo)
 	char *path = xasprintf("%s/model.json", tmpdir);
 	char *dir = xasprintf("%s/folder", tmpdir);
 	char *want = xasprintf("model name 'Bad_Name' %s", gto_rule);
-	char *unread = xasprintf("cannot read '%s'", dir);
+	char *unread = xasprintf("cannot read '%s': Is a directory", dir);
 	struct release_register_req req = { 0 };
 	char *bytes;
 	size_t len = 0;
@@ -333,7 +333,7 @@ static void test_gto_register(struct repo *repo)
 	mkdir(dir, 0700);
 	is_int(reg_file(repo, "churn", dir, RELEASE_GIT_TAG_CONFIG, &err),
 	       MLOPS_EIO, "a folder cannot be read");
-	is_str(err.msg, unread, "... register's message has no reason");
+	is_str(err.msg, unread, "... and the message says why, as every command's");
 
 	bytes = artefact(1, &len);
 	if ((fp = fopen(path, "wb"))) {
